@@ -1,0 +1,11 @@
+// What package.json `main` loads: every function registers itself on import. Configuration is parsed
+// here, at start-up, so a missing or invalid setting stops the app with a message naming it.
+import { loadConfig } from '../shared/config.js';
+
+loadConfig(process.env);
+
+await import('./health.js');
+await import('./openapi.js');
+await import('./wells-put.js');
+await import('./equipment-put.js');
+await import('./equipment-delete.js');

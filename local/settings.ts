@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from '../shared/project-root.js';
+
+/** Settings of the local tools themselves (not the app): ports and where local data lives. */
+const localSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(7071),
+  FIELDSYNC_DATA_DIR: z.string().trim().min(1).optional(),
+  LOCAL_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(5433),
+  LOCAL_BLOB_PORT: z.coerce.number().int().min(0).max(65535).default(10000),
+  LOCAL_COSMOS_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+});
+
+export interface LocalSettings {
+  port: number;
+  dataDir: string;
+  ports: { postgres: number; blob: number; cosmos: number };
+}
+
+export function loadLocalSettings(env: Record<string, string | undefined> = process.env): LocalSettings {
+  const parsed = localSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid local settings:\n${lines}`);
+  }
+  const s = parsed.data;
+  return {
+    port: s.PORT,
+    dataDir: resolve(s.FIELDSYNC_DATA_DIR ?? join(projectRoot(), '.fieldsync')),
+    ports: { postgres: s.LOCAL_POSTGRES_PORT, blob: s.LOCAL_BLOB_PORT, cosmos: s.LOCAL_COSMOS_PORT },
+  };
+}
+
+export const LOCAL_ISSUER = 'fieldsync-local';
+export const LOCAL_AUDIENCE = 'fieldsync-api';
+
+/**
+ * The development signing secret: AUTH_DEV_SECRET when set, else one generated on first use and kept in
+ * the data folder, so tokens printed by `npm run token` are accepted by `npm start` across restarts.
+ */
+export function devSecret(dataDir: string, env: Record<string, string | undefined> = process.env): string {
+  if (env.AUTH_DEV_SECRET) return env.AUTH_DEV_SECRET;
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'dev-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/** App settings with local defaults filled in: the dev secret, issuer, audience and the local queue. */
+export function localAppSettings(dataDir: string, env: Record<string, string | undefined>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  if (!env.AUTH_JWKS_URL) {
+    settings.AUTH_DEV_SECRET = devSecret(dataDir, env);
+    settings.AUTH_ISSUER = env.AUTH_ISSUER ?? LOCAL_ISSUER;
+    settings.AUTH_AUDIENCE = env.AUTH_AUDIENCE ?? LOCAL_AUDIENCE;
+  }
+  if (!env.QUEUE_DRIVER) settings.QUEUE_DRIVER = 'local';
+  return settings;
+}

@@ -1,0 +1,84 @@
+// `npm start`: the whole backend on this machine, with no cloud account. Starts the embedded services the
+// environment does not point elsewhere, provisions the demo tenants, then serves every function.
+import { join } from 'node:path';
+import { closeApp, getApp } from '../shared/app.js';
+import { loadConfig } from '../shared/config.js';
+import { signDevToken } from '../shared/auth/dev-token.js';
+import { projectRoot } from '../shared/project-root.js';
+import { provisionTenant } from '../shared/usecases/tenants.js';
+import { migrateControlDatabase } from './bootstrap.js';
+import { DEMO_TENANTS, seedDemoTenant } from './demo-data.js';
+import { startFunctionsHost } from './host.js';
+import { localAppSettings, loadLocalSettings } from './settings.js';
+import { startLocalStack } from './stack.js';
+
+const say = (message: string) => process.stdout.write(`[fieldsync] ${message}\n`);
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const local = loadLocalSettings();
+  say(`local data in ${local.dataDir} (delete it to start afresh)`);
+  const stack = await startLocalStack({
+    dataDir: local.dataDir,
+    ports: local.ports,
+    given: process.env,
+    log: say,
+  });
+  let stopping = false;
+  const stopAll = async (host?: { stop(): Promise<void> }) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    await host?.stop().catch(() => {});
+    await closeApp().catch(() => {});
+    await stack.stop();
+    say('stopped');
+  };
+
+  try {
+    Object.assign(process.env, localAppSettings(local.dataDir, process.env), stack.settings);
+    const config = loadConfig(process.env);
+    if (stack.started.length) say(`embedded services: ${stack.started.join(', ')}`);
+    await migrateControlDatabase(config);
+    const app = getApp();
+    for (const demo of DEMO_TENANTS) {
+      const result = await provisionTenant(app, demo.id, demo.name);
+      if (result.databaseCreated) await seedDemoTenant(app.referenceData, result.tenant, demo);
+    }
+    const host = await startFunctionsHost({
+      port: local.port,
+      functionsEntry: join(projectRoot(), 'dist', 'functions', 'index.js'),
+      settings: process.env,
+    });
+    const onSignal = () => void stopAll(host).then(() => process.exit(0));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+
+    const sample =
+      config.auth.mode === 'dev'
+        ? await signDevToken({
+            secret: config.auth.secret,
+            issuer: config.auth.issuer,
+            audience: config.auth.audience,
+            tenantId: 'acme',
+            userId: 'u-operator-1',
+            roles: ['OPERATOR'],
+          })
+        : undefined;
+    say(`serving ${host.functions.length} functions at ${host.url} (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+    say(`try: curl ${host.url}/health`);
+    if (sample) {
+      say('sample token (tenant acme, user u-operator-1, role OPERATOR; `npm run -s token -- --help` for others):');
+      process.stdout.write(`${sample}\n`);
+    }
+    say('Ctrl-C stops everything');
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[fieldsync] could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+// `npm run tenant -- create <id> [--name "Acme Energy"]` · `npm run tenant -- migrate --all` · `npm run tenant -- list`
+import { parseArgs } from 'node:util';
+import { closeApp, getApp } from '../shared/app.js';
+import { loadConfig } from '../shared/config.js';
+import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
+import { migrateControlDatabase } from './bootstrap.js';
+import { loadLocalSettings, localAppSettings } from './settings.js';
+import { isListening, type RunningStack, runningLocalPostgresUrl, startLocalStack } from './stack.js';
+
+const usage = `usage:
+  npm run tenant -- create <tenant-id> [--name "Display name"]   create its database, migrate it, register it
+  npm run tenant -- migrate --all                                migrate every registered tenant
+  npm run tenant -- list                                         list registered tenants
+Uses POSTGRES_URL (or POSTGRES_HOST/POSTGRES_USER with Entra ID) when set; otherwise the local stack's
+Postgres, started for the command if \`npm start\` is not running.`;
+
+/** Points the app at Postgres: the given server, the running local stack, or a local one started now. */
+async function connectPostgres(): Promise<RunningStack | undefined> {
+  if (process.env.POSTGRES_URL || process.env.POSTGRES_HOST) return undefined;
+  const local = loadLocalSettings();
+  const running = (await isListening(local.ports.postgres))
+    ? runningLocalPostgresUrl(local.dataDir, local.ports.postgres)
+    : undefined;
+  if (running) {
+    process.env.POSTGRES_URL = running;
+    return undefined;
+  }
+  const stack = await startLocalStack({ dataDir: local.dataDir, ports: local.ports, given: process.env, services: ['postgres'] });
+  Object.assign(process.env, stack.settings);
+  return stack;
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { all: { type: 'boolean' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, tenantId] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const stack = await connectPostgres();
+  // Only Postgres is used here; the other settings get placeholders so the shared config schema parses.
+  const local = loadLocalSettings();
+  Object.assign(process.env, {
+    CosmosConnection: process.env.CosmosConnection ?? 'AccountEndpoint=https://unused.invalid/;AccountKey=unused;',
+    StorageConnection: process.env.StorageConnection ?? 'UseDevelopmentStorage=true',
+    ...localAppSettings(local.dataDir, process.env),
+  });
+  try {
+    const config = loadConfig(process.env);
+    await migrateControlDatabase(config);
+    const app = getApp();
+    if (command === 'create') {
+      if (!tenantId) throw new Error(`create needs a tenant id\n${usage}`);
+      const result = await provisionTenant(app, tenantId, values.name);
+      process.stdout.write(
+        `tenant ${result.tenant.id}: database ${result.tenant.databaseName} ${result.databaseCreated ? 'created' : 'already existed'}, ` +
+          `${result.migrationsApplied.length} migration(s) applied, registered\n`,
+      );
+    } else if (command === 'migrate') {
+      if (!values.all) throw new Error(`migrate needs --all\n${usage}`);
+      const summary = await migrateAllTenants(app, (p) => {
+        const what = p.error ? `FAILED: ${p.error}` : p.applied.length ? `applied ${p.applied.join(', ')}` : 'up to date';
+        process.stdout.write(`[${p.index}/${p.total}] ${p.tenantId}: ${what}\n`);
+      });
+      process.stdout.write(`${summary.migrated} migrated, ${summary.failed} failed\n`);
+      if (summary.failed) process.exitCode = 1;
+    } else if (command === 'list') {
+      for (const t of await app.tenants.list()) {
+        process.stdout.write(`${t.id}\t${t.status}\t${t.databaseName}\t${t.displayName ?? ''}\n`);
+      }
+    } else {
+      throw new Error(`unknown command ${command}\n${usage}`);
+    }
+  } finally {
+    await closeApp();
+    await stack?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from '@azure/cosmos';
+import type { TokenCredential } from '@azure/identity';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import pg from 'pg';
+import { createBlobServiceClient } from './adapters/blob/client.js';
+import { azureCredential } from './adapters/azure-credential.js';
+import { createCosmosDatabase } from './adapters/cosmos/client.js';
+import { connectionFor } from './adapters/postgres/connection.js';
+import { PoolCache } from './adapters/postgres/pools.js';
+import { PostgresReferenceDataStore } from './adapters/postgres/reference-data-store.js';
+import { PostgresTenantDatabaseAdmin } from './adapters/postgres/tenant-database-admin.js';
+import { PostgresTenantRegistry } from './adapters/postgres/tenant-registry.js';
+import './adapters/postgres/types.js';
+import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js';
+import { type Config, loadConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import type {
+  DependencyCheck,
+  ReferenceDataStore,
+  Tenant,
+  TenantDatabaseAdmin,
+  TenantRegistry,
+} from './ports.js';
+import { projectRoot } from './project-root.js';
+
+/** Everything a function needs, built once per process. */
+export interface App {
+  config: Config;
+  version: string;
+  log: Logger;
+  verifier: TokenVerifier;
+  tenants: TenantRegistry;
+  tenantAdmin: TenantDatabaseAdmin;
+  referenceData: ReferenceDataStore;
+  checks: DependencyCheck[];
+  /** The tenant's pool; exposed for adapters built later and for tests' assertions. */
+  tenantPool(tenant: Tenant): pg.Pool;
+  close(): Promise<void>;
+}
+
+const withTimeout = <T>(promise: Promise<T>, millis: number, what: string): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not answer within ${millis} ms`)), millis);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+
+/** The composition root: the only place that chooses adapters. Clients are created lazily, once. */
+export function createApp(config: Config): App {
+  const log = createLogger(config.logLevel);
+  const credential = (): TokenCredential => azureCredential(config.managedIdentityClientId);
+  const configFor = (database: string | undefined) => connectionFor(config.postgres, database, credential);
+
+  const controlPool = new pg.Pool({ ...configFor(undefined), max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+  controlPool.on('error', () => {});
+  const tenantPools = new PoolCache((database) => configFor(database), {
+    max: config.tenantPool.max,
+    idleMillis: config.tenantPool.idleMillis,
+  });
+  const tenantPool = (tenant: Tenant) => tenantPools.get(tenant.databaseName);
+
+  let cosmos: Database | undefined;
+  const cosmosDatabase = () => {
+    cosmos ??= createCosmosDatabase(config.cosmos, credential);
+    return cosmos;
+  };
+  let blob: BlobServiceClient | undefined;
+  const blobService = () => {
+    blob ??= createBlobServiceClient(config.blob, credential);
+    return blob;
+  };
+
+  const checks: DependencyCheck[] = [
+    { name: 'postgres', check: async () => void (await controlPool.query('select 1')) },
+    { name: 'cosmos', check: async () => void (await cosmosDatabase().read()) },
+    {
+      name: 'blob',
+      check: async () => void (await blobService().getContainerClient(config.blob.photosContainer).getProperties()),
+    },
+  ].map((c) => ({ name: c.name, check: () => withTimeout(c.check(), 3000, c.name) }));
+
+  return {
+    config,
+    version: packageVersion(),
+    log,
+    verifier: createTokenVerifier(config.auth),
+    tenants: new PostgresTenantRegistry(controlPool),
+    tenantAdmin: new PostgresTenantDatabaseAdmin(controlPool, (database) => configFor(database)),
+    referenceData: new PostgresReferenceDataStore(tenantPool),
+    checks,
+    tenantPool,
+    async close() {
+      await Promise.allSettled([controlPool.end(), tenantPools.closeAll()]);
+    },
+  };
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+let current: App | undefined;
+
+/** The process's App, built from the environment on first use (config errors surface here). */
+export function getApp(): App {
+  current ??= createApp(loadConfig(process.env));
+  return current;
+}
+
+/** Closes the process's App (local host shutdown, tests). */
+export async function closeApp(): Promise<void> {
+  const app = current;
+  current = undefined;
+  await app?.close();
+}

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, in one zod schema, parsed once at start-up. Names follow Azure Functions
+ * conventions: identity-based connections use the `<Connection>__<property>` form (what the Functions host
+ * and Bicep set in Azure), connection strings are the local form.
+ */
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const optionalNonEmpty = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const url = (protocols: string[]) =>
+  nonEmpty.refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+
+/** The raw environment, with the names exactly as they are set. Unknown variables are ignored. */
+export const settingsSchema = z
+  .object({
+    // Set by the Functions platform in Azure; their presence is how we know we run there.
+    WEBSITE_SITE_NAME: optionalNonEmpty,
+    WEBSITE_INSTANCE_ID: optionalNonEmpty,
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+    // PostgreSQL: the control database (tenant registry); tenant databases live on the same server.
+    POSTGRES_URL: optionalNonEmpty.pipe(url(['postgres:', 'postgresql:']).optional()),
+    POSTGRES_HOST: optionalNonEmpty,
+    POSTGRES_PORT: positiveInt(5432),
+    POSTGRES_DATABASE: nonEmpty.default('fieldsync'),
+    POSTGRES_USER: optionalNonEmpty,
+    TENANT_POOL_MAX: positiveInt(4),
+    TENANT_POOL_IDLE_MS: positiveInt(30_000),
+
+    // Cosmos DB: idempotency keys and device status.
+    CosmosConnection: optionalNonEmpty,
+    CosmosConnection__accountEndpoint: optionalNonEmpty.pipe(url(['https:']).optional()),
+    COSMOS_DATABASE: nonEmpty.default('fieldsync'),
+    /** PEM file of a local emulator's self-signed certificate, trusted for the Cosmos endpoint only. */
+    COSMOS_CA_CERT_FILE: optionalNonEmpty,
+
+    // Blob Storage: photos.
+    StorageConnection: optionalNonEmpty,
+    StorageConnection__blobServiceUri: optionalNonEmpty.pipe(url(['https:']).optional()),
+    PHOTOS_CONTAINER: nonEmpty.default('photos'),
+
+    // Queue between the push route and the processor.
+    QUEUE_DRIVER: z.enum(['servicebus', 'local']).optional(),
+    ServiceBusConnection: optionalNonEmpty,
+    ServiceBusConnection__fullyQualifiedNamespace: optionalNonEmpty,
+    SYNC_QUEUE_NAME: nonEmpty.default('sync-events'),
+
+    // Auth: an OIDC issuer with JWKS in Azure; an HS256 development secret locally.
+    AUTH_ISSUER: nonEmpty,
+    AUTH_AUDIENCE: nonEmpty,
+    AUTH_JWKS_URL: optionalNonEmpty.pipe(url(['https:', 'http:']).optional()),
+    AUTH_DEV_SECRET: optionalNonEmpty.pipe(
+      z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit key)').optional(),
+    ),
+
+    // User-assigned managed identity, when the app uses one.
+    AZURE_CLIENT_ID: optionalNonEmpty,
+  });
+
+/**
+ * Rules across settings, checked on the raw environment so they are reported together with the per-setting
+ * problems (a schema refinement would only run once every single setting is valid).
+ */
+function crossSettingProblems(env: Record<string, string | undefined>): { setting: string; message: string }[] {
+  const has = (name: string) => Boolean(env[name]?.trim());
+  const problems: { setting: string; message: string }[] = [];
+  const need = (ok: boolean, setting: string, message: string) => {
+    if (!ok) problems.push({ setting, message });
+  };
+  const inAzure = has('WEBSITE_SITE_NAME') || has('WEBSITE_INSTANCE_ID');
+  need(
+    has('POSTGRES_URL') || (has('POSTGRES_HOST') && has('POSTGRES_USER')),
+    'POSTGRES_URL',
+    'required: set POSTGRES_URL (connection string), or POSTGRES_HOST and POSTGRES_USER (Entra ID login)',
+  );
+  need(
+    has('CosmosConnection') || has('CosmosConnection__accountEndpoint'),
+    'CosmosConnection',
+    'required: set CosmosConnection (connection string) or CosmosConnection__accountEndpoint',
+  );
+  need(
+    has('StorageConnection') || has('StorageConnection__blobServiceUri'),
+    'StorageConnection',
+    'required: set StorageConnection (connection string) or StorageConnection__blobServiceUri',
+  );
+  const driver = env.QUEUE_DRIVER?.trim() || (inAzure ? 'servicebus' : 'local');
+  if (driver === 'servicebus') {
+    need(
+      has('ServiceBusConnection') || has('ServiceBusConnection__fullyQualifiedNamespace'),
+      'ServiceBusConnection',
+      'required with QUEUE_DRIVER=servicebus: set ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace',
+    );
+  }
+  need(!(inAzure && driver === 'local'), 'QUEUE_DRIVER', 'the local queue cannot run in Azure');
+  need(
+    has('AUTH_JWKS_URL') !== has('AUTH_DEV_SECRET'),
+    'AUTH_JWKS_URL',
+    'set exactly one of AUTH_JWKS_URL (OIDC issuer keys) and AUTH_DEV_SECRET (local HS256)',
+  );
+  need(
+    !(inAzure && has('AUTH_DEV_SECRET')),
+    'AUTH_DEV_SECRET',
+    'a development secret is refused in Azure: set AUTH_JWKS_URL to the OIDC issuer keys',
+  );
+  need(!(inAzure && env.AUTH_JWKS_URL?.trim().startsWith('http:')), 'AUTH_JWKS_URL', 'must use https in Azure');
+  return problems;
+}
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export type PostgresConfig =
+  | { kind: 'url'; url: string }
+  | { kind: 'entra'; host: string; port: number; database: string; user: string };
+
+export type Connection =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; endpoint: string };
+
+export interface Config {
+  inAzure: boolean;
+  logLevel: Settings['LOG_LEVEL'];
+  postgres: PostgresConfig;
+  tenantPool: { max: number; idleMillis: number };
+  cosmos: { connection: Connection; database: string; caCertFile: string | undefined };
+  blob: { connection: Connection; photosContainer: string };
+  queue:
+    | { driver: 'local'; queueName: string }
+    | { driver: 'servicebus'; queueName: string; connection: Connection };
+  auth:
+    | { mode: 'dev'; issuer: string; audience: string; secret: string }
+    | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
+  managedIdentityClientId: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { setting: string; message: string }[]) {
+    super(
+      `Invalid configuration — fix these settings and start again:\n${problems
+        .map((p) => `  - ${p.setting}: ${p.message}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment into the app's configuration, or throws a ConfigError naming every bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = settingsSchema.safeParse(env);
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => ({
+          setting: issue.path.map(String).join('.') || '(environment)',
+          message: issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message,
+        }))),
+    ...crossSettingProblems(env),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const s = parsed.data;
+  const inAzure = Boolean(s.WEBSITE_SITE_NAME || s.WEBSITE_INSTANCE_ID);
+  const connection = (connectionString: string | undefined, endpoint: string | undefined): Connection =>
+    connectionString
+      ? { kind: 'connectionString', connectionString }
+      : { kind: 'identity', endpoint: endpoint ?? '' };
+  const driver = s.QUEUE_DRIVER ?? (inAzure ? 'servicebus' : 'local');
+  return {
+    inAzure,
+    logLevel: s.LOG_LEVEL,
+    postgres: s.POSTGRES_URL
+      ? { kind: 'url', url: s.POSTGRES_URL }
+      : {
+          kind: 'entra',
+          host: s.POSTGRES_HOST ?? '',
+          port: s.POSTGRES_PORT,
+          database: s.POSTGRES_DATABASE,
+          user: s.POSTGRES_USER ?? '',
+        },
+    tenantPool: { max: s.TENANT_POOL_MAX, idleMillis: s.TENANT_POOL_IDLE_MS },
+    cosmos: {
+      connection: connection(s.CosmosConnection, s.CosmosConnection__accountEndpoint),
+      database: s.COSMOS_DATABASE,
+      caCertFile: s.COSMOS_CA_CERT_FILE,
+    },
+    blob: {
+      connection: connection(s.StorageConnection, s.StorageConnection__blobServiceUri),
+      photosContainer: s.PHOTOS_CONTAINER,
+    },
+    queue:
+      driver === 'local'
+        ? { driver, queueName: s.SYNC_QUEUE_NAME }
+        : {
+            driver,
+            queueName: s.SYNC_QUEUE_NAME,
+            connection: connection(s.ServiceBusConnection, s.ServiceBusConnection__fullyQualifiedNamespace),
+          },
+    auth: s.AUTH_DEV_SECRET
+      ? { mode: 'dev', issuer: s.AUTH_ISSUER, audience: s.AUTH_AUDIENCE, secret: s.AUTH_DEV_SECRET }
+      : { mode: 'oidc', issuer: s.AUTH_ISSUER, audience: s.AUTH_AUDIENCE, jwksUrl: s.AUTH_JWKS_URL ?? '' },
+    managedIdentityClientId: s.AZURE_CLIENT_ID,
+  };
+}

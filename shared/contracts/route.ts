@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import type { Role } from '../auth/principal.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ResponseContract {
+  description: string;
+  schema?: z.ZodType;
+  /** Content type of the body; application/json unless said. */
+  contentType?: string;
+}
+
+/**
+ * What one HTTP function accepts and answers: the single source for its registration, its request
+ * validation and the OpenAPI document.
+ */
+export interface RouteContract<
+  TBody extends z.ZodType | undefined = z.ZodType | undefined,
+  TQuery extends z.ZodObject | undefined = z.ZodObject | undefined,
+  TParams extends z.ZodObject | undefined = z.ZodObject | undefined,
+> {
+  /** The Azure Function's name. */
+  name: string;
+  method: HttpMethod;
+  /** Route under /api, in Functions route syntax, e.g. `v1/wells/{id}`. */
+  route: string;
+  summary: string;
+  tags: string[];
+  /** Who may call it; 'public' needs no token. */
+  access: 'public' | readonly Role[];
+  body?: TBody;
+  query?: TQuery;
+  params?: TParams;
+  responses: Record<number, ResponseContract>;
+}
+
+export const defineRoute = <
+  TBody extends z.ZodType | undefined = undefined,
+  TQuery extends z.ZodObject | undefined = undefined,
+  TParams extends z.ZodObject | undefined = undefined,
+>(
+  contract: RouteContract<TBody, TQuery, TParams>,
+): RouteContract<TBody, TQuery, TParams> => contract;

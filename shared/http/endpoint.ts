@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpFunctionOptions, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { z } from 'zod';
+import { type App, getApp } from '../app.js';
+import { hasAnyRole, type Principal } from '../auth/principal.js';
+import { bearerToken } from '../auth/verifier.js';
+import type { RouteContract } from '../contracts/route.js';
+import { AppError, ForbiddenError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Tenant } from '../ports.js';
+import { describeError } from '../redact.js';
+import { readJsonBody, validate } from './body.js';
+import { problemResponse } from './problem.js';
+
+/** The parsed type of an optional schema slot; undefined when the route declares none. */
+type Out<T> = [Exclude<T, undefined>] extends [never]
+  ? undefined
+  : Exclude<T, undefined> extends z.ZodType
+    ? z.output<Exclude<T, undefined>>
+    : undefined;
+
+export interface EndpointInput<C extends RouteContract> {
+  body: Out<C['body']>;
+  query: Out<C['query']>;
+  params: Out<C['params']>;
+  principal: C['access'] extends 'public' ? undefined : Principal;
+  tenant: C['access'] extends 'public' ? undefined : Tenant;
+  request: HttpRequest;
+  context: InvocationContext;
+  requestId: string;
+  app: App;
+  log: Logger;
+}
+
+export interface EndpointResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** A client's x-request-id is kept when it is sane, so its logs and ours line up; otherwise a new one. */
+export const requestIdOf = (request: HttpRequest): string => {
+  const given = request.headers.get('x-request-id');
+  return given && REQUEST_ID.test(given) ? given : randomUUID();
+};
+
+async function authenticate(
+  app: App,
+  contract: RouteContract,
+  request: HttpRequest,
+): Promise<{ principal: Principal; tenant: Tenant }> {
+  const principal = await app.verifier.verify(bearerToken(request.headers.get('authorization')));
+  const claimedTenant = request.headers.get('x-tenant-id');
+  if (claimedTenant !== null && claimedTenant !== principal.tenantId) {
+    throw new ForbiddenError('X-Tenant-Id does not match the tenant of the token');
+  }
+  if (contract.access !== 'public' && !hasAnyRole(principal, contract.access)) {
+    throw new ForbiddenError(`this route requires one of the roles ${contract.access.join(', ')}`);
+  }
+  const tenant = await app.tenants.find(principal.tenantId);
+  if (!tenant || tenant.status !== 'ACTIVE') {
+    throw new ForbiddenError(`tenant ${principal.tenantId} is not provisioned`);
+  }
+  return { principal, tenant };
+}
+
+/**
+ * Wraps a route handler with the conventions every route shares: request id, token and tenant checks,
+ * role check, JSON body and parameter validation, problem+json errors and one log line per request.
+ */
+export function endpoint<C extends RouteContract>(
+  contract: C,
+  handler: (input: EndpointInput<C>) => Promise<EndpointResult>,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request, context) => {
+    const started = performance.now();
+    const requestId = requestIdOf(request);
+    const app = getApp();
+    const log = app.log.child({ requestId, function: contract.name, invocationId: context.invocationId });
+    let response: HttpResponseInit;
+    let who: Principal | undefined;
+    try {
+      const auth = contract.access === 'public' ? undefined : await authenticate(app, contract, request);
+      who = auth?.principal;
+      const params = contract.params ? validate(contract.params, request.params, 'path') : undefined;
+      const query = contract.query
+        ? validate(contract.query, Object.fromEntries(request.query.entries()), 'query string')
+        : undefined;
+      const body = contract.body ? validate(contract.body, await readJsonBody(request), 'body') : undefined;
+      const result = await handler({
+        body,
+        query,
+        params,
+        principal: auth?.principal,
+        tenant: auth?.tenant,
+        request,
+        context,
+        requestId,
+        app,
+        log: auth ? log.child({ tenantId: auth.tenant.id, userId: auth.principal.userId }) : log,
+      } as EndpointInput<C>);
+      const hasBody = result.body !== undefined;
+      response = {
+        status: result.status,
+        headers: {
+          ...(hasBody ? { 'content-type': 'application/json' } : {}),
+          'cache-control': 'no-store',
+          ...result.headers,
+          'x-request-id': requestId,
+        },
+        ...(hasBody ? { body: typeof result.body === 'string' ? result.body : JSON.stringify(result.body) } : {}),
+      };
+    } catch (error) {
+      if (!(error instanceof AppError)) log.error({ err: describeError(error) }, 'request failed');
+      response = problemResponse(error, requestId);
+    }
+    log.info(
+      {
+        status: response.status,
+        durationMs: Math.round(performance.now() - started),
+        ...(who ? { tenantId: who.tenantId, userId: who.userId } : {}),
+      },
+      'request',
+    );
+    return response;
+  };
+}
+
+/** The options for `app.http(...)` of a route: its method, its route, anonymous (the token is checked here). */
+export const httpOptions = (
+  contract: RouteContract,
+  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+): HttpFunctionOptions => ({
+  methods: [contract.method],
+  route: contract.route,
+  authLevel: 'anonymous',
+  handler,
+});

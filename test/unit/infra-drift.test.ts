@@ -1,0 +1,303 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Parser from 'tree-sitter';
+import Bicep from 'tree-sitter-bicep';
+import { describe, expect, it } from 'vitest';
+import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
+import { loadConfig, settingsSchema } from '../../shared/config.js';
+
+/**
+ * Keeps infra/ (Bicep) and the app in step: the Function App's app settings must satisfy the app's config
+ * schema as it runs in Azure, and the names both sides share (queue, containers, databases) must match.
+ * Bicep is read with tree-sitter-bicep: no Bicep compiler is needed.
+ */
+
+const infraDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'infra');
+
+const parser = new Parser();
+parser.setLanguage(Bicep as unknown as Parser.Language);
+
+type SyntaxNode = Parser.SyntaxNode;
+
+/** A Bicep expression that is not a literal, kept as its source text. */
+class Expression {
+  constructor(readonly text: string) {}
+}
+
+type BicepValue =
+  | string
+  | number
+  | boolean
+  | null
+  | Expression
+  | BicepValue[]
+  | { [key: string]: BicepValue };
+
+function parseBicep(relativePath: string): SyntaxNode {
+  const tree = parser.parse(readFileSync(join(infraDir, relativePath), 'utf8'));
+  if (tree.rootNode.hasError) throw new Error(`${relativePath} does not parse`);
+  return tree.rootNode;
+}
+
+const meaningful = (node: SyntaxNode): SyntaxNode[] => node.namedChildren.filter((c) => c.type !== 'comment');
+
+function stringLiteral(node: SyntaxNode): string | undefined {
+  if (node.type !== 'string') return undefined;
+  let out = '';
+  for (const part of node.namedChildren) {
+    if (part.type === 'string_content') out += part.text;
+    else if (part.type === 'escape_sequence') out += part.text.slice(1);
+    else return undefined; // an interpolation: not a literal
+  }
+  return out;
+}
+
+/** Turns a literal Bicep value (string, number, bool, null, array, object) into JS; anything else into an Expression. */
+function toValue(node: SyntaxNode): BicepValue {
+  switch (node.type) {
+    case 'string':
+      return stringLiteral(node) ?? new Expression(node.text);
+    case 'number':
+      return Number(node.text);
+    case 'boolean':
+      return node.text === 'true';
+    case 'null':
+      return null;
+    case 'array':
+      return meaningful(node).map(toValue);
+    case 'object': {
+      const out: { [key: string]: BicepValue } = {};
+      for (const property of meaningful(node)) {
+        if (property.type !== 'object_property') continue;
+        const [key, value] = meaningful(property);
+        if (!key || !value) continue;
+        out[stringLiteral(key) ?? key.text] = toValue(value);
+      }
+      return out;
+    }
+    default:
+      return new Expression(node.text);
+  }
+}
+
+function declarations(root: SyntaxNode, type: string): Map<string, SyntaxNode> {
+  const out = new Map<string, SyntaxNode>();
+  for (const node of meaningful(root)) {
+    if (node.type !== type) continue;
+    const name = node.namedChildren.find((c) => c.type === 'identifier');
+    if (name) out.set(name.text, node);
+  }
+  return out;
+}
+
+/** `var x = <value>`: the value of x. */
+function variable(root: SyntaxNode, name: string): BicepValue {
+  const node = declarations(root, 'variable_declaration').get(name);
+  const value = node?.namedChildren.at(-1);
+  if (!value) throw new Error(`var ${name} not found`);
+  return toValue(value);
+}
+
+/** `param x <type> = <default>`: the literal default of every param that has one. */
+function paramDefaults(root: SyntaxNode): Map<string, BicepValue> {
+  const out = new Map<string, BicepValue>();
+  for (const [name, node] of declarations(root, 'parameter_declaration')) {
+    if (!node.children.some((c) => c.type === '=')) continue;
+    const value = node.namedChildren.at(-1);
+    if (value) out.set(name, toValue(value));
+  }
+  return out;
+}
+
+const asRecord = (value: BicepValue | undefined): { [key: string]: BicepValue } | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Expression)
+    ? value
+    : undefined;
+
+/** The params object passed to `module <name> '...' = { params: {...} }`. */
+function moduleParams(root: SyntaxNode, name: string): { [key: string]: BicepValue } {
+  const node = declarations(root, 'module_declaration').get(name);
+  const body = node?.namedChildren.find((c) => c.type === 'object');
+  if (!body) throw new Error(`module ${name} not found`);
+  const params = asRecord(asRecord(toValue(body))?.params);
+  if (!params) throw new Error(`module ${name} has no params object`);
+  return params;
+}
+
+/** Every object property `<key>: ...` anywhere under root. */
+function propertiesNamed(root: SyntaxNode, key: string): SyntaxNode[] {
+  return root.descendantsOfType('object_property').filter((p) => meaningful(p)[0]?.text === key);
+}
+
+const exprText = (value: BicepValue | undefined): string | undefined =>
+  value instanceof Expression ? value.text : undefined;
+
+// --- the Function App's app settings ---------------------------------------------------------------------
+
+const functionApp = parseBicep('modules/functionapp.bicep');
+const functionAppDefaults = paramDefaults(functionApp);
+
+function appSettings(): { name: string; value: BicepValue }[] {
+  const [property] = propertiesNamed(functionApp, 'appSettings');
+  const array = property ? meaningful(property)[1] : undefined;
+  if (array?.type !== 'array') throw new Error('siteConfig.appSettings array not found');
+  return meaningful(array).map((entry) => {
+    const setting = asRecord(toValue(entry));
+    if (!setting) throw new Error(`app setting is not an object: ${entry.text}`);
+    if (typeof setting.name !== 'string') throw new Error(`app setting name is not a literal: ${entry.text}`);
+    return { name: setting.name, value: setting.value ?? null };
+  });
+}
+
+/** A plausible Azure value for a setting whose Bicep value is computed at deploy time. */
+function placeholder(name: string): string {
+  const known: Record<string, string> = {
+    POSTGRES_HOST: 'myserver.postgres.database.azure.com',
+    POSTGRES_USER: 'id-fieldsync-abc123',
+    CosmosConnection__accountEndpoint: 'https://cosmos-abc123.documents.azure.com:443/',
+    StorageConnection__blobServiceUri: 'https://stabc123.blob.core.windows.net/',
+    ServiceBusConnection__fullyQualifiedNamespace: 'sb-abc123.servicebus.windows.net',
+    AUTH_ISSUER: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0',
+    AUTH_AUDIENCE: 'api://fieldsync',
+    AUTH_JWKS_URL:
+      'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/discovery/v2.0/keys',
+    APPLICATIONINSIGHTS_CONNECTION_STRING:
+      'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x.in.applicationinsights.azure.com/',
+  };
+  if (known[name]) return known[name];
+  if (/clientId$|CLIENT_ID$/.test(name)) return '11111111-2222-3333-4444-555555555555';
+  if (/(Uri|Endpoint|_URL)$/.test(name)) return 'https://example.azure.com/';
+  return `placeholder-${name}`;
+}
+
+/** The environment the Function App gets in Azure, as far as Bicep decides it. */
+function azureEnvironment(): Record<string, string> {
+  const env: Record<string, string> = { WEBSITE_SITE_NAME: 'func-abc123' };
+  for (const { name, value } of appSettings()) {
+    if (typeof value === 'string') {
+      env[name] = value;
+      continue;
+    }
+    // A param of the module with a literal default (e.g. LOG_LEVEL) takes that default.
+    const fromParam = value instanceof Expression ? functionAppDefaults.get(value.text) : undefined;
+    env[name] = typeof fromParam === 'string' ? fromParam : placeholder(name);
+  }
+  return env;
+}
+
+/** Settings the Functions host reads itself, not the app's config schema. */
+const hostSetting = (name: string) =>
+  /^AzureWebJobsStorage__/.test(name) ||
+  /^APPLICATIONINSIGHTS_/.test(name) ||
+  /^(CosmosConnection|StorageConnection|ServiceBusConnection)__(credential|clientId)$/.test(name);
+
+const schemaDefault = (key: keyof typeof settingsSchema.shape): unknown =>
+  settingsSchema.shape[key].parse(undefined);
+
+describe('infra drift: Function App settings (functionapp.bicep) against shared/config.ts', () => {
+  it('sets every setting the app requires in Azure: loadConfig accepts them', () => {
+    const env = azureEnvironment();
+    const config = loadConfig(env);
+    expect(config.inAzure).toBe(true);
+    expect(config.postgres).toMatchObject({ kind: 'entra', port: 5432 });
+    expect(config.cosmos.connection.kind).toBe('identity');
+    expect(config.blob.connection.kind).toBe('identity');
+    expect(config.queue).toMatchObject({ driver: 'servicebus', connection: { kind: 'identity' } });
+    expect(config.auth.mode).toBe('oidc');
+    expect(config.managedIdentityClientId).toBeDefined();
+  });
+
+  it('would fail if a required setting were missing (the check above can fail)', () => {
+    const env = azureEnvironment();
+    delete env.POSTGRES_HOST;
+    expect(() => loadConfig(env)).toThrow(/POSTGRES_URL/);
+  });
+
+  it('names only settings the app or the Functions host reads (no typos)', () => {
+    const known = new Set(Object.keys(settingsSchema.shape));
+    const unknown = appSettings()
+      .map((s) => s.name)
+      .filter((name) => !known.has(name) && !hostSetting(name));
+    expect(unknown).toEqual([]);
+  });
+
+  it('sets each setting once and carries no secret', () => {
+    const settings = appSettings();
+    const names = settings.map((s) => s.name);
+    expect(names.length).toBe(new Set(names).size);
+    for (const { name, value } of settings) {
+      const text = value instanceof Expression ? value.text : String(value);
+      expect(text, name).not.toMatch(/listKeys|listConnectionStrings|AccountKey=|SharedAccessKey|Password/i);
+    }
+  });
+
+  it('uses the managed identity for every identity-based connection', () => {
+    const env = azureEnvironment();
+    for (const connection of [
+      'AzureWebJobsStorage',
+      'CosmosConnection',
+      'StorageConnection',
+      'ServiceBusConnection',
+    ]) {
+      expect(env[`${connection}__credential`], connection).toBe('managedidentity');
+      expect(env[`${connection}__clientId`], connection).toBeDefined();
+    }
+    const byName = new Map(appSettings().map((s) => [s.name, s.value]));
+    expect(exprText(byName.get('POSTGRES_USER'))).toBe('identityName');
+    expect(exprText(byName.get('AZURE_CLIENT_ID'))).toBe('identityClientId');
+  });
+});
+
+describe('infra drift: names shared by Bicep and the app', () => {
+  const main = parseBicep('main.bicep');
+
+  it('the Service Bus queue is SYNC_QUEUE_NAME', () => {
+    expect(variable(main, 'syncQueueName')).toBe(schemaDefault('SYNC_QUEUE_NAME'));
+    expect(exprText(moduleParams(main, 'serviceBus').queueName)).toBe('syncQueueName');
+    expect(exprText(moduleParams(main, 'functionApp').syncQueueName)).toBe('serviceBus.outputs.queueName');
+  });
+
+  it('the photos container is PHOTOS_CONTAINER', () => {
+    expect(variable(main, 'photosContainerName')).toBe(schemaDefault('PHOTOS_CONTAINER'));
+    expect(exprText(moduleParams(main, 'storage').photosContainerName)).toBe('photosContainerName');
+    expect(exprText(moduleParams(main, 'functionApp').photosContainerName)).toBe(
+      'storage.outputs.photosContainerName',
+    );
+  });
+
+  it('the Cosmos DB and Postgres database names are the config defaults', () => {
+    expect(variable(main, 'cosmosDatabaseName')).toBe(schemaDefault('COSMOS_DATABASE'));
+    expect(variable(main, 'postgresDatabaseName')).toBe(schemaDefault('POSTGRES_DATABASE'));
+    expect(exprText(moduleParams(main, 'cosmos').databaseName)).toBe('cosmosDatabaseName');
+    expect(exprText(moduleParams(main, 'postgres').databaseName)).toBe('postgresDatabaseName');
+  });
+
+  it('the Cosmos DB containers are COSMOS_CONTAINERS (name, partition key, TTL)', () => {
+    const cosmos = parseBicep('modules/cosmos.bicep');
+    const expected = Object.values(COSMOS_CONTAINERS).map((c) => ({
+      name: c.name,
+      partitionKey: c.partitionKey,
+      defaultTtl: c.defaultTtlSeconds ?? null,
+    }));
+    expect(variable(cosmos, 'containers')).toEqual(expected);
+  });
+
+  it('the queue keeps the delivery guarantees the processor relies on', () => {
+    const serviceBus = parseBicep('modules/servicebus.bicep');
+    const [properties] = propertiesNamed(serviceBus, 'properties').filter((p) =>
+      p.text.includes('requiresDuplicateDetection'),
+    );
+    const body = properties ? meaningful(properties)[1] : undefined;
+    expect(body, 'queue properties').toBeDefined();
+    const queue = body ? toValue(body) : {};
+    expect(queue).toMatchObject({
+      requiresDuplicateDetection: true,
+      duplicateDetectionHistoryTimeWindow: 'PT1H',
+      deadLetteringOnMessageExpiration: true,
+      lockDuration: 'PT1M',
+      requiresSession: false,
+    });
+    expect(paramDefaults(serviceBus).get('maxDeliveryCount')).toBe(10);
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // One embedded stack (Postgres, Azurite, Cosmos) and one local Functions host for the whole run.
+    globalSetup: ['test/setup/global.ts'],
+    setupFiles: ['test/setup/env.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 90_000,
+    teardownTimeout: 30_000,
+  },
+});
