@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
     // One embedded stack (Postgres, Azurite, Cosmos) and one local Functions host for the whole run.
     globalSetup: ['test/setup/global.ts'],
     setupFiles: ['test/setup/env.ts'],

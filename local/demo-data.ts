@@ -116,7 +116,11 @@ export const DEMO_TENANTS: DemoTenant[] = [
 ];
 
 /** Writes a demo tenant's reference data (once, when its database is first created). */
-export async function seedDemoTenant(store: ReferenceDataStore, tenant: Tenant, demo: DemoTenant): Promise<void> {
+export async function seedDemoTenant(
+  store: ReferenceDataStore,
+  tenant: Tenant,
+  demo: DemoTenant,
+): Promise<void> {
   for (const { id, ...well } of demo.wells) await store.upsertWell(tenant, id, well);
   for (const { id, ...equipment } of demo.equipment) await store.upsertEquipment(tenant, id, equipment);
   await store.upsertUsers(tenant, demo.users);

@@ -51,7 +51,10 @@ export function devSecret(dataDir: string, env: Record<string, string | undefine
 }
 
 /** App settings with local defaults filled in: the dev secret, issuer, audience and the local queue. */
-export function localAppSettings(dataDir: string, env: Record<string, string | undefined>): Record<string, string> {
+export function localAppSettings(
+  dataDir: string,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
   const settings: Record<string, string> = {};
   if (!env.AUTH_JWKS_URL) {
     settings.AUTH_DEV_SECRET = devSecret(dataDir, env);

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../shared/project-root.js';
-import { localAppSettings, loadLocalSettings } from './settings.js';
+import { loadLocalSettings, localAppSettings } from './settings.js';
 import { startLocalStack } from './stack.js';
 
 async function main(): Promise<void> {

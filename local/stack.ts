@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ const require = createRequire(import.meta.url);
  * documentation); it guards nothing but a local emulator on loopback.
  */
 const AZURITE_ACCOUNT = 'devstoreaccount1';
-const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export interface StackPorts {
   postgres: number;
@@ -63,7 +64,8 @@ export function waitForPort(port: number, timeoutMillis: number): Promise<void> 
       });
       socket.once('error', () => {
         socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMillis} ms`));
+        if (Date.now() > deadline)
+          reject(new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMillis} ms`));
         else setTimeout(attempt, 100);
       });
     };
@@ -105,7 +107,9 @@ function preparePostgresDir(dir: string): void {
   try {
     execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
   } catch {
-    execFileSync('sh', ['-c', 'groupadd -f postgres && useradd -r -g postgres postgres'], { stdio: 'ignore' });
+    execFileSync('sh', ['-c', 'groupadd -f postgres && useradd -r -g postgres postgres'], {
+      stdio: 'ignore',
+    });
   }
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
@@ -297,7 +301,9 @@ export async function ensureCosmosContainers(
 }
 
 export async function ensureBlobContainer(connectionString: string, container: string): Promise<void> {
-  await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(container).createIfNotExists();
+  await BlobServiceClient.fromConnectionString(connectionString)
+    .getContainerClient(container)
+    .createIfNotExists();
 }
 
 /**
@@ -327,7 +333,11 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
         }),
       );
     }
-    if (wanted.has('blob') && !options.given.StorageConnection && !options.given.StorageConnection__blobServiceUri) {
+    if (
+      wanted.has('blob') &&
+      !options.given.StorageConnection &&
+      !options.given.StorageConnection__blobServiceUri
+    ) {
       tasks.push(
         startAzurite(options, log).then(async (child) => {
           const connection = `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=http://127.0.0.1:${options.ports.blob}/${AZURITE_ACCOUNT};`;
@@ -345,7 +355,11 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
         }),
       );
     }
-    if (wanted.has('cosmos') && !options.given.CosmosConnection && !options.given.CosmosConnection__accountEndpoint) {
+    if (
+      wanted.has('cosmos') &&
+      !options.given.CosmosConnection &&
+      !options.given.CosmosConnection__accountEndpoint
+    ) {
       tasks.push(
         startCosmos(options).then(async ({ server, certFile }) => {
           // The emulator accepts any key; this one is random so no key is written down anywhere.
@@ -359,7 +373,11 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
                 server.close(() => resolve());
               }),
           );
-          await ensureCosmosContainers(settings.CosmosConnection, certFile, options.cosmosDatabase ?? 'fieldsync');
+          await ensureCosmosContainers(
+            settings.CosmosConnection,
+            certFile,
+            options.cosmosDatabase ?? 'fieldsync',
+          );
         }),
       );
     }

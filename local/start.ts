@@ -2,14 +2,14 @@
 // environment does not point elsewhere, provisions the demo tenants, then serves every function.
 import { join } from 'node:path';
 import { closeApp, getApp } from '../shared/app.js';
-import { loadConfig } from '../shared/config.js';
 import { signDevToken } from '../shared/auth/dev-token.js';
+import { loadConfig } from '../shared/config.js';
 import { projectRoot } from '../shared/project-root.js';
 import { provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
 import { DEMO_TENANTS, seedDemoTenant } from './demo-data.js';
 import { startFunctionsHost } from './host.js';
-import { localAppSettings, loadLocalSettings } from './settings.js';
+import { loadLocalSettings, localAppSettings } from './settings.js';
 import { startLocalStack } from './stack.js';
 
 const say = (message: string) => process.stdout.write(`[fieldsync] ${message}\n`);
@@ -65,10 +65,14 @@ async function main(): Promise<void> {
             roles: ['OPERATOR'],
           })
         : undefined;
-    say(`serving ${host.functions.length} functions at ${host.url} (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+    say(
+      `serving ${host.functions.length} functions at ${host.url} (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
+    );
     say(`try: curl ${host.url}/health`);
     if (sample) {
-      say('sample token (tenant acme, user u-operator-1, role OPERATOR; `npm run -s token -- --help` for others):');
+      say(
+        'sample token (tenant acme, user u-operator-1, role OPERATOR; `npm run -s token -- --help` for others):',
+      );
       process.stdout.write(`${sample}\n`);
     }
     say('Ctrl-C stops everything');
@@ -79,6 +83,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[fieldsync] could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `[fieldsync] could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -25,7 +25,12 @@ async function connectPostgres(): Promise<RunningStack | undefined> {
     process.env.POSTGRES_URL = running;
     return undefined;
   }
-  const stack = await startLocalStack({ dataDir: local.dataDir, ports: local.ports, given: process.env, services: ['postgres'] });
+  const stack = await startLocalStack({
+    dataDir: local.dataDir,
+    ports: local.ports,
+    given: process.env,
+    services: ['postgres'],
+  });
   Object.assign(process.env, stack.settings);
   return stack;
 }
@@ -44,7 +49,8 @@ async function main(): Promise<void> {
   // Only Postgres is used here; the other settings get placeholders so the shared config schema parses.
   const local = loadLocalSettings();
   Object.assign(process.env, {
-    CosmosConnection: process.env.CosmosConnection ?? 'AccountEndpoint=https://unused.invalid/;AccountKey=unused;',
+    CosmosConnection:
+      process.env.CosmosConnection ?? 'AccountEndpoint=https://unused.invalid/;AccountKey=unused;',
     StorageConnection: process.env.StorageConnection ?? 'UseDevelopmentStorage=true',
     ...localAppSettings(local.dataDir, process.env),
   });
@@ -62,7 +68,11 @@ async function main(): Promise<void> {
     } else if (command === 'migrate') {
       if (!values.all) throw new Error(`migrate needs --all\n${usage}`);
       const summary = await migrateAllTenants(app, (p) => {
-        const what = p.error ? `FAILED: ${p.error}` : p.applied.length ? `applied ${p.applied.join(', ')}` : 'up to date';
+        const what = p.error
+          ? `FAILED: ${p.error}`
+          : p.applied.length
+            ? `applied ${p.applied.join(', ')}`
+            : 'up to date';
         process.stdout.write(`[${p.index}/${p.total}] ${p.tenantId}: ${what}\n`);
       });
       process.stdout.write(`${summary.migrated} migrated, ${summary.failed} failed\n`);

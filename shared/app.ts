@@ -4,8 +4,8 @@ import type { Database } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/identity';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import pg from 'pg';
-import { createBlobServiceClient } from './adapters/blob/client.js';
 import { azureCredential } from './adapters/azure-credential.js';
+import { createBlobServiceClient } from './adapters/blob/client.js';
 import { createCosmosDatabase } from './adapters/cosmos/client.js';
 import { connectionFor } from './adapters/postgres/connection.js';
 import { PoolCache } from './adapters/postgres/pools.js';
@@ -61,7 +61,12 @@ export function createApp(config: Config): App {
   const credential = (): TokenCredential => azureCredential(config.managedIdentityClientId);
   const configFor = (database: string | undefined) => connectionFor(config.postgres, database, credential);
 
-  const controlPool = new pg.Pool({ ...configFor(undefined), max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+  const controlPool = new pg.Pool({
+    ...configFor(undefined),
+    max: 4,
+    idleTimeoutMillis: 30_000,
+    allowExitOnIdle: true,
+  });
   controlPool.on('error', () => {});
   const tenantPools = new PoolCache((database) => configFor(database), {
     max: config.tenantPool.max,
@@ -85,7 +90,8 @@ export function createApp(config: Config): App {
     { name: 'cosmos', check: async () => void (await cosmosDatabase().read()) },
     {
       name: 'blob',
-      check: async () => void (await blobService().getContainerClient(config.blob.photosContainer).getProperties()),
+      check: async () =>
+        void (await blobService().getContainerClient(config.blob.photosContainer).getProperties()),
     },
   ].map((c) => ({ name: c.name, check: () => withTimeout(c.check(), 3000, c.name) }));
 
@@ -107,7 +113,8 @@ export function createApp(config: Config): App {
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '0.0.0';
   }

@@ -14,66 +14,70 @@ const optionalNonEmpty = z
   .transform((v) => (v === '' ? undefined : v));
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const url = (protocols: string[]) =>
-  nonEmpty.refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL (${protocols.join(' or ')})`);
+  nonEmpty.refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL (${protocols.join(' or ')})`,
+  );
 
 /** The raw environment, with the names exactly as they are set. Unknown variables are ignored. */
-export const settingsSchema = z
-  .object({
-    // Set by the Functions platform in Azure; their presence is how we know we run there.
-    WEBSITE_SITE_NAME: optionalNonEmpty,
-    WEBSITE_INSTANCE_ID: optionalNonEmpty,
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+export const settingsSchema = z.object({
+  // Set by the Functions platform in Azure; their presence is how we know we run there.
+  WEBSITE_SITE_NAME: optionalNonEmpty,
+  WEBSITE_INSTANCE_ID: optionalNonEmpty,
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
-    // PostgreSQL: the control database (tenant registry); tenant databases live on the same server.
-    POSTGRES_URL: optionalNonEmpty.pipe(url(['postgres:', 'postgresql:']).optional()),
-    POSTGRES_HOST: optionalNonEmpty,
-    POSTGRES_PORT: positiveInt(5432),
-    POSTGRES_DATABASE: nonEmpty.default('fieldsync'),
-    POSTGRES_USER: optionalNonEmpty,
-    TENANT_POOL_MAX: positiveInt(4),
-    TENANT_POOL_IDLE_MS: positiveInt(30_000),
+  // PostgreSQL: the control database (tenant registry); tenant databases live on the same server.
+  POSTGRES_URL: optionalNonEmpty.pipe(url(['postgres:', 'postgresql:']).optional()),
+  POSTGRES_HOST: optionalNonEmpty,
+  POSTGRES_PORT: positiveInt(5432),
+  POSTGRES_DATABASE: nonEmpty.default('fieldsync'),
+  POSTGRES_USER: optionalNonEmpty,
+  TENANT_POOL_MAX: positiveInt(4),
+  TENANT_POOL_IDLE_MS: positiveInt(30_000),
 
-    // Cosmos DB: idempotency keys and device status.
-    CosmosConnection: optionalNonEmpty,
-    CosmosConnection__accountEndpoint: optionalNonEmpty.pipe(url(['https:']).optional()),
-    COSMOS_DATABASE: nonEmpty.default('fieldsync'),
-    /** PEM file of a local emulator's self-signed certificate, trusted for the Cosmos endpoint only. */
-    COSMOS_CA_CERT_FILE: optionalNonEmpty,
+  // Cosmos DB: idempotency keys and device status.
+  CosmosConnection: optionalNonEmpty,
+  CosmosConnection__accountEndpoint: optionalNonEmpty.pipe(url(['https:']).optional()),
+  COSMOS_DATABASE: nonEmpty.default('fieldsync'),
+  /** PEM file of a local emulator's self-signed certificate, trusted for the Cosmos endpoint only. */
+  COSMOS_CA_CERT_FILE: optionalNonEmpty,
 
-    // Blob Storage: photos.
-    StorageConnection: optionalNonEmpty,
-    StorageConnection__blobServiceUri: optionalNonEmpty.pipe(url(['https:']).optional()),
-    PHOTOS_CONTAINER: nonEmpty.default('photos'),
+  // Blob Storage: photos.
+  StorageConnection: optionalNonEmpty,
+  StorageConnection__blobServiceUri: optionalNonEmpty.pipe(url(['https:']).optional()),
+  PHOTOS_CONTAINER: nonEmpty.default('photos'),
 
-    // Queue between the push route and the processor.
-    QUEUE_DRIVER: z.enum(['servicebus', 'local']).optional(),
-    ServiceBusConnection: optionalNonEmpty,
-    ServiceBusConnection__fullyQualifiedNamespace: optionalNonEmpty,
-    SYNC_QUEUE_NAME: nonEmpty.default('sync-events'),
+  // Queue between the push route and the processor.
+  QUEUE_DRIVER: z.enum(['servicebus', 'local']).optional(),
+  ServiceBusConnection: optionalNonEmpty,
+  ServiceBusConnection__fullyQualifiedNamespace: optionalNonEmpty,
+  SYNC_QUEUE_NAME: nonEmpty.default('sync-events'),
 
-    // Auth: an OIDC issuer with JWKS in Azure; an HS256 development secret locally.
-    AUTH_ISSUER: nonEmpty,
-    AUTH_AUDIENCE: nonEmpty,
-    AUTH_JWKS_URL: optionalNonEmpty.pipe(url(['https:', 'http:']).optional()),
-    AUTH_DEV_SECRET: optionalNonEmpty.pipe(
-      z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit key)').optional(),
-    ),
+  // Auth: an OIDC issuer with JWKS in Azure; an HS256 development secret locally.
+  AUTH_ISSUER: nonEmpty,
+  AUTH_AUDIENCE: nonEmpty,
+  AUTH_JWKS_URL: optionalNonEmpty.pipe(url(['https:', 'http:']).optional()),
+  AUTH_DEV_SECRET: optionalNonEmpty.pipe(
+    z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit key)').optional(),
+  ),
 
-    // User-assigned managed identity, when the app uses one.
-    AZURE_CLIENT_ID: optionalNonEmpty,
-  });
+  // User-assigned managed identity, when the app uses one.
+  AZURE_CLIENT_ID: optionalNonEmpty,
+});
 
 /**
  * Rules across settings, checked on the raw environment so they are reported together with the per-setting
  * problems (a schema refinement would only run once every single setting is valid).
  */
-function crossSettingProblems(env: Record<string, string | undefined>): { setting: string; message: string }[] {
+function crossSettingProblems(
+  env: Record<string, string | undefined>,
+): { setting: string; message: string }[] {
   const has = (name: string) => Boolean(env[name]?.trim());
   const problems: { setting: string; message: string }[] = [];
   const need = (ok: boolean, setting: string, message: string) => {
@@ -114,7 +118,11 @@ function crossSettingProblems(env: Record<string, string | undefined>): { settin
     'AUTH_DEV_SECRET',
     'a development secret is refused in Azure: set AUTH_JWKS_URL to the OIDC issuer keys',
   );
-  need(!(inAzure && env.AUTH_JWKS_URL?.trim().startsWith('http:')), 'AUTH_JWKS_URL', 'must use https in Azure');
+  need(
+    !(inAzure && env.AUTH_JWKS_URL?.trim().startsWith('http:')),
+    'AUTH_JWKS_URL',
+    'must use https in Azure',
+  );
   return problems;
 }
 

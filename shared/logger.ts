@@ -14,7 +14,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ['authorization', '*.authorization', 'password', '*.password', 'connectionString', '*.connectionString', 'token', '*.token'],
+        paths: [
+          'authorization',
+          '*.authorization',
+          'password',
+          '*.password',
+          'connectionString',
+          '*.connectionString',
+          'token',
+          '*.token',
+        ],
         censor: '[redacted]',
       },
     },

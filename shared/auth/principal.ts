@@ -8,10 +8,16 @@ export const MANAGER_ROLES: readonly Role[] = ['MANAGER', 'ADMIN'];
 /** Roles of field routes: every signed-in role may sync. */
 export const FIELD_ROLES: readonly Role[] = ALL_ROLES;
 
-/** Tenant ids: lower-case letters, digits and hyphens, so each maps one-to-one to a database name. */
+/**
+ * Tenant ids: lower-case letters, digits and hyphens (so each maps one-to-one to a database name); an Entra
+ * directory id (a lower-case GUID) fits, for deployments that use the directory as the tenant.
+ */
 export const tenantIdSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'must be 3–40 lower-case letters, digits or hyphens, starting with a letter');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/,
+    'must be 3–40 lower-case letters, digits or hyphens, not starting or ending with a hyphen',
+  );
 
 /** Who is calling, as established by a verified token. The tenant comes from the token only. */
 export interface Principal {

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { UnauthenticatedError } from '../errors.js';
@@ -16,7 +16,9 @@ const claimsSchema = z.object({
   roles: z
     .array(z.unknown())
     .default([])
-    .transform((roles) => roles.flatMap((r) => (roleSchema.safeParse(r).success ? [r as Principal['roles'][0]] : []))),
+    .transform((roles) =>
+      roles.flatMap((r) => (roleSchema.safeParse(r).success ? [r as Principal['roles'][0]] : [])),
+    ),
 });
 
 /**
@@ -34,7 +36,8 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
         })()
       : (() => {
           const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), { cooldownDuration: 30_000 });
-          return (token: string) => jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'PS256', 'ES256'] });
+          return (token: string) =>
+            jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'PS256', 'ES256'] });
         })();
 
   return {
@@ -56,7 +59,8 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
 
 function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'token expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `token claim "${error.claim}" is not accepted`;
+  if (error instanceof joseErrors.JWTClaimValidationFailed)
+    return `token claim "${error.claim}" is not accepted`;
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm is not accepted';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature is invalid';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'token signing key is unknown';

@@ -1,4 +1,4 @@
-import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { RouteContract } from './route.js';
 
 /** Functions route syntax `{id}` / `{id:int}` / `{id?}` → OpenAPI `{id}`. */
@@ -25,7 +25,9 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], version: 
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),
-        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+        ...(route.body
+          ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
+          : {}),
       },
       responses: Object.fromEntries(
         Object.entries(route.responses).map(([status, response]) => [
@@ -45,7 +47,8 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], version: 
     info: {
       title: 'fieldsync API',
       version,
-      description: 'Offline-first sync backend for field crews. Errors are application/problem+json (RFC 9457).',
+      description:
+        'Offline-first sync backend for field crews. Errors are application/problem+json (RFC 9457).',
     },
   });
 }

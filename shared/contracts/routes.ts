@@ -10,7 +10,11 @@ import {
 } from './reference-data.js';
 import { defineRoute, type RouteContract } from './route.js';
 
-const problem = (description: string) => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
+const problem = (description: string) => ({
+  description,
+  schema: problemSchema,
+  contentType: 'application/problem+json',
+});
 const authProblems = {
   400: problem('The request is invalid; `errors` lists the JSON paths at fault'),
   401: problem('No token, or the token is invalid, expired or for another issuer or audience'),
@@ -102,4 +106,3 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   putEquipmentRoute,
   deleteEquipmentRoute,
 ] as readonly RouteContract[];
-

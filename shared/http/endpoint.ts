@@ -60,7 +60,7 @@ async function authenticate(
     throw new ForbiddenError(`this route requires one of the roles ${contract.access.join(', ')}`);
   }
   const tenant = await app.tenants.find(principal.tenantId);
-  if (!tenant || tenant.status !== 'ACTIVE') {
+  if (tenant?.status !== 'ACTIVE') {
     throw new ForbiddenError(`tenant ${principal.tenantId} is not provisioned`);
   }
   return { principal, tenant };
@@ -110,7 +110,9 @@ export function endpoint<C extends RouteContract>(
           ...result.headers,
           'x-request-id': requestId,
         },
-        ...(hasBody ? { body: typeof result.body === 'string' ? result.body : JSON.stringify(result.body) } : {}),
+        ...(hasBody
+          ? { body: typeof result.body === 'string' ? result.body : JSON.stringify(result.body) }
+          : {}),
       };
     } catch (error) {
       if (!(error instanceof AppError)) log.error({ err: describeError(error) }, 'request failed');

@@ -1,6 +1,13 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { Problem } from '../contracts/common.js';
-import { AppError, type AppErrorKind, ConflictError, DependencyUnavailableError, RateLimitedError, ValidationError } from '../errors.js';
+import {
+  AppError,
+  type AppErrorKind,
+  ConflictError,
+  DependencyUnavailableError,
+  RateLimitedError,
+  ValidationError,
+} from '../errors.js';
 
 const STATUS: Record<AppErrorKind, { status: number; title: string; slug: string }> = {
   validation: { status: 400, title: 'Bad Request', slug: 'validation' },
@@ -25,7 +32,10 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
  * The one mapping from errors to RFC 9457 problem+json. Known errors keep their message; anything else is
  * a 500 that says nothing about its cause (the cause is logged with the request id instead).
  */
-export function toProblem(error: unknown, requestId: string): { problem: Problem; headers: Record<string, string> } {
+export function toProblem(
+  error: unknown,
+  requestId: string,
+): { problem: Problem; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   if (!(error instanceof AppError)) {
     return {
@@ -57,7 +67,12 @@ export function problemResponse(error: unknown, requestId: string): HttpResponse
   const { problem, headers } = toProblem(error, requestId);
   return {
     status: problem.status,
-    headers: { ...headers, 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': requestId, 'cache-control': 'no-store' },
+    headers: {
+      ...headers,
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'x-request-id': requestId,
+      'cache-control': 'no-store',
+    },
     body: JSON.stringify(problem),
   };
 }

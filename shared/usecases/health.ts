@@ -9,7 +9,10 @@ export async function checkHealth(checks: DependencyCheck[], version: string): P
       const started = performance.now();
       try {
         await dependency.check();
-        return [dependency.name, { status: 'up' as const, latencyMs: Math.round(performance.now() - started) }] as const;
+        return [
+          dependency.name,
+          { status: 'up' as const, latencyMs: Math.round(performance.now() - started) },
+        ] as const;
       } catch (error) {
         const { code, message } = describeError(error);
         return [

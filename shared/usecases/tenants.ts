@@ -3,7 +3,8 @@ import { ValidationError } from '../errors.js';
 import type { Tenant, TenantDatabaseAdmin, TenantRegistry } from '../ports.js';
 
 /** Database name of a tenant: one-to-one, as tenant ids have no underscores. */
-export const tenantDatabaseName = (tenantId: string): string => `fieldsync_tenant_${tenantId.replaceAll('-', '_')}`;
+export const tenantDatabaseName = (tenantId: string): string =>
+  `fieldsync_tenant_${tenantId.replaceAll('-', '_')}`;
 
 export interface ProvisionResult {
   tenant: Tenant;
@@ -19,7 +20,9 @@ export async function provisionTenant(
 ): Promise<ProvisionResult> {
   const id = tenantIdSchema.safeParse(tenantId);
   if (!id.success) {
-    throw new ValidationError('invalid tenant id', [{ path: 'tenantId', message: id.error.issues[0]?.message ?? '' }]);
+    throw new ValidationError('invalid tenant id', [
+      { path: 'tenantId', message: id.error.issues[0]?.message ?? '' },
+    ]);
   }
   const databaseName = tenantDatabaseName(id.data);
   const databaseCreated = await deps.tenantAdmin.ensureDatabase(databaseName);

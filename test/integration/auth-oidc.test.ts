@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+
+type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, type TokenVerifier } from '../../shared/auth/verifier.js';
 import { UnauthenticatedError } from '../../shared/errors.js';
@@ -11,9 +14,9 @@ const issuer = 'https://login.example/tenant-1/v2.0';
 const audience = 'api://fieldsync';
 let server: Server;
 let verifier: TokenVerifier;
-let privateKey: CryptoKey;
+let privateKey: KeyLike;
 let publicJwk: JWK;
-let otherPrivateKey: CryptoKey;
+let otherPrivateKey: KeyLike;
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256', { extractable: true });
@@ -26,7 +29,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  verifier = createTokenVerifier({ mode: 'oidc', issuer, audience, jwksUrl: `http://127.0.0.1:${port}/keys` });
+  verifier = createTokenVerifier({
+    mode: 'oidc',
+    issuer,
+    audience,
+    jwksUrl: `http://127.0.0.1:${port}/keys`,
+  });
 });
 
 afterAll(async () => {
@@ -36,7 +44,7 @@ afterAll(async () => {
 
 const sign = (
   claims: Record<string, unknown> = { tid: 'acme', roles: ['MANAGER'] },
-  options: { key?: CryptoKey; kid?: string; iss?: string; aud?: string; exp?: string } = {},
+  options: { key?: KeyLike; kid?: string; iss?: string; aud?: string; exp?: string } = {},
 ) =>
   new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'key-1' })
@@ -54,7 +62,11 @@ const rejected = async (token: string, reason: RegExp) => {
 
 describe('OIDC token verification through JWKS (RS256)', () => {
   it('accepts a token signed by the issuer key', async () => {
-    expect(await verifier.verify(await sign())).toEqual({ userId: 'user-oid-1', tenantId: 'acme', roles: ['MANAGER'] });
+    expect(await verifier.verify(await sign())).toEqual({
+      userId: 'user-oid-1',
+      tenantId: 'acme',
+      roles: ['MANAGER'],
+    });
   });
 
   it('refuses expired tokens, other issuers and other audiences', async () => {
@@ -82,7 +94,13 @@ describe('OIDC token verification through JWKS (RS256)', () => {
 
   it('refuses alg none and tampered payloads', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await rejected(unsignedToken({ sub: 'x', tid: 'acme', roles: ['ADMIN'], iss: issuer, aud: audience, exp: now + 600 }), /algorithm|malformed/);
-    await rejected(tamper(await sign(), (c) => ({ ...c, tid: 'globex' })), /signature/);
+    await rejected(
+      unsignedToken({ sub: 'x', tid: 'acme', roles: ['ADMIN'], iss: issuer, aud: audience, exp: now + 600 }),
+      /algorithm|malformed/,
+    );
+    await rejected(
+      tamper(await sign(), (c) => ({ ...c, tid: 'globex' })),
+      /signature/,
+    );
   });
 });

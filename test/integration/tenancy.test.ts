@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PoolCache } from '../../shared/adapters/postgres/pools.js';
 import { closeApp, getApp } from '../../shared/app.js';
@@ -10,9 +10,11 @@ afterAll(() => closeApp());
 
 const newId = () => `tn-${randomBytes(4).toString('hex')}`;
 const tables = async (pool: pg.Pool) =>
-  (await pool.query<{ t: string }>("select tablename as t from pg_tables where schemaname = 'public' order by 1")).rows.map(
-    (r) => r.t,
-  );
+  (
+    await pool.query<{ t: string }>(
+      "select tablename as t from pg_tables where schemaname = 'public' order by 1",
+    )
+  ).rows.map((r) => r.t);
 
 describe('tenant provisioning', () => {
   it('creates the database, migrates it and registers it; a second run changes nothing', async () => {
@@ -26,7 +28,12 @@ describe('tenant provisioning', () => {
     // Assess
     expect(first.databaseCreated).toBe(true);
     expect(first.migrationsApplied.length).toBeGreaterThan(0);
-    expect(first.tenant).toMatchObject({ id, databaseName: tenantDatabaseName(id), status: 'ACTIVE', displayName: 'First Co' });
+    expect(first.tenant).toMatchObject({
+      id,
+      databaseName: tenantDatabaseName(id),
+      status: 'ACTIVE',
+      displayName: 'First Co',
+    });
     expect(second).toMatchObject({ databaseCreated: false, migrationsApplied: [] });
     expect(await tables(app.tenantPool(first.tenant))).toEqual(
       expect.arrayContaining(['wells', 'equipment', 'users', 'pgmigrations']),
@@ -60,10 +67,13 @@ describe('tenant provisioning', () => {
 describe('tenant pools', () => {
   it('are made on first use, kept small, and closed once idle', async () => {
     const url = process.env.POSTGRES_URL ?? '';
-    const cache = new PoolCache((database) => ({ connectionString: url.replace(/\/[^/]*$/, `/${database}`) }), {
-      max: 2,
-      idleMillis: 200,
-    });
+    const cache = new PoolCache(
+      (database) => ({ connectionString: url.replace(/\/[^/]*$/, `/${database}`) }),
+      {
+        max: 2,
+        idleMillis: 200,
+      },
+    );
     try {
       expect(cache.size).toBe(0);
       const pool = cache.get('fieldsync');

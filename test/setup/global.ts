@@ -29,7 +29,10 @@ function startHost(env: Record<string, string>): Promise<{ child: ChildProcess; 
   });
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start in 60 s:\n${output.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`host did not start in 60 s:\n${output.slice(-2000)}`)),
+      60_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /serving \d+ functions at (\S+)/.exec(output);
@@ -53,9 +56,13 @@ function startHost(env: Record<string, string>): Promise<{ child: ChildProcess; 
  * only ever reach this run's own databases.
  */
 export default async function setup(project: TestProject) {
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')],
+    {
+      stdio: 'inherit',
+    },
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-test-'));
   const ports = { postgres: await freePort(), blob: await freePort(), cosmos: await freePort() };
   const stack = await startLocalStack({ dataDir, ports, given: {} });

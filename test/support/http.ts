@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import azureFunctions, { type HttpResponseInit } from '@azure/functions';
+import azureFunctions, {
+  type HttpRequest as HttpRequestType,
+  type HttpResponseInit,
+  type InvocationContext as InvocationContextType,
+} from '@azure/functions';
 
 // The package is CommonJS; under plain Node ESM only its default export carries these classes.
 const { HttpRequest, InvocationContext } = azureFunctions;
@@ -16,7 +20,7 @@ export interface CallOptions {
 
 /** Calls a function handler in-process with a real HttpRequest, as the Functions host would. */
 export async function call(
-  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+  handler: (request: HttpRequestType, context: InvocationContextType) => Promise<HttpResponseInit>,
   options: CallOptions = {},
 ): Promise<{ status: number; headers: Record<string, string>; body: unknown; text: string }> {
   const headers: Record<string, string> = { ...options.headers };
@@ -35,8 +39,16 @@ export async function call(
     params: options.params ?? {},
     ...(body ? { body: { bytes: body } } : {}),
   });
-  const response = await handler(request, new InvocationContext({ invocationId: randomUUID(), functionName: 'test' }));
-  const text = typeof response.body === 'string' ? response.body : response.body === undefined ? '' : String(response.body);
+  const response = await handler(
+    request,
+    new InvocationContext({ invocationId: randomUUID(), functionName: 'test' }),
+  );
+  const text =
+    typeof response.body === 'string'
+      ? response.body
+      : response.body === undefined
+        ? ''
+        : String(response.body);
   const responseHeaders = Object.fromEntries(
     Object.entries((response.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
   );

@@ -5,7 +5,12 @@ import { bearerToken, createTokenVerifier } from '../../shared/auth/verifier.js'
 import { UnauthenticatedError } from '../../shared/errors.js';
 import { tamper, unsignedToken } from '../support/jwt.js';
 
-const auth = { mode: 'dev' as const, issuer: 'fieldsync-local', audience: 'fieldsync-api', secret: 's'.repeat(40) };
+const auth = {
+  mode: 'dev' as const,
+  issuer: 'fieldsync-local',
+  audience: 'fieldsync-api',
+  secret: 's'.repeat(40),
+};
 const verifier = createTokenVerifier(auth);
 const sign = (overrides: Partial<Parameters<typeof signDevToken>[0]> = {}) =>
   signDevToken({ ...auth, tenantId: 'acme', userId: 'u1', roles: ['OPERATOR'], ...overrides });
@@ -47,14 +52,27 @@ describe('development token verification (HS256)', () => {
   it('refuses alg none', async () => {
     const now = Math.floor(Date.now() / 1000);
     await rejected(
-      unsignedToken({ sub: 'u1', tid: 'acme', roles: ['ADMIN'], iss: auth.issuer, aud: auth.audience, exp: now + 600 }),
+      unsignedToken({
+        sub: 'u1',
+        tid: 'acme',
+        roles: ['ADMIN'],
+        iss: auth.issuer,
+        aud: auth.audience,
+        exp: now + 600,
+      }),
       /algorithm|malformed/,
     );
   });
 
   it('refuses a tampered payload', async () => {
-    await rejected(tamper(await sign(), (c) => ({ ...c, tid: 'globex' })), /signature/);
-    await rejected(tamper(await sign(), (c) => ({ ...c, roles: ['ADMIN'] })), /signature/);
+    await rejected(
+      tamper(await sign(), (c) => ({ ...c, tid: 'globex' })),
+      /signature/,
+    );
+    await rejected(
+      tamper(await sign(), (c) => ({ ...c, roles: ['ADMIN'] })),
+      /signature/,
+    );
   });
 
   it('refuses a token signed with another secret', async () => {

@@ -46,7 +46,10 @@ describe('configuration', () => {
     const config = loadConfig(azure);
     expect(config.inAzure).toBe(true);
     expect(config.postgres).toMatchObject({ kind: 'entra', host: azure.POSTGRES_HOST, user: 'id-fieldsync' });
-    expect(config.cosmos.connection).toEqual({ kind: 'identity', endpoint: azure.CosmosConnection__accountEndpoint });
+    expect(config.cosmos.connection).toEqual({
+      kind: 'identity',
+      endpoint: azure.CosmosConnection__accountEndpoint,
+    });
     expect(config.queue).toMatchObject({ driver: 'servicebus', queueName: 'sync-events' });
     expect(config.auth.mode).toBe('oidc');
   });
@@ -58,7 +61,14 @@ describe('configuration', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const name of ['POSTGRES_URL', 'CosmosConnection', 'StorageConnection', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL']) {
+    for (const name of [
+      'POSTGRES_URL',
+      'CosmosConnection',
+      'StorageConnection',
+      'AUTH_ISSUER',
+      'AUTH_AUDIENCE',
+      'AUTH_JWKS_URL',
+    ]) {
       expect(message).toContain(name);
     }
     expect(message).toMatch(/AUTH_ISSUER: required/);

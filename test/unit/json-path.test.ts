@@ -9,7 +9,11 @@ function resolve(root: unknown, path: string): unknown {
   for (const token of tokens) {
     const index = /^\[(\d+)\]$/.exec(token);
     const quoted = /^\[("(?:[^"\\]|\\.)*")\]$/.exec(token);
-    const key = index ? Number(index[1]) : quoted ? (JSON.parse(quoted[1] as string) as string) : token.replace(/^\./, '');
+    const key = index
+      ? Number(index[1])
+      : quoted
+        ? (JSON.parse(quoted[1] as string) as string)
+        : token.replace(/^\./, '');
     value = (value as Record<string | number, unknown>)[key];
   }
   return value;

@@ -16,7 +16,11 @@ import { problemResponse } from '../../shared/http/problem.js';
 
 const parse = (error: unknown) => {
   const response = problemResponse(error, 'req-12345678');
-  return { response, body: JSON.parse(String(response.body)) as Record<string, unknown>, headers: response.headers as Record<string, string> };
+  return {
+    response,
+    body: JSON.parse(String(response.body)) as Record<string, unknown>,
+    headers: response.headers as Record<string, string>,
+  };
 };
 
 describe('problem+json mapping', () => {
@@ -37,14 +41,19 @@ describe('problem+json mapping', () => {
     expect(response.status).toBe(status);
     expect(headers['content-type']).toBe('application/problem+json');
     expect(headers['x-request-id']).toBe('req-12345678');
-    expect(body).toMatchObject({ status, type: expect.stringMatching(/^urn:fieldsync:problem:/), title: expect.any(String) });
+    expect(body).toMatchObject({
+      status,
+      type: expect.stringMatching(/^urn:fieldsync:problem:/),
+      title: expect.any(String),
+    });
     expect(body.detail).toBe((error as Error).message);
   });
 
   it('carries JSON paths, codes, Retry-After and WWW-Authenticate where they apply', () => {
-    expect(parse(new ValidationError('bad', [{ path: 'events[3].payload.oilVolume', message: 'too small' }])).body.errors).toEqual([
-      { path: 'events[3].payload.oilVolume', message: 'too small' },
-    ]);
+    expect(
+      parse(new ValidationError('bad', [{ path: 'events[3].payload.oilVolume', message: 'too small' }])).body
+        .errors,
+    ).toEqual([{ path: 'events[3].payload.oilVolume', message: 'too small' }]);
     expect(parse(new GoneError('old', 'RESYNC_REQUIRED')).body.code).toBe('RESYNC_REQUIRED');
     expect(parse(new RateLimitedError('slow', 2.2)).headers['retry-after']).toBe('3');
     expect(parse(new DependencyUnavailableError('postgres', 5)).headers['retry-after']).toBe('5');
@@ -52,7 +61,9 @@ describe('problem+json mapping', () => {
   });
 
   it('answers 500 for anything else without revealing the cause', () => {
-    const secretful = new Error('connect to postgres://admin:hunter2@db:5432 failed\n    at Pool.connect (pool.js:1:1)');
+    const secretful = new Error(
+      'connect to postgres://admin:hunter2@db:5432 failed\n    at Pool.connect (pool.js:1:1)',
+    );
     const { response, body } = parse(secretful);
     expect(response.status).toBe(500);
     expect(String(response.body)).not.toContain('hunter2');

@@ -12,6 +12,10 @@ describe('redactSecrets', () => {
 
   it('describes errors by name, code and redacted message', () => {
     const error = Object.assign(new Error('login failed: Password=topsecret'), { code: '28P01' });
-    expect(describeError(error)).toEqual({ name: 'Error', code: '28P01', message: 'login failed: Password=[redacted]' });
+    expect(describeError(error)).toEqual({
+      name: 'Error',
+      code: '28P01',
+      message: 'login failed: Password=[redacted]',
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import type { TokenCredential } from '@azure/identity';
 import { CosmosClient, type Database } from '@azure/cosmos';
+import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../../config.js';
 import { DependencyUnavailableError } from '../../errors.js';
 
@@ -48,11 +48,15 @@ export function createCosmosDatabase(cosmos: Config['cosmos'], credential: () =>
 /** True when a Cosmos error means "not reachable or overloaded" rather than a request fault. */
 export function isCosmosUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; statusCode?: unknown; name?: unknown };
-  const status = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const status =
+    typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   if (status !== undefined) return status === 408 || status === 429 || status === 503 || status >= 500;
   return (
-    typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code)
-  ) || e.name === 'TimeoutError' || e.name === 'AbortError';
+    (typeof e.code === 'string' &&
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code)) ||
+    e.name === 'TimeoutError' ||
+    e.name === 'AbortError'
+  );
 }
 
 export async function guardCosmos<T>(fn: () => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import type { Equipment, EquipmentInput, Well, WellInput } from '../../contracts
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { DeleteOutcome, ReferenceDataStore, Tenant, UserRecord } from '../../ports.js';
 import { guardPostgres } from './connection.js';
-import { isForeignKeyViolation, isoRequired, isUniqueViolation, iso } from './types.js';
+import { isForeignKeyViolation, iso, isoRequired, isUniqueViolation } from './types.js';
 
 interface WellRow {
   id: string;
@@ -173,7 +173,12 @@ export class PostgresReferenceDataStore implements ReferenceDataStore {
          select * from unnest($1::text[], $2::text[], $3::text[], $4::text[])
          on conflict (id) do update set display_name = excluded.display_name, email = excluded.email,
            role = excluded.role, updated_at = now()`,
-        [users.map((u) => u.id), users.map((u) => u.displayName), users.map((u) => u.email), users.map((u) => u.role)],
+        [
+          users.map((u) => u.id),
+          users.map((u) => u.displayName),
+          users.map((u) => u.email),
+          users.map((u) => u.role),
+        ],
       ),
     );
   }

@@ -12,7 +12,9 @@ export class PostgresTenantDatabaseAdmin implements TenantDatabaseAdmin {
 
   async ensureDatabase(databaseName: string): Promise<boolean> {
     return guardPostgres(async () => {
-      const { rowCount } = await this.controlPool.query('select 1 from pg_database where datname = $1', [databaseName]);
+      const { rowCount } = await this.controlPool.query('select 1 from pg_database where datname = $1', [
+        databaseName,
+      ]);
       if (rowCount) return false;
       try {
         // CREATE DATABASE takes no parameters; the name is validated upstream and quoted here.

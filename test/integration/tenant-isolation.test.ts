@@ -1,0 +1,94 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteEquipment } from '../../functions/equipment-delete.js';
+import { putEquipment } from '../../functions/equipment-put.js';
+import { putWell } from '../../functions/wells-put.js';
+import { closeApp, getApp } from '../../shared/app.js';
+import { ALL_ROUTES } from '../../shared/contracts/routes.js';
+import type { Tenant } from '../../shared/ports.js';
+import { tokenFor } from '../support/auth.js';
+import { equipmentInput, wellInput } from '../support/fixtures.js';
+import { call } from '../support/http.js';
+import { freshTenant } from '../support/tenants.js';
+
+// Two tenants holding records with the same ids; every route is called with the second tenant's
+// tokens, and the first tenant's database must come out exactly as it went in.
+let acme: Tenant;
+let globex: Tenant;
+
+/** Every row of every table of a tenant database, as text: a fingerprint of its whole content. */
+async function snapshot(tenant: Tenant): Promise<string> {
+  const pool = getApp().tenantPool(tenant);
+  const { rows } = await pool.query<{ t: string }>(
+    "select tablename as t from pg_tables where schemaname = 'public' and tablename <> 'pgmigrations' order by 1",
+  );
+  const parts: string[] = [];
+  for (const { t } of rows) {
+    const data = await pool.query(`select * from ${pg.escapeIdentifier(t)} order by 1`);
+    parts.push(`${t}:${JSON.stringify(data.rows)}`);
+  }
+  return parts.join('\n');
+}
+
+beforeAll(async () => {
+  acme = await freshTenant('iso-a');
+  globex = await freshTenant('iso-g');
+  const acmeManager = await tokenFor(acme.id, ['MANAGER']);
+  await call(putWell, {
+    method: 'PUT',
+    params: { id: 'shared-well' },
+    json: wellInput({ name: 'Acme well' }),
+    token: acmeManager,
+  });
+  await call(putEquipment, {
+    method: 'PUT',
+    params: { id: 'shared-eq' },
+    json: equipmentInput('shared-well'),
+    token: acmeManager,
+  });
+});
+afterAll(() => closeApp());
+
+const handlers = { putWell, putEquipment, deleteEquipment } as const;
+
+describe('tenant isolation', () => {
+  it('a globex token never reads or writes acme data, on any route', async () => {
+    const before = await snapshot(acme);
+    const globexTokens = await Promise.all(
+      (['OPERATOR', 'MANAGER', 'ADMIN'] as const).map((role) => tokenFor(globex.id, [role])),
+    );
+    const bodies: Record<string, unknown> = {
+      putWell: wellInput({ name: 'Globex overwrite' }),
+      putEquipment: equipmentInput('shared-well', { serialNumber: 'GLOBEX' }),
+    };
+    const ids: Record<string, string> = {
+      putWell: 'shared-well',
+      putEquipment: 'shared-eq',
+      deleteEquipment: 'shared-eq',
+    };
+    const authRoutes = ALL_ROUTES.filter((r) => r.access !== 'public');
+    expect(authRoutes.map((r) => r.name).sort()).toEqual(Object.keys(handlers).sort());
+
+    for (const route of authRoutes) {
+      const handler = handlers[route.name as keyof typeof handlers];
+      for (const token of globexTokens) {
+        // Also with a forged header naming acme: the header can only narrow, never widen.
+        for (const headers of [{}, { 'x-tenant-id': acme.id }] as Record<string, string>[]) {
+          const response = await call(handler, {
+            method: route.method,
+            params: { id: ids[route.name] ?? 'x' },
+            json: bodies[route.name],
+            token,
+            headers,
+          });
+          expect(response.status, `${route.name}`).not.toBe(500);
+        }
+      }
+    }
+    expect(await snapshot(acme)).toBe(before);
+    // The writes that were allowed landed in globex's own database (where shared-well did not exist).
+    expect(
+      (await getApp().tenantPool(globex).query("select name from wells where id = 'shared-well'")).rows,
+    ).toEqual([{ name: 'Globex overwrite' }]);
+  });
+});
