@@ -133,8 +133,7 @@ export type PostgresConfig =
   | { kind: 'entra'; host: string; port: number; database: string; user: string };
 
 export type Connection =
-  | { kind: 'connectionString'; connectionString: string }
-  | { kind: 'identity'; endpoint: string };
+  { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; endpoint: string };
 
 export interface Config {
   inAzure: boolean;

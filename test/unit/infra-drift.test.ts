@@ -26,13 +26,7 @@ class Expression {
 }
 
 type BicepValue =
-  | string
-  | number
-  | boolean
-  | null
-  | Expression
-  | BicepValue[]
-  | { [key: string]: BicepValue };
+  string | number | boolean | null | Expression | BicepValue[] | { [key: string]: BicepValue };
 
 function parseBicep(relativePath: string): SyntaxNode {
   const tree = parser.parse(readFileSync(join(infraDir, relativePath), 'utf8'));
