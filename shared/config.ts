@@ -58,6 +58,12 @@ export const settingsSchema = z.object({
   ServiceBusConnection: optionalNonEmpty,
   ServiceBusConnection__fullyQualifiedNamespace: optionalNonEmpty,
   SYNC_QUEUE_NAME: nonEmpty.default('sync-events'),
+  /** Deliveries before a message is dead-lettered (Service Bus MaxDeliveryCount; Bicep sets the same). */
+  QUEUE_MAX_DELIVERY_COUNT: positiveInt(10),
+  /** Peek-lock duration of a delivery (Service Bus LockDuration). */
+  QUEUE_LOCK_SECONDS: positiveInt(60),
+  /** Window in which a re-sent MessageId is dropped (Service Bus duplicate detection). */
+  QUEUE_DEDUPE_WINDOW_SECONDS: positiveInt(3600),
 
   // Auth: an OIDC issuer with JWKS in Azure; an HS256 development secret locally.
   AUTH_ISSUER: nonEmpty,
@@ -135,6 +141,13 @@ export type PostgresConfig =
 export type Connection =
   { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; endpoint: string };
 
+export interface QueueConfig {
+  queueName: string;
+  maxDeliveryCount: number;
+  lockSeconds: number;
+  dedupeWindowSeconds: number;
+}
+
 export interface Config {
   inAzure: boolean;
   logLevel: Settings['LOG_LEVEL'];
@@ -142,9 +155,8 @@ export interface Config {
   tenantPool: { max: number; idleMillis: number };
   cosmos: { connection: Connection; database: string; caCertFile: string | undefined };
   blob: { connection: Connection; photosContainer: string };
-  queue:
-    | { driver: 'local'; queueName: string }
-    | { driver: 'servicebus'; queueName: string; connection: Connection };
+  queue: QueueConfig &
+    ({ driver: 'local' } | { driver: 'servicebus'; connection: Connection });
   auth:
     | { mode: 'dev'; issuer: string; audience: string; secret: string }
     | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
@@ -204,14 +216,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connection: connection(s.StorageConnection, s.StorageConnection__blobServiceUri),
       photosContainer: s.PHOTOS_CONTAINER,
     },
-    queue:
-      driver === 'local'
-        ? { driver, queueName: s.SYNC_QUEUE_NAME }
+    queue: {
+      queueName: s.SYNC_QUEUE_NAME,
+      maxDeliveryCount: s.QUEUE_MAX_DELIVERY_COUNT,
+      lockSeconds: s.QUEUE_LOCK_SECONDS,
+      dedupeWindowSeconds: s.QUEUE_DEDUPE_WINDOW_SECONDS,
+      ...(driver === 'local'
+        ? { driver }
         : {
             driver,
-            queueName: s.SYNC_QUEUE_NAME,
             connection: connection(s.ServiceBusConnection, s.ServiceBusConnection__fullyQualifiedNamespace),
-          },
+          }),
+    },
     auth: s.AUTH_DEV_SECRET
       ? { mode: 'dev', issuer: s.AUTH_ISSUER, audience: s.AUTH_AUDIENCE, secret: s.AUTH_DEV_SECRET }
       : { mode: 'oidc', issuer: s.AUTH_ISSUER, audience: s.AUTH_AUDIENCE, jwksUrl: s.AUTH_JWKS_URL ?? '' },
