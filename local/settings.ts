@@ -62,5 +62,7 @@ export function localAppSettings(
     settings.AUTH_AUDIENCE = env.AUTH_AUDIENCE ?? LOCAL_AUDIENCE;
   }
   if (!env.QUEUE_DRIVER) settings.QUEUE_DRIVER = 'local';
+  // Trigger bindings name the queue through this setting (%SYNC_QUEUE_NAME%), so it must be set explicitly.
+  if (!env.SYNC_QUEUE_NAME) settings.SYNC_QUEUE_NAME = 'sync-events';
   return settings;
 }

@@ -5,7 +5,7 @@ import { closeApp, getApp } from '../shared/app.js';
 import { signDevToken } from '../shared/auth/dev-token.js';
 import { loadConfig } from '../shared/config.js';
 import { projectRoot } from '../shared/project-root.js';
-import { provisionTenant } from '../shared/usecases/tenants.js';
+import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
 import { DEMO_TENANTS, seedDemoTenant } from './demo-data.js';
 import { startFunctionsHost } from './host.js';
@@ -45,10 +45,16 @@ async function main(): Promise<void> {
       const result = await provisionTenant(app, demo.id, demo.name);
       if (result.databaseCreated) await seedDemoTenant(app.referenceData, result.tenant, demo);
     }
+    // Locally every tenant follows the code's schema; in Azure ops run `npm run tenant -- migrate --all`.
+    await migrateAllTenants(app, (p) => {
+      if (p.error) say(`tenant ${p.tenantId}: migration failed: ${p.error}`);
+      else if (p.applied.length) say(`tenant ${p.tenantId}: applied ${p.applied.join(', ')}`);
+    });
     const host = await startFunctionsHost({
       port: local.port,
       functionsEntry: join(projectRoot(), 'dist', 'functions', 'index.js'),
       settings: process.env,
+      ...(app.localQueue ? { queue: app.localQueue } : {}),
     });
     const onSignal = () => void stopAll(host).then(() => process.exit(0));
     process.once('SIGINT', onSignal);

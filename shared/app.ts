@@ -7,6 +7,12 @@ import pg from 'pg';
 import { azureCredential } from './adapters/azure-credential.js';
 import { createBlobServiceClient } from './adapters/blob/client.js';
 import { createCosmosDatabase } from './adapters/cosmos/client.js';
+import { COSMOS_CONTAINERS } from './adapters/cosmos/containers.js';
+import { CosmosDeviceStatusStore } from './adapters/cosmos/device-status-store.js';
+import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store.js';
+import { LocalQueue } from './adapters/local-queue/pg-boss-queue.js';
+import { PostgresChunkProcessor } from './adapters/postgres/chunk-processor.js';
+import { PostgresEventLog } from './adapters/postgres/event-log.js';
 import { connectionFor } from './adapters/postgres/connection.js';
 import { PoolCache } from './adapters/postgres/pools.js';
 import { PostgresReferenceDataStore } from './adapters/postgres/reference-data-store.js';
@@ -17,7 +23,13 @@ import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js';
 import { type Config, loadConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import type {
+  ChunkProcessor,
+  DeadLetterQueue,
   DependencyCheck,
+  DeviceStatusStore,
+  EventLog,
+  EventQueue,
+  IdempotencyStore,
   ReferenceDataStore,
   Tenant,
   TenantDatabaseAdmin,
@@ -34,6 +46,13 @@ export interface App {
   tenants: TenantRegistry;
   tenantAdmin: TenantDatabaseAdmin;
   referenceData: ReferenceDataStore;
+  eventLog: EventLog;
+  processor: ChunkProcessor;
+  idempotency: IdempotencyStore;
+  devices: DeviceStatusStore;
+  queue: EventQueue & DeadLetterQueue;
+  /** The local queue (QUEUE_DRIVER=local), which the local Functions host subscribes its triggers to. */
+  localQueue: LocalQueue | undefined;
   checks: DependencyCheck[];
   /** The tenant's pool; exposed for adapters built later and for tests' assertions. */
   tenantPool(tenant: Tenant): pg.Pool;
@@ -85,6 +104,14 @@ export function createApp(config: Config): App {
     return blob;
   };
 
+  const container = (key: keyof typeof COSMOS_CONTAINERS) => () =>
+    cosmosDatabase().container(COSMOS_CONTAINERS[key].name);
+  const localQueue =
+    config.queue.driver === 'local'
+      ? new LocalQueue({ connection: configFor(undefined), queue: config.queue, log })
+      : undefined;
+  const queue: EventQueue & DeadLetterQueue = localQueue ?? createServiceBusQueue(config, credential);
+
   const checks: DependencyCheck[] = [
     { name: 'postgres', check: async () => void (await controlPool.query('select 1')) },
     { name: 'cosmos', check: async () => void (await cosmosDatabase().read()) },
@@ -103,13 +130,27 @@ export function createApp(config: Config): App {
     tenants: new PostgresTenantRegistry(controlPool),
     tenantAdmin: new PostgresTenantDatabaseAdmin(controlPool, (database) => configFor(database)),
     referenceData: new PostgresReferenceDataStore(tenantPool),
+    eventLog: new PostgresEventLog(tenantPool),
+    processor: new PostgresChunkProcessor(tenantPool),
+    idempotency: new CosmosIdempotencyStore(container('idempotency')),
+    devices: new CosmosDeviceStatusStore(container('devices')),
+    queue,
+    localQueue,
     checks,
     tenantPool,
     async close() {
+      await Promise.allSettled([localQueue?.stop(), closeQueue(queue)]);
       await Promise.allSettled([controlPool.end(), tenantPools.closeAll()]);
     },
   };
 }
+
+function createServiceBusQueue(_config: Config, _credential: () => TokenCredential): EventQueue & DeadLetterQueue {
+  throw new Error('Service Bus adapter not wired yet');
+}
+
+const closeQueue = async (queue: EventQueue & DeadLetterQueue) =>
+  (queue as { close?: () => Promise<void> }).close?.();
 
 function packageVersion(): string {
   try {

@@ -2,7 +2,10 @@
  * Ports: what use cases need from the outside world, as plain types. Adapters under shared/adapters/
  * implement them; only the composition root (shared/app.ts) and local/ know which adapter is plugged in.
  */
+import type { SyncEvent } from './contracts/events.js';
 import type { Equipment, EquipmentInput, Well, WellInput } from './contracts/reference-data.js';
+import type { BatchOutcome } from './contracts/sync.js';
+import type { EventRejection } from './sync/validate-event.js';
 
 export interface Tenant {
   id: string;
@@ -93,4 +96,115 @@ export interface DeadLetterQueue {
   list(options: { tenantId?: string; max?: number }): Promise<DeadLetteredMessage[]>;
   /** Moves matching dead letters back to the main queue; returns how many. */
   replay(options: { tenantId?: string; max?: number }): Promise<number>;
+}
+
+/** A stored HTTP answer, replayed for a repeated Idempotency-Key. */
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export type IdempotencyClaim =
+  | { state: 'claimed' }
+  | { state: 'completed'; response: StoredResponse }
+  | { state: 'mismatch' }
+  | { state: 'in-flight' };
+
+/** Idempotency-Key records of pushes (Cosmos DB). Scoped by tenant and user: keys are client-made. */
+export interface IdempotencyStore {
+  /** Claims the key for this request, or says what an earlier request with it did. */
+  claim(tenantId: string, userId: string, key: string, requestHash: string): Promise<IdempotencyClaim>;
+  complete(tenantId: string, userId: string, key: string, requestHash: string, response: StoredResponse): Promise<void>;
+  /** Drops a claim whose request failed, so the client's retry can proceed. */
+  release(tenantId: string, userId: string, key: string): Promise<void>;
+}
+
+export interface DeviceRecord {
+  tenantId: string;
+  deviceId: string;
+  userId: string;
+  platform: string | null;
+  appVersion: string | null;
+  lastPushAt: string | null;
+  lastPullAt: string | null;
+  lastSyncAt: string | null;
+}
+
+/** Device sync status (Cosmos DB): one document per (tenant, device). */
+export interface DeviceStatusStore {
+  recordPush(
+    tenantId: string,
+    push: { deviceId: string; userId: string; platform?: string; appVersion?: string; at: string },
+  ): Promise<void>;
+  /** The device's pushed events have all been settled (lastSyncAt). */
+  recordSynced(tenantId: string, deviceId: string, at: string): Promise<void>;
+  get(tenantId: string, deviceId: string): Promise<DeviceRecord | undefined>;
+  list(tenantId: string): Promise<DeviceRecord[]>;
+}
+
+export interface AcceptedEvent {
+  event: SyncEvent;
+  /** sha256 of the event's canonical body: the same id with another hash is EVENT_ID_REUSED. */
+  hash: string;
+}
+
+export interface BatchHeader {
+  id: string;
+  deviceId: string;
+  userId: string;
+  receivedAt: string;
+  total: number;
+}
+
+export interface AcceptResult {
+  /** Ids recorded PENDING now. */
+  accepted: string[];
+  /** Ids the server already had, with the same body. */
+  duplicates: string[];
+  /** Every refusal: those found before (invalid, clock skew) plus ids already used with another body. */
+  rejected: EventRejection[];
+}
+
+export interface RetryFilter {
+  userId?: string;
+  deviceId?: string;
+  eventIds?: string[];
+}
+
+/** The tenant's event log (Postgres): acceptance at push, outcomes, retries. */
+export interface EventLog {
+  /**
+   * Records the batch and its new events as PENDING in one transaction. `beforeCommit` runs inside it
+   * with the ids recorded now (to enqueue them); if it throws, nothing is kept.
+   */
+  acceptBatch(
+    tenant: Tenant,
+    batch: BatchHeader,
+    events: AcceptedEvent[],
+    rejected: EventRejection[],
+    beforeCommit: (acceptedIds: string[]) => Promise<void>,
+  ): Promise<AcceptResult>;
+  batchOutcome(tenant: Tenant, batchId: string): Promise<(BatchOutcome & { userId: string }) | undefined>;
+  /** Sets FAILED events matching the filter back to PENDING and hands them to `beforeCommit` (to enqueue). */
+  retryFailed(
+    tenant: Tenant,
+    filter: RetryFilter,
+    beforeCommit: (events: { id: string; batchId: string; deviceId: string }[]) => Promise<void>,
+  ): Promise<string[]>;
+  /** Marks still-PENDING events FAILED (their message was dead-lettered); returns how many. */
+  markFailed(tenant: Tenant, eventIds: string[], error: { code: string; message: string }): Promise<number>;
+  deviceCounts(tenant: Tenant, deviceId: string): Promise<{ pending: number; failed: number }>;
+}
+
+export interface ChunkSummary {
+  /** Events settled now (0 when a redelivered chunk found nothing PENDING). */
+  processed: number;
+  byStatus: Record<string, number>;
+  deviceIds: string[];
+}
+
+/** Applies a chunk of PENDING events to the tenant's data, exactly once, in one transaction. */
+export interface ChunkProcessor {
+  /** Throws only for infrastructure failures (the message is then redelivered). */
+  process(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary>;
 }

@@ -29,6 +29,8 @@ export interface RouteContract<
   /** Who may call it; 'public' needs no token. */
   access: 'public' | readonly Role[];
   body?: TBody;
+  /** What the OpenAPI document shows for the body, when it is more precise than what is validated up front. */
+  documentedBody?: z.ZodType;
   query?: TQuery;
   params?: TParams;
   responses: Record<number, ResponseContract>;

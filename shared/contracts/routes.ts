@@ -1,4 +1,5 @@
-import { MANAGER_ROLES } from '../auth/principal.js';
+import { z } from 'zod';
+import { FIELD_ROLES, MANAGER_ROLES } from '../auth/principal.js';
 import { problemSchema } from './common.js';
 import { healthSchema } from './health.js';
 import {
@@ -8,7 +9,17 @@ import {
   wellInputSchema,
   wellSchema,
 } from './reference-data.js';
+import { eventDocSchema, pushBodySchema } from './events.js';
 import { defineRoute, type RouteContract } from './route.js';
+import {
+  batchOutcomeSchema,
+  batchParamsSchema,
+  deviceQuerySchema,
+  deviceStatusSchema,
+  pushAcceptedSchema,
+  retryAcceptedSchema,
+  retryBodySchema,
+} from './sync.js';
 
 const problem = (description: string) => ({
   description,
@@ -98,10 +109,80 @@ export const deleteEquipmentRoute = defineRoute({
   },
 });
 
+export const pushBatchRoute = defineRoute({
+  name: 'pushBatch',
+  method: 'POST',
+  route: 'v1/sync/batches',
+  summary:
+    'Push a batch of events recorded offline (1..1000). Each event is checked on its own: invalid ones are ' +
+    'REJECTED in the answer, valid ones go on. Optional Idempotency-Key header; optional `Prefer: wait=N` (N ≤ 30).',
+  tags: ['sync'],
+  access: FIELD_ROLES,
+  body: pushBodySchema,
+  documentedBody: pushBodySchema.extend({ events: z.array(eventDocSchema).min(1).max(1000) }),
+  responses: {
+    200: { description: 'With `Prefer: wait=N`: processing finished in time; the batch outcome', schema: batchOutcomeSchema },
+    202: { description: 'Accepted: durably recorded and enqueued', schema: pushAcceptedSchema },
+    ...authProblems,
+    409: problem('A request with this Idempotency-Key is still in flight; retry later'),
+    413: problem('More than 1000 events, or a body over 4 MiB'),
+    415: problem('The body is not JSON'),
+    422: problem('This Idempotency-Key was used with a different body'),
+  },
+});
+
+export const getBatchRoute = defineRoute({
+  name: 'getBatch',
+  method: 'GET',
+  route: 'v1/sync/batches/{batchId}',
+  summary: "A batch's outcome: every event's status (own batches, or any for a manager)",
+  tags: ['sync'],
+  access: FIELD_ROLES,
+  params: batchParamsSchema,
+  responses: {
+    200: { description: 'The batch outcome', schema: batchOutcomeSchema },
+    ...authProblems,
+    404: problem('No such batch (or not yours)'),
+  },
+});
+
+export const retryRoute = defineRoute({
+  name: 'retryFailed',
+  method: 'POST',
+  route: 'v1/sync/retry',
+  summary: 'Re-enqueue FAILED events (own events, or any for a manager), optionally of one device or given ids',
+  tags: ['sync'],
+  access: FIELD_ROLES,
+  body: retryBodySchema,
+  responses: {
+    202: { description: 'The events are PENDING again and enqueued', schema: retryAcceptedSchema },
+    ...authProblems,
+  },
+});
+
+export const syncStatusRoute = defineRoute({
+  name: 'syncStatus',
+  method: 'GET',
+  route: 'v1/sync/status',
+  summary: "One device's sync status (own devices, or any for a manager)",
+  tags: ['sync'],
+  access: FIELD_ROLES,
+  query: deviceQuerySchema,
+  responses: {
+    200: { description: 'The device status', schema: deviceStatusSchema },
+    ...authProblems,
+    404: problem('No such device (or not yours)'),
+  },
+});
+
 /** Every HTTP route, in the order the OpenAPI document lists them. */
 export const ALL_ROUTES: readonly RouteContract[] = [
   healthRoute,
   openApiRoute,
+  pushBatchRoute,
+  getBatchRoute,
+  retryRoute,
+  syncStatusRoute,
   putWellRoute,
   putEquipmentRoute,
   deleteEquipmentRoute,

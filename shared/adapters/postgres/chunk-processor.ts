@@ -1,0 +1,412 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { EventType, SyncEvent } from '../../contracts/events.js';
+import type { ChunkProcessor, ChunkSummary, Tenant } from '../../ports.js';
+import { describeError } from '../../redact.js';
+import type { MergeRecord, Stamp, Strategy } from '../../sync/merge.js';
+import {
+  type AppendRow,
+  type ChunkInput,
+  type ChunkPlan,
+  type EquipmentState,
+  type PendingEvent,
+  planChunk,
+  productionKey,
+} from '../../sync/plan-chunk.js';
+import { isPostgresUnavailable } from './connection.js';
+import { withTransaction } from './transaction.js';
+
+interface PendingRow {
+  id: string;
+  batch_id: string;
+  device_id: string;
+  user_id: string;
+  type: EventType;
+  payload: Record<string, unknown>;
+  location: SyncEvent['location'] | null;
+  occurred_at: Date;
+}
+
+interface EquipmentRow {
+  id: string;
+  well_id: string;
+  deleted: boolean;
+  version: number;
+  status: string;
+  serial_number: string;
+  manufacturer: string | null;
+  model: string | null;
+  notes: string | null;
+  field_meta: EquipmentState['fieldMeta'];
+  updated_at: Date;
+}
+
+const PRODUCTION_COLUMNS = {
+  oilVolume: 'oil_volume',
+  gasVolume: 'gas_volume',
+  waterVolume: 'water_volume',
+  tubingPressure: 'tubing_pressure',
+  casingPressure: 'casing_pressure',
+  chokeSize: 'choke_size',
+  runtime: 'runtime',
+  notes: 'notes',
+} as const;
+
+const unique = <T>(values: T[]) => [...new Set(values)];
+
+/** SQLSTATE classes an event's own data can cause (bad values, constraint violations): isolate, don't retry. */
+const isDataError = (error: unknown): boolean => {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42804|54)/.test(code);
+};
+
+/**
+ * Applies chunks of PENDING events in the tenant database: one transaction per chunk, one statement per
+ * table. The event rows are locked and re-checked for PENDING first, so a redelivered chunk (the message
+ * settled late, or twice) applies nothing a second time.
+ */
+export class PostgresChunkProcessor implements ChunkProcessor {
+  constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
+
+  async process(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary> {
+    try {
+      return await this.processOnce(tenant, eventIds);
+    } catch (error) {
+      if (isPostgresUnavailable(error) || !isDataError(error)) throw error;
+      // One event's data broke a statement: find it by halving, apply the rest, fail only that one.
+      if (eventIds.length === 1) return this.failPoison(tenant, eventIds[0] as string, error);
+      const middle = Math.ceil(eventIds.length / 2);
+      const [left, right] = [eventIds.slice(0, middle), eventIds.slice(middle)];
+      return mergeSummaries(await this.process(tenant, left), await this.process(tenant, right));
+    }
+  }
+
+  private async failPoison(tenant: Tenant, eventId: string, error: unknown): Promise<ChunkSummary> {
+    const { rows } = await this.poolFor(tenant).query<{ device_id: string }>(
+      `update sync_events set status = 'FAILED', applied_at = now(), attempts = attempts + 1, error = $2
+       where id = $1 and status = 'PENDING' returning device_id`,
+      [
+        eventId,
+        JSON.stringify({
+          code: 'PROCESSING_ERROR',
+          message: `the event could not be applied (${describeError(error).code ?? 'error'}); it can be retried`,
+          retryable: true,
+        }),
+      ],
+    );
+    return { processed: rows.length, byStatus: rows.length ? { FAILED: 1 } : {}, deviceIds: rows.map((r) => r.device_id) };
+  }
+
+  private processOnce(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary> {
+    return withTransaction(this.poolFor(tenant), async (client) => {
+      const { rows } = await client.query<PendingRow>(
+        `select id, batch_id, device_id, user_id, type, payload, location, occurred_at from sync_events
+         where id = any($1::uuid[]) and status = 'PENDING' order by id for update`,
+        [eventIds],
+      );
+      if (rows.length === 0) return { processed: 0, byStatus: {}, deviceIds: [] };
+      const events: PendingEvent[] = rows.map((r) => ({
+        event: {
+          id: r.id,
+          type: r.type,
+          occurredAt: r.occurred_at.toISOString(),
+          payload: r.payload,
+          ...(r.location ? { location: r.location } : {}),
+        } as SyncEvent,
+        batchId: r.batch_id,
+        deviceId: r.device_id,
+        userId: r.user_id,
+      }));
+      const input = await this.loadInput(client, events);
+      const plan = planChunk(input);
+      await this.write(client, events, plan);
+      const byStatus: Record<string, number> = {};
+      for (const outcome of plan.outcomes.values()) byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
+      return { processed: rows.length, byStatus, deviceIds: unique(events.map((e) => e.deviceId)) };
+    });
+  }
+
+  private async loadInput(client: pg.PoolClient, events: PendingEvent[]): Promise<ChunkInput> {
+    const wellIds = unique(
+      events.flatMap(({ event }) =>
+        'wellId' in event.payload && typeof event.payload.wellId === 'string' ? [event.payload.wellId] : [],
+      ),
+    );
+    const equipmentIds = unique(
+      events.flatMap(({ event }) =>
+        'equipmentId' in event.payload && typeof event.payload.equipmentId === 'string'
+          ? [event.payload.equipmentId]
+          : [],
+      ),
+    );
+    const updatedIds = unique(
+      events.flatMap(({ event }) => (event.type === 'EQUIPMENT_UPDATED' ? [event.payload.equipmentId] : [])),
+    ).sort();
+    const productionKeys = unique(
+      events.flatMap(({ event }) =>
+        event.type === 'PRODUCTION_LOGGED' ? [productionKey(event.payload.wellId, event.payload.productionDate)] : [],
+      ),
+    ).sort();
+
+    // Lock what this chunk will rewrite, always in the same (sorted) order so chunks cannot deadlock.
+    // Advisory locks cover production records that do not exist yet.
+    if (updatedIds.length) {
+      await client.query('select 1 from equipment where id = any($1) order by id for update', [updatedIds]);
+    }
+    if (productionKeys.length) {
+      await client.query(
+        `select pg_advisory_xact_lock(h) from (
+           select hashtextextended(k, 7241) as h from unnest($1::text[]) k order by 1) locks`,
+        [productionKeys],
+      );
+    }
+
+    const [wells, equipment, production, strategies] = await Promise.all([
+      client.query<{ id: string; status: 'ACTIVE' | 'INACTIVE' | 'PLUGGED' }>(
+        'select id, status from wells where id = any($1)',
+        [wellIds],
+      ),
+      client.query<EquipmentRow>(
+        `select id, well_id, deleted_at is not null as deleted, version, status, serial_number, manufacturer,
+                model, notes, field_meta, updated_at
+         from equipment where id = any($1)`,
+        [equipmentIds],
+      ),
+      client.query<Record<string, unknown> & { well_id: string; production_date: string; field_meta: Record<string, Stamp> }>(
+        `select p.* from production_records p
+         join unnest($1::text[], $2::date[]) k(well_id, production_date)
+           on p.well_id = k.well_id and p.production_date = k.production_date`,
+        [productionKeys.map((k) => k.split('|')[0]), productionKeys.map((k) => k.split('|')[1])],
+      ),
+      client.query<{ event_type: EventType; strategy: Strategy }>('select event_type, strategy from conflict_strategies'),
+    ]);
+    return {
+      events,
+      wells: new Map(wells.rows.map((w) => [w.id, { status: w.status }])),
+      equipment: new Map(
+        equipment.rows.map((e) => [
+          e.id,
+          {
+            id: e.id,
+            wellId: e.well_id,
+            deleted: e.deleted,
+            version: e.version,
+            values: {
+              status: e.status,
+              serialNumber: e.serial_number,
+              manufacturer: e.manufacturer,
+              model: e.model,
+              notes: e.notes,
+            },
+            fieldMeta: e.field_meta,
+            baseStamp: { occurredAt: e.updated_at.toISOString(), deviceId: '', eventId: '' },
+          },
+        ]),
+      ),
+      production: new Map(
+        production.rows.map((row) => {
+          const fields: MergeRecord['fields'] = {};
+          for (const [field, column] of Object.entries(PRODUCTION_COLUMNS)) {
+            const stamp = row.field_meta[field];
+            if (stamp) fields[field] = { value: row[column] as MergeRecord['fields'][string]['value'], stamp };
+          }
+          return [productionKey(row.well_id, row.production_date), { fields }];
+        }),
+      ),
+      strategies: Object.fromEntries(strategies.rows.map((s) => [s.event_type, s.strategy])),
+      newId: randomUUID,
+    };
+  }
+
+  private async write(client: pg.PoolClient, events: PendingEvent[], plan: ChunkPlan): Promise<void> {
+    if (plan.production.size) {
+      const records = [...plan.production.values()];
+      const column = (field: keyof typeof PRODUCTION_COLUMNS) =>
+        records.map((r) => (r.record.fields[field]?.value ?? null) as unknown);
+      await client.query(
+        `insert into production_records (well_id, production_date, oil_volume, gas_volume, water_volume,
+           tubing_pressure, casing_pressure, choke_size, runtime, notes, field_meta)
+         select * from unnest($1::text[], $2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[],
+                              $7::float8[], $8::int[], $9::float8[], $10::text[], $11::jsonb[])
+         on conflict (well_id, production_date) do update set
+           oil_volume = excluded.oil_volume, gas_volume = excluded.gas_volume,
+           water_volume = excluded.water_volume, tubing_pressure = excluded.tubing_pressure,
+           casing_pressure = excluded.casing_pressure, choke_size = excluded.choke_size,
+           runtime = excluded.runtime, notes = excluded.notes, field_meta = excluded.field_meta,
+           updated_at = now()`,
+        [
+          records.map((r) => r.wellId),
+          records.map((r) => r.productionDate),
+          column('oilVolume'),
+          column('gasVolume'),
+          column('waterVolume'),
+          column('tubingPressure'),
+          column('casingPressure'),
+          column('chokeSize'),
+          column('runtime'),
+          column('notes'),
+          records.map((r) =>
+            JSON.stringify(Object.fromEntries(Object.entries(r.record.fields).map(([f, s]) => [f, s.stamp]))),
+          ),
+        ],
+      );
+    }
+
+    const duplicates = await this.writeAppends(client, plan.appends);
+    for (const id of duplicates) plan.outcomes.set(id, { status: 'DUPLICATE' });
+
+    if (plan.equipment.size) {
+      const updates = [...plan.equipment.entries()];
+      await client.query(
+        `update equipment e set status = v.status, serial_number = v.serial_number, manufacturer = v.manufacturer,
+           model = v.model, notes = v.notes, version = v.version, field_meta = v.field_meta, updated_at = now()
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::jsonb[])
+           as v(id, status, serial_number, manufacturer, model, notes, version, field_meta)
+         where e.id = v.id`,
+        [
+          updates.map(([id]) => id),
+          updates.map(([, u]) => u.values.status),
+          updates.map(([, u]) => u.values.serialNumber),
+          updates.map(([, u]) => u.values.manufacturer),
+          updates.map(([, u]) => u.values.model),
+          updates.map(([, u]) => u.values.notes),
+          updates.map(([, u]) => u.version),
+          updates.map(([, u]) => JSON.stringify(u.fieldMeta)),
+        ],
+      );
+    }
+
+    if (plan.conflicts.length) {
+      const c = plan.conflicts;
+      await client.query(
+        `insert into conflicts (id, record_type, record_key, fields, event_id, other_event_id, server_value,
+                                client_value, resolution, status)
+         select v.id, v.record_type, v.record_key, string_to_array(v.fields, ','), v.event_id, v.other_event_id,
+                v.server_value, v.client_value, v.resolution,
+                case when v.resolution = 'PENDING_REVIEW' then 'OPEN' else 'RESOLVED' end
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::jsonb[], $8::jsonb[],
+                     $9::text[]) as v(id, record_type, record_key, fields, event_id, other_event_id, server_value,
+                                      client_value, resolution)`,
+        [
+          c.map((x) => x.id),
+          c.map((x) => x.recordType),
+          c.map((x) => x.recordKey),
+          c.map((x) => x.fields.join(',')),
+          c.map((x) => x.eventId),
+          c.map((x) => (x.otherEventId && /^[0-9a-f-]{36}$/.test(x.otherEventId) ? x.otherEventId : null)),
+          c.map((x) => JSON.stringify(x.serverValue)),
+          c.map((x) => JSON.stringify(x.clientValue)),
+          c.map((x) => x.resolution),
+        ],
+      );
+    }
+
+    if (plan.superseded.length) {
+      await client.query(
+        `update sync_events s set status = 'CONFLICT', conflict = v.conflict
+         from unnest($1::uuid[], $2::jsonb[]) as v(id, conflict)
+         where s.id = v.id and s.status in ('APPLIED', 'DUPLICATE', 'CONFLICT')`,
+        [plan.superseded.map((s) => s.eventId), plan.superseded.map((s) => JSON.stringify(s.conflict))],
+      );
+    }
+
+    const ids = events.map((e) => e.event.id);
+    const outcomes = ids.map((id) => plan.outcomes.get(id) ?? { status: 'APPLIED' as const });
+    await client.query(
+      `update sync_events s set status = v.status, error = v.error, conflict = v.conflict, applied_at = now(),
+         attempts = s.attempts + 1
+       from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[]) as v(id, status, error, conflict)
+       where s.id = v.id`,
+      [
+        ids,
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => (o.error ? JSON.stringify(o.error) : null)),
+        outcomes.map((o) => (o.conflict ? JSON.stringify(o.conflict) : null)),
+      ],
+    );
+  }
+
+  /** Inserts the appended rows, one statement per table; returns the event ids that were duplicates. */
+  private async writeAppends(client: pg.PoolClient, appends: ChunkPlan['appends']): Promise<string[]> {
+    const duplicates: string[] = [];
+    const run = async (rows: AppendRow[], sql: string, params: (rows: AppendRow[]) => unknown[]) => {
+      if (!rows.length) return;
+      const { rows: inserted } = await client.query<{ event_id: string }>(sql, params(rows));
+      const done = new Set(inserted.map((r) => r.event_id));
+      for (const row of rows) if (!done.has(row.eventId)) duplicates.push(row.eventId);
+    };
+    const common = (rows: AppendRow[]) => [
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.deviceId),
+      rows.map((r) => r.userId),
+      rows.map((r) => r.contentHash),
+      rows.map((r) => JSON.stringify(r.payload)),
+    ];
+    const from = `from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) as v(event_id, device_id, user_id, content_hash, p)`;
+
+    await run(
+      appends.WELL_READING_RECORDED,
+      `insert into well_readings (event_id, device_id, user_id, content_hash, well_id, reading_type, value, unit, recorded_at)
+       select event_id, device_id, user_id, content_hash, p->>'wellId', p->>'readingType', (p->>'value')::float8,
+              p->>'unit', (p->>'recordedAt')::timestamptz
+       ${from} on conflict do nothing returning event_id`,
+      common,
+    );
+    await run(
+      appends.EQUIPMENT_INSPECTED,
+      `insert into inspections (event_id, device_id, user_id, content_hash, well_id, equipment_id, inspection_type,
+         status, equipment_status, leaks_detected, safety_hazards, visual_condition, corrective_actions,
+         next_inspection_date, notes, inspected_at)
+       select event_id, device_id, user_id, content_hash, p->>'wellId', p->>'equipmentId', p->>'inspectionType',
+              p->>'status', p->>'equipmentStatus', (p->>'leaksDetected')::boolean, p->'safetyHazards',
+              p->>'visualCondition', p->>'correctiveActions', (p->>'nextInspectionDate')::date, p->>'notes',
+              (p->>'inspectedAt')::timestamptz
+       ${from} on conflict do nothing returning event_id`,
+      common,
+    );
+    await run(
+      appends.MAINTENANCE_LOGGED,
+      `insert into maintenance_logs (event_id, device_id, user_id, content_hash, equipment_id, maintenance_type,
+         description, work_performed, parts_replaced, downtime_hours, cost, vendor_name, next_maintenance_date,
+         performed_at)
+       select event_id, device_id, user_id, content_hash, p->>'equipmentId', p->>'maintenanceType', p->>'description',
+              p->>'workPerformed', p->'partsReplaced', (p->>'downtimeHours')::float8, (p->>'cost')::float8,
+              p->>'vendorName', (p->>'nextMaintenanceDate')::date, (p->>'performedAt')::timestamptz
+       ${from} on conflict do nothing returning event_id`,
+      common,
+    );
+    await run(
+      appends.NOTES_ADDED,
+      `insert into notes (event_id, device_id, user_id, content_hash, target_type, target_id, text, occurred_at)
+       select v.event_id, v.device_id, v.user_id, v.content_hash, p->'target'->>'type', p->'target'->>'id', p->>'text',
+              v.occurred_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])
+         as v(event_id, device_id, user_id, content_hash, p, occurred_at)
+       on conflict do nothing returning event_id`,
+      (rows) => [...common(rows), rows.map((r) => r.occurredAt)],
+    );
+    // Photos: one row per photo id; the latest attach of a photo in the chunk wins.
+    const photos = [...new Map(appends.PHOTO_ATTACHED.map((r) => [String(r.payload.photoId), r])).values()];
+    await run(
+      photos,
+      `insert into photos (id, blob_name, content_type, size_bytes, sha256, target_type, target_id, taken_at, status,
+                           device_id, user_id, event_id)
+       select (p->>'photoId')::uuid, p->>'blobName', p->>'contentType', (p->>'sizeBytes')::bigint, p->>'sha256',
+              p->'target'->>'type', p->'target'->>'id', (p->>'takenAt')::timestamptz, 'ATTACHED', device_id, user_id,
+              event_id
+       ${from}
+       on conflict (id) do update set status = 'ATTACHED', target_type = excluded.target_type,
+         target_id = excluded.target_id, taken_at = excluded.taken_at, event_id = excluded.event_id,
+         sha256 = excluded.sha256, updated_at = now()
+       returning event_id`,
+      common,
+    );
+    return duplicates;
+  }
+}
+
+function mergeSummaries(a: ChunkSummary, b: ChunkSummary): ChunkSummary {
+  const byStatus = { ...a.byStatus };
+  for (const [status, n] of Object.entries(b.byStatus)) byStatus[status] = (byStatus[status] ?? 0) + n;
+  return { processed: a.processed + b.processed, byStatus, deviceIds: unique([...a.deviceIds, ...b.deviceIds]) };
+}

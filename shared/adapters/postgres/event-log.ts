@@ -1,0 +1,205 @@
+import type pg from 'pg';
+import type { BatchOutcome, EventOutcome, EventStatus } from '../../contracts/sync.js';
+import type { AcceptedEvent, AcceptResult, BatchHeader, EventLog, RetryFilter, Tenant } from '../../ports.js';
+import type { EventRejection } from '../../sync/validate-event.js';
+import { guardPostgres } from './connection.js';
+import { withTransaction } from './transaction.js';
+
+interface EventRow {
+  id: string;
+  status: EventStatus;
+  error: EventOutcome['error'] | null;
+  conflict: EventOutcome['conflict'] | null;
+  applied_at: Date | null;
+}
+
+interface BatchRow {
+  id: string;
+  device_id: string;
+  user_id: string;
+  received_at: Date;
+  total: number;
+  rejected: EventRejection[];
+  duplicates: string[];
+}
+
+/** The event log in the tenant database. Every statement handles the whole batch: no round trip per event. */
+export class PostgresEventLog implements EventLog {
+  constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
+
+  acceptBatch(
+    tenant: Tenant,
+    batch: BatchHeader,
+    events: AcceptedEvent[],
+    rejected: EventRejection[],
+    beforeCommit: (acceptedIds: string[]) => Promise<void>,
+  ): Promise<AcceptResult> {
+    return withTransaction(this.poolFor(tenant), async (client) => {
+      const inserted = await client.query<{ id: string }>(
+        `insert into sync_events (id, batch_id, device_id, user_id, type, payload, location, payload_hash,
+                                  occurred_at, received_at)
+         select e.id, $1, $2, $3, e.type, e.payload, e.location, e.hash, e.occurred_at, $4
+         from unnest($5::uuid[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::timestamptz[])
+           as e(id, type, payload, location, hash, occurred_at)
+         on conflict (id) do nothing
+         returning id`,
+        [
+          batch.id,
+          batch.deviceId,
+          batch.userId,
+          batch.receivedAt,
+          events.map((e) => e.event.id),
+          events.map((e) => e.event.type),
+          events.map((e) => JSON.stringify(e.event.payload)),
+          events.map((e) => (e.event.location ? JSON.stringify(e.event.location) : null)),
+          events.map((e) => e.hash),
+          events.map((e) => e.event.occurredAt),
+        ],
+      );
+      const acceptedIds = new Set(inserted.rows.map((r) => r.id));
+      const existing = events.filter((e) => !acceptedIds.has(e.event.id));
+      const duplicates: string[] = [];
+      const reused: EventRejection[] = [];
+      if (existing.length > 0) {
+        const { rows } = await client.query<{ id: string; payload_hash: string }>(
+          'select id, payload_hash from sync_events where id = any($1::uuid[])',
+          [existing.map((e) => e.event.id)],
+        );
+        const known = new Map(rows.map((r) => [r.id, r.payload_hash]));
+        events.forEach((e, index) => {
+          if (acceptedIds.has(e.event.id)) return;
+          if (known.get(e.event.id) === e.hash) duplicates.push(e.event.id);
+          else
+            reused.push({
+              eventId: e.event.id,
+              index,
+              code: 'EVENT_ID_REUSED',
+              message: 'this event id was already used with a different body',
+              retryable: false,
+            });
+        });
+      }
+      const allRejected = [...rejected, ...reused];
+      const accepted = events.map((e) => e.event.id).filter((id) => acceptedIds.has(id));
+      await client.query(
+        `insert into sync_batches (id, device_id, user_id, received_at, total, accepted, rejected, duplicates)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          batch.id,
+          batch.deviceId,
+          batch.userId,
+          batch.receivedAt,
+          batch.total,
+          accepted.length,
+          JSON.stringify(allRejected),
+          JSON.stringify(duplicates),
+        ],
+      );
+      await beforeCommit(accepted);
+      return { accepted, duplicates, rejected: allRejected };
+    });
+  }
+
+  async batchOutcome(tenant: Tenant, batchId: string): Promise<(BatchOutcome & { userId: string }) | undefined> {
+    const pool = this.poolFor(tenant);
+    const [batchResult, eventResult] = await guardPostgres(() =>
+      Promise.all([
+        pool.query<BatchRow>('select * from sync_batches where id = $1', [batchId]),
+        pool.query<EventRow>(
+          `select id, status, error, conflict, applied_at from sync_events where batch_id = $1
+           order by occurred_at, id`,
+          [batchId],
+        ),
+      ]),
+    );
+    const batch = batchResult.rows[0];
+    if (!batch) return undefined;
+    const events: EventOutcome[] = [
+      ...eventResult.rows.map((r) => ({
+        eventId: r.id,
+        status: r.status,
+        ...(r.conflict ? { conflict: r.conflict } : {}),
+        ...(r.error ? { error: r.error } : {}),
+      })),
+      ...batch.duplicates.map((id) => ({ eventId: id, status: 'DUPLICATE' as const })),
+      ...batch.rejected.map((r) => ({
+        eventId: r.eventId,
+        status: 'REJECTED' as const,
+        error: {
+          code: r.code,
+          message: r.message,
+          retryable: r.retryable,
+          ...(r.errors ? { errors: r.errors } : {}),
+        },
+      })),
+    ];
+    const count = (status: EventStatus) => events.filter((e) => e.status === status).length;
+    const pending = count('PENDING');
+    const settled = eventResult.rows.length - pending;
+    const completedAt = eventResult.rows.reduce<Date | null>(
+      (latest, r) => (r.applied_at && (!latest || r.applied_at > latest) ? r.applied_at : latest),
+      null,
+    );
+    return {
+      batchId: batch.id,
+      deviceId: batch.device_id,
+      userId: batch.user_id,
+      status: pending === 0 ? 'COMPLETED' : settled > 0 ? 'PROCESSING' : 'PENDING',
+      receivedAt: batch.received_at.toISOString(),
+      ...(pending === 0 ? { completedAt: (completedAt ?? batch.received_at).toISOString() } : {}),
+      counts: {
+        total: events.length,
+        pending,
+        applied: count('APPLIED'),
+        duplicate: count('DUPLICATE'),
+        conflict: count('CONFLICT'),
+        rejected: count('REJECTED'),
+        failed: count('FAILED'),
+      },
+      events,
+    };
+  }
+
+  retryFailed(
+    tenant: Tenant,
+    filter: RetryFilter,
+    beforeCommit: (events: { id: string; batchId: string; deviceId: string }[]) => Promise<void>,
+  ): Promise<string[]> {
+    return withTransaction(this.poolFor(tenant), async (client) => {
+      const { rows } = await client.query<{ id: string; batch_id: string; device_id: string }>(
+        `update sync_events set status = 'PENDING', error = null, attempts = attempts + 1
+         where status = 'FAILED'
+           and ($1::text is null or user_id = $1)
+           and ($2::text is null or device_id = $2)
+           and ($3::uuid[] is null or id = any($3))
+         returning id, batch_id, device_id`,
+        [filter.userId ?? null, filter.deviceId ?? null, filter.eventIds ?? null],
+      );
+      await beforeCommit(rows.map((r) => ({ id: r.id, batchId: r.batch_id, deviceId: r.device_id })));
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async markFailed(tenant: Tenant, eventIds: string[], error: { code: string; message: string }): Promise<number> {
+    const { rowCount } = await guardPostgres(() =>
+      this.poolFor(tenant).query(
+        `update sync_events set status = 'FAILED', error = $2, applied_at = now()
+         where id = any($1::uuid[]) and status = 'PENDING'`,
+        [eventIds, JSON.stringify({ ...error, retryable: true })],
+      ),
+    );
+    return rowCount ?? 0;
+  }
+
+  async deviceCounts(tenant: Tenant, deviceId: string): Promise<{ pending: number; failed: number }> {
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<{ pending: number; failed: number }>(
+        `select count(*) filter (where status = 'PENDING') as pending,
+                count(*) filter (where status = 'FAILED') as failed
+         from sync_events where device_id = $1 and status in ('PENDING', 'FAILED')`,
+        [deviceId],
+      ),
+    );
+    return rows[0] ?? { pending: 0, failed: 0 };
+  }
+}

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { tenantIdSchema } from '../auth/principal.js';
+import { deviceIdSchema } from './events.js';
+
+/** The queue message between the push route and the processor (events by reference). */
+export const syncChunkMessageSchema = z.object({
+  tenantId: tenantIdSchema,
+  batchId: z.uuid(),
+  deviceId: deviceIdSchema,
+  eventIds: z.array(z.uuid()).min(1).max(1000),
+  reason: z.enum(['push', 'retry', 'replay']),
+});

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { isoDateTimeSchema } from './common.js';
+import { deviceIdSchema } from './events.js';
+
+export const EVENT_STATUSES = ['PENDING', 'APPLIED', 'DUPLICATE', 'CONFLICT', 'REJECTED', 'FAILED'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export const rejectionSchema = z.object({
+  eventId: z.string().nullable(),
+  index: z.number().int().optional(),
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export const pushAcceptedSchema = z.object({
+  batchId: z.uuid(),
+  receivedAt: isoDateTimeSchema,
+  accepted: z.number().int(),
+  duplicates: z.array(z.string()),
+  rejected: z.array(rejectionSchema),
+  statusUrl: z.string(),
+});
+export type PushAccepted = z.infer<typeof pushAcceptedSchema>;
+
+export const conflictReportSchema = z.object({
+  conflictId: z.string(),
+  fields: z.array(z.string()),
+  resolution: z.enum(['CLIENT_WINS', 'SERVER_WINS', 'MERGED', 'PENDING_REVIEW']),
+  serverValue: z.record(z.string(), z.unknown()),
+  clientValue: z.record(z.string(), z.unknown()),
+});
+export type ConflictReport = z.infer<typeof conflictReportSchema>;
+
+export const eventErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type EventError = z.infer<typeof eventErrorSchema>;
+
+export const eventOutcomeSchema = z.object({
+  eventId: z.string().nullable(),
+  status: z.enum(EVENT_STATUSES),
+  conflict: conflictReportSchema.optional(),
+  error: eventErrorSchema.optional(),
+});
+export type EventOutcome = z.infer<typeof eventOutcomeSchema>;
+
+export const batchOutcomeSchema = z.object({
+  batchId: z.uuid(),
+  deviceId: z.string(),
+  status: z.enum(['PENDING', 'PROCESSING', 'COMPLETED']),
+  receivedAt: isoDateTimeSchema,
+  completedAt: isoDateTimeSchema.optional(),
+  counts: z.object({
+    total: z.number().int(),
+    pending: z.number().int(),
+    applied: z.number().int(),
+    duplicate: z.number().int(),
+    conflict: z.number().int(),
+    rejected: z.number().int(),
+    failed: z.number().int(),
+  }),
+  events: z.array(eventOutcomeSchema),
+});
+export type BatchOutcome = z.infer<typeof batchOutcomeSchema>;
+
+export const batchParamsSchema = z.object({ batchId: z.uuid() });
+
+export const retryBodySchema = z
+  .object({
+    deviceId: deviceIdSchema.optional(),
+    eventIds: z.array(z.uuid()).min(1).max(10_000).optional(),
+  })
+  .strict();
+
+export const retryAcceptedSchema = z.object({ retried: z.number().int(), eventIds: z.array(z.string()) });
+
+export const deviceQuerySchema = z.object({ deviceId: deviceIdSchema });
+
+export const deviceStatusSchema = z.object({
+  deviceId: z.string(),
+  userId: z.string().nullable(),
+  platform: z.string().nullable(),
+  appVersion: z.string().nullable(),
+  lastPushAt: isoDateTimeSchema.nullable(),
+  lastPullAt: isoDateTimeSchema.nullable(),
+  lastSyncAt: isoDateTimeSchema.nullable(),
+  pendingEvents: z.number().int(),
+  failedEvents: z.number().int(),
+  openConflicts: z.number().int(),
+  pendingPull: z.number().int().nullable(),
+  photos: z.object({ awaitingUpload: z.number().int(), attached: z.number().int() }),
+});
+export type DeviceStatus = z.infer<typeof deviceStatusSchema>;

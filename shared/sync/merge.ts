@@ -1,0 +1,424 @@
+/**
+ * Field-level merge engine for mergeable records (production records, equipment updates): pure, no I/O.
+ *
+ * A record is a map of fields; each field keeps its value and the stamp of its last write. Stamps are totally
+ * ordered by (occurredAt as an instant, deviceId, eventId) — see `compareStamps`.
+ *
+ * SPEC ("Conflicts") rules, and the decisions taken where SPEC is silent:
+ *
+ * - Values are compared with a deep equality that ignores object key order (arrays are ordered, 0 equals -0).
+ *   Values must be JSON: non-finite numbers or `undefined` are rejected with a ValidationError, and so is an
+ *   `occurredAt` that is not an ISO 8601 date-time with an explicit zone (`Z` or `±hh:mm`) and real calendar
+ *   values. Instants are compared beyond the millisecond when more fraction digits are given.
+ * - Equal values are never a conflict, under every strategy: the field's stamp becomes the greater of the two,
+ *   so the final state (stamps included) does not depend on arrival order.
+ * - LWW: the greater stamp wins each field. A write that loses a field with a differing value gets that field in
+ *   `conflicts` (serverValue = the kept value). A write that beats a differing value reports the previous writer
+ *   in `superseded` (that earlier event becomes a CONFLICT loser); the winner's own outcome stays APPLIED.
+ *   Resolution of a losing write: SERVER_WINS, or MERGED when the same write also beat a differing value on
+ *   another field (each side won part of the record). Fields only one side wrote simply merge.
+ * - SERVER_WINS: an existing differing value (and its stamp) is kept whatever the stamps; CONFLICT/SERVER_WINS.
+ * - CLIENT_WINS: the write's value and stamp replace an existing differing value whatever the stamps; outcome
+ *   CONFLICT with resolution CLIENT_WINS, `conflicts` lists the overwritten fields (serverValue = the value that
+ *   was replaced) and `superseded` the previous writers.
+ * - MANUAL: differing fields are left untouched (the server's value stays until `resolveManually`), listed in
+ *   `conflicts` with resolution PENDING_REVIEW; the write's other fields still apply.
+ * - SERVER_WINS, CLIENT_WINS and MANUAL are by nature arrival-order dependent; only LWW is order-independent.
+ * - DUPLICATE: (a) redelivery — the write's eventId still stamps a field of the record: nothing changes at all.
+ *   (b) the same device pushing the same thing — every field of the write equals the current value and the
+ *   current stamp of each of those fields comes from the same deviceId: no conflict; stamps still advance to the
+ *   greater one (so that LWW stays order-independent). An event whose id no longer stamps any field (everything
+ *   it wrote was since overwritten) cannot be recognised here and is re-applied; under LWW that is harmless
+ *   (same state, same conflicts). The processor's event-id idempotency store is the primary guard, and it alone
+ *   detects EVENT_ID_REUSED.
+ * - A write with no fields is APPLIED and changes nothing (it still creates an empty record).
+ * - Records are never mutated; the returned record's fields are sorted by name.
+ *
+ * `ConflictLedger` folds ApplyResults into what the processor stores: for each (record, field), every event that
+ * wrote a value differing from the current winning value, paired with the current winner.
+ */
+import { ValidationError } from '../errors.js';
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export interface Stamp {
+  occurredAt: string;
+  deviceId: string;
+  eventId: string;
+}
+
+export interface FieldState {
+  value: Json;
+  stamp: Stamp;
+}
+
+/** An absent field was never written. */
+export interface MergeRecord {
+  fields: Record<string, FieldState>;
+}
+
+export type Strategy = 'LWW' | 'SERVER_WINS' | 'CLIENT_WINS' | 'MANUAL';
+
+export interface Write {
+  eventId: string;
+  deviceId: string;
+  occurredAt: string;
+  fields: Record<string, Json>;
+}
+
+export interface FieldConflict {
+  field: string;
+  serverValue: Json;
+  clientValue: Json;
+  serverStamp: Stamp;
+  clientStamp: Stamp;
+}
+
+export type Resolution = 'CLIENT_WINS' | 'SERVER_WINS' | 'MERGED' | 'PENDING_REVIEW';
+
+export interface Superseded {
+  eventId: string;
+  field: string;
+  loserValue: Json;
+  winnerValue: Json;
+}
+
+export interface ApplyResult {
+  /** The new state. */
+  record: MergeRecord;
+  outcome: 'APPLIED' | 'DUPLICATE' | 'CONFLICT';
+  /**
+   * Fields of this write that lost (or, under MANUAL, are held for review; under CLIENT_WINS, that it
+   * overwrote), with both sides' values.
+   */
+  conflicts: FieldConflict[];
+  resolution?: Resolution;
+  /** Earlier writes that this write has just beaten on a differing value (their events become CONFLICT losers). */
+  superseded: Superseded[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stamps
+
+interface Instant {
+  /** Epoch milliseconds. */
+  ms: number;
+  /** Fraction digits beyond the millisecond, trailing zeros removed ('' when none). */
+  sub: string;
+}
+
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function invalidOccurredAt(value: string): ValidationError {
+  return new ValidationError('occurredAt must be an ISO 8601 date-time with a zone', [
+    { path: 'occurredAt', message: `not an ISO 8601 date-time with a zone: ${JSON.stringify(value)}` },
+  ]);
+}
+
+function parseInstant(value: string): Instant {
+  const m = ISO_DATE_TIME.exec(value);
+  if (!m) throw invalidOccurredAt(value);
+  const [, y = '', mo = '', d = '', h = '', mi = '', s = '00', frac = '', zone = ''] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate(); // leap-year agnostic upper bound
+  const leap = (Number(y) % 4 === 0 && Number(y) % 100 !== 0) || Number(y) % 400 === 0;
+  const maxDay = month === 2 ? (leap ? 29 : 28) : daysInMonth;
+  const zoneOk = zone === 'Z' || (Number(zone.slice(1, 3)) <= 23 && Number(zone.slice(4, 6)) <= 59);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > maxDay ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59 ||
+    !zoneOk
+  ) {
+    throw invalidOccurredAt(value);
+  }
+  const ms3 = frac.slice(0, 3).padEnd(3, '0');
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms3}${zone}`);
+  if (Number.isNaN(ms)) throw invalidOccurredAt(value);
+  return { ms, sub: frac.slice(3).replace(/0+$/, '') };
+}
+
+function sign(n: number): -1 | 0 | 1 {
+  return n < 0 ? -1 : n > 0 ? 1 : 0;
+}
+
+function compareStrings(a: string, b: string): -1 | 0 | 1 {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Compares two occurredAt values as instants. */
+export function compareInstants(a: string, b: string): -1 | 0 | 1 {
+  if (a === b) return 0;
+  const x = parseInstant(a);
+  const y = parseInstant(b);
+  if (x.ms !== y.ms) return sign(x.ms - y.ms);
+  const len = Math.max(x.sub.length, y.sub.length);
+  return compareStrings(x.sub.padEnd(len, '0'), y.sub.padEnd(len, '0'));
+}
+
+/** Total order on stamps: occurredAt as an instant, then deviceId, then eventId (plain string comparison). */
+export function compareStamps(a: Stamp, b: Stamp): -1 | 0 | 1 {
+  return (
+    compareInstants(a.occurredAt, b.occurredAt) ||
+    compareStrings(a.deviceId, b.deviceId) ||
+    compareStrings(a.eventId, b.eventId)
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values
+
+/** Stable deep equality of JSON values: object key order is ignored, arrays are ordered. */
+export function jsonEqual(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i] as Json));
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k] as Json, b[k] as Json));
+}
+
+function assertJson(value: unknown, path: string): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return;
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => assertJson(item, `${path}[${i}]`));
+    return;
+  } else if (typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
+    for (const [k, v] of Object.entries(value)) assertJson(v, `${path}.${k}`);
+    return;
+  }
+  throw new ValidationError('field values must be JSON values', [{ path, message: 'not a JSON value' }]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Records
+
+function getField(record: MergeRecord | undefined, field: string): FieldState | undefined {
+  return record && Object.hasOwn(record.fields, field) ? record.fields[field] : undefined;
+}
+
+/** Builds a record from a field map, sorted by name (and safe for any field name, `__proto__` included). */
+function toRecord(fields: Map<string, FieldState>): MergeRecord {
+  const names = [...fields.keys()].sort(compareStrings);
+  return { fields: Object.fromEntries(names.map((n) => [n, fields.get(n) as FieldState])) };
+}
+
+function fieldMap(record: MergeRecord | undefined): Map<string, FieldState> {
+  return new Map(record ? Object.entries(record.fields) : []);
+}
+
+function stampOf(write: Write): Stamp {
+  return { occurredAt: write.occurredAt, deviceId: write.deviceId, eventId: write.eventId };
+}
+
+/** The values of a record's fields (an absent record has none). */
+export function recordValues(record: MergeRecord | undefined): Record<string, Json> {
+  if (!record) return {};
+  return Object.fromEntries(Object.entries(record.fields).map(([k, f]) => [k, f.value]));
+}
+
+/**
+ * A manager's resolution: sets each given field to the given value with the given stamp, unconditionally.
+ * Give it the resolution's own stamp (e.g. server time, the manager as deviceId, the resolution id as eventId)
+ * so that later LWW writes compete with it fairly.
+ */
+export function resolveManually(
+  record: MergeRecord,
+  fields: Record<string, Json>,
+  stamp: Stamp,
+): MergeRecord {
+  parseInstant(stamp.occurredAt);
+  const next = fieldMap(record);
+  for (const [field, value] of Object.entries(fields)) {
+    assertJson(value, `fields.${field}`);
+    next.set(field, { value, stamp: { ...stamp } });
+  }
+  return toRecord(next);
+}
+
+/** Applies one write to a record (absent = never written) under a conflict strategy. Pure. */
+export function applyWrite(record: MergeRecord | undefined, write: Write, strategy: Strategy): ApplyResult {
+  const stamp = stampOf(write);
+  parseInstant(write.occurredAt);
+  const entries = Object.entries(write.fields);
+  for (const [field, value] of entries) assertJson(value, `fields.${field}`);
+
+  // Redelivery of an event that still stamps a field: nothing changes.
+  if (record && Object.values(record.fields).some((f) => f.stamp.eventId === write.eventId)) {
+    return { record, outcome: 'DUPLICATE', conflicts: [], superseded: [] };
+  }
+
+  const next = fieldMap(record);
+  const conflicts: FieldConflict[] = [];
+  const superseded: Superseded[] = [];
+  let sameDeviceDuplicate = entries.length > 0;
+
+  for (const [field, value] of entries) {
+    const current = getField(record, field);
+    if (!current) {
+      sameDeviceDuplicate = false;
+      next.set(field, { value, stamp });
+      continue;
+    }
+    const cmp = compareStamps(stamp, current.stamp);
+    if (jsonEqual(current.value, value)) {
+      if (current.stamp.deviceId !== write.deviceId) sameDeviceDuplicate = false;
+      if (cmp > 0) next.set(field, { value, stamp });
+      continue;
+    }
+    sameDeviceDuplicate = false;
+    const conflict: FieldConflict = {
+      field,
+      serverValue: current.value,
+      clientValue: value,
+      serverStamp: current.stamp,
+      clientStamp: stamp,
+    };
+    const overwrite = strategy === 'CLIENT_WINS' || (strategy === 'LWW' && cmp > 0);
+    if (overwrite) {
+      next.set(field, { value, stamp });
+      superseded.push({
+        eventId: current.stamp.eventId,
+        field,
+        loserValue: current.value,
+        winnerValue: value,
+      });
+      if (strategy === 'CLIENT_WINS') conflicts.push(conflict);
+    } else {
+      conflicts.push(conflict);
+    }
+  }
+
+  const result: ApplyResult = { record: toRecord(next), outcome: 'APPLIED', conflicts, superseded };
+  if (conflicts.length > 0) {
+    result.outcome = 'CONFLICT';
+    result.resolution =
+      strategy === 'MANUAL'
+        ? 'PENDING_REVIEW'
+        : strategy === 'CLIENT_WINS'
+          ? 'CLIENT_WINS'
+          : superseded.length > 0
+            ? 'MERGED'
+            : 'SERVER_WINS';
+  } else if (sameDeviceDuplicate) {
+    result.outcome = 'DUPLICATE';
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Conflict ledger
+
+export interface LedgerConflict {
+  recordKey: string;
+  field: string;
+  /** The event whose value lost. */
+  eventId: string;
+  loserValue: Json;
+  /** The event that currently stamps the field. */
+  winnerEventId: string;
+  winnerValue: Json;
+}
+
+interface FieldLedger {
+  /** Events whose write of this field equals the current value (they lose together when it is beaten). */
+  holders: Map<string, Json>;
+  /** Events whose write of this field differs from the current value. */
+  losers: Map<string, Json>;
+  winner: FieldState;
+}
+
+/**
+ * Folds ApplyResults into the canonical conflict set the processor stores: for each (record, field), every event
+ * that wrote a value differing from the current winning value, paired with the current winner (a loser's winner
+ * is updated when a newer winner arrives; a loser whose value becomes the winning value again stops being one).
+ *
+ * Losers come from the results only (`conflicts` of a losing write, `superseded` of a winning one, which takes
+ * down with it every earlier event that wrote the same value); the write itself tells which events hold the
+ * current value. Conflicts under CLIENT_WINS (overwrites) and PENDING_REVIEW (held) are not losses.
+ */
+export class ConflictLedger {
+  private readonly records = new Map<string, Map<string, FieldLedger>>();
+  private readonly seen = new Set<string>();
+
+  add(recordKey: string, write: Write, result: ApplyResult): void {
+    const seenKey = JSON.stringify([recordKey, write.eventId]);
+    // A redelivery the engine recognised changes nothing; the event was folded in on first delivery.
+    if (result.outcome === 'DUPLICATE' && this.seen.has(seenKey)) return;
+    this.seen.add(seenKey);
+    let fields = this.records.get(recordKey);
+    if (!fields) {
+      fields = new Map();
+      this.records.set(recordKey, fields);
+    }
+    const losing = result.resolution !== 'CLIENT_WINS' && result.resolution !== 'PENDING_REVIEW';
+    const lost = new Set(losing ? result.conflicts.map((c) => c.field) : []);
+
+    for (const s of result.superseded) {
+      const ledger = fields.get(s.field);
+      if (!ledger) continue; // the beaten value was never folded in here (e.g. set by resolveManually)
+      for (const [eventId, value] of ledger.holders) ledger.losers.set(eventId, value);
+      ledger.holders.clear();
+      ledger.losers.set(s.eventId, s.loserValue);
+      for (const [eventId, value] of ledger.losers) {
+        if (jsonEqual(value, s.winnerValue)) {
+          ledger.losers.delete(eventId);
+          ledger.holders.set(eventId, value);
+        }
+      }
+    }
+
+    for (const [field, value] of Object.entries(write.fields)) {
+      const state = getField(result.record, field);
+      if (!state) continue; // every field of a write is in the resulting record; kept for the type checker
+      let ledger = fields.get(field);
+      if (!ledger) {
+        ledger = { holders: new Map(), losers: new Map(), winner: state };
+        fields.set(field, ledger);
+      }
+      ledger.winner = state;
+      if (lost.has(field)) {
+        ledger.holders.delete(write.eventId);
+        ledger.losers.set(write.eventId, value);
+      } else if (jsonEqual(state.value, value)) {
+        ledger.losers.delete(write.eventId);
+        ledger.holders.set(write.eventId, value);
+      }
+    }
+  }
+
+  /** The canonical conflict set, sorted by record, field and losing event. */
+  conflicts(): LedgerConflict[] {
+    const out: LedgerConflict[] = [];
+    for (const [recordKey, fields] of this.records) {
+      for (const [field, ledger] of fields) {
+        for (const [eventId, loserValue] of ledger.losers) {
+          out.push({
+            recordKey,
+            field,
+            eventId,
+            loserValue,
+            winnerEventId: ledger.winner.stamp.eventId,
+            winnerValue: ledger.winner.value,
+          });
+        }
+      }
+    }
+    return out.sort(
+      (a, b) =>
+        compareStrings(a.recordKey, b.recordKey) ||
+        compareStrings(a.field, b.field) ||
+        compareStrings(a.eventId, b.eventId),
+    );
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * The processor's decisions for one chunk of events, as a pure function: given the pending events, the
+ * reference data they name and the current mergeable records, it returns every effect to write and every
+ * event's outcome. The Postgres adapter loads the inputs and writes the plan in one transaction.
+ */
+import { createHash } from 'node:crypto';
+import {
+  EQUIPMENT_UPDATE_FIELDS,
+  type EventType,
+  PRODUCTION_FIELDS,
+  type PayloadOf,
+  type SyncEvent,
+} from '../contracts/events.js';
+import type { ConflictReport, EventError } from '../contracts/sync.js';
+import { canonicalJson } from './canonical.js';
+import {
+  applyWrite,
+  compareStamps,
+  type Json,
+  jsonEqual,
+  type MergeRecord,
+  type Stamp,
+  type Strategy,
+} from './merge.js';
+
+export interface PendingEvent {
+  event: SyncEvent;
+  batchId: string;
+  deviceId: string;
+  userId: string;
+}
+
+export interface EquipmentState {
+  id: string;
+  wellId: string;
+  deleted: boolean;
+  version: number;
+  values: Record<(typeof EQUIPMENT_UPDATE_FIELDS)[number], Json>;
+  /** Per field: the version that last changed it and the stamp of that change. */
+  fieldMeta: Record<string, { version: number; stamp: Stamp }>;
+  /** Stamp for fields with no recorded change (set when the equipment was created or replaced). */
+  baseStamp: Stamp;
+}
+
+export interface ChunkInput {
+  events: PendingEvent[];
+  wells: Map<string, { status: 'ACTIVE' | 'INACTIVE' | 'PLUGGED' }>;
+  equipment: Map<string, EquipmentState>;
+  /** Current production records by `${wellId}|${productionDate}`. */
+  production: Map<string, MergeRecord>;
+  strategies: Partial<Record<EventType, Strategy>>;
+  /** Makes conflict ids; injected so plans are reproducible in tests. */
+  newId: () => string;
+}
+
+export interface Outcome {
+  status: 'APPLIED' | 'DUPLICATE' | 'CONFLICT' | 'REJECTED';
+  error?: EventError;
+  conflict?: ConflictReport;
+}
+
+export interface ConflictRecord {
+  id: string;
+  recordType: 'PRODUCTION' | 'EQUIPMENT';
+  recordKey: string;
+  fields: string[];
+  /** The event whose values did not (or not yet) make it into the record. */
+  eventId: string;
+  /** The event holding the record's values (null when the server's own value, e.g. a manager's edit). */
+  otherEventId: string | null;
+  serverValue: Record<string, Json>;
+  clientValue: Record<string, Json>;
+  resolution: ConflictReport['resolution'];
+}
+
+export interface AppendRow {
+  eventId: string;
+  deviceId: string;
+  userId: string;
+  /** Hash of the payload: the same device sending the same thing twice is a duplicate. */
+  contentHash: string;
+  payload: Record<string, unknown>;
+  occurredAt: string;
+}
+
+export interface ChunkPlan {
+  outcomes: Map<string, Outcome>;
+  production: Map<string, { wellId: string; productionDate: string; record: MergeRecord }>;
+  equipment: Map<
+    string,
+    { version: number; values: EquipmentState['values']; fieldMeta: EquipmentState['fieldMeta'] }
+  >;
+  appends: {
+    WELL_READING_RECORDED: AppendRow[];
+    EQUIPMENT_INSPECTED: AppendRow[];
+    MAINTENANCE_LOGGED: AppendRow[];
+    NOTES_ADDED: AppendRow[];
+    PHOTO_ATTACHED: AppendRow[];
+  };
+  conflicts: ConflictRecord[];
+  /** Earlier events (possibly of other chunks) whose values a newer write has just beaten. */
+  superseded: { eventId: string; conflict: ConflictReport }[];
+}
+
+const rejected = (code: string, message: string, retryable = false): Outcome => ({
+  status: 'REJECTED',
+  error: { code, message, retryable },
+});
+
+export const productionKey = (wellId: string, productionDate: string) => `${wellId}|${productionDate}`;
+
+const contentHash = (deviceId: string, type: string, payload: unknown) =>
+  createHash('sha256').update(canonicalJson({ deviceId, type, payload })).digest('hex');
+
+/** Order of application inside a chunk: by stamp, so a chunk's own result does not depend on arrival order. */
+const byStamp = (a: PendingEvent, b: PendingEvent) =>
+  compareStamps(
+    { occurredAt: a.event.occurredAt, deviceId: a.deviceId, eventId: a.event.id },
+    { occurredAt: b.event.occurredAt, deviceId: b.deviceId, eventId: b.event.id },
+  );
+
+function wellRule(input: ChunkInput, wellId: string): Outcome | undefined {
+  const well = input.wells.get(wellId);
+  if (!well) return rejected('WELL_NOT_FOUND', `no well with id ${wellId}`);
+  if (well.status !== 'ACTIVE') return rejected('WELL_INACTIVE', `well ${wellId} is ${well.status}`);
+  return undefined;
+}
+
+function equipmentRule(input: ChunkInput, equipmentId: string): Outcome | undefined {
+  const equipment = input.equipment.get(equipmentId);
+  if (!equipment) return rejected('EQUIPMENT_NOT_FOUND', `no equipment with id ${equipmentId}`);
+  if (equipment.deleted) {
+    return rejected('EQUIPMENT_DELETED', `equipment ${equipmentId} was deleted on the server`);
+  }
+  return undefined;
+}
+
+const pick = (values: Record<string, Json>, fields: string[]) =>
+  Object.fromEntries(fields.map((f) => [f, values[f] ?? null]));
+
+export function planChunk(input: ChunkInput): ChunkPlan {
+  const plan: ChunkPlan = {
+    outcomes: new Map(),
+    production: new Map(),
+    equipment: new Map(),
+    appends: {
+      WELL_READING_RECORDED: [],
+      EQUIPMENT_INSPECTED: [],
+      MAINTENANCE_LOGGED: [],
+      NOTES_ADDED: [],
+      PHOTO_ATTACHED: [],
+    },
+    conflicts: [],
+    superseded: [],
+  };
+  const productionState = new Map(input.production);
+  const equipmentState = new Map(input.equipment);
+
+  for (const pending of [...input.events].sort(byStamp)) {
+    const { event } = pending;
+    const stamp: Stamp = { occurredAt: event.occurredAt, deviceId: pending.deviceId, eventId: event.id };
+    const strategy = input.strategies[event.type] ?? 'LWW';
+    const append = (type: keyof ChunkPlan['appends']) => {
+      plan.appends[type].push({
+        eventId: event.id,
+        deviceId: pending.deviceId,
+        userId: pending.userId,
+        contentHash: contentHash(pending.deviceId, type, event.payload),
+        payload: event.payload as Record<string, unknown>,
+        occurredAt: event.occurredAt,
+      });
+      plan.outcomes.set(event.id, { status: 'APPLIED' });
+    };
+
+    switch (event.type) {
+      case 'PRODUCTION_LOGGED': {
+        const p = event.payload;
+        const refusal = wellRule(input, p.wellId);
+        if (refusal) {
+          plan.outcomes.set(event.id, refusal);
+          break;
+        }
+        const key = productionKey(p.wellId, p.productionDate);
+        const fields = Object.fromEntries(
+          PRODUCTION_FIELDS.flatMap((f) => (p[f] === undefined ? [] : [[f, p[f] as Json]])),
+        );
+        const result = applyWrite(productionState.get(key), { ...stamp, fields }, strategy);
+        productionState.set(key, result.record);
+        plan.production.set(key, {
+          wellId: p.wellId,
+          productionDate: p.productionDate,
+          record: result.record,
+        });
+        recordMergeOutcome(plan, input, event.id, 'PRODUCTION', key, result, strategy);
+        break;
+      }
+      case 'EQUIPMENT_UPDATED': {
+        const p = event.payload;
+        const refusal = equipmentRule(input, p.equipmentId);
+        const current = equipmentState.get(p.equipmentId);
+        if (refusal || !current) {
+          plan.outcomes.set(
+            event.id,
+            refusal ?? rejected('EQUIPMENT_NOT_FOUND', `no equipment ${p.equipmentId}`),
+          );
+          break;
+        }
+        const next = updateEquipment(plan, input, current, p, stamp, strategy);
+        equipmentState.set(p.equipmentId, next);
+        break;
+      }
+      case 'WELL_READING_RECORDED': {
+        const refusal = wellRule(input, event.payload.wellId);
+        if (refusal) plan.outcomes.set(event.id, refusal);
+        else append('WELL_READING_RECORDED');
+        break;
+      }
+      case 'EQUIPMENT_INSPECTED': {
+        const p = event.payload;
+        const refusal =
+          wellRule(input, p.wellId) ?? (p.equipmentId ? equipmentRule(input, p.equipmentId) : undefined);
+        if (refusal) plan.outcomes.set(event.id, refusal);
+        else append('EQUIPMENT_INSPECTED');
+        break;
+      }
+      case 'MAINTENANCE_LOGGED': {
+        const refusal = equipmentRule(input, event.payload.equipmentId);
+        if (refusal) plan.outcomes.set(event.id, refusal);
+        else append('MAINTENANCE_LOGGED');
+        break;
+      }
+      case 'NOTES_ADDED':
+        append('NOTES_ADDED');
+        break;
+      case 'PHOTO_ATTACHED':
+        append('PHOTO_ATTACHED');
+        break;
+    }
+  }
+  return plan;
+}
+
+function recordMergeOutcome(
+  plan: ChunkPlan,
+  input: ChunkInput,
+  eventId: string,
+  recordType: ConflictRecord['recordType'],
+  recordKey: string,
+  result: ReturnType<typeof applyWrite>,
+  strategy: Strategy,
+): void {
+  if (result.conflicts.length > 0 && result.resolution) {
+    const fields = result.conflicts.map((c) => c.field);
+    const conflict: ConflictRecord = {
+      id: input.newId(),
+      recordType,
+      recordKey,
+      fields,
+      eventId,
+      otherEventId: result.conflicts[0]?.serverStamp.eventId ?? null,
+      serverValue: Object.fromEntries(result.conflicts.map((c) => [c.field, c.serverValue])),
+      clientValue: Object.fromEntries(result.conflicts.map((c) => [c.field, c.clientValue])),
+      resolution: result.resolution,
+    };
+    plan.conflicts.push(conflict);
+    plan.outcomes.set(eventId, { status: 'CONFLICT', conflict: toReport(conflict) });
+  } else {
+    plan.outcomes.set(eventId, { status: result.outcome === 'DUPLICATE' ? 'DUPLICATE' : 'APPLIED' });
+  }
+  // Writers this event has just beaten (LWW) become conflict losers, whichever chunk they came in. Under
+  // CLIENT_WINS the overwrite is the conflict already recorded on this event.
+  if (strategy === 'CLIENT_WINS') return;
+  const byLoser = new Map<string, typeof result.superseded>();
+  for (const s of result.superseded) byLoser.set(s.eventId, [...(byLoser.get(s.eventId) ?? []), s]);
+  for (const [loserId, lost] of byLoser) {
+    const conflict: ConflictRecord = {
+      id: input.newId(),
+      recordType,
+      recordKey,
+      fields: lost.map((s) => s.field),
+      eventId: loserId,
+      otherEventId: eventId,
+      serverValue: Object.fromEntries(lost.map((s) => [s.field, s.winnerValue])),
+      clientValue: Object.fromEntries(lost.map((s) => [s.field, s.loserValue])),
+      resolution: 'SERVER_WINS',
+    };
+    plan.conflicts.push(conflict);
+    const report = toReport(conflict);
+    // A loser from this very chunk gets its outcome here; one from an earlier chunk is flipped in the log.
+    if (plan.outcomes.has(loserId)) plan.outcomes.set(loserId, { status: 'CONFLICT', conflict: report });
+    else plan.superseded.push({ eventId: loserId, conflict: report });
+  }
+}
+
+const toReport = (c: ConflictRecord): ConflictReport => ({
+  conflictId: c.id,
+  fields: c.fields,
+  resolution: c.resolution,
+  serverValue: c.serverValue,
+  clientValue: c.clientValue,
+});
+
+/**
+ * EQUIPMENT_UPDATED is versioned: a field changed on the server after the device's baseVersion, to a value
+ * other than the device's, is a conflict settled by the tenant's strategy (LWW by stamp by default).
+ * Fields unchanged since the base simply take the device's value. Any change bumps the version.
+ */
+function updateEquipment(
+  plan: ChunkPlan,
+  input: ChunkInput,
+  current: EquipmentState,
+  payload: PayloadOf<'EQUIPMENT_UPDATED'>,
+  stamp: Stamp,
+  strategy: Strategy,
+): EquipmentState {
+  const values = { ...current.values };
+  const fieldMeta = { ...current.fieldMeta };
+  type Field = (typeof EQUIPMENT_UPDATE_FIELDS)[number];
+  const changed: Field[] = [];
+  const lost: Field[] = [];
+  const held: Field[] = [];
+  const overwritten: Field[] = [];
+  for (const field of EQUIPMENT_UPDATE_FIELDS) {
+    const value = payload.changes[field];
+    if (value === undefined) continue;
+    if (jsonEqual(values[field], value)) continue;
+    const meta = fieldMeta[field] ?? { version: 1, stamp: current.baseStamp };
+    const changedSinceBase = meta.version > payload.baseVersion;
+    if (
+      !changedSinceBase ||
+      strategy === 'CLIENT_WINS' ||
+      (strategy === 'LWW' && compareStamps(stamp, meta.stamp) > 0)
+    ) {
+      if (changedSinceBase) overwritten.push(field);
+      changed.push(field);
+    } else if (strategy === 'MANUAL') held.push(field);
+    else lost.push(field);
+  }
+  const before = { ...values };
+  const version = changed.length > 0 ? current.version + 1 : current.version;
+  for (const field of changed) {
+    values[field] = payload.changes[field] as Json;
+    fieldMeta[field] = { version, stamp };
+  }
+  if (changed.length > 0) plan.equipment.set(current.id, { version, values, fieldMeta });
+
+  const conflictFields = [...lost, ...held, ...(strategy === 'CLIENT_WINS' ? overwritten : [])];
+  if (conflictFields.length > 0) {
+    const conflict: ConflictRecord = {
+      id: input.newId(),
+      recordType: 'EQUIPMENT',
+      recordKey: current.id,
+      fields: conflictFields,
+      eventId: stamp.eventId,
+      otherEventId: null,
+      serverValue: pick(before, conflictFields),
+      clientValue: pick(payload.changes as Record<string, Json>, conflictFields),
+      resolution:
+        held.length > 0
+          ? 'PENDING_REVIEW'
+          : strategy === 'CLIENT_WINS'
+            ? 'CLIENT_WINS'
+            : changed.length > 0
+              ? 'MERGED'
+              : 'SERVER_WINS',
+    };
+    plan.conflicts.push(conflict);
+    plan.outcomes.set(stamp.eventId, { status: 'CONFLICT', conflict: toReport(conflict) });
+  } else {
+    // Changing nothing (every value already as asked) is still an applied update.
+    plan.outcomes.set(stamp.eventId, { status: 'APPLIED' });
+  }
+  return { ...current, version, values, fieldMeta };
+}

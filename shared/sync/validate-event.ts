@@ -1,0 +1,79 @@
+import { jsonPath } from '../contracts/common.js';
+import { eventEnvelopeSchema, PAYLOAD_SCHEMAS, type SyncEvent } from '../contracts/events.js';
+import type { FieldError } from '../errors.js';
+
+/** How far ahead of the server's clock an event's occurredAt may be (SPEC: 5 minutes). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** A production date may be the server's "tomorrow": east of UTC a device's today is already UTC's tomorrow. */
+const PRODUCTION_DATE_GRACE_DAYS = 1;
+
+export interface EventRejection {
+  /** The event's id when it has a usable one; null when the id itself is what is wrong. */
+  eventId: string | null;
+  index: number;
+  code: 'INVALID_PAYLOAD' | 'CLOCK_SKEW' | 'EVENT_ID_REUSED';
+  message: string;
+  retryable: boolean;
+  errors?: FieldError[];
+}
+
+export type EventCheck = { ok: true; event: SyncEvent } | { ok: false; rejection: EventRejection };
+
+const idOf = (raw: unknown): string | null => {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : null;
+};
+
+/**
+ * Checks one pushed event on its own: envelope, the payload schema of its type, then the rules that need
+ * the server's clock. Never throws; a bad event becomes a rejection with JSON paths under `events[i]`.
+ */
+export function checkEvent(raw: unknown, index: number, now: Date): EventCheck {
+  const prefix = `events[${index}]`;
+  const reject = (code: EventRejection['code'], message: string, errors?: FieldError[]): EventCheck => ({
+    ok: false,
+    rejection: { eventId: idOf(raw), index, code, message, retryable: false, ...(errors ? { errors } : {}) },
+  });
+  const envelope = eventEnvelopeSchema.safeParse(raw);
+  if (!envelope.success) {
+    return reject(
+      'INVALID_PAYLOAD',
+      'the event is invalid',
+      envelope.error.issues.map((i) => ({ path: jsonPath(i.path, prefix), message: i.message })),
+    );
+  }
+  const { id, type, occurredAt, location } = envelope.data;
+  const payload = PAYLOAD_SCHEMAS[type].safeParse(envelope.data.payload);
+  if (!payload.success) {
+    return reject(
+      'INVALID_PAYLOAD',
+      `the ${type} payload is invalid`,
+      payload.error.issues.map((i) => ({ path: jsonPath(i.path, `${prefix}.payload`), message: i.message })),
+    );
+  }
+  const occurred = new Date(occurredAt);
+  if (occurred.getTime() - now.getTime() > MAX_CLOCK_SKEW_MS) {
+    return reject('CLOCK_SKEW', `occurredAt ${occurredAt} is more than 5 minutes ahead of the server clock`);
+  }
+  if (type === 'PRODUCTION_LOGGED') {
+    const latest = new Date(now.getTime() + PRODUCTION_DATE_GRACE_DAYS * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+    const date = (payload.data as { productionDate: string }).productionDate;
+    if (date > latest) {
+      return reject('INVALID_PAYLOAD', 'the production date is in the future', [
+        { path: `${prefix}.payload.productionDate`, message: `must not be after ${latest}` },
+      ]);
+    }
+  }
+  return {
+    ok: true,
+    event: {
+      id: id.toLowerCase(),
+      type,
+      occurredAt: occurred.toISOString(),
+      payload: payload.data,
+      ...(location ? { location } : {}),
+    } as SyncEvent,
+  };
+}

@@ -1,0 +1,141 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/principal.js';
+import { MAX_EVENTS_PER_BATCH, type PushBody } from '../contracts/events.js';
+import type { PushAccepted } from '../contracts/sync.js';
+import { ConflictError, PayloadTooLargeError, UnprocessableError } from '../errors.js';
+import type {
+  AcceptedEvent,
+  DeviceStatusStore,
+  EventLog,
+  EventQueue,
+  IdempotencyStore,
+  OutgoingMessage,
+  SyncChunkMessage,
+  Tenant,
+} from '../ports.js';
+import { canonicalJson } from '../sync/canonical.js';
+import { checkEvent, type EventRejection } from '../sync/validate-event.js';
+
+/** Events per queue message: a few hundred ids keep each message far below Service Bus's 256 KB. */
+export const CHUNK_SIZE = 500;
+
+export interface PushDeps {
+  eventLog: EventLog;
+  queue: EventQueue;
+  idempotency: IdempotencyStore;
+  devices: DeviceStatusStore;
+  now?: () => Date;
+}
+
+export interface PushCommand {
+  tenant: Tenant;
+  principal: Principal;
+  body: PushBody;
+  idempotencyKey?: string | undefined;
+}
+
+export type PushResult = { kind: 'accepted'; response: PushAccepted } | { kind: 'replayed'; status: number; body: unknown };
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The hash of an event's body: what "the same event" means for duplicates and EVENT_ID_REUSED. */
+export const eventHash = (event: AcceptedEvent['event']) =>
+  sha256(canonicalJson({ type: event.type, occurredAt: event.occurredAt, payload: event.payload, location: event.location }));
+
+/** Splits accepted ids into chunk messages whose MessageId is fixed by their content. */
+export function chunkMessages(
+  base: Omit<SyncChunkMessage, 'eventIds'>,
+  eventIds: string[],
+  salt = '',
+): OutgoingMessage[] {
+  const messages: OutgoingMessage[] = [];
+  for (let start = 0; start < eventIds.length; start += CHUNK_SIZE) {
+    const ids = eventIds.slice(start, start + CHUNK_SIZE);
+    const body: SyncChunkMessage = { ...base, eventIds: ids };
+    messages.push({
+      messageId: sha256(`${base.tenantId}|${base.batchId}|${base.reason}|${salt}|${ids.join(',')}`),
+      body,
+      applicationProperties: {
+        tenantId: base.tenantId,
+        deviceId: base.deviceId,
+        batchId: base.batchId,
+        reason: base.reason,
+      },
+    });
+  }
+  return messages;
+}
+
+/**
+ * Accepts a device's batch: checks each event on its own (a bad one never blocks the rest), records the
+ * batch and its new events PENDING in the tenant's event log, and enqueues them — all or nothing: the
+ * transaction commits only once the queue has the messages and the device status is written. A repeated
+ * Idempotency-Key replays the first answer and enqueues nothing.
+ */
+export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<PushResult> {
+  const { tenant, principal, body } = command;
+  if (body.events.length > MAX_EVENTS_PER_BATCH) {
+    throw new PayloadTooLargeError(`a batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${body.events.length}`);
+  }
+  const requestHash = sha256(canonicalJson(body));
+  const key = command.idempotencyKey;
+  if (key) {
+    const claim = await deps.idempotency.claim(tenant.id, principal.userId, key, requestHash);
+    if (claim.state === 'completed') return { kind: 'replayed', ...claim.response };
+    if (claim.state === 'mismatch') {
+      throw new UnprocessableError('this Idempotency-Key was already used with a different body');
+    }
+    if (claim.state === 'in-flight') {
+      throw new ConflictError('a request with this Idempotency-Key is still being processed', 'IDEMPOTENCY_IN_FLIGHT', 2);
+    }
+  }
+  try {
+    const response = await acceptBatch(deps, command);
+    if (key) await deps.idempotency.complete(tenant.id, principal.userId, key, requestHash, { status: 202, body: response });
+    return { kind: 'accepted', response };
+  } catch (error) {
+    if (key) await deps.idempotency.release(tenant.id, principal.userId, key).catch(() => {});
+    throw error;
+  }
+}
+
+async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushCommand): Promise<PushAccepted> {
+  const now = (deps.now ?? (() => new Date()))();
+  const batchId = randomUUID();
+  const receivedAt = now.toISOString();
+  const rejected: EventRejection[] = [];
+  const accepted: AcceptedEvent[] = [];
+  body.events.forEach((raw, index) => {
+    const check = checkEvent(raw, index, now);
+    if (check.ok) accepted.push({ event: check.event, hash: eventHash(check.event) });
+    else rejected.push(check.rejection);
+  });
+
+  const result = await deps.eventLog.acceptBatch(
+    tenant,
+    { id: batchId, deviceId: body.deviceId, userId: principal.userId, receivedAt, total: body.events.length },
+    accepted,
+    rejected,
+    async (acceptedIds) => {
+      const messages = chunkMessages(
+        { tenantId: tenant.id, batchId, deviceId: body.deviceId, reason: 'push' },
+        acceptedIds,
+      );
+      if (messages.length > 0) await deps.queue.send(messages);
+      await deps.devices.recordPush(tenant.id, {
+        deviceId: body.deviceId,
+        userId: principal.userId,
+        ...(body.deviceInfo ? { platform: body.deviceInfo.platform, appVersion: body.deviceInfo.appVersion } : {}),
+        at: receivedAt,
+      });
+    },
+  );
+  return {
+    batchId,
+    receivedAt,
+    accepted: result.accepted.length,
+    duplicates: result.duplicates,
+    rejected: result.rejected,
+    statusUrl: `/api/v1/sync/batches/${batchId}`,
+  };
+}

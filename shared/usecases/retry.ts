@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { isManager, type Principal } from '../auth/principal.js';
+import type { EventQueue, EventLog, Tenant } from '../ports.js';
+import { chunkMessages } from './push.js';
+
+/**
+ * Re-enqueues FAILED events: a field user's own, or any for a manager. The events go back to PENDING and
+ * onto the queue in one transaction; each retry's messages get fresh MessageIds (a retry is new content
+ * for the queue's duplicate detection).
+ */
+export async function retryFailedEvents(
+  deps: { eventLog: EventLog; queue: EventQueue },
+  tenant: Tenant,
+  principal: Principal,
+  request: { deviceId?: string | undefined; eventIds?: string[] | undefined },
+): Promise<{ retried: number; eventIds: string[] }> {
+  const retryId = randomUUID();
+  const ids = await deps.eventLog.retryFailed(
+    tenant,
+    {
+      ...(isManager(principal) ? {} : { userId: principal.userId }),
+      ...(request.deviceId ? { deviceId: request.deviceId } : {}),
+      ...(request.eventIds ? { eventIds: request.eventIds } : {}),
+    },
+    async (events) => {
+      const byBatch = new Map<string, { deviceId: string; ids: string[] }>();
+      for (const e of events) {
+        const group = byBatch.get(e.batchId) ?? { deviceId: e.deviceId, ids: [] };
+        group.ids.push(e.id);
+        byBatch.set(e.batchId, group);
+      }
+      const messages = [...byBatch].flatMap(([batchId, group]) =>
+        chunkMessages({ tenantId: tenant.id, batchId, deviceId: group.deviceId, reason: 'retry' }, group.ids, retryId),
+      );
+      if (messages.length) await deps.queue.send(messages);
+    },
+  );
+  return { retried: ids.length, eventIds: ids };
+}

@@ -1,0 +1,269 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { QueueSubscriber } from '../../local/host.js';
+import {
+  LocalQueue,
+  type LocalQueueDelivery,
+  type LocalQueueLog,
+  type LocalQueueOptions,
+} from '../../shared/adapters/local-queue/pg-boss-queue.js';
+import type { QueueConfig } from '../../shared/config.js';
+import { DependencyUnavailableError } from '../../shared/errors.js';
+import type { OutgoingMessage } from '../../shared/ports.js';
+import { freePort } from '../support/ports.js';
+
+// A pg-boss schema of this file only, so nothing here meets the app's own local queue (schema pgboss).
+const SCHEMA = 'pgboss_test_local_queue';
+const controlUrl = (): string => {
+  const url = process.env.POSTGRES_URL;
+  if (!url) throw new Error('POSTGRES_URL is not set (test/setup/env.ts sets it)');
+  return url;
+};
+const quietLog: LocalQueueLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+const queues: LocalQueue[] = [];
+let db: pg.Pool;
+
+beforeAll(() => {
+  db = new pg.Pool({ connectionString: controlUrl(), max: 2 });
+});
+afterEach(async () => {
+  await Promise.all(queues.splice(0).map((q) => q.stop()));
+});
+afterAll(() => db.end());
+
+function newQueue(
+  settings: Partial<QueueConfig> = {},
+  options: Partial<LocalQueueOptions> = {},
+): { queue: LocalQueue; name: string } {
+  const name = `lq-${randomBytes(4).toString('hex')}`;
+  const queue = new LocalQueue({
+    connection: controlUrl(),
+    queue: { queueName: name, maxDeliveryCount: 3, lockSeconds: 30, dedupeWindowSeconds: 3600, ...settings },
+    schema: SCHEMA,
+    log: quietLog,
+    ...options,
+  });
+  queues.push(queue);
+  return { queue, name };
+}
+
+function message(tenantId = 'tenant-a', messageId: string = randomUUID()): OutgoingMessage {
+  const batchId = randomUUID();
+  const deviceId = `dev-${tenantId}`;
+  return {
+    messageId,
+    body: { tenantId, batchId, deviceId, eventIds: [randomUUID(), randomUUID()], reason: 'push' },
+    applicationProperties: { tenantId, deviceId, batchId, reason: 'push' },
+  };
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('local queue (pg-boss)', () => {
+  it('is a QueueSubscriber of the local Functions host', () => {
+    // Prepare, Act
+    const { queue } = newQueue();
+    const subscriber: QueueSubscriber = queue;
+    // Assess
+    expect(typeof subscriber.subscribe).toBe('function');
+  });
+
+  it('delivers body, messageId, deliveryCount 1, enqueued time and applicationProperties', async () => {
+    // Prepare
+    const { queue, name } = newQueue();
+    const received: LocalQueueDelivery[] = [];
+    await queue.subscribe(name, async (m) => {
+      received.push(m);
+    });
+    const sent = message();
+    const before = Date.now();
+    // Act
+    await queue.send([sent]);
+    await waitFor('the delivery', () => received.length === 1);
+    // Assess
+    const [delivery] = received;
+    expect(delivery).toMatchObject({
+      body: sent.body,
+      messageId: sent.messageId,
+      deliveryCount: 1,
+      applicationProperties: sent.applicationProperties,
+      contentType: 'application/json',
+    });
+    expect(Math.abs((delivery?.enqueuedTimeUtc.getTime() ?? 0) - before)).toBeLessThan(5_000);
+  });
+
+  it('drops a re-send of the same messageId within the dedupe window, also after completion', async () => {
+    // Prepare
+    const { queue, name } = newQueue();
+    const received: string[] = [];
+    await queue.subscribe(name, async (m) => {
+      received.push(m.messageId);
+    });
+    const first = message();
+    const marker = message();
+    // Act
+    await queue.send([first, { ...first }]);
+    await queue.send([first]);
+    await waitFor('the first delivery', () => received.includes(first.messageId));
+    await queue.send([first]);
+    await queue.send([marker]);
+    await waitFor('the marker', () => received.includes(marker.messageId));
+    await sleep(700);
+    // Assess
+    expect(received.filter((id) => id === first.messageId)).toHaveLength(1);
+  });
+
+  it('redelivers a rejected message, dead-letters it after maxDeliveryCount, lists and replays it', async () => {
+    // Prepare
+    const { queue, name } = newQueue({ maxDeliveryCount: 3 });
+    const failing = [message('tenant-a'), message('tenant-b')];
+    const failingIds = new Set(failing.map((m) => m.messageId));
+    const counts: Record<string, number[]> = {};
+    const replayed: LocalQueueDelivery[] = [];
+    await queue.subscribe(name, async (m) => {
+      if (failingIds.has(m.messageId)) {
+        (counts[m.messageId] ??= []).push(m.deliveryCount);
+        throw new Error(`tenant database down (delivery ${m.deliveryCount})`);
+      }
+      replayed.push(m);
+    });
+    // Act
+    await queue.send(failing);
+    await waitFor('two dead letters', async () => (await queue.list({})).length === 2);
+    const listedA = await queue.list({ tenantId: 'tenant-a' });
+    const moved = await queue.replay({ tenantId: 'tenant-a' });
+    await waitFor('the replayed message', () => replayed.length === 1);
+    // Assess
+    for (const m of failing) expect(counts[m.messageId]).toEqual([1, 2, 3]);
+    expect(listedA).toHaveLength(1);
+    expect(listedA[0]).toMatchObject({
+      messageId: failing[0]?.messageId,
+      body: failing[0]?.body,
+      applicationProperties: failing[0]?.applicationProperties,
+      deadLetterReason: 'MaxDeliveryCountExceeded',
+      deadLetterErrorDescription: 'tenant database down (delivery 3)',
+      deliveryCount: 3,
+    });
+    expect(listedA[0]?.enqueuedTimeUtc).toBeInstanceOf(Date);
+    expect(moved).toBe(1);
+    const [again] = replayed;
+    expect(again?.messageId).not.toBe(failing[0]?.messageId);
+    expect(again).toMatchObject({
+      deliveryCount: 1,
+      body: { ...failing[0]?.body, reason: 'replay' },
+      applicationProperties: { tenantId: 'tenant-a', reason: 'replay', replayOf: failing[0]?.messageId },
+    });
+    expect(await queue.list({ tenantId: 'tenant-a' })).toEqual([]);
+    expect((await queue.list({})).map((m) => m.messageId)).toEqual([failing[1]?.messageId]);
+  });
+
+  it('feeds a dead-letter subscriber, which retries with a backoff until it succeeds', async () => {
+    // Prepare
+    const { queue, name } = newQueue({ maxDeliveryCount: 2 }, { deadLetterRetrySeconds: 1 });
+    const sent = message('tenant-c');
+    await queue.subscribe(name, async () => {
+      throw new Error('bad chunk');
+    });
+    const deadLetters: { delivery: LocalQueueDelivery; at: number }[] = [];
+    // Act
+    await queue.subscribe(`${name}/$deadletterqueue`, async (m) => {
+      deadLetters.push({ delivery: m, at: Date.now() });
+      if (m.deliveryCount === 1) throw new Error('tenant database still down');
+    });
+    await queue.send([sent]);
+    await waitFor('two dead-letter deliveries', () => deadLetters.length === 2);
+    await waitFor('an empty dead-letter queue', async () => (await queue.list({})).length === 0);
+    // Assess
+    const [first, second] = deadLetters;
+    expect(first?.delivery).toMatchObject({
+      messageId: sent.messageId,
+      body: sent.body,
+      deliveryCount: 1,
+      applicationProperties: {
+        ...sent.applicationProperties,
+        deadLetterReason: 'MaxDeliveryCountExceeded',
+        deadLetterErrorDescription: 'bad chunk',
+      },
+    });
+    expect(second?.delivery.deliveryCount).toBe(2);
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(900);
+  });
+
+  it('redelivers a message whose handler holds it past lockSeconds', async () => {
+    // Prepare
+    const { queue, name } = newQueue({ lockSeconds: 2, maxDeliveryCount: 5 });
+    const deliveries: { count: number; at: number }[] = [];
+    let hungReturned = false;
+    await queue.subscribe(name, async (m) => {
+      deliveries.push({ count: m.deliveryCount, at: Date.now() });
+      if (m.deliveryCount === 1) {
+        await sleep(3_000);
+        hungReturned = true;
+      }
+    });
+    // Act
+    await queue.send([message()]);
+    await waitFor('the redelivery', () => deliveries.length === 2);
+    await waitFor('the hung handler', () => hungReturned);
+    await sleep(600);
+    // Assess
+    expect(deliveries.map((d) => d.count)).toEqual([1, 2]);
+    const waited = (deliveries[1]?.at ?? 0) - (deliveries[0]?.at ?? 0);
+    expect(waited).toBeGreaterThanOrEqual(1_900);
+    expect(waited).toBeLessThan(3_000);
+  });
+
+  it('sends 200 messages in one insert and delivers them all', async () => {
+    // Prepare
+    const { queue, name } = newQueue();
+    const received = new Set<string>();
+    await queue.subscribe(name, async (m) => {
+      received.add(m.messageId);
+    });
+    const messages = Array.from({ length: 200 }, (_, i) => message(`tenant-${i % 5}`));
+    // Act
+    const started = performance.now();
+    await queue.send(messages);
+    const sentMs = performance.now() - started;
+    await waitFor('200 deliveries', () => received.size === 200, 20_000);
+    const allMs = performance.now() - started;
+    // Assess
+    console.log(
+      `local queue: 200 messages sent in ${sentMs.toFixed(0)} ms, all handled after ${allMs.toFixed(0)} ms ` +
+        `(${((200 / allMs) * 1000).toFixed(0)} messages/s, concurrency 4)`,
+    );
+    // One INSERT statement: every job has the same transaction timestamp.
+    const { rows } = await db.query<{ jobs: string; stamps: string }>(
+      `select count(*) as jobs, count(distinct created_on) as stamps from ${SCHEMA}.job where name = $1`,
+      [name],
+    );
+    expect(rows[0]).toEqual({ jobs: '200', stamps: '1' });
+  });
+
+  it('rejects send with DependencyUnavailableError when Postgres is unreachable', async () => {
+    // Prepare
+    const port = await freePort();
+    const queue = new LocalQueue({
+      connection: { host: '127.0.0.1', port, user: 'nobody', database: 'fieldsync' },
+      queue: { queueName: 'unreachable', maxDeliveryCount: 3, lockSeconds: 30, dedupeWindowSeconds: 60 },
+      schema: SCHEMA,
+      log: quietLog,
+    });
+    queues.push(queue);
+    // Act
+    const sending = queue.send([message()]);
+    // Assess
+    await expect(sending).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(sending).rejects.toMatchObject({ dependency: 'queue' });
+  });
+});
