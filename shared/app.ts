@@ -108,7 +108,11 @@ export function createApp(config: Config): App {
     cosmosDatabase().container(COSMOS_CONTAINERS[key].name);
   const localQueue =
     config.queue.driver === 'local'
-      ? new LocalQueue({ connection: configFor(undefined), queue: config.queue, log })
+      ? new LocalQueue({
+          connection: config.queue.url ? { connectionString: config.queue.url } : configFor(undefined),
+          queue: config.queue,
+          log,
+        })
       : undefined;
   const queue: EventQueue & DeadLetterQueue = localQueue ?? createServiceBusQueue(config, credential);
 

@@ -58,6 +58,8 @@ export const settingsSchema = z.object({
   ServiceBusConnection: optionalNonEmpty,
   ServiceBusConnection__fullyQualifiedNamespace: optionalNonEmpty,
   SYNC_QUEUE_NAME: nonEmpty.default('sync-events'),
+  /** Database of the local queue (pg-boss) when not the control database. */
+  LOCAL_QUEUE_URL: optionalNonEmpty.pipe(url(['postgres:', 'postgresql:']).optional()),
   /** Deliveries before a message is dead-lettered (Service Bus MaxDeliveryCount; Bicep sets the same). */
   QUEUE_MAX_DELIVERY_COUNT: positiveInt(10),
   /** Peek-lock duration of a delivery (Service Bus LockDuration). */
@@ -156,7 +158,7 @@ export interface Config {
   cosmos: { connection: Connection; database: string; caCertFile: string | undefined };
   blob: { connection: Connection; photosContainer: string };
   queue: QueueConfig &
-    ({ driver: 'local' } | { driver: 'servicebus'; connection: Connection });
+    ({ driver: 'local'; url: string | undefined } | { driver: 'servicebus'; connection: Connection });
   auth:
     | { mode: 'dev'; issuer: string; audience: string; secret: string }
     | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
@@ -222,7 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lockSeconds: s.QUEUE_LOCK_SECONDS,
       dedupeWindowSeconds: s.QUEUE_DEDUPE_WINDOW_SECONDS,
       ...(driver === 'local'
-        ? { driver }
+        ? { driver, url: s.LOCAL_QUEUE_URL }
         : {
             driver,
             connection: connection(s.ServiceBusConnection, s.ServiceBusConnection__fullyQualifiedNamespace),

@@ -177,7 +177,7 @@ export const pushBodySchema = z.object({
   deviceInfo: z
     .object({
       platform: z.enum(['electron', 'ios', 'android', 'web']),
-      appVersion: z.string().trim().min(1).max(64),
+      appVersion: z.string().regex(/^[\x20-\x7e]{1,64}$/, 'must be 1–64 printable ASCII characters'),
     })
     .optional(),
   events: z.array(z.unknown()).min(1, 'must hold at least one event'),

@@ -19,10 +19,37 @@ export interface EventRejection {
 
 export type EventCheck = { ok: true; event: SyncEvent } | { ok: false; rejection: EventRejection };
 
+/** The id to report a rejected event by: only when it is a plain token (it is echoed and stored). */
 const idOf = (raw: unknown): string | null => {
   const id = (raw as { id?: unknown } | null)?.id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : null;
+  return typeof id === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(id) ? id : null;
 };
+
+/** At most this many field errors are reported per event: enough to fix it, bounded for storage. */
+const MAX_ERRORS_PER_EVENT = 20;
+
+/**
+ * The first path of a string (or key) holding a NUL character: PostgreSQL text and jsonb cannot store it,
+ * so such an event is invalid input rather than a failure waiting to happen.
+ */
+function findNul(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const found = findNul(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes('\u0000')) return [...path, key];
+      const found = findNul(child, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 /**
  * Checks one pushed event on its own: envelope, the payload schema of its type, then the rules that need
@@ -32,8 +59,21 @@ export function checkEvent(raw: unknown, index: number, now: Date): EventCheck {
   const prefix = `events[${index}]`;
   const reject = (code: EventRejection['code'], message: string, errors?: FieldError[]): EventCheck => ({
     ok: false,
-    rejection: { eventId: idOf(raw), index, code, message, retryable: false, ...(errors ? { errors } : {}) },
+    rejection: {
+      eventId: idOf(raw),
+      index,
+      code,
+      message,
+      retryable: false,
+      ...(errors ? { errors: errors.slice(0, MAX_ERRORS_PER_EVENT) } : {}),
+    },
   });
+  const nul = findNul(raw);
+  if (nul) {
+    return reject('INVALID_PAYLOAD', 'the event is invalid', [
+      { path: jsonPath(nul, prefix), message: 'must not contain the NUL character' },
+    ]);
+  }
   const envelope = eventEnvelopeSchema.safeParse(raw);
   if (!envelope.success) {
     return reject(

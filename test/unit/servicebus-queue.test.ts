@@ -56,7 +56,10 @@ function outgoing(i: number, events = 2): OutgoingMessage {
       tenantId,
       batchId: `batch-${i}`,
       deviceId: 'dev-1',
-      eventIds: Array.from({ length: events }, (_, e) => `00000000-0000-4000-8000-${String(e).padStart(12, '0')}`),
+      eventIds: Array.from(
+        { length: events },
+        (_, e) => `00000000-0000-4000-8000-${String(e).padStart(12, '0')}`,
+      ),
       reason: 'push',
     },
     applicationProperties: { tenantId, deviceId: 'dev-1', batchId: `batch-${i}`, reason: 'push' },
@@ -179,7 +182,10 @@ describe('Service Bus queue adapter (no broker)', () => {
     // Act
     const identity = () =>
       new ServiceBusQueue({ connection: { kind: 'identity', endpoint: 'x.servicebus.windows.net' }, queue });
-    const fromString = new ServiceBusQueue({ connection: { kind: 'connectionString', connectionString }, queue });
+    const fromString = new ServiceBusQueue({
+      connection: { kind: 'connectionString', connectionString },
+      queue,
+    });
     // Assess
     expect(identity).toThrow(/TokenCredential/);
     await fromString.close();

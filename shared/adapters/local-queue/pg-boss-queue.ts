@@ -208,7 +208,8 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     this.deadLetterRetrySeconds = Math.max(1, options.deadLetterRetrySeconds ?? 5);
     this.supervise = options.supervise ?? true;
     this.stopTimeoutMillis = (options.stopTimeoutSeconds ?? 30) * 1000;
-    const config: pg.PoolConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
+    const config: pg.PoolConfig =
+      typeof connection === 'string' ? { connectionString: connection } : connection;
     this.pool = new pg.Pool({
       connectionTimeoutMillis: 10_000,
       ...config,

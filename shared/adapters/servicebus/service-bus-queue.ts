@@ -144,7 +144,10 @@ export function replayCopy(message: ReceivedDeadLetter, at: Date = new Date()): 
   const body: unknown = message.body;
   return {
     messageId: replayMessageId(original, String(message.sequenceNumber ?? ''), at),
-    body: typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body, reason: 'replay' } : body,
+    body:
+      typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? { ...body, reason: 'replay' }
+        : body,
     contentType: message.contentType ?? 'application/json',
     correlationId: message.correlationId,
     applicationProperties: { ...properties, reason: 'replay', replayOf: original },
@@ -217,7 +220,8 @@ export class ServiceBusQueue implements EventQueue, DeadLetterQueue {
         const page = await receiver.peekMessages(PEEK_PAGE);
         if (page.length === 0) break;
         for (const message of page) {
-          if (found.length < max && isOfTenant(message, options.tenantId)) found.push(toDeadLettered(message));
+          if (found.length < max && isOfTenant(message, options.tenantId))
+            found.push(toDeadLettered(message));
         }
       }
       return found;
