@@ -15,7 +15,9 @@ export async function processDeadLetter(message: unknown, context: InvocationCon
     { ...fieldsync, log: fieldsync.log.child({ invocationId: context.invocationId }) },
     message,
     {
-      deadLetterReason: String(metadata.deadLetterReason ?? properties.deadLetterReason ?? 'MaxDeliveryCountExceeded'),
+      deadLetterReason: String(
+        metadata.deadLetterReason ?? properties.deadLetterReason ?? 'MaxDeliveryCountExceeded',
+      ),
       description: String(metadata.deadLetterErrorDescription ?? properties.deadLetterErrorDescription ?? ''),
     },
   );

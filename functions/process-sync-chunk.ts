@@ -11,7 +11,13 @@ export async function processSyncChunkMessage(message: unknown, context: Invocat
   const fieldsync = getApp();
   const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 1);
   await processSyncChunk(
-    { ...fieldsync, log: fieldsync.log.child({ invocationId: context.invocationId, messageId: context.triggerMetadata?.messageId }) },
+    {
+      ...fieldsync,
+      log: fieldsync.log.child({
+        invocationId: context.invocationId,
+        messageId: context.triggerMetadata?.messageId,
+      }),
+    },
     message,
     { deliveryCount, maxDeliveryCount: fieldsync.config.queue.maxDeliveryCount },
   );

@@ -10,26 +10,29 @@ const preferredWait = (header: string | null): number | undefined => {
   return match?.[1] ? Math.min(30, Number(match[1])) : undefined;
 };
 
-export const pushSyncBatch = endpoint(pushBatchRoute, async ({ app: fieldsync, tenant, principal, body, request }): Promise<EndpointResult> => {
-  const result = await pushBatch(fieldsync, {
-    tenant,
-    principal,
-    body,
-    idempotencyKey: request.headers.get('idempotency-key') ?? undefined,
-  });
-  if (result.kind === 'replayed') {
-    return { status: result.status, body: result.body, headers: { 'idempotent-replayed': 'true' } };
-  }
-  const wait = preferredWait(request.headers.get('prefer'));
-  if (wait !== undefined && result.response.accepted > 0) {
-    const outcome = await waitForBatch(fieldsync, tenant, principal, result.response.batchId, wait * 1000);
-    if (outcome) return { status: 200, body: outcome, headers: { 'preference-applied': `wait=${wait}` } };
-  }
-  return {
-    status: 202,
-    body: result.response,
-    headers: { location: result.response.statusUrl },
-  };
-});
+export const pushSyncBatch = endpoint(
+  pushBatchRoute,
+  async ({ app: fieldsync, tenant, principal, body, request }): Promise<EndpointResult> => {
+    const result = await pushBatch(fieldsync, {
+      tenant,
+      principal,
+      body,
+      idempotencyKey: request.headers.get('idempotency-key') ?? undefined,
+    });
+    if (result.kind === 'replayed') {
+      return { status: result.status, body: result.body, headers: { 'idempotent-replayed': 'true' } };
+    }
+    const wait = preferredWait(request.headers.get('prefer'));
+    if (wait !== undefined && result.response.accepted > 0) {
+      const outcome = await waitForBatch(fieldsync, tenant, principal, result.response.batchId, wait * 1000);
+      if (outcome) return { status: 200, body: outcome, headers: { 'preference-applied': `wait=${wait}` } };
+    }
+    return {
+      status: 202,
+      body: result.response,
+      headers: { location: result.response.statusUrl },
+    };
+  },
+);
 
 app.http(pushBatchRoute.name, httpOptions(pushBatchRoute, pushSyncBatch));

@@ -64,8 +64,12 @@ async function openQueue(): Promise<{ dlq: DeadLetterQueue; close(): Promise<voi
     });
     return { dlq: queue, close: () => queue.close() };
   }
+  // The app's local queue lives in the control database, or in LOCAL_QUEUE_URL's when that is set.
+  const settings: object = config.queue;
+  const dedicatedUrl =
+    'url' in settings && typeof settings.url === 'string' && settings.url ? settings.url : undefined;
   let postgres = config.postgres;
-  if (!postgresGiven) {
+  if (!dedicatedUrl && !postgresGiven) {
     const url = await runningStackPostgresUrl();
     if (!url) {
       throw new Error(
@@ -75,7 +79,9 @@ async function openQueue(): Promise<{ dlq: DeadLetterQueue; close(): Promise<voi
     postgres = { kind: 'url', url };
   }
   const queue = new LocalQueue({
-    connection: connectionFor(postgres, undefined, credential),
+    connection: dedicatedUrl
+      ? { connectionString: dedicatedUrl }
+      : connectionFor(postgres, undefined, credential),
     queue: config.queue,
     supervise: false,
     poolMax: 2,

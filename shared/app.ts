@@ -149,7 +149,10 @@ export function createApp(config: Config): App {
   };
 }
 
-function createServiceBusQueue(_config: Config, _credential: () => TokenCredential): EventQueue & DeadLetterQueue {
+function createServiceBusQueue(
+  _config: Config,
+  _credential: () => TokenCredential,
+): EventQueue & DeadLetterQueue {
   throw new Error('Service Bus adapter not wired yet');
 }
 

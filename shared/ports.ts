@@ -114,7 +114,13 @@ export type IdempotencyClaim =
 export interface IdempotencyStore {
   /** Claims the key for this request, or says what an earlier request with it did. */
   claim(tenantId: string, userId: string, key: string, requestHash: string): Promise<IdempotencyClaim>;
-  complete(tenantId: string, userId: string, key: string, requestHash: string, response: StoredResponse): Promise<void>;
+  complete(
+    tenantId: string,
+    userId: string,
+    key: string,
+    requestHash: string,
+    response: StoredResponse,
+  ): Promise<void>;
   /** Drops a claim whose request failed, so the client's retry can proceed. */
   release(tenantId: string, userId: string, key: string): Promise<void>;
 }

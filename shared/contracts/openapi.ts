@@ -26,7 +26,12 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], version: 
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),
         ...(route.body
-          ? { body: { required: true, content: { 'application/json': { schema: route.documentedBody ?? route.body } } } }
+          ? {
+              body: {
+                required: true,
+                content: { 'application/json': { schema: route.documentedBody ?? route.body } },
+              },
+            }
           : {}),
       },
       responses: Object.fromEntries(

@@ -121,7 +121,10 @@ export const pushBatchRoute = defineRoute({
   body: pushBodySchema,
   documentedBody: pushBodySchema.extend({ events: z.array(eventDocSchema).min(1).max(1000) }),
   responses: {
-    200: { description: 'With `Prefer: wait=N`: processing finished in time; the batch outcome', schema: batchOutcomeSchema },
+    200: {
+      description: 'With `Prefer: wait=N`: processing finished in time; the batch outcome',
+      schema: batchOutcomeSchema,
+    },
     202: { description: 'Accepted: durably recorded and enqueued', schema: pushAcceptedSchema },
     ...authProblems,
     409: problem('A request with this Idempotency-Key is still in flight; retry later'),
@@ -150,7 +153,8 @@ export const retryRoute = defineRoute({
   name: 'retryFailed',
   method: 'POST',
   route: 'v1/sync/retry',
-  summary: 'Re-enqueue FAILED events (own events, or any for a manager), optionally of one device or given ids',
+  summary:
+    'Re-enqueue FAILED events (own events, or any for a manager), optionally of one device or given ids',
   tags: ['sync'],
   access: FIELD_ROLES,
   body: retryBodySchema,

@@ -22,7 +22,11 @@ export interface Delivery {
  * delivery the events are marked FAILED first when the database allows it (the dead-letter handler does it
  * otherwise, once the database is back).
  */
-export async function processSyncChunk(deps: ProcessDeps, body: unknown, delivery: Delivery): Promise<ChunkSummary> {
+export async function processSyncChunk(
+  deps: ProcessDeps,
+  body: unknown,
+  delivery: Delivery,
+): Promise<ChunkSummary> {
   const parsed = syncChunkMessageSchema.safeParse(body);
   if (!parsed.success) {
     // A message no version of this app sends: redelivering cannot help. Settle it and say so.
@@ -32,7 +36,10 @@ export async function processSyncChunk(deps: ProcessDeps, body: unknown, deliver
   const message = parsed.data;
   const tenant = await deps.tenants.find(message.tenantId);
   if (!tenant) {
-    deps.log.error({ tenantId: message.tenantId, batchId: message.batchId }, 'sync message for an unknown tenant');
+    deps.log.error(
+      { tenantId: message.tenantId, batchId: message.batchId },
+      'sync message for an unknown tenant',
+    );
     return { processed: 0, byStatus: {}, deviceIds: [] };
   }
   const log = deps.log.child({ tenantId: tenant.id, batchId: message.batchId, deviceId: message.deviceId });
@@ -56,7 +63,8 @@ export async function processSyncChunk(deps: ProcessDeps, body: unknown, deliver
     summary.deviceIds.map(async (deviceId) => {
       try {
         const counts = await deps.eventLog.deviceCounts(tenant, deviceId);
-        if (counts.pending === 0) await deps.devices.recordSynced(tenant.id, deviceId, new Date().toISOString());
+        if (counts.pending === 0)
+          await deps.devices.recordSynced(tenant.id, deviceId, new Date().toISOString());
       } catch (error) {
         // Status is derived data: the events are applied; a missed timestamp is not worth a redelivery.
         log.warn({ err: describeError(error) }, 'could not update device lastSyncAt');
@@ -85,6 +93,9 @@ export async function settleDeadLetter(
       reason.description ? `: ${reason.description.slice(0, 200)}` : ''
     }`,
   });
-  deps.log.warn({ tenantId: tenant.id, batchId: parsed.data.batchId, failed }, 'dead-lettered sync chunk settled');
+  deps.log.warn(
+    { tenantId: tenant.id, batchId: parsed.data.batchId, failed },
+    'dead-lettered sync chunk settled',
+  );
   return failed;
 }

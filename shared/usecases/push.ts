@@ -34,13 +34,21 @@ export interface PushCommand {
   idempotencyKey?: string | undefined;
 }
 
-export type PushResult = { kind: 'accepted'; response: PushAccepted } | { kind: 'replayed'; status: number; body: unknown };
+export type PushResult =
+  { kind: 'accepted'; response: PushAccepted } | { kind: 'replayed'; status: number; body: unknown };
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The hash of an event's body: what "the same event" means for duplicates and EVENT_ID_REUSED. */
 export const eventHash = (event: AcceptedEvent['event']) =>
-  sha256(canonicalJson({ type: event.type, occurredAt: event.occurredAt, payload: event.payload, location: event.location }));
+  sha256(
+    canonicalJson({
+      type: event.type,
+      occurredAt: event.occurredAt,
+      payload: event.payload,
+      location: event.location,
+    }),
+  );
 
 /** Splits accepted ids into chunk messages whose MessageId is fixed by their content. */
 export function chunkMessages(
@@ -75,7 +83,9 @@ export function chunkMessages(
 export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<PushResult> {
   const { tenant, principal, body } = command;
   if (body.events.length > MAX_EVENTS_PER_BATCH) {
-    throw new PayloadTooLargeError(`a batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${body.events.length}`);
+    throw new PayloadTooLargeError(
+      `a batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${body.events.length}`,
+    );
   }
   const requestHash = sha256(canonicalJson(body));
   const key = command.idempotencyKey;
@@ -86,12 +96,20 @@ export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<P
       throw new UnprocessableError('this Idempotency-Key was already used with a different body');
     }
     if (claim.state === 'in-flight') {
-      throw new ConflictError('a request with this Idempotency-Key is still being processed', 'IDEMPOTENCY_IN_FLIGHT', 2);
+      throw new ConflictError(
+        'a request with this Idempotency-Key is still being processed',
+        'IDEMPOTENCY_IN_FLIGHT',
+        2,
+      );
     }
   }
   try {
     const response = await acceptBatch(deps, command);
-    if (key) await deps.idempotency.complete(tenant.id, principal.userId, key, requestHash, { status: 202, body: response });
+    if (key)
+      await deps.idempotency.complete(tenant.id, principal.userId, key, requestHash, {
+        status: 202,
+        body: response,
+      });
     return { kind: 'accepted', response };
   } catch (error) {
     if (key) await deps.idempotency.release(tenant.id, principal.userId, key).catch(() => {});
@@ -125,7 +143,9 @@ async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushComm
       await deps.devices.recordPush(tenant.id, {
         deviceId: body.deviceId,
         userId: principal.userId,
-        ...(body.deviceInfo ? { platform: body.deviceInfo.platform, appVersion: body.deviceInfo.appVersion } : {}),
+        ...(body.deviceInfo
+          ? { platform: body.deviceInfo.platform, appVersion: body.deviceInfo.appVersion }
+          : {}),
         at: receivedAt,
       });
     },

@@ -30,7 +30,11 @@ export async function retryFailedEvents(
         byBatch.set(e.batchId, group);
       }
       const messages = [...byBatch].flatMap(([batchId, group]) =>
-        chunkMessages({ tenantId: tenant.id, batchId, deviceId: group.deviceId, reason: 'retry' }, group.ids, retryId),
+        chunkMessages(
+          { tenantId: tenant.id, batchId, deviceId: group.deviceId, reason: 'retry' },
+          group.ids,
+          retryId,
+        ),
       );
       if (messages.length) await deps.queue.send(messages);
     },

@@ -51,18 +51,36 @@ describe('POST /v1/sync/batches', () => {
     });
     const outcome = await settled(operator, accepted.batchId);
     // Assess
-    expect(accepted).toMatchObject({ accepted: 5, duplicates: [], statusUrl: `/api/v1/sync/batches/${accepted.batchId}` });
+    expect(accepted).toMatchObject({
+      accepted: 5,
+      duplicates: [],
+      statusUrl: `/api/v1/sync/batches/${accepted.batchId}`,
+    });
     expect(accepted.rejected.map((r) => [r.index, r.code])).toEqual([
       [1, 'INVALID_PAYLOAD'],
       [3, 'CLOCK_SKEW'],
       [6, 'INVALID_PAYLOAD'],
     ]);
-    expect(accepted.rejected[0]?.errors).toEqual([{ path: 'events[1].payload.oilVolume', message: expect.any(String) }]);
+    expect(accepted.rejected[0]?.errors).toEqual([
+      { path: 'events[1].payload.oilVolume', message: expect.any(String) },
+    ]);
     expect(accepted.rejected[2]?.eventId).toBe('not-a-uuid');
-    expect(outcome.counts).toEqual({ total: 8, pending: 0, applied: 5, duplicate: 0, conflict: 0, rejected: 3, failed: 0 });
+    expect(outcome.counts).toEqual({
+      total: 8,
+      pending: 0,
+      applied: 5,
+      duplicate: 0,
+      conflict: 0,
+      rejected: 3,
+      failed: 0,
+    });
     expect(await count('select count(*) as n from well_readings where event_id = $1', [good[1]?.id])).toBe(1);
-    expect(await count('select count(*) as n from maintenance_logs where equipment_id = $1', [t.equipmentId])).toBeGreaterThan(0);
-    expect(await count('select count(*) as n from sync_events where batch_id = $1', [accepted.batchId])).toBe(5);
+    expect(
+      await count('select count(*) as n from maintenance_logs where equipment_id = $1', [t.equipmentId]),
+    ).toBeGreaterThan(0);
+    expect(await count('select count(*) as n from sync_events where batch_id = $1', [accepted.batchId])).toBe(
+      5,
+    );
   });
 
   it('applies business rules as REJECTED outcomes without blocking the rest', async () => {
@@ -95,7 +113,9 @@ describe('POST /v1/sync/batches', () => {
     });
     expect(again.accepted).toBe(0);
     expect(again.duplicates).toEqual([original.id]);
-    expect(again.rejected).toEqual([expect.objectContaining({ eventId: original.id, code: 'EVENT_ID_REUSED', index: 1 })]);
+    expect(again.rejected).toEqual([
+      expect.objectContaining({ eventId: original.id, code: 'EVENT_ID_REUSED', index: 1 }),
+    ]);
     expect(await count('select count(*) as n from well_readings where event_id = $1', [original.id])).toBe(1);
     const outcome = await settled(operator, again.batchId);
     expect(outcome.counts).toMatchObject({ total: 2, duplicate: 1, rejected: 1, pending: 0 });
@@ -107,8 +127,13 @@ describe('POST /v1/sync/batches', () => {
     const a = await pushAccepted(operator, { deviceId: 'phone-dup', events: [first] });
     await settled(operator, a.batchId);
     const b = await pushAccepted(operator, { deviceId: 'phone-dup', events: [copy] });
-    expect((await settled(operator, b.batchId)).events[0]).toMatchObject({ eventId: copy.id, status: 'DUPLICATE' });
-    expect(await count("select count(*) as n from well_readings where value = 777 and device_id = 'phone-dup'")).toBe(1);
+    expect((await settled(operator, b.batchId)).events[0]).toMatchObject({
+      eventId: copy.id,
+      status: 'DUPLICATE',
+    });
+    expect(
+      await count("select count(*) as n from well_readings where value = 777 and device_id = 'phone-dup'"),
+    ).toBe(1);
   });
 
   it('replays the first answer for a repeated Idempotency-Key, 422 for another body, and enqueues nothing again', async () => {
@@ -120,7 +145,11 @@ describe('POST /v1/sync/batches', () => {
     expect(second.status).toBe(202);
     expect(second.body).toEqual(first.body);
     expect(second.headers['idempotent-replayed']).toBe('true');
-    expect(await count('select count(*) as n from sync_batches where id = $1', [(first.body as PushAccepted).batchId])).toBe(1);
+    expect(
+      await count('select count(*) as n from sync_batches where id = $1', [
+        (first.body as PushAccepted).batchId,
+      ]),
+    ).toBe(1);
     expect(await count("select count(*) as n from sync_batches where device_id = 'laptop-2'")).toBe(1);
     const other = await push(operator, { ...body, deviceId: 'laptop-3' }, { 'idempotency-key': key });
     expect(other.status).toBe(422);
@@ -145,7 +174,11 @@ describe('POST /v1/sync/batches', () => {
   });
 
   it('with Prefer: wait=N answers 200 with the outcome once processing ends', async () => {
-    const response = await push(operator, { deviceId: 'laptop-5', events: [reading(t.wellId, 5)] }, { prefer: 'wait=10' });
+    const response = await push(
+      operator,
+      { deviceId: 'laptop-5', events: [reading(t.wellId, 5)] },
+      { prefer: 'wait=10' },
+    );
     expect(response.status).toBe(200);
     expect(response.headers['preference-applied']).toBe('wait=10');
     expect(response.body).toMatchObject({ status: 'COMPLETED', counts: { applied: 1, pending: 0 } });
@@ -155,7 +188,10 @@ describe('POST /v1/sync/batches', () => {
     const before = await count('select count(*) as n from sync_batches');
     expect((await push(operator, { events: [note(t.wellId)] })).status).toBe(400);
     expect((await push(operator, { deviceId: 'd', events: [] })).status).toBe(400);
-    const tooMany = await push(operator, { deviceId: 'd', events: Array.from({ length: 1001 }, () => note(t.wellId)) });
+    const tooMany = await push(operator, {
+      deviceId: 'd',
+      events: Array.from({ length: 1001 }, () => note(t.wellId)),
+    });
     expect(tooMany.status).toBe(413);
     const form = await call(pushSyncBatch, {
       method: 'POST',
@@ -168,7 +204,9 @@ describe('POST /v1/sync/batches', () => {
   });
 
   it('accepts a gzip body', async () => {
-    const body = gzipSync(Buffer.from(JSON.stringify({ deviceId: 'laptop-gz', events: [note(t.wellId, 'zipped')] })));
+    const body = gzipSync(
+      Buffer.from(JSON.stringify({ deviceId: 'laptop-gz', events: [note(t.wellId, 'zipped')] })),
+    );
     const response = await call(pushSyncBatch, {
       method: 'POST',
       token: operator,
@@ -192,9 +230,14 @@ describe('GET /v1/sync/batches/{batchId} and /v1/sync/status', () => {
     expect(asOther.status).toBe(404);
     const asManager = await call(getSyncBatch, { params: { batchId: accepted.batchId }, token: manager });
     expect((asManager.body as BatchOutcome).deviceId).toBe('tablet-9');
-    expect((await call(getSyncBatch, { params: { batchId: randomUUID() }, token: manager })).status).toBe(404);
+    expect((await call(getSyncBatch, { params: { batchId: randomUUID() }, token: manager })).status).toBe(
+      404,
+    );
 
-    const status = await call(getSyncStatus, { url: 'http://localhost/api/v1/sync/status?deviceId=tablet-9', token: operator });
+    const status = await call(getSyncStatus, {
+      url: 'http://localhost/api/v1/sync/status?deviceId=tablet-9',
+      token: operator,
+    });
     expect(status.status).toBe(200);
     expect(status.body).toMatchObject({
       deviceId: 'tablet-9',
@@ -206,9 +249,15 @@ describe('GET /v1/sync/batches/{batchId} and /v1/sync/status', () => {
       lastPushAt: accepted.receivedAt,
     });
     expect((status.body as DeviceStatus).lastSyncAt).not.toBeNull();
-    const foreign = await call(getSyncStatus, { url: 'http://localhost/api/v1/sync/status?deviceId=tablet-9', token: otherOperator });
+    const foreign = await call(getSyncStatus, {
+      url: 'http://localhost/api/v1/sync/status?deviceId=tablet-9',
+      token: otherOperator,
+    });
     expect(foreign.status).toBe(404);
-    const missing = await call(getSyncStatus, { url: 'http://localhost/api/v1/sync/status', token: operator });
+    const missing = await call(getSyncStatus, {
+      url: 'http://localhost/api/v1/sync/status',
+      token: operator,
+    });
     expect(missing.status).toBe(400);
   });
 });

@@ -74,7 +74,11 @@ export const equipmentUpdate = (
 export const mixedEvent = (i: number, wellId: string, equipmentId: string): RawEvent => {
   switch (i % 5) {
     case 0:
-      return production(wellId, { oilVolume: i, gasVolume: i * 2 }, { productionDate: daysAgo(1 + (i % 60)) });
+      return production(
+        wellId,
+        { oilVolume: i, gasVolume: i * 2 },
+        { productionDate: daysAgo(1 + (i % 60)) },
+      );
     case 1:
       return reading(wellId, i);
     case 2:

@@ -4,7 +4,13 @@ import type { BatchOutcome, PushAccepted } from '../../shared/contracts/sync.js'
 import { call } from './http.js';
 
 export const push = (token: string, body: unknown, headers: Record<string, string> = {}) =>
-  call(pushSyncBatch, { method: 'POST', url: 'http://localhost/api/v1/sync/batches', token, json: body, headers });
+  call(pushSyncBatch, {
+    method: 'POST',
+    url: 'http://localhost/api/v1/sync/batches',
+    token,
+    json: body,
+    headers,
+  });
 
 export async function pushAccepted(token: string, body: unknown): Promise<PushAccepted> {
   const response = await push(token, body);
@@ -19,7 +25,8 @@ export async function settled(token: string, batchId: string, timeoutMillis = 30
     const response = await call(getSyncBatch, { params: { batchId }, token });
     const outcome = response.body as BatchOutcome;
     if (response.status === 200 && outcome.status === 'COMPLETED') return outcome;
-    if (Date.now() > deadline) throw new Error(`batch ${batchId} not settled: ${response.text.slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`batch ${batchId} not settled: ${response.text.slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

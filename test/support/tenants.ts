@@ -25,10 +25,26 @@ export async function seededTenant(prefix = 't'): Promise<SeededTenant> {
   const api = () => `42-${randomBytes(3).toString('hex')}`;
   const well = { latitude: 31.9973, longitude: -102.0779, status: 'ACTIVE' as const };
   await store.upsertWell(tenant, 'well-1', { ...well, name: 'Spraberry Unit #1A', apiNumber: api() });
-  await store.upsertWell(tenant, 'well-off', { ...well, name: 'Shut in', apiNumber: api(), status: 'INACTIVE' });
-  const equipment = { wellId: 'well-1', equipmentType: 'PUMP_JACK' as const, serialNumber: 'SN-1', status: 'OPERATIONAL' as const };
+  await store.upsertWell(tenant, 'well-off', {
+    ...well,
+    name: 'Shut in',
+    apiNumber: api(),
+    status: 'INACTIVE',
+  });
+  const equipment = {
+    wellId: 'well-1',
+    equipmentType: 'PUMP_JACK' as const,
+    serialNumber: 'SN-1',
+    status: 'OPERATIONAL' as const,
+  };
   await store.upsertEquipment(tenant, 'pump-1', equipment);
   await store.upsertEquipment(tenant, 'pump-gone', equipment);
   await store.deleteEquipment(tenant, 'pump-gone');
-  return { tenant, wellId: 'well-1', inactiveWellId: 'well-off', equipmentId: 'pump-1', deletedEquipmentId: 'pump-gone' };
+  return {
+    tenant,
+    wellId: 'well-1',
+    inactiveWellId: 'well-off',
+    equipmentId: 'pump-1',
+    deletedEquipmentId: 'pump-gone',
+  };
 }

@@ -87,7 +87,10 @@ export class CosmosDeviceStatusStore implements DeviceStatusStore {
     return guardCosmos(async () => {
       const { resources } = await this.container()
         .items.query<DeviceItem>(
-          { query: 'SELECT * FROM c WHERE c.tenantId = @tenantId', parameters: [{ name: '@tenantId', value: tenantId }] },
+          {
+            query: 'SELECT * FROM c WHERE c.tenantId = @tenantId',
+            parameters: [{ name: '@tenantId', value: tenantId }],
+          },
           { partitionKey: tenantId },
         )
         .fetchAll();

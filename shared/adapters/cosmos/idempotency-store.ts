@@ -41,7 +41,8 @@ export class CosmosIdempotencyStore implements IdempotencyStore {
       const { resource, etag } = await this.container().item(id, id).read<IdempotencyItem>();
       if (!resource) return this.claim(tenantId, userId, key, requestHash);
       if (resource.requestHash !== requestHash) return { state: 'mismatch' };
-      if (resource.state === 'COMPLETED' && resource.response) return { state: 'completed', response: resource.response };
+      if (resource.state === 'COMPLETED' && resource.response)
+        return { state: 'completed', response: resource.response };
       if (Date.now() - resource.claimedAt < STALE_CLAIM_MS) return { state: 'in-flight' };
       try {
         await this.container()
@@ -55,9 +56,22 @@ export class CosmosIdempotencyStore implements IdempotencyStore {
     });
   }
 
-  async complete(tenantId: string, userId: string, key: string, requestHash: string, response: StoredResponse) {
+  async complete(
+    tenantId: string,
+    userId: string,
+    key: string,
+    requestHash: string,
+    response: StoredResponse,
+  ) {
     const id = itemId(tenantId, userId, key);
-    const item: IdempotencyItem = { id, pk: id, requestHash, state: 'COMPLETED', claimedAt: Date.now(), response };
+    const item: IdempotencyItem = {
+      id,
+      pk: id,
+      requestHash,
+      state: 'COMPLETED',
+      claimedAt: Date.now(),
+      response,
+    };
     await guardCosmos(() => this.container().items.upsert(item));
   }
 

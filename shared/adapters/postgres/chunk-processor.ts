@@ -94,7 +94,11 @@ export class PostgresChunkProcessor implements ChunkProcessor {
         }),
       ],
     );
-    return { processed: rows.length, byStatus: rows.length ? { FAILED: 1 } : {}, deviceIds: rows.map((r) => r.device_id) };
+    return {
+      processed: rows.length,
+      byStatus: rows.length ? { FAILED: 1 } : {},
+      deviceIds: rows.map((r) => r.device_id),
+    };
   }
 
   private processOnce(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary> {
@@ -121,7 +125,8 @@ export class PostgresChunkProcessor implements ChunkProcessor {
       const plan = planChunk(input);
       await this.write(client, events, plan);
       const byStatus: Record<string, number> = {};
-      for (const outcome of plan.outcomes.values()) byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
+      for (const outcome of plan.outcomes.values())
+        byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
       return { processed: rows.length, byStatus, deviceIds: unique(events.map((e) => e.deviceId)) };
     });
   }
@@ -144,7 +149,9 @@ export class PostgresChunkProcessor implements ChunkProcessor {
     ).sort();
     const productionKeys = unique(
       events.flatMap(({ event }) =>
-        event.type === 'PRODUCTION_LOGGED' ? [productionKey(event.payload.wellId, event.payload.productionDate)] : [],
+        event.type === 'PRODUCTION_LOGGED'
+          ? [productionKey(event.payload.wellId, event.payload.productionDate)]
+          : [],
       ),
     ).sort();
 
@@ -161,25 +168,32 @@ export class PostgresChunkProcessor implements ChunkProcessor {
       );
     }
 
-    const [wells, equipment, production, strategies] = await Promise.all([
-      client.query<{ id: string; status: 'ACTIVE' | 'INACTIVE' | 'PLUGGED' }>(
-        'select id, status from wells where id = any($1)',
-        [wellIds],
-      ),
-      client.query<EquipmentRow>(
-        `select id, well_id, deleted_at is not null as deleted, version, status, serial_number, manufacturer,
+    // One connection runs one statement at a time: these go one after another.
+    const wells = await client.query<{ id: string; status: 'ACTIVE' | 'INACTIVE' | 'PLUGGED' }>(
+      'select id, status from wells where id = any($1)',
+      [wellIds],
+    );
+    const equipment = await client.query<EquipmentRow>(
+      `select id, well_id, deleted_at is not null as deleted, version, status, serial_number, manufacturer,
                 model, notes, field_meta, updated_at
          from equipment where id = any($1)`,
-        [equipmentIds],
-      ),
-      client.query<Record<string, unknown> & { well_id: string; production_date: string; field_meta: Record<string, Stamp> }>(
-        `select p.* from production_records p
+      [equipmentIds],
+    );
+    const production = await client.query<
+      Record<string, unknown> & {
+        well_id: string;
+        production_date: string;
+        field_meta: Record<string, Stamp>;
+      }
+    >(
+      `select p.* from production_records p
          join unnest($1::text[], $2::date[]) k(well_id, production_date)
            on p.well_id = k.well_id and p.production_date = k.production_date`,
-        [productionKeys.map((k) => k.split('|')[0]), productionKeys.map((k) => k.split('|')[1])],
-      ),
-      client.query<{ event_type: EventType; strategy: Strategy }>('select event_type, strategy from conflict_strategies'),
-    ]);
+      [productionKeys.map((k) => k.split('|')[0]), productionKeys.map((k) => k.split('|')[1])],
+    );
+    const strategies = await client.query<{ event_type: EventType; strategy: Strategy }>(
+      'select event_type, strategy from conflict_strategies',
+    );
     return {
       events,
       wells: new Map(wells.rows.map((w) => [w.id, { status: w.status }])),
@@ -208,7 +222,8 @@ export class PostgresChunkProcessor implements ChunkProcessor {
           const fields: MergeRecord['fields'] = {};
           for (const [field, column] of Object.entries(PRODUCTION_COLUMNS)) {
             const stamp = row.field_meta[field];
-            if (stamp) fields[field] = { value: row[column] as MergeRecord['fields'][string]['value'], stamp };
+            if (stamp)
+              fields[field] = { value: row[column] as MergeRecord['fields'][string]['value'], stamp };
           }
           return [productionKey(row.well_id, row.production_date), { fields }];
         }),
@@ -408,5 +423,9 @@ export class PostgresChunkProcessor implements ChunkProcessor {
 function mergeSummaries(a: ChunkSummary, b: ChunkSummary): ChunkSummary {
   const byStatus = { ...a.byStatus };
   for (const [status, n] of Object.entries(b.byStatus)) byStatus[status] = (byStatus[status] ?? 0) + n;
-  return { processed: a.processed + b.processed, byStatus, deviceIds: unique([...a.deviceIds, ...b.deviceIds]) };
+  return {
+    processed: a.processed + b.processed,
+    byStatus,
+    deviceIds: unique([...a.deviceIds, ...b.deviceIds]),
+  };
 }

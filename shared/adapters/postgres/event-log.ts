@@ -100,7 +100,10 @@ export class PostgresEventLog implements EventLog {
     });
   }
 
-  async batchOutcome(tenant: Tenant, batchId: string): Promise<(BatchOutcome & { userId: string }) | undefined> {
+  async batchOutcome(
+    tenant: Tenant,
+    batchId: string,
+  ): Promise<(BatchOutcome & { userId: string }) | undefined> {
     const pool = this.poolFor(tenant);
     const [batchResult, eventResult] = await guardPostgres(() =>
       Promise.all([
@@ -180,7 +183,11 @@ export class PostgresEventLog implements EventLog {
     });
   }
 
-  async markFailed(tenant: Tenant, eventIds: string[], error: { code: string; message: string }): Promise<number> {
+  async markFailed(
+    tenant: Tenant,
+    eventIds: string[],
+    error: { code: string; message: string },
+  ): Promise<number> {
     const { rowCount } = await guardPostgres(() =>
       this.poolFor(tenant).query(
         `update sync_events set status = 'FAILED', error = $2, applied_at = now()
