@@ -11,6 +11,7 @@ import { COSMOS_CONTAINERS } from './adapters/cosmos/containers.js';
 import { CosmosDeviceStatusStore } from './adapters/cosmos/device-status-store.js';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store.js';
 import { LocalQueue } from './adapters/local-queue/pg-boss-queue.js';
+import { ServiceBusQueue } from './adapters/servicebus/service-bus-queue.js';
 import { PostgresChunkProcessor } from './adapters/postgres/chunk-processor.js';
 import { PostgresEventLog } from './adapters/postgres/event-log.js';
 import { connectionFor } from './adapters/postgres/connection.js';

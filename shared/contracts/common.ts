@@ -37,3 +37,32 @@ export function jsonPath(path: readonly PropertyKey[], prefix = ''): string {
   }
   return out || '$';
 }
+
+/** NUL, or half of a surrogate pair: text PostgreSQL (text and jsonb) cannot store. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The path of the first string (or object key) holding text that cannot be stored, if any: such input is
+ * a client mistake to refuse with 400, not a database error waiting to happen.
+ */
+export function findUnstorableText(
+  value: unknown,
+  path: (string | number)[] = [],
+): (string | number)[] | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const found = findUnstorableText(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (UNSTORABLE.test(key)) return [...path, key];
+      const found = findUnstorableText(child, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}

@@ -29,6 +29,11 @@ export interface RouteContract<
   /** Who may call it; 'public' needs no token. */
   access: 'public' | readonly Role[];
   body?: TBody;
+  /**
+   * The handler checks parts of the body item by item (a push's events), so the wrapper must not refuse
+   * the whole body for one item's text.
+   */
+  checksItemsItself?: boolean;
   /** What the OpenAPI document shows for the body, when it is more precise than what is validated up front. */
   documentedBody?: z.ZodType;
   query?: TQuery;

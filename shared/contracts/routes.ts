@@ -119,6 +119,7 @@ export const pushBatchRoute = defineRoute({
   tags: ['sync'],
   access: FIELD_ROLES,
   body: pushBodySchema,
+  checksItemsItself: true,
   documentedBody: pushBodySchema.extend({ events: z.array(eventDocSchema).min(1).max(1000) }),
   responses: {
     200: {

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
-import { jsonPath } from '../contracts/common.js';
+import { findUnstorableText, jsonPath } from '../contracts/common.js';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 /** The largest request body accepted, after decompression (SPEC: 4 MiB). */
@@ -46,10 +46,27 @@ export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYT
   }
 }
 
-/** Validates a value against a schema; failures become a ValidationError listing JSON paths. */
-export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string, pathPrefix = ''): T {
+/**
+ * Validates a value against a schema; failures become a ValidationError listing JSON paths. Unless told
+ * otherwise, text that cannot be stored (NUL, broken surrogates) is refused too.
+ */
+export function validate<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  what: string,
+  pathPrefix = '',
+  options: { checkText?: boolean } = {},
+): T {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) {
+    const bad = options.checkText === false ? undefined : findUnstorableText(result.data);
+    if (bad) {
+      throw new ValidationError(`the ${what} is invalid`, [
+        { path: jsonPath(bad, pathPrefix), message: 'must be valid Unicode text without NUL characters' },
+      ]);
+    }
+    return result.data;
+  }
   throw new ValidationError(
     `the ${what} is invalid`,
     result.error.issues.map((issue) => ({ path: jsonPath(issue.path, pathPrefix), message: issue.message })),

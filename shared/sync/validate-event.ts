@@ -1,4 +1,4 @@
-import { jsonPath } from '../contracts/common.js';
+import { findUnstorableText, jsonPath } from '../contracts/common.js';
 import { eventEnvelopeSchema, PAYLOAD_SCHEMAS, type SyncEvent } from '../contracts/events.js';
 import type { FieldError } from '../errors.js';
 
@@ -29,29 +29,6 @@ const idOf = (raw: unknown): string | null => {
 const MAX_ERRORS_PER_EVENT = 20;
 
 /**
- * The first path of a string (or key) holding a NUL character: PostgreSQL text and jsonb cannot store it,
- * so such an event is invalid input rather than a failure waiting to happen.
- */
-function findNul(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      const found = findNul(value[i], [...path, i]);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      if (key.includes('\u0000')) return [...path, key];
-      const found = findNul(child, [...path, key]);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
-
-/**
  * Checks one pushed event on its own: envelope, the payload schema of its type, then the rules that need
  * the server's clock. Never throws; a bad event becomes a rejection with JSON paths under `events[i]`.
  */
@@ -68,10 +45,10 @@ export function checkEvent(raw: unknown, index: number, now: Date): EventCheck {
       ...(errors ? { errors: errors.slice(0, MAX_ERRORS_PER_EVENT) } : {}),
     },
   });
-  const nul = findNul(raw);
-  if (nul) {
+  const unstorable = findUnstorableText(raw);
+  if (unstorable) {
     return reject('INVALID_PAYLOAD', 'the event is invalid', [
-      { path: jsonPath(nul, prefix), message: 'must not contain the NUL character' },
+      { path: jsonPath(unstorable, prefix), message: 'must be valid Unicode text without NUL characters' },
     ]);
   }
   const envelope = eventEnvelopeSchema.safeParse(raw);

@@ -52,6 +52,14 @@ describe('PUT /v1/wells/{id}', () => {
     expect((badId.body as { errors: { path: string }[] }).errors[0]?.path).toBe('id');
   });
 
+  it('answers 400, not 500, for text the database cannot store (NUL, a lone surrogate)', async () => {
+    for (const name of ['a\u0000b', 'broken \ud800 pair']) {
+      const response = await put(putWell, 'well-text', wellInput({ name }));
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ errors: [{ path: 'name' }] });
+    }
+  });
+
   it('answers 415 for a body that is not JSON, 401 without a token, 403 for an operator', async () => {
     const form = await call(putWell, {
       method: 'PUT',
