@@ -13,7 +13,15 @@ module.exports = {
       comment: 'shared/sync holds the sync rules: it may use contracts and zod, nothing with I/O.',
       severity: 'error',
       from: { path: '^shared/sync/' },
-      to: { pathNot: ['^shared/sync/', '^shared/contracts/', '^shared/errors\\.ts$', '^node_modules/zod/', '^(node:)?crypto$'] },
+      to: {
+        pathNot: [
+          '^shared/sync/',
+          '^shared/contracts/',
+          '^shared/errors\\.ts$',
+          '^node_modules/zod/',
+          '^(node:)?crypto$',
+        ],
+      },
     },
     {
       name: 'usecases-use-ports-not-adapters',

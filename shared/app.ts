@@ -151,10 +151,15 @@ export function createApp(config: Config): App {
 }
 
 function createServiceBusQueue(
-  _config: Config,
-  _credential: () => TokenCredential,
+  config: Config,
+  credential: () => TokenCredential,
 ): EventQueue & DeadLetterQueue {
-  throw new Error('Service Bus adapter not wired yet');
+  if (config.queue.driver !== 'servicebus') throw new Error('not the Service Bus driver');
+  return new ServiceBusQueue({
+    connection: config.queue.connection,
+    ...(config.queue.connection.kind === 'identity' ? { credential: credential() } : {}),
+    queue: config.queue,
+  });
 }
 
 const closeQueue = async (queue: EventQueue & DeadLetterQueue) =>

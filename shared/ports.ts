@@ -212,5 +212,5 @@ export interface ChunkSummary {
 /** Applies a chunk of PENDING events to the tenant's data, exactly once, in one transaction. */
 export interface ChunkProcessor {
   /** Throws only for infrastructure failures (the message is then redelivered). */
-  process(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary>;
+  process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary>;
 }

@@ -39,6 +39,7 @@ export function jsonPath(path: readonly PropertyKey[], prefix = ''): string {
 }
 
 /** NUL, or half of a surrogate pair: text PostgreSQL (text and jsonb) cannot store. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**

@@ -151,9 +151,33 @@ function compareStrings(a: string, b: string): -1 | 0 | 1 {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+const canonicalChecked = new Map<string, boolean>();
+/** A canonical-looking string is still checked once for real calendar values (no Feb 30). */
+function validCanonical(value: string): boolean {
+  let ok = canonicalChecked.get(value);
+  if (ok === undefined) {
+    try {
+      parseInstant(value);
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    if (canonicalChecked.size > 100_000) canonicalChecked.clear();
+    canonicalChecked.set(value, ok);
+  }
+  return ok;
+}
+
 /** Compares two occurredAt values as instants. */
+/** The form every stored occurredAt has (Date#toISOString): such strings order like their instants. */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function compareInstants(a: string, b: string): -1 | 0 | 1 {
   if (a === b) return 0;
+  // Fast path for the canonical form (the processor's hot loop); anything else is parsed in full.
+  if (CANONICAL_INSTANT.test(a) && CANONICAL_INSTANT.test(b) && validCanonical(a) && validCanonical(b)) {
+    return a < b ? -1 : 1;
+  }
   const x = parseInstant(a);
   const y = parseInstant(b);
   if (x.ms !== y.ms) return sign(x.ms - y.ms);

@@ -45,7 +45,7 @@ export async function processSyncChunk(
   const log = deps.log.child({ tenantId: tenant.id, batchId: message.batchId, deviceId: message.deviceId });
   let summary: ChunkSummary;
   try {
-    summary = await deps.processor.process(tenant, message.eventIds);
+    summary = await deps.processor.process(tenant, message.batchId, message.eventIds);
   } catch (error) {
     if (delivery.deliveryCount >= delivery.maxDeliveryCount) {
       const failed = await deps.eventLog

@@ -49,13 +49,13 @@ describe('exactly once', () => {
       const events = Array.from({ length: 10 }, (_, i) =>
         mixedEvent(round * 10 + i, t.wellId, t.equipmentId),
       );
-      const { ids } = await accept(events, `device-${round % 7}`);
+      const { batchId, ids } = await accept(events, `device-${round % 7}`);
       all.push(...ids);
       // First delivery commits; the "crash" loses the settle; redeliveries (one of them concurrent) follow.
-      const first = await app.processor.process(t.tenant, ids);
+      const first = await app.processor.process(t.tenant, batchId, ids);
       const [second, third] = await Promise.all([
-        app.processor.process(t.tenant, ids),
-        app.processor.process(t.tenant, ids),
+        app.processor.process(t.tenant, batchId, ids),
+        app.processor.process(t.tenant, batchId, ids),
       ]);
       expect(first.processed).toBe(ids.length);
       expect(second.processed + third.processed).toBe(0);

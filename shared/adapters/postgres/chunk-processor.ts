@@ -14,6 +14,7 @@ import {
   productionKey,
 } from '../../sync/plan-chunk.js';
 import { isPostgresUnavailable } from './connection.js';
+import { BATCH_LOCK } from './event-log.js';
 import { withTransaction } from './transaction.js';
 
 interface PendingRow {
@@ -68,16 +69,19 @@ const isDataError = (error: unknown): boolean => {
 export class PostgresChunkProcessor implements ChunkProcessor {
   constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
 
-  async process(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary> {
+  async process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary> {
     try {
-      return await this.processOnce(tenant, eventIds);
+      return await this.processOnce(tenant, batchId, eventIds);
     } catch (error) {
       if (isPostgresUnavailable(error) || !isDataError(error)) throw error;
       // One event's data broke a statement: find it by halving, apply the rest, fail only that one.
       if (eventIds.length === 1) return this.failPoison(tenant, eventIds[0] as string, error);
       const middle = Math.ceil(eventIds.length / 2);
       const [left, right] = [eventIds.slice(0, middle), eventIds.slice(middle)];
-      return mergeSummaries(await this.process(tenant, left), await this.process(tenant, right));
+      return mergeSummaries(
+        await this.process(tenant, batchId, left),
+        await this.process(tenant, batchId, right),
+      );
     }
   }
 
@@ -101,8 +105,10 @@ export class PostgresChunkProcessor implements ChunkProcessor {
     };
   }
 
-  private processOnce(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary> {
+  private processOnce(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary> {
     return withTransaction(this.poolFor(tenant), async (client) => {
+      // The message may arrive before the push that sent it has committed: wait for that commit.
+      await client.query(`select pg_advisory_xact_lock_shared(${BATCH_LOCK}($1))`, [batchId]);
       const { rows } = await client.query<PendingRow>(
         `select id, batch_id, device_id, user_id, type, payload, location, occurred_at from sync_events
          where id = any($1::uuid[]) and status = 'PENDING' order by id for update`,
@@ -325,19 +331,16 @@ export class PostgresChunkProcessor implements ChunkProcessor {
       );
     }
 
-    const ids = events.map((e) => e.event.id);
-    const outcomes = ids.map((id) => plan.outcomes.get(id) ?? { status: 'APPLIED' as const });
+    const outcomes = events.map((e) => {
+      const o = plan.outcomes.get(e.event.id) ?? { status: 'APPLIED' as const };
+      return { id: e.event.id, status: o.status, error: o.error ?? null, conflict: o.conflict ?? null };
+    });
     await client.query(
       `update sync_events s set status = v.status, error = v.error, conflict = v.conflict, applied_at = now(),
          attempts = s.attempts + 1
-       from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[]) as v(id, status, error, conflict)
+       from jsonb_to_recordset($1::jsonb) as v(id uuid, status text, error jsonb, conflict jsonb)
        where s.id = v.id`,
-      [
-        ids,
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => (o.error ? JSON.stringify(o.error) : null)),
-        outcomes.map((o) => (o.conflict ? JSON.stringify(o.conflict) : null)),
-      ],
+      [JSON.stringify(outcomes)],
     );
   }
 

@@ -23,6 +23,9 @@ interface BatchRow {
   duplicates: string[];
 }
 
+/** SQL of the advisory lock key of a batch, shared by the push (exclusive) and the processor (shared). */
+export const BATCH_LOCK = 'fieldsync_batch_lock';
+
 /** The event log in the tenant database. Every statement handles the whole batch: no round trip per event. */
 export class PostgresEventLog implements EventLog {
   constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
@@ -35,12 +38,16 @@ export class PostgresEventLog implements EventLog {
     beforeCommit: (acceptedIds: string[]) => Promise<void>,
   ): Promise<AcceptResult> {
     return withTransaction(this.poolFor(tenant), async (client) => {
+      // Held until commit: a processor handed this batch's message early waits here instead of finding
+      // no rows (the message is sent before this transaction commits).
+      await client.query(`select pg_advisory_xact_lock(${BATCH_LOCK}($1))`, [batch.id]);
+      // One JSON document for the whole batch: Postgres parses it in C, faster than array literals built in JS.
       const inserted = await client.query<{ id: string }>(
         `insert into sync_events (id, batch_id, device_id, user_id, type, payload, location, payload_hash,
                                   occurred_at, received_at)
          select e.id, $1, $2, $3, e.type, e.payload, e.location, e.hash, e.occurred_at, $4
-         from unnest($5::uuid[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::timestamptz[])
-           as e(id, type, payload, location, hash, occurred_at)
+         from jsonb_to_recordset($5::jsonb)
+           as e(id uuid, type text, payload jsonb, location jsonb, hash text, occurred_at timestamptz)
          on conflict (id) do nothing
          returning id`,
         [
@@ -48,12 +55,16 @@ export class PostgresEventLog implements EventLog {
           batch.deviceId,
           batch.userId,
           batch.receivedAt,
-          events.map((e) => e.event.id),
-          events.map((e) => e.event.type),
-          events.map((e) => JSON.stringify(e.event.payload)),
-          events.map((e) => (e.event.location ? JSON.stringify(e.event.location) : null)),
-          events.map((e) => e.hash),
-          events.map((e) => e.event.occurredAt),
+          JSON.stringify(
+            events.map((e) => ({
+              id: e.event.id,
+              type: e.event.type,
+              payload: e.event.payload,
+              location: e.event.location ?? null,
+              hash: e.hash,
+              occurred_at: e.event.occurredAt,
+            })),
+          ),
         ],
       );
       const acceptedIds = new Set(inserted.rows.map((r) => r.id));
@@ -178,6 +189,13 @@ export class PostgresEventLog implements EventLog {
          returning id, batch_id, device_id`,
         [filter.userId ?? null, filter.deviceId ?? null, filter.eventIds ?? null],
       );
+      // As in acceptBatch: processors of these batches wait for this commit before reading.
+      const batchIds = [...new Set(rows.map((r) => r.batch_id))].sort();
+      if (batchIds.length) {
+        await client.query(`select pg_advisory_xact_lock(${BATCH_LOCK}(b)) from unnest($1::text[]) b`, [
+          batchIds,
+        ]);
+      }
       await beforeCommit(rows.map((r) => ({ id: r.id, batchId: r.batch_id, deviceId: r.device_id })));
       return rows.map((r) => r.id);
     });

@@ -21,10 +21,11 @@ create table sync_events (
   -- {conflictId, fields, resolution, serverValue, clientValue} for CONFLICT
   conflict jsonb,
   attempts integer not null default 0
-);
+) with (fillfactor = 70);
+-- No index names a column the processor updates (status, error, conflict…): settling an event is then a
+-- heap-only (HOT) update that writes no index entry, and the free space fillfactor leaves makes room for it.
 create index sync_events_batch_idx on sync_events (batch_id);
-create index sync_events_device_status_idx on sync_events (device_id, status);
-create index sync_events_pending_idx on sync_events (status) where status in ('PENDING', 'FAILED');
+create index sync_events_device_idx on sync_events (device_id);
 
 -- One row per accepted push: what was refused before anything was recorded (invalid events, clock skew,
 -- duplicates) is kept here so the batch outcome can report every event the device sent.
