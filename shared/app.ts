@@ -28,6 +28,7 @@ import type {
   DeadLetterQueue,
   DependencyCheck,
   DeviceStatusStore,
+  EventPrecheck,
   EventLog,
   EventQueue,
   IdempotencyStore,
@@ -49,6 +50,8 @@ export interface App {
   referenceData: ReferenceDataStore;
   eventLog: EventLog;
   processor: ChunkProcessor;
+  /** Checks made before events are planned, outside the tenant database (photo uploads). */
+  precheck: EventPrecheck | undefined;
   idempotency: IdempotencyStore;
   devices: DeviceStatusStore;
   queue: EventQueue & DeadLetterQueue;
@@ -137,6 +140,7 @@ export function createApp(config: Config): App {
     referenceData: new PostgresReferenceDataStore(tenantPool),
     eventLog: new PostgresEventLog(tenantPool),
     processor: new PostgresChunkProcessor(tenantPool),
+    precheck: undefined,
     idempotency: new CosmosIdempotencyStore(container('idempotency')),
     devices: new CosmosDeviceStatusStore(container('devices')),
     queue,

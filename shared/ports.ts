@@ -5,6 +5,7 @@
 import type { SyncEvent } from './contracts/events.js';
 import type { Equipment, EquipmentInput, Well, WellInput } from './contracts/reference-data.js';
 import type { BatchOutcome } from './contracts/sync.js';
+import type { Outcome, PendingEvent } from './sync/plan-chunk.js';
 import type { EventRejection } from './sync/validate-event.js';
 
 export interface Tenant {
@@ -209,8 +210,19 @@ export interface ChunkSummary {
   deviceIds: string[];
 }
 
+/**
+ * Checks some events against services outside the tenant database before they are planned (the photo
+ * of a PHOTO_ATTACHED is in Blob Storage…): an outcome for an event decides it (REJECTED), none lets it go on.
+ */
+export type EventPrecheck = (tenant: Tenant, events: PendingEvent[]) => Promise<Map<string, Outcome>>;
+
 /** Applies a chunk of PENDING events to the tenant's data, exactly once, in one transaction. */
 export interface ChunkProcessor {
   /** Throws only for infrastructure failures (the message is then redelivered). */
-  process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary>;
+  process(
+    tenant: Tenant,
+    batchId: string,
+    eventIds: string[],
+    precheck?: EventPrecheck,
+  ): Promise<ChunkSummary>;
 }

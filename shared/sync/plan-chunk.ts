@@ -49,6 +49,8 @@ export interface ChunkInput {
   /** Current production records by `${wellId}|${productionDate}`. */
   production: Map<string, MergeRecord>;
   strategies: Partial<Record<EventType, Strategy>>;
+  /** Outcomes decided before planning by checks outside the database (e.g. the photo is not in Blob Storage). */
+  prechecked?: Map<string, Outcome>;
   /** Makes conflict ids; injected so plans are reproducible in tests. */
   newId: () => string;
 }
@@ -160,6 +162,11 @@ export function planChunk(input: ChunkInput): ChunkPlan {
     const { event } = pending;
     const stamp: Stamp = { occurredAt: event.occurredAt, deviceId: pending.deviceId, eventId: event.id };
     const strategy = input.strategies[event.type] ?? 'LWW';
+    const precheck = input.prechecked?.get(event.id);
+    if (precheck) {
+      plan.outcomes.set(event.id, precheck);
+      continue;
+    }
     const append = (type: keyof ChunkPlan['appends']) => {
       plan.appends[type].push({
         eventId: event.id,

@@ -1,9 +1,18 @@
 import { syncChunkMessageSchema } from '../contracts/messages.js';
 import type { Logger } from '../logger.js';
-import type { ChunkProcessor, ChunkSummary, DeviceStatusStore, EventLog, TenantRegistry } from '../ports.js';
+import type {
+  ChunkProcessor,
+  ChunkSummary,
+  DeviceStatusStore,
+  EventLog,
+  EventPrecheck,
+  TenantRegistry,
+} from '../ports.js';
 import { describeError } from '../redact.js';
 
 export interface ProcessDeps {
+  /** Checks outside the database, e.g. that an attached photo was uploaded (optional). */
+  precheck?: EventPrecheck;
   tenants: TenantRegistry;
   processor: ChunkProcessor;
   eventLog: EventLog;
@@ -45,7 +54,7 @@ export async function processSyncChunk(
   const log = deps.log.child({ tenantId: tenant.id, batchId: message.batchId, deviceId: message.deviceId });
   let summary: ChunkSummary;
   try {
-    summary = await deps.processor.process(tenant, message.batchId, message.eventIds);
+    summary = await deps.processor.process(tenant, message.batchId, message.eventIds, deps.precheck);
   } catch (error) {
     if (delivery.deliveryCount >= delivery.maxDeliveryCount) {
       const failed = await deps.eventLog

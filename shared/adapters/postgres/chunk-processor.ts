@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { EventType, SyncEvent } from '../../contracts/events.js';
-import type { ChunkProcessor, ChunkSummary, Tenant } from '../../ports.js';
+import type { ChunkProcessor, ChunkSummary, EventPrecheck, Tenant } from '../../ports.js';
 import { describeError } from '../../redact.js';
 import type { MergeRecord, Stamp, Strategy } from '../../sync/merge.js';
 import {
@@ -69,9 +69,14 @@ const isDataError = (error: unknown): boolean => {
 export class PostgresChunkProcessor implements ChunkProcessor {
   constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
 
-  async process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary> {
+  async process(
+    tenant: Tenant,
+    batchId: string,
+    eventIds: string[],
+    precheck?: EventPrecheck,
+  ): Promise<ChunkSummary> {
     try {
-      return await this.processOnce(tenant, batchId, eventIds);
+      return await this.processOnce(tenant, batchId, eventIds, precheck);
     } catch (error) {
       if (isPostgresUnavailable(error) || !isDataError(error)) throw error;
       // One event's data broke a statement: find it by halving, apply the rest, fail only that one.
@@ -105,7 +110,12 @@ export class PostgresChunkProcessor implements ChunkProcessor {
     };
   }
 
-  private processOnce(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary> {
+  private processOnce(
+    tenant: Tenant,
+    batchId: string,
+    eventIds: string[],
+    precheck: EventPrecheck | undefined,
+  ): Promise<ChunkSummary> {
     return withTransaction(this.poolFor(tenant), async (client) => {
       // The message may arrive before the push that sent it has committed: wait for that commit.
       await client.query(`select pg_advisory_xact_lock_shared(${BATCH_LOCK}($1))`, [batchId]);
@@ -128,6 +138,7 @@ export class PostgresChunkProcessor implements ChunkProcessor {
         userId: r.user_id,
       }));
       const input = await this.loadInput(client, events);
+      if (precheck) input.prechecked = await precheck(tenant, events);
       const plan = planChunk(input);
       await this.write(client, events, plan);
       const byStatus: Record<string, number> = {};
