@@ -13,5 +13,8 @@ await import('./sync-push.js');
 await import('./sync-batch.js');
 await import('./sync-retry.js');
 await import('./sync-status.js');
+await import('./conflicts.js');
+await import('./conflict-resolve.js');
+await import('./conflict-strategies.js');
 await import('./process-sync-chunk.js');
 await import('./process-dead-letter.js');

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { closeApp, getApp } from '../shared/app.js';
 import { loadConfig } from '../shared/config.js';
+import { strategiesSchema } from '../shared/contracts/conflicts.js';
 import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
 import { loadLocalSettings, localAppSettings } from './settings.js';
@@ -11,6 +12,7 @@ const usage = `usage:
   npm run tenant -- create <tenant-id> [--name "Display name"]   create its database, migrate it, register it
   npm run tenant -- migrate --all                                migrate every registered tenant
   npm run tenant -- list                                         list registered tenants
+  npm run tenant -- strategy <tenant-id> <EVENT_TYPE> <LWW|SERVER_WINS|CLIENT_WINS|MANUAL>   set a conflict strategy
 Uses POSTGRES_URL (or POSTGRES_HOST/POSTGRES_USER with Entra ID) when set; otherwise the local stack's
 Postgres, started for the command if \`npm start\` is not running.`;
 
@@ -77,6 +79,14 @@ async function main(): Promise<void> {
       });
       process.stdout.write(`${summary.migrated} migrated, ${summary.failed} failed\n`);
       if (summary.failed) process.exitCode = 1;
+    } else if (command === 'strategy') {
+      const [, id, eventType, strategy] = positionals;
+      const parsed = strategiesSchema.safeParse({ strategies: { [eventType ?? '']: strategy } });
+      const tenant = id ? await app.tenants.find(id) : undefined;
+      if (!tenant || !parsed.success)
+        throw new Error(`strategy needs a registered tenant, an event type and a strategy\n${usage}`);
+      await app.conflicts.setStrategies(tenant, parsed.data.strategies, 'cli');
+      process.stdout.write(`${tenant.id}: ${JSON.stringify(await app.conflicts.strategies(tenant))}\n`);
     } else if (command === 'list') {
       for (const t of await app.tenants.list()) {
         process.stdout.write(`${t.id}\t${t.status}\t${t.databaseName}\t${t.displayName ?? ''}\n`);

@@ -13,6 +13,8 @@ import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store.js';
 import { LocalQueue } from './adapters/local-queue/pg-boss-queue.js';
 import { ServiceBusQueue } from './adapters/servicebus/service-bus-queue.js';
 import { PostgresChunkProcessor } from './adapters/postgres/chunk-processor.js';
+import { PostgresConflictStore } from './adapters/postgres/conflict-store.js';
+import { PostgresStatsStore } from './adapters/postgres/stats-store.js';
 import { PostgresEventLog } from './adapters/postgres/event-log.js';
 import { connectionFor } from './adapters/postgres/connection.js';
 import { PoolCache } from './adapters/postgres/pools.js';
@@ -25,6 +27,7 @@ import { type Config, loadConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import type {
   ChunkProcessor,
+  ConflictStore,
   DeadLetterQueue,
   DependencyCheck,
   DeviceStatusStore,
@@ -33,6 +36,7 @@ import type {
   EventQueue,
   IdempotencyStore,
   ReferenceDataStore,
+  SyncStatsStore,
   Tenant,
   TenantDatabaseAdmin,
   TenantRegistry,
@@ -50,6 +54,8 @@ export interface App {
   referenceData: ReferenceDataStore;
   eventLog: EventLog;
   processor: ChunkProcessor;
+  conflicts: ConflictStore;
+  stats: SyncStatsStore;
   /** Checks made before events are planned, outside the tenant database (photo uploads). */
   precheck: EventPrecheck | undefined;
   idempotency: IdempotencyStore;
@@ -140,6 +146,8 @@ export function createApp(config: Config): App {
     referenceData: new PostgresReferenceDataStore(tenantPool),
     eventLog: new PostgresEventLog(tenantPool),
     processor: new PostgresChunkProcessor(tenantPool),
+    conflicts: new PostgresConflictStore(tenantPool),
+    stats: new PostgresStatsStore(tenantPool),
     precheck: undefined,
     idempotency: new CosmosIdempotencyStore(container('idempotency')),
     devices: new CosmosDeviceStatusStore(container('devices')),

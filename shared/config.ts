@@ -77,6 +77,14 @@ export const settingsSchema = z.object({
 
   // User-assigned managed identity, when the app uses one.
   AZURE_CLIENT_ID: optionalNonEmpty,
+
+  // Rate limits per user, counted in Cosmos DB (shared by every instance); docs/operations.md.
+  RATE_LIMIT_PUSH_PER_MINUTE: positiveInt(30),
+  RATE_LIMIT_PULL_PER_MINUTE: positiveInt(300),
+  RATE_LIMIT_OTHER_PER_SECOND: positiveInt(10),
+
+  // OpenTelemetry to Application Insights (@azure/monitor-opentelemetry) when set; nothing when absent.
+  APPLICATIONINSIGHTS_CONNECTION_STRING: optionalNonEmpty,
 });
 
 /**
@@ -163,6 +171,8 @@ export interface Config {
     | { mode: 'dev'; issuer: string; audience: string; secret: string }
     | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
   managedIdentityClientId: string | undefined;
+  rateLimits: { pushPerMinute: number; pullPerMinute: number; otherPerSecond: number };
+  telemetry: { connectionString: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -234,5 +244,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { mode: 'dev', issuer: s.AUTH_ISSUER, audience: s.AUTH_AUDIENCE, secret: s.AUTH_DEV_SECRET }
       : { mode: 'oidc', issuer: s.AUTH_ISSUER, audience: s.AUTH_AUDIENCE, jwksUrl: s.AUTH_JWKS_URL ?? '' },
     managedIdentityClientId: s.AZURE_CLIENT_ID,
+    rateLimits: {
+      pushPerMinute: s.RATE_LIMIT_PUSH_PER_MINUTE,
+      pullPerMinute: s.RATE_LIMIT_PULL_PER_MINUTE,
+      otherPerSecond: s.RATE_LIMIT_OTHER_PER_SECOND,
+    },
+    telemetry: { connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
   };
 }

@@ -2,9 +2,11 @@
  * Ports: what use cases need from the outside world, as plain types. Adapters under shared/adapters/
  * implement them; only the composition root (shared/app.ts) and local/ know which adapter is plugged in.
  */
-import type { SyncEvent } from './contracts/events.js';
+import type { Conflict } from './contracts/conflicts.js';
+import type { EventType, SyncEvent } from './contracts/events.js';
 import type { Equipment, EquipmentInput, Well, WellInput } from './contracts/reference-data.js';
 import type { BatchOutcome } from './contracts/sync.js';
+import type { Strategy } from './sync/merge.js';
 import type { Outcome, PendingEvent } from './sync/plan-chunk.js';
 import type { EventRejection } from './sync/validate-event.js';
 
@@ -225,4 +227,155 @@ export interface ChunkProcessor {
     eventIds: string[],
     precheck?: EventPrecheck,
   ): Promise<ChunkSummary>;
+}
+
+/** Conflicts and the tenant's conflict strategies (tenant database). */
+export interface ConflictStore {
+  list(
+    tenant: Tenant,
+    query: { status: 'OPEN' | 'RESOLVED'; limit: number; after?: string | undefined },
+  ): Promise<Conflict[]>;
+  get(tenant: Tenant, id: string): Promise<Conflict | undefined>;
+  /**
+   * Settles an OPEN conflict: writes `values` (field → value) into the record with the manager's stamp,
+   * marks the conflict RESOLVED and updates its event's report — one transaction. Throws ConflictError when
+   * the conflict is not OPEN any more.
+   */
+  resolve(
+    tenant: Tenant,
+    id: string,
+    resolution: 'SERVER_WINS' | 'CLIENT_WINS' | 'MERGED',
+    values: Record<string, unknown>,
+    by: string,
+  ): Promise<Conflict>;
+  strategies(tenant: Tenant): Promise<Partial<Record<EventType, Strategy>>>;
+  setStrategies(tenant: Tenant, strategies: Partial<Record<EventType, Strategy>>, by: string): Promise<void>;
+  openForDevice(tenant: Tenant, deviceId: string): Promise<number>;
+}
+
+/** Per-device counts from the tenant database, for device status. */
+export interface DeviceCounts {
+  pendingEvents: number;
+  failedEvents: number;
+  /** OPEN conflicts whose event the device pushed. */
+  openConflicts: number;
+  photos: { awaitingUpload: number; attached: number };
+}
+
+export interface SyncStatsFilter {
+  /** Inclusive; events by received_at. */
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  userId?: string | undefined;
+  deviceId?: string | undefined;
+}
+
+/** Raw figures of the event log over a time range; shared/usecases/stats.ts derives rates from them. */
+export interface SyncStatsData {
+  /** Events in the event log by status (PENDING, APPLIED, DUPLICATE, CONFLICT, REJECTED, FAILED). */
+  byStatus: Record<string, number>;
+  /** Refused at push, never in the event log: invalid events, clock skew, event ids reused with another body. */
+  rejectedAtPush: number;
+  /** Reported as duplicates at push (the server already had them). */
+  duplicatesAtPush: number;
+  /** Events settled by the processor (every status but PENDING and FAILED): the latency sample. */
+  settled: number;
+  occurredToAppliedMs: { p50: number | null; p95: number | null };
+  receivedToAppliedMs: { p50: number | null; p95: number | null };
+}
+
+/** Read-only aggregates over a tenant's event log (managers' routes). */
+export interface SyncStatsStore {
+  /** Counts of every device that has any (or of one device): one grouped query, not one per device. */
+  deviceCounts(tenant: Tenant, deviceId?: string): Promise<Map<string, DeviceCounts>>;
+  syncStats(tenant: Tenant, filter: SyncStatsFilter): Promise<SyncStatsData>;
+}
+
+/** Fixed-window request counters shared by every instance (Cosmos DB `rate-limits`). */
+export interface RateLimitCounters {
+  /**
+   * Adds one to the counter of `key` in the window that starts at `windowStart` (epoch ms) and lasts
+   * `windowSeconds`, atomically across instances; returns the count including this hit.
+   */
+  hit(key: string, windowStart: number, windowSeconds: number): Promise<number>;
+}
+
+/** A time-limited URL to one blob (a SAS). */
+export interface SignedBlobUrl {
+  url: string;
+  expiresAt: string;
+}
+
+/** What an uploaded photo blob holds: its size and its first bytes. */
+export interface PhotoBlob {
+  sizeBytes: number;
+  head: Uint8Array;
+}
+
+/**
+ * A photo blob locked (leased) for its check, so its bytes cannot change under the check or after the
+ * attach. `leaseId` is undefined when an earlier attach had locked it already.
+ */
+export type PhotoLock = { found: false } | { found: true; leaseId: string | undefined };
+
+/** Photo blobs (Blob Storage, the photos container): SAS URLs and checks of what devices uploaded. */
+export interface PhotoStore {
+  /** A SAS URL allowing create and write (`cw`) of this blob only; ttlSeconds ≤ 900 (default 900). */
+  uploadUrl(blobName: string, options?: { ttlSeconds?: number }): Promise<SignedBlobUrl>;
+  /** A read-only (`r`) SAS URL of this blob, served with the given content type; ttlSeconds ≤ 900. */
+  readUrl(blobName: string, options: { contentType: string; ttlSeconds?: number }): Promise<SignedBlobUrl>;
+  /** Locks the blob against writes (an infinite lease); found: false when there is no such blob. */
+  lock(blobName: string): Promise<PhotoLock>;
+  /** The blob's size and first `headBytes` bytes (one ranged read); undefined when there is no such blob. */
+  inspect(blobName: string, headBytes: number): Promise<PhotoBlob | undefined>;
+  /** The sha256 (hex) of the whole blob; undefined when there is no such blob. */
+  sha256(blobName: string): Promise<string | undefined>;
+  /** Deletes a blob that failed its check (breaking the lock when `leaseId` is given). */
+  discard(blobName: string, leaseId: string | undefined): Promise<void>;
+  /** Tags the blob `state=attached` (the lifecycle rule keeps it). */
+  markAttached(blobName: string, leaseId: string | undefined): Promise<void>;
+  /**
+   * Tags an unlocked blob `state=awaiting` (the lifecycle rule deletes it): 'missing' when there is no
+   * blob, 'attached' when it is locked by an attach (left alone).
+   */
+  markAwaiting(blobName: string): Promise<'tagged' | 'missing' | 'attached'>;
+}
+
+export interface PhotoRecord {
+  photoId: string;
+  blobName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string | null;
+  status: 'AWAITING_UPLOAD' | 'ATTACHED';
+  target: { type: string; id: string } | null;
+  takenAt: string | null;
+  deviceId: string;
+  userId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The tenant's photo rows (Postgres `photos`): upload URLs handed out, and attached photos. */
+export interface PhotoRecords {
+  /**
+   * Records the photos AWAITING_UPLOAD for a device and user (upsert by photo id, one statement). Photos
+   * already ATTACHED stay so and are returned.
+   */
+  recordAwaiting(
+    tenant: Tenant,
+    photos: { photoId: string; blobName: string; contentType: string; sizeBytes: number }[],
+    by: { deviceId: string; userId: string },
+  ): Promise<{ alreadyAttached: { photoId: string; blobName: string }[] }>;
+  get(tenant: Tenant, photoId: string): Promise<PhotoRecord | undefined>;
+  countsForDevice(tenant: Tenant, deviceId: string): Promise<{ awaitingUpload: number; attached: number }>;
+  /** Photos still AWAITING_UPLOAD whose last URL was handed out before `before`, not swept yet. */
+  staleAwaiting(
+    tenant: Tenant,
+    before: Date,
+    limit: number,
+  ): Promise<{ photoId: string; blobName: string }[]>;
+  /** Notes that these photos' blobs were handed to the lifecycle rule (so the sweep skips them next time). */
+  markSwept(tenant: Tenant, photoIds: string[]): Promise<void>;
 }

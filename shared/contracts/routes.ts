@@ -9,6 +9,14 @@ import {
   wellInputSchema,
   wellSchema,
 } from './reference-data.js';
+import {
+  conflictListSchema,
+  conflictParamsSchema,
+  conflictSchema,
+  listConflictsQuerySchema,
+  resolveBodySchema,
+  strategiesSchema,
+} from './conflicts.js';
 import { eventDocSchema, pushBodySchema } from './events.js';
 import { defineRoute, type RouteContract } from './route.js';
 import {
@@ -180,6 +188,59 @@ export const syncStatusRoute = defineRoute({
   },
 });
 
+export const listConflictsRoute = defineRoute({
+  name: 'listConflicts',
+  method: 'GET',
+  route: 'v1/conflicts',
+  summary: 'Conflicts for review (OPEN: held by the MANUAL strategy), oldest first, paged with `after`',
+  tags: ['conflicts'],
+  access: MANAGER_ROLES,
+  query: listConflictsQuerySchema,
+  responses: { 200: { description: 'A page of conflicts', schema: conflictListSchema }, ...authProblems },
+});
+
+export const resolveConflictRoute = defineRoute({
+  name: 'resolveConflict',
+  method: 'POST',
+  route: 'v1/conflicts/{id}/resolve',
+  summary:
+    'Settle an OPEN conflict: SERVER_WINS, CLIENT_WINS, or MERGED with a value for each conflicting field',
+  tags: ['conflicts'],
+  access: MANAGER_ROLES,
+  params: conflictParamsSchema,
+  body: resolveBodySchema,
+  responses: {
+    200: { description: 'The resolved conflict', schema: conflictSchema },
+    ...authProblems,
+    404: problem('No such conflict'),
+    409: problem('The conflict is already resolved'),
+  },
+});
+
+export const getStrategiesRoute = defineRoute({
+  name: 'getConflictStrategies',
+  method: 'GET',
+  route: 'v1/settings/conflict-strategies',
+  summary: "The tenant's conflict strategy per event type (absent: LWW)",
+  tags: ['conflicts'],
+  access: MANAGER_ROLES,
+  responses: { 200: { description: 'Strategies', schema: strategiesSchema }, ...authProblems },
+});
+
+export const putStrategiesRoute = defineRoute({
+  name: 'putConflictStrategies',
+  method: 'PUT',
+  route: 'v1/settings/conflict-strategies',
+  summary: 'Set the conflict strategy of some event types (LWW, SERVER_WINS, CLIENT_WINS, MANUAL)',
+  tags: ['conflicts'],
+  access: MANAGER_ROLES,
+  body: strategiesSchema,
+  responses: {
+    200: { description: 'The strategies now in force', schema: strategiesSchema },
+    ...authProblems,
+  },
+});
+
 /** Every HTTP route, in the order the OpenAPI document lists them. */
 export const ALL_ROUTES: readonly RouteContract[] = [
   healthRoute,
@@ -188,6 +249,10 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   getBatchRoute,
   retryRoute,
   syncStatusRoute,
+  listConflictsRoute,
+  resolveConflictRoute,
+  getStrategiesRoute,
+  putStrategiesRoute,
   putWellRoute,
   putEquipmentRoute,
   deleteEquipmentRoute,

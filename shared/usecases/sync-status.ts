@@ -1,7 +1,7 @@
 import { isManager, type Principal } from '../auth/principal.js';
 import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
-import type { DeviceStatusStore, EventLog, Tenant } from '../ports.js';
+import type { ConflictStore, DeviceStatusStore, EventLog, Tenant } from '../ports.js';
 
 /**
  * A batch's outcome, for its own user or a manager. Someone else's batch is "not found", not "forbidden":
@@ -23,14 +23,15 @@ export async function getBatchOutcome(
 
 /** One device's sync status: identity and timestamps from Cosmos, live counts from the event log. */
 export async function getDeviceStatus(
-  deps: { devices: DeviceStatusStore; eventLog: EventLog },
+  deps: { devices: DeviceStatusStore; eventLog: EventLog; conflicts: ConflictStore },
   tenant: Tenant,
   principal: Principal,
   deviceId: string,
 ): Promise<DeviceStatus> {
-  const [record, counts] = await Promise.all([
+  const [record, counts, openConflicts] = await Promise.all([
     deps.devices.get(tenant.id, deviceId),
     deps.eventLog.deviceCounts(tenant, deviceId),
+    deps.conflicts.openForDevice(tenant, deviceId),
   ]);
   if (!record || (!isManager(principal) && record.userId !== principal.userId)) {
     throw new NotFoundError(`no device ${deviceId}`);
@@ -45,7 +46,7 @@ export async function getDeviceStatus(
     lastSyncAt: record.lastSyncAt,
     pendingEvents: counts.pending,
     failedEvents: counts.failed,
-    openConflicts: 0,
+    openConflicts,
     pendingPull: null,
     photos: { awaitingUpload: 0, attached: 0 },
   };

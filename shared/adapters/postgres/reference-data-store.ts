@@ -121,7 +121,22 @@ export class PostgresReferenceDataStore implements ReferenceDataStore {
              serial_number = excluded.serial_number, manufacturer = excluded.manufacturer,
              model = excluded.model, installation_date = excluded.installation_date,
              status = excluded.status, notes = excluded.notes,
-             version = equipment.version + 1, deleted_at = null, updated_at = now()
+             version = equipment.version + 1, deleted_at = null, updated_at = now(),
+             -- Fields a manager changes get the new version and a server stamp: a device's EQUIPMENT_UPDATED
+             -- made against an older version then conflicts with them (settled by the tenant's strategy).
+             field_meta = equipment.field_meta || (
+               select coalesce(jsonb_object_agg(f, jsonb_build_object(
+                 'version', equipment.version + 1,
+                 'stamp', jsonb_build_object(
+                   'occurredAt', to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                   'deviceId', 'server', 'eventId', ''))), '{}')
+               from unnest(array[
+                 case when equipment.status is distinct from excluded.status then 'status' end,
+                 case when equipment.serial_number is distinct from excluded.serial_number then 'serialNumber' end,
+                 case when equipment.manufacturer is distinct from excluded.manufacturer then 'manufacturer' end,
+                 case when equipment.model is distinct from excluded.model then 'model' end,
+                 case when equipment.notes is distinct from excluded.notes then 'notes' end]) f
+               where f is not null)
            returning *, (xmax = 0) as created`,
           [
             id,

@@ -1,0 +1,223 @@
+import type pg from 'pg';
+import type { Conflict } from '../../contracts/conflicts.js';
+import type { EventType } from '../../contracts/events.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import type { ConflictStore, Tenant } from '../../ports.js';
+import type { Stamp, Strategy } from '../../sync/merge.js';
+import { guardPostgres } from './connection.js';
+import { withTransaction } from './transaction.js';
+
+interface ConflictRow {
+  id: string;
+  record_type: Conflict['recordType'];
+  record_key: string;
+  fields: string[];
+  event_id: string;
+  other_event_id: string | null;
+  server_value: Record<string, unknown>;
+  client_value: Record<string, unknown>;
+  resolution: Conflict['resolution'];
+  status: Conflict['status'];
+  resolved_by: string | null;
+  resolved_at: Date | null;
+  resolved_value: Record<string, unknown> | null;
+  created_at: Date;
+}
+
+const toConflict = (r: ConflictRow): Conflict => ({
+  id: r.id,
+  recordType: r.record_type,
+  recordKey: r.record_key,
+  fields: r.fields,
+  eventId: r.event_id,
+  otherEventId: r.other_event_id,
+  serverValue: r.server_value,
+  clientValue: r.client_value,
+  resolution: r.resolution,
+  status: r.status,
+  resolvedBy: r.resolved_by,
+  resolvedAt: r.resolved_at?.toISOString() ?? null,
+  resolvedValue: r.resolved_value,
+  createdAt: r.created_at.toISOString(),
+});
+
+const PRODUCTION_COLUMNS: Record<string, string> = {
+  oilVolume: 'oil_volume',
+  gasVolume: 'gas_volume',
+  waterVolume: 'water_volume',
+  tubingPressure: 'tubing_pressure',
+  casingPressure: 'casing_pressure',
+  chokeSize: 'choke_size',
+  runtime: 'runtime',
+  notes: 'notes',
+};
+const EQUIPMENT_COLUMNS: Record<string, string> = {
+  status: 'status',
+  serialNumber: 'serial_number',
+  manufacturer: 'manufacturer',
+  model: 'model',
+  notes: 'notes',
+};
+
+/** Conflicts, their review by managers, and the tenant's strategies. */
+export class PostgresConflictStore implements ConflictStore {
+  constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
+
+  async list(
+    tenant: Tenant,
+    query: { status: 'OPEN' | 'RESOLVED'; limit: number; after?: string | undefined },
+  ): Promise<Conflict[]> {
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<ConflictRow>(
+        `select * from conflicts c
+         where c.status = $1
+           and ($2::uuid is null or (c.created_at, c.id) > (select created_at, id from conflicts where id = $2))
+         order by c.created_at, c.id limit $3`,
+        [query.status, query.after ?? null, query.limit],
+      ),
+    );
+    return rows.map(toConflict);
+  }
+
+  async get(tenant: Tenant, id: string): Promise<Conflict | undefined> {
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<ConflictRow>('select * from conflicts where id = $1', [id]),
+    );
+    return rows[0] ? toConflict(rows[0]) : undefined;
+  }
+
+  resolve(
+    tenant: Tenant,
+    id: string,
+    resolution: 'SERVER_WINS' | 'CLIENT_WINS' | 'MERGED',
+    values: Record<string, unknown>,
+    by: string,
+  ): Promise<Conflict> {
+    return withTransaction(this.poolFor(tenant), async (client) => {
+      const { rows } = await client.query<ConflictRow>('select * from conflicts where id = $1 for update', [
+        id,
+      ]);
+      const conflict = rows[0];
+      if (!conflict) throw new NotFoundError(`no conflict ${id}`);
+      if (conflict.status !== 'OPEN') {
+        throw new ConflictError(
+          `conflict ${id} is already resolved (${conflict.resolution})`,
+          'CONFLICT_RESOLVED',
+        );
+      }
+      const now = new Date().toISOString();
+      // The manager's decision is a write of its own, stamped now: later device writes compete with it by LWW.
+      const stamp: Stamp = { occurredAt: now, deviceId: `manager:${by}`, eventId: id };
+      const fields = Object.keys(values);
+      if (fields.length > 0) {
+        if (conflict.record_type === 'PRODUCTION')
+          await this.writeProduction(client, conflict, values, stamp);
+        else await this.writeEquipment(client, conflict, values, stamp);
+      }
+      const updated = await client.query<ConflictRow>(
+        `update conflicts set status = 'RESOLVED', resolution = $2, resolved_by = $3, resolved_at = now(),
+           resolved_value = $4
+         where id = $1 returning *`,
+        [id, resolution, by, JSON.stringify(fields.length ? values : conflict.server_value)],
+      );
+      // The event's own report follows the review, so a device polling its batch sees the decision.
+      await client.query(
+        `update sync_events set conflict = jsonb_set(conflict, '{resolution}', to_jsonb($2::text))
+         where id = $1 and conflict ->> 'conflictId' = $3`,
+        [conflict.event_id, resolution, id],
+      );
+      return toConflict(updated.rows[0] as ConflictRow);
+    });
+  }
+
+  private async writeProduction(
+    client: pg.PoolClient,
+    conflict: ConflictRow,
+    values: Record<string, unknown>,
+    stamp: Stamp,
+  ): Promise<void> {
+    const [wellId, productionDate] = conflict.record_key.split('|');
+    const sets: string[] = [];
+    const params: unknown[] = [wellId, productionDate];
+    const meta: Record<string, Stamp> = {};
+    for (const [field, value] of Object.entries(values)) {
+      const column = PRODUCTION_COLUMNS[field];
+      if (!column) continue;
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+      meta[field] = stamp;
+    }
+    params.push(JSON.stringify(meta));
+    await client.query(
+      `update production_records set ${sets.join(', ')}, field_meta = field_meta || $${params.length}::jsonb,
+         updated_at = now()
+       where well_id = $1 and production_date = $2`,
+      params,
+    );
+  }
+
+  private async writeEquipment(
+    client: pg.PoolClient,
+    conflict: ConflictRow,
+    values: Record<string, unknown>,
+    stamp: Stamp,
+  ): Promise<void> {
+    const sets: string[] = [];
+    const params: unknown[] = [conflict.record_key];
+    const fields: string[] = [];
+    for (const [field, value] of Object.entries(values)) {
+      const column = EQUIPMENT_COLUMNS[field];
+      if (!column) continue;
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+      fields.push(field);
+    }
+    params.push(fields, JSON.stringify(stamp));
+    await client.query(
+      `update equipment set ${sets.join(', ')}, version = version + 1, updated_at = now(),
+         field_meta = field_meta || (
+           select coalesce(jsonb_object_agg(f, jsonb_build_object('version', equipment.version + 1, 'stamp', $${params.length}::jsonb)), '{}')
+           from unnest($${params.length - 1}::text[]) f)
+       where id = $1`,
+      params,
+    );
+  }
+
+  async strategies(tenant: Tenant): Promise<Partial<Record<EventType, Strategy>>> {
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<{ event_type: EventType; strategy: Strategy }>(
+        'select event_type, strategy from conflict_strategies',
+      ),
+    );
+    return Object.fromEntries(rows.map((r) => [r.event_type, r.strategy]));
+  }
+
+  async setStrategies(
+    tenant: Tenant,
+    strategies: Partial<Record<EventType, Strategy>>,
+    by: string,
+  ): Promise<void> {
+    const entries = Object.entries(strategies);
+    if (!entries.length) return;
+    await guardPostgres(() =>
+      this.poolFor(tenant).query(
+        `insert into conflict_strategies (event_type, strategy, updated_by)
+         select * from unnest($1::text[], $2::text[], $3::text[])
+         on conflict (event_type) do update set strategy = excluded.strategy, updated_by = excluded.updated_by,
+           updated_at = now()`,
+        [entries.map(([t]) => t), entries.map(([, s]) => s), entries.map(() => by)],
+      ),
+    );
+  }
+
+  async openForDevice(tenant: Tenant, deviceId: string): Promise<number> {
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<{ n: number }>(
+        `select count(*)::int as n from conflicts c join sync_events e on e.id = c.event_id
+         where c.status = 'OPEN' and e.device_id = $1`,
+        [deviceId],
+      ),
+    );
+    return rows[0]?.n ?? 0;
+  }
+}
