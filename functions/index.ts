@@ -11,6 +11,7 @@ await import('./equipment-put.js');
 await import('./equipment-delete.js');
 await import('./sync-push.js');
 await import('./sync-batch.js');
+await import('./sync-pull.js');
 await import('./sync-retry.js');
 await import('./sync-status.js');
 await import('./conflicts.js');

@@ -14,6 +14,7 @@ import { LocalQueue } from './adapters/local-queue/pg-boss-queue.js';
 import { ServiceBusQueue } from './adapters/servicebus/service-bus-queue.js';
 import { PostgresChunkProcessor } from './adapters/postgres/chunk-processor.js';
 import { PostgresConflictStore } from './adapters/postgres/conflict-store.js';
+import { PostgresPullStore } from './adapters/postgres/pull-store.js';
 import { PostgresStatsStore } from './adapters/postgres/stats-store.js';
 import { PostgresEventLog } from './adapters/postgres/event-log.js';
 import { connectionFor } from './adapters/postgres/connection.js';
@@ -35,6 +36,7 @@ import type {
   EventLog,
   EventQueue,
   IdempotencyStore,
+  PullStore,
   ReferenceDataStore,
   SyncStatsStore,
   Tenant,
@@ -56,6 +58,7 @@ export interface App {
   processor: ChunkProcessor;
   conflicts: ConflictStore;
   stats: SyncStatsStore;
+  pull: PullStore;
   /** Checks made before events are planned, outside the tenant database (photo uploads). */
   precheck: EventPrecheck | undefined;
   idempotency: IdempotencyStore;
@@ -148,6 +151,7 @@ export function createApp(config: Config): App {
     processor: new PostgresChunkProcessor(tenantPool),
     conflicts: new PostgresConflictStore(tenantPool),
     stats: new PostgresStatsStore(tenantPool),
+    pull: new PostgresPullStore(tenantPool),
     precheck: undefined,
     idempotency: new CosmosIdempotencyStore(container('idempotency')),
     devices: new CosmosDeviceStatusStore(container('devices')),

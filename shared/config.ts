@@ -58,6 +58,10 @@ export const settingsSchema = z.object({
   ServiceBusConnection: optionalNonEmpty,
   ServiceBusConnection__fullyQualifiedNamespace: optionalNonEmpty,
   SYNC_QUEUE_NAME: nonEmpty.default('sync-events'),
+  /** How many days of production records a first pull (snapshot) sends. */
+  PULL_PRODUCTION_DAYS: positiveInt(90),
+  /** How long the change log keeps changes (and deletions); an older pull cursor gets 410 RESYNC_REQUIRED. */
+  TOMBSTONE_RETENTION_DAYS: positiveInt(30),
   /** Database of the local queue (pg-boss) when not the control database. */
   LOCAL_QUEUE_URL: optionalNonEmpty.pipe(url(['postgres:', 'postgresql:']).optional()),
   /** Deliveries before a message is dead-lettered (Service Bus MaxDeliveryCount; Bicep sets the same). */
@@ -173,6 +177,7 @@ export interface Config {
   managedIdentityClientId: string | undefined;
   rateLimits: { pushPerMinute: number; pullPerMinute: number; otherPerSecond: number };
   telemetry: { connectionString: string | undefined };
+  pull: { productionDays: number; retentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -244,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { mode: 'dev', issuer: s.AUTH_ISSUER, audience: s.AUTH_AUDIENCE, secret: s.AUTH_DEV_SECRET }
       : { mode: 'oidc', issuer: s.AUTH_ISSUER, audience: s.AUTH_AUDIENCE, jwksUrl: s.AUTH_JWKS_URL ?? '' },
     managedIdentityClientId: s.AZURE_CLIENT_ID,
+    pull: { productionDays: s.PULL_PRODUCTION_DAYS, retentionDays: s.TOMBSTONE_RETENTION_DAYS },
     rateLimits: {
       pushPerMinute: s.RATE_LIMIT_PUSH_PER_MINUTE,
       pullPerMinute: s.RATE_LIMIT_PULL_PER_MINUTE,

@@ -4,6 +4,7 @@
  */
 import type { Conflict } from './contracts/conflicts.js';
 import type { EventType, SyncEvent } from './contracts/events.js';
+import type { EntityType, ProductionEntity, UserEntity } from './contracts/pull.js';
 import type { Equipment, EquipmentInput, Well, WellInput } from './contracts/reference-data.js';
 import type { BatchOutcome } from './contracts/sync.js';
 import type { Strategy } from './sync/merge.js';
@@ -137,6 +138,8 @@ export interface DeviceRecord {
   lastPushAt: string | null;
   lastPullAt: string | null;
   lastSyncAt: string | null;
+  /** Where the device's last pull ended in the change log (for pendingPull). */
+  pullPosition: { xid: string; seq: string } | null;
 }
 
 /** Device sync status (Cosmos DB): one document per (tenant, device). */
@@ -144,6 +147,10 @@ export interface DeviceStatusStore {
   recordPush(
     tenantId: string,
     push: { deviceId: string; userId: string; platform?: string; appVersion?: string; at: string },
+  ): Promise<void>;
+  recordPull(
+    tenantId: string,
+    pull: { deviceId: string; userId: string; at: string; position: { xid: string; seq: string } },
   ): Promise<void>;
   /** The device's pushed events have all been settled (lastSyncAt). */
   recordSynced(tenantId: string, deviceId: string, at: string): Promise<void>;
@@ -378,4 +385,45 @@ export interface PhotoRecords {
   ): Promise<{ photoId: string; blobName: string }[]>;
   /** Notes that these photos' blobs were handed to the lifecycle rule (so the sweep skips them next time). */
   markSwept(tenant: Tenant, photoIds: string[]): Promise<void>;
+}
+
+/** A position in a tenant's change log: (transaction id, sequence), compared in that order. */
+export interface LogPosition {
+  xid: string;
+  seq: string;
+}
+
+export interface PullPage {
+  wells: Well[];
+  equipment: Equipment[];
+  users: UserEntity[];
+  production: ProductionEntity[];
+  deleted: { type: EntityType; id: string }[];
+  /** Where the next page starts. */
+  position: LogPosition;
+  /** Snapshot pages: the next entity to read (type index, id after which to continue); none when done. */
+  snapshotNext?: { typeIndex: number; afterId: string } | undefined;
+  hasMore: boolean;
+}
+
+/** The tenant's data as devices download it: a paged snapshot, then changes from the change log. */
+export interface PullStore {
+  cursorKey(tenant: Tenant): Promise<string>;
+  /** The position before every change not yet visible to all: a snapshot begun now is complete up to it. */
+  snapshotBoundary(tenant: Tenant): Promise<LogPosition>;
+  snapshotPage(
+    tenant: Tenant,
+    from: { typeIndex: number; afterId: string },
+    limit: number,
+    productionSince: string,
+  ): Promise<{
+    page: Omit<PullPage, 'position' | 'hasMore'>;
+    next: { typeIndex: number; afterId: string } | undefined;
+  }>;
+  changesPage(tenant: Tenant, after: LogPosition, limit: number): Promise<PullPage>;
+  /** How far the log was pruned: a cursor before this cannot be served. */
+  prunedThrough(tenant: Tenant): Promise<LogPosition>;
+  /** Changes after a position (for a device's pendingPull), counted up to a cap. */
+  countChangesAfter(tenant: Tenant, after: LogPosition, cap: number): Promise<number>;
+  prune(tenant: Tenant, olderThanDays: number): Promise<number>;
 }

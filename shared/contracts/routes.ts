@@ -18,6 +18,7 @@ import {
   strategiesSchema,
 } from './conflicts.js';
 import { eventDocSchema, pushBodySchema } from './events.js';
+import { pullQuerySchema, pullResponseSchema } from './pull.js';
 import { defineRoute, type RouteContract } from './route.js';
 import {
   batchOutcomeSchema,
@@ -241,12 +242,32 @@ export const putStrategiesRoute = defineRoute({
   },
 });
 
+export const pullRoute = defineRoute({
+  name: 'pull',
+  method: 'GET',
+  route: 'v1/sync/pull',
+  summary:
+    'Download reference data and changes. Without a cursor: a paged snapshot (ACTIVE wells, their equipment, ' +
+    'users, recent production); then every change since, including deletions. Follow nextCursor until hasMore is false.',
+  tags: ['sync'],
+  access: FIELD_ROLES,
+  query: pullQuerySchema,
+  responses: {
+    200: { description: 'A page', schema: pullResponseSchema },
+    ...authProblems,
+    410: problem(
+      'The cursor is older than the change history kept (code RESYNC_REQUIRED): pull again without one',
+    ),
+  },
+});
+
 /** Every HTTP route, in the order the OpenAPI document lists them. */
 export const ALL_ROUTES: readonly RouteContract[] = [
   healthRoute,
   openApiRoute,
   pushBatchRoute,
   getBatchRoute,
+  pullRoute,
   retryRoute,
   syncStatusRoute,
   listConflictsRoute,

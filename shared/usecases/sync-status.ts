@@ -1,7 +1,14 @@
 import { isManager, type Principal } from '../auth/principal.js';
 import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
-import type { ConflictStore, DeviceStatusStore, EventLog, Tenant } from '../ports.js';
+import type {
+  ConflictStore,
+  DeviceStatusStore,
+  EventLog,
+  PullStore,
+  PhotoRecords,
+  Tenant,
+} from '../ports.js';
 
 /**
  * A batch's outcome, for its own user or a manager. Someone else's batch is "not found", not "forbidden":
@@ -23,19 +30,33 @@ export async function getBatchOutcome(
 
 /** One device's sync status: identity and timestamps from Cosmos, live counts from the event log. */
 export async function getDeviceStatus(
-  deps: { devices: DeviceStatusStore; eventLog: EventLog; conflicts: ConflictStore },
+  deps: {
+    devices: DeviceStatusStore;
+    eventLog: EventLog;
+    conflicts: ConflictStore;
+    /** The tenant's photo rows; without it the photo counts are 0. */
+    photoRecords?: PhotoRecords;
+    /** The change log; without it pendingPull is null. */
+    pull?: PullStore;
+  },
   tenant: Tenant,
   principal: Principal,
   deviceId: string,
 ): Promise<DeviceStatus> {
-  const [record, counts, openConflicts] = await Promise.all([
+  const [record, counts, openConflicts, photos] = await Promise.all([
     deps.devices.get(tenant.id, deviceId),
     deps.eventLog.deviceCounts(tenant, deviceId),
     deps.conflicts.openForDevice(tenant, deviceId),
+    deps.photoRecords?.countsForDevice(tenant, deviceId) ?? { awaitingUpload: 0, attached: 0 },
   ]);
   if (!record || (!isManager(principal) && record.userId !== principal.userId)) {
     throw new NotFoundError(`no device ${deviceId}`);
   }
+  // Changes the device has not pulled yet, counted up to a cap (a device far behind just needs a sync).
+  const pendingPull =
+    record.pullPosition && deps.pull
+      ? await deps.pull.countChangesAfter(tenant, record.pullPosition, 10_000)
+      : null;
   return {
     deviceId,
     userId: record.userId,
@@ -47,7 +68,7 @@ export async function getDeviceStatus(
     pendingEvents: counts.pending,
     failedEvents: counts.failed,
     openConflicts,
-    pendingPull: null,
-    photos: { awaitingUpload: 0, attached: 0 },
+    pendingPull,
+    photos,
   };
 }

@@ -101,7 +101,10 @@ export class BlobPhotoStore implements PhotoStore {
   ): Promise<SignedBlobUrl> {
     const service = this.options.service();
     const now = this.now().getTime();
-    let expiresOn = new Date(now + Math.min(Math.max(ttlSeconds, 1), MAX_SAS_SECONDS) * 1000);
+    // Whole seconds: a SAS carries its expiry to the second, and expiresAt must say exactly that.
+    let expiresOn = new Date(
+      Math.floor((now + Math.min(Math.max(ttlSeconds, 1), MAX_SAS_SECONDS) * 1000) / 1000) * 1000,
+    );
     const values = {
       containerName: this.options.container,
       blobName,
@@ -113,9 +116,9 @@ export class BlobPhotoStore implements PhotoStore {
     if (service.credential instanceof StorageSharedKeyCredential) {
       query = generateBlobSASQueryParameters({ ...values, expiresOn }, service.credential).toString();
     } else {
-      const key = await this.delegationKey(expiresOn.getTime());
+      const key = await this.delegationKey();
       // A SAS cannot outlive the key that signs it.
-      if (key.expiresOn < expiresOn.getTime()) expiresOn = new Date(key.expiresOn);
+      if (key.expiresOn < expiresOn.getTime()) expiresOn = new Date(Math.floor(key.expiresOn / 1000) * 1000);
       query = generateBlobSASQueryParameters(
         { ...values, expiresOn },
         key.value,
@@ -126,7 +129,7 @@ export class BlobPhotoStore implements PhotoStore {
   }
 
   /** The cached user delegation key; renewed (once, however many callers wait) when it is running out. */
-  private async delegationKey(neededUntil: number): Promise<{ value: UserDelegationKey; expiresOn: number }> {
+  private async delegationKey(): Promise<{ value: UserDelegationKey; expiresOn: number }> {
     const now = this.now().getTime();
     const cached = this.key;
     if (cached && cached.expiresOn - now > RENEW_BEFORE_MS) return cached;
@@ -146,8 +149,8 @@ export class BlobPhotoStore implements PhotoStore {
     try {
       return await this.renewing;
     } catch (error) {
-      // Renewal failed: a key that still covers the URL's lifetime is good enough.
-      if (cached && cached.expiresOn >= neededUntil) return cached;
+      // Renewal failed: the old key signs (shorter) URLs while it has more than a minute left.
+      if (cached && cached.expiresOn - now > 60_000) return cached;
       throw error;
     }
   }

@@ -18,6 +18,7 @@ const blank = (tenantId: string, deviceId: string, userId: string): DeviceItem =
   lastPushAt: null,
   lastPullAt: null,
   lastSyncAt: null,
+  pullPosition: null,
 });
 
 const toRecord = (record: DeviceItem): DeviceRecord => ({
@@ -29,6 +30,7 @@ const toRecord = (record: DeviceItem): DeviceRecord => ({
   lastPushAt: record.lastPushAt ?? null,
   lastPullAt: record.lastPullAt ?? null,
   lastSyncAt: record.lastSyncAt ?? null,
+  pullPosition: record.pullPosition ?? null,
 });
 
 /** Device documents in Cosmos, partitioned by tenant; writes are field patches, so writers never clobber each other. */
@@ -65,6 +67,16 @@ export class CosmosDeviceStatusStore implements DeviceStatusStore {
     if (push.platform) operations.push({ op: 'set', path: '/platform', value: push.platform });
     if (push.appVersion) operations.push({ op: 'set', path: '/appVersion', value: push.appVersion });
     return this.patch(tenantId, push.deviceId, push.userId, operations);
+  }
+
+  recordPull(
+    tenantId: string,
+    pull: { deviceId: string; userId: string; at: string; position: { xid: string; seq: string } },
+  ): Promise<void> {
+    return this.patch(tenantId, pull.deviceId, pull.userId, [
+      { op: 'set', path: '/lastPullAt', value: pull.at },
+      { op: 'set', path: '/pullPosition', value: pull.position },
+    ]);
   }
 
   recordSynced(tenantId: string, deviceId: string, at: string): Promise<void> {

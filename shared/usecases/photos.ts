@@ -1,0 +1,299 @@
+/**
+ * Photos: upload URLs for devices, the check of PHOTO_ATTACHED events against what was really uploaded,
+ * managers' read URLs, and the sweep that hands never-attached uploads to the storage lifecycle rule.
+ * docs/photos.md describes the flow and the decisions.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/principal.js';
+import { MAX_PHOTO_BYTES, type PayloadOf } from '../contracts/events.js';
+import {
+  type Photo,
+  type PhotoContentType,
+  photoBlobName,
+  type UploadUrlsBody,
+  type UploadUrlsResponse,
+} from '../contracts/photos.js';
+import { NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { EventPrecheck, PhotoRecords, PhotoStore, Tenant, TenantRegistry } from '../ports.js';
+import type { Outcome, PendingEvent } from '../sync/plan-chunk.js';
+
+export interface PhotoDeps {
+  photoStore: PhotoStore;
+  photoRecords: PhotoRecords;
+}
+
+/** The device recorded for upload URLs asked for without a deviceId. */
+export const UNKNOWN_DEVICE = 'unknown';
+
+/**
+ * The photo ports of the App (`photoStore`, `photoRecords`, provided by the composition root). Typed on
+ * `object` so the photo functions compile whether or not the App declares them yet; a missing one is a
+ * wiring mistake (500, logged), never a client's.
+ */
+export function photoDeps(app: object): PhotoDeps {
+  const deps = app as Partial<PhotoDeps>;
+  if (!deps.photoStore || !deps.photoRecords) {
+    throw new Error('the App provides no photoStore/photoRecords: wire them in shared/app.ts');
+  }
+  return { photoStore: deps.photoStore, photoRecords: deps.photoRecords };
+}
+
+/**
+ * POST /v1/photos/upload-urls: records each photo AWAITING_UPLOAD for the device (durably, before any URL
+ * is handed out), then signs one `cw` SAS per photo not attached yet. Attached photos get no URL.
+ */
+export async function issueUploadUrls(
+  deps: PhotoDeps,
+  tenant: Tenant,
+  principal: Pick<Principal, 'userId'>,
+  body: UploadUrlsBody,
+  options: { ttlSeconds?: number } = {},
+): Promise<UploadUrlsResponse> {
+  const photos = body.photos.map((p) => ({
+    photoId: p.photoId.toLowerCase(),
+    blobName: photoBlobName(tenant.id, p.photoId, p.contentType),
+    contentType: p.contentType,
+    sizeBytes: p.sizeBytes,
+  }));
+  const { alreadyAttached } = await deps.photoRecords.recordAwaiting(tenant, photos, {
+    deviceId: body.deviceId ?? UNKNOWN_DEVICE,
+    userId: principal.userId,
+  });
+  const attached = new Set(alreadyAttached.map((p) => p.photoId));
+  const uploads = await Promise.all(
+    photos
+      .filter((p) => !attached.has(p.photoId))
+      .map(async (p) => {
+        const signed = await deps.photoStore.uploadUrl(p.blobName, options);
+        return {
+          photoId: p.photoId,
+          blobName: p.blobName,
+          uploadUrl: signed.url,
+          expiresAt: signed.expiresAt,
+          method: 'PUT' as const,
+          headers: { 'x-ms-blob-type': 'BlockBlob' as const, 'content-type': p.contentType },
+        };
+      }),
+  );
+  return { uploads, alreadyAttached };
+}
+
+/**
+ * GET /v1/photos/{photoId}: an attached photo of the caller's tenant, with a read-only SAS. A photo that
+ * only has an upload URL is 404 PHOTO_NOT_ATTACHED: its blob is unchecked (or absent), so nothing to read.
+ */
+export async function getPhoto(
+  deps: PhotoDeps,
+  tenant: Tenant,
+  photoId: string,
+  options: { ttlSeconds?: number } = {},
+): Promise<Photo> {
+  const record = await deps.photoRecords.get(tenant, photoId);
+  // Rows live in the tenant's own database and blob names start with its id; checked once more anyway.
+  if (!record || !record.blobName.startsWith(`${tenant.id}/`)) throw new NotFoundError(`no photo ${photoId}`);
+  if (record.status !== 'ATTACHED') {
+    throw new NotFoundError(
+      `photo ${photoId} is not attached yet: an upload URL was issued, but no PHOTO_ATTACHED event for it has been processed`,
+      'PHOTO_NOT_ATTACHED',
+    );
+  }
+  const read = await deps.photoStore.readUrl(record.blobName, {
+    contentType: record.contentType,
+    ...(options.ttlSeconds ? { ttlSeconds: options.ttlSeconds } : {}),
+  });
+  return {
+    photoId: record.photoId,
+    blobName: record.blobName,
+    contentType: record.contentType as PhotoContentType,
+    sizeBytes: record.sizeBytes,
+    sha256: record.sha256,
+    status: record.status,
+    target: record.target as Photo['target'],
+    takenAt: record.takenAt,
+    deviceId: record.deviceId,
+    userId: record.userId,
+    readUrl: read.url,
+    readUrlExpiresAt: read.expiresAt,
+  };
+}
+
+/** Bytes read from the start of a blob to recognise its type. */
+export const HEAD_BYTES = 32;
+
+const ascii = (head: Uint8Array, from: number, to: number) => String.fromCharCode(...head.subarray(from, to));
+const startsWith = (head: Uint8Array, bytes: number[]) =>
+  head.length >= bytes.length && bytes.every((b, i) => head[i] === b);
+/** ISO-BMFF brands of HEIF/HEIC images (major or compatible). */
+const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1', 'avci']);
+
+/** Whether a file's first bytes are those of the declared image type (its magic number). */
+export function matchesContentType(head: Uint8Array, contentType: PhotoContentType): boolean {
+  switch (contentType) {
+    case 'image/jpeg':
+      return startsWith(head, [0xff, 0xd8, 0xff]);
+    case 'image/png':
+      return startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    case 'image/webp':
+      return head.length >= 12 && ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'WEBP';
+    case 'image/heic': {
+      if (head.length < 12 || ascii(head, 4, 8) !== 'ftyp') return false;
+      if (HEIF_BRANDS.has(ascii(head, 8, 12))) return true;
+      // Compatible brands follow the minor version (bytes 12..16), within the ftyp box.
+      const boxEnd = Math.min(head.length, new DataView(head.buffer, head.byteOffset).getUint32(0));
+      for (let at = 16; at + 4 <= boxEnd; at += 4) if (HEIF_BRANDS.has(ascii(head, at, at + 4))) return true;
+      return false;
+    }
+  }
+}
+
+const notUploaded = (message: string): Outcome => ({
+  status: 'REJECTED',
+  error: { code: 'PHOTO_NOT_UPLOADED', message, retryable: true },
+});
+const invalid = (message: string, path: string): Outcome => ({
+  status: 'REJECTED',
+  error: { code: 'INVALID_PAYLOAD', message, retryable: false, errors: [{ path, message }] },
+});
+
+/**
+ * Checks one PHOTO_ATTACHED against its blob. The blob is locked first (a lease: the device's upload URL
+ * can no longer change it), then its size, magic number and (when declared) sha256 are checked. A blob
+ * that fails is deleted — unless an earlier attach had locked it, in which case it is the verified photo
+ * and only this event is wrong. A good one is tagged state=attached. No outcome: the processor links it.
+ */
+async function checkAttach(
+  store: PhotoStore,
+  tenant: Tenant,
+  photo: PayloadOf<'PHOTO_ATTACHED'>,
+): Promise<Outcome | undefined> {
+  const blobName = photoBlobName(tenant.id, photo.photoId, photo.contentType);
+  if (photo.blobName !== blobName) {
+    return invalid(
+      `blobName must be ${blobName} (the name its upload URL was issued for)`,
+      'payload.blobName',
+    );
+  }
+  const missing = () =>
+    notUploaded(`photo ${photo.photoId} is not in Blob Storage: PUT it with its upload URL, then push again`);
+  const lock = await store.lock(blobName);
+  if (!lock.found) return missing();
+  const blob = await store.inspect(blobName, HEAD_BYTES);
+  if (!blob) return missing();
+
+  let problem: { message: string; path: string } | undefined;
+  if (blob.sizeBytes > MAX_PHOTO_BYTES) {
+    problem = {
+      message: `the uploaded photo has ${blob.sizeBytes} bytes: over 10 MiB`,
+      path: 'payload.sizeBytes',
+    };
+  } else if (blob.sizeBytes !== photo.sizeBytes) {
+    problem = {
+      message: `the uploaded photo has ${blob.sizeBytes} bytes, not the ${photo.sizeBytes} declared (truncated or another file)`,
+      path: 'payload.sizeBytes',
+    };
+  } else if (!matchesContentType(blob.head, photo.contentType)) {
+    problem = { message: `the uploaded bytes are not ${photo.contentType}`, path: 'payload.contentType' };
+  } else if (photo.sha256 && (await store.sha256(blobName)) !== photo.sha256.toLowerCase()) {
+    problem = { message: 'the uploaded bytes do not have the declared sha256', path: 'payload.sha256' };
+  }
+  if (problem) {
+    if (lock.leaseId) await store.discard(blobName, lock.leaseId);
+    return invalid(problem.message, problem.path);
+  }
+  await store.markAttached(blobName, lock.leaseId);
+  return undefined;
+}
+
+/** Runs fn over items with at most `limit` at a time; the first error is thrown once all have settled. */
+async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+/**
+ * The processor's check of PHOTO_ATTACHED events (wired as the App's `precheck`): an outcome (REJECTED) for
+ * each event whose photo is missing or not what it declares; none for the others, which the processor
+ * then links (photos row ATTACHED). Blobs are checked concurrently (at most `concurrency` at a time); events
+ * naming the same blob are checked one after another. A Blob Storage outage throws
+ * DependencyUnavailableError('blob'), so the chunk is redelivered.
+ */
+export function createPhotoPrecheck(
+  store: PhotoStore,
+  options: { concurrency?: number } = {},
+): EventPrecheck {
+  const concurrency = options.concurrency ?? 16;
+  return async (tenant: Tenant, events: PendingEvent[]) => {
+    const outcomes = new Map<string, Outcome>();
+    const byBlob = new Map<string, { id: string; payload: PayloadOf<'PHOTO_ATTACHED'> }[]>();
+    for (const { event } of events) {
+      if (event.type !== 'PHOTO_ATTACHED') continue;
+      const key = event.payload.blobName;
+      byBlob.set(key, [...(byBlob.get(key) ?? []), { id: event.id, payload: event.payload }]);
+    }
+    await forEachBounded([...byBlob.values()], concurrency, async (group) => {
+      for (const { id, payload } of group) {
+        const outcome = await checkAttach(store, tenant, payload);
+        if (outcome) outcomes.set(id, outcome);
+      }
+    });
+    return outcomes;
+  };
+}
+
+/**
+ * Hands uploads that were never attached to the storage lifecycle rule: photos still AWAITING_UPLOAD whose
+ * last upload URL is older than `olderThanHours` get their blob (if any) tagged state=awaiting, which the
+ * rule `delete-unattached-photos` deletes once the upload is `unattachedPhotoRetentionDays` old. Run it
+ * from a timer (e.g. hourly). Returns how many blobs were tagged.
+ */
+export async function sweepUnattachedPhotos(
+  deps: PhotoDeps & { tenants: TenantRegistry; log: Logger },
+  options: { olderThanHours?: number; limitPerTenant?: number; now?: Date } = {},
+): Promise<{ tagged: number; missing: number; attached: number }> {
+  const before = new Date((options.now ?? new Date()).getTime() - (options.olderThanHours ?? 24) * 3_600_000);
+  const totals = { tagged: 0, missing: 0, attached: 0 };
+  for (const tenant of await deps.tenants.list()) {
+    if (tenant.status !== 'ACTIVE') continue;
+    const stale = await deps.photoRecords.staleAwaiting(tenant, before, options.limitPerTenant ?? 1000);
+    const done: string[] = [];
+    await forEachBounded(stale, 8, async (photo) => {
+      const result = await deps.photoStore.markAwaiting(photo.blobName);
+      totals[result] += 1;
+      done.push(photo.photoId);
+    });
+    await deps.photoRecords.markSwept(tenant, done);
+    if (stale.length) deps.log.info({ tenantId: tenant.id, photos: stale.length }, 'unattached photos swept');
+  }
+  return totals;
+}
+
+/**
+ * Bench figure: milliseconds to issue `n` upload URLs through the use case (one upsert of n rows, n SAS
+ * signatures), for fresh photo ids of `tenant`.
+ */
+export async function timeIssuingUrls(deps: PhotoDeps, tenant: Tenant, n = 50): Promise<number> {
+  const body: UploadUrlsBody = {
+    deviceId: 'bench-device',
+    photos: Array.from({ length: n }, () => ({
+      photoId: randomUUID(),
+      contentType: 'image/jpeg' as const,
+      sizeBytes: 1_500_000,
+    })),
+  };
+  const started = performance.now();
+  await issueUploadUrls(deps, tenant, { userId: 'bench-user' }, body);
+  return performance.now() - started;
+}
