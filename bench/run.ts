@@ -9,6 +9,7 @@ import { signDevToken } from '../shared/auth/dev-token.js';
 import { closeApp, getApp } from '../shared/app.js';
 import { loadConfig } from '../shared/config.js';
 import { projectRoot } from '../shared/project-root.js';
+import { photoDeps, timeIssuingUrls } from '../shared/usecases/photos.js';
 import { provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from '../local/bootstrap.js';
 import { startFunctionsHost } from '../local/host.js';
@@ -183,6 +184,35 @@ async function main(): Promise<void> {
       `raw Postgres baseline (INSERT … SELECT FROM unnest … ON CONFLICT, same rows): ${fmt(rawRate)} rows/s`,
     );
     say(`ratio pipeline / raw: ${(pipelineRate / rawRate).toFixed(2)}`);
+
+    // Pull: a first sync of a tenant with 10,000 wells, through every page (limit 1000), over HTTP.
+    await pool.query(
+      `insert into wells (id, name, api_number, latitude, longitude, status)
+       select 'pull-well-' || i, 'Pull Well ' || i, 'API-P-' || i, 31.9, -102.1, 'ACTIVE' from generate_series(1, 10000) i`,
+    );
+    const pullStart = performance.now();
+    let cursor: string | undefined;
+    let pulledWells = 0;
+    let pages = 0;
+    for (;;) {
+      const response = await fetch(
+        `${host.url}/v1/sync/pull?deviceId=bench-device-0&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { headers: { authorization: `Bearer ${tokens[0]}` } },
+      );
+      const page = (await response.json()) as { wells: unknown[]; nextCursor: string; hasMore: boolean };
+      pulledWells += page.wells.length;
+      pages += 1;
+      cursor = page.nextCursor;
+      if (!page.hasMore) break;
+    }
+    const urlTimes: number[] = [];
+    for (let i = 0; i < 5; i += 1) urlTimes.push(await timeIssuingUrls(photoDeps(app), tenant, 50));
+    say(
+      `photos: 50 upload URLs issued in ${Math.min(...urlTimes).toFixed(1)} ms (best of 5; median ${percentile(urlTimes, 50).toFixed(1)} ms)`,
+    );
+    say(
+      `pull: ${fmt(pulledWells)} wells (snapshot, all pages, limit 1000) in ${fmt(performance.now() - pullStart)} ms over ${pages} pages`,
+    );
   } finally {
     await host.stop();
     await closeApp();

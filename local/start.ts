@@ -5,6 +5,7 @@ import { closeApp, getApp } from '../shared/app.js';
 import { signDevToken } from '../shared/auth/dev-token.js';
 import { loadConfig } from '../shared/config.js';
 import { projectRoot } from '../shared/project-root.js';
+import { pruneChangeLogs } from '../shared/usecases/prune.js';
 import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
 import { DEMO_TENANTS, seedDemoTenant } from './demo-data.js';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
       if (p.error) say(`tenant ${p.tenantId}: migration failed: ${p.error}`);
       else if (p.applied.length) say(`tenant ${p.tenantId}: applied ${p.applied.join(', ')}`);
     });
+    // The local host runs no timers: prune the change logs once at start instead of daily.
+    await pruneChangeLogs(app);
     const host = await startFunctionsHost({
       port: local.port,
       functionsEntry: join(projectRoot(), 'dist', 'functions', 'index.js'),

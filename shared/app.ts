@@ -6,6 +6,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import pg from 'pg';
 import { azureCredential } from './adapters/azure-credential.js';
 import { createBlobServiceClient } from './adapters/blob/client.js';
+import { BlobPhotoStore } from './adapters/blob/photo-store.js';
 import { createCosmosDatabase } from './adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from './adapters/cosmos/containers.js';
 import { CosmosDeviceStatusStore } from './adapters/cosmos/device-status-store.js';
@@ -14,6 +15,7 @@ import { LocalQueue } from './adapters/local-queue/pg-boss-queue.js';
 import { ServiceBusQueue } from './adapters/servicebus/service-bus-queue.js';
 import { PostgresChunkProcessor } from './adapters/postgres/chunk-processor.js';
 import { PostgresConflictStore } from './adapters/postgres/conflict-store.js';
+import { PostgresPhotoRecords } from './adapters/postgres/photo-records.js';
 import { PostgresPullStore } from './adapters/postgres/pull-store.js';
 import { PostgresStatsStore } from './adapters/postgres/stats-store.js';
 import { PostgresEventLog } from './adapters/postgres/event-log.js';
@@ -36,6 +38,8 @@ import type {
   EventLog,
   EventQueue,
   IdempotencyStore,
+  PhotoRecords,
+  PhotoStore,
   PullStore,
   ReferenceDataStore,
   SyncStatsStore,
@@ -44,6 +48,7 @@ import type {
   TenantRegistry,
 } from './ports.js';
 import { projectRoot } from './project-root.js';
+import { createPhotoPrecheck } from './usecases/photos.js';
 
 /** Everything a function needs, built once per process. */
 export interface App {
@@ -59,6 +64,8 @@ export interface App {
   conflicts: ConflictStore;
   stats: SyncStatsStore;
   pull: PullStore;
+  photoStore: PhotoStore;
+  photoRecords: PhotoRecords;
   /** Checks made before events are planned, outside the tenant database (photo uploads). */
   precheck: EventPrecheck | undefined;
   idempotency: IdempotencyStore;
@@ -129,6 +136,8 @@ export function createApp(config: Config): App {
       : undefined;
   const queue: EventQueue & DeadLetterQueue = localQueue ?? createServiceBusQueue(config, credential);
 
+  const photoStore = new BlobPhotoStore({ service: blobService, container: config.blob.photosContainer });
+
   const checks: DependencyCheck[] = [
     { name: 'postgres', check: async () => void (await controlPool.query('select 1')) },
     { name: 'cosmos', check: async () => void (await cosmosDatabase().read()) },
@@ -152,7 +161,9 @@ export function createApp(config: Config): App {
     conflicts: new PostgresConflictStore(tenantPool),
     stats: new PostgresStatsStore(tenantPool),
     pull: new PostgresPullStore(tenantPool),
-    precheck: undefined,
+    precheck: createPhotoPrecheck(photoStore),
+    photoStore,
+    photoRecords: new PostgresPhotoRecords(tenantPool),
     idempotency: new CosmosIdempotencyStore(container('idempotency')),
     devices: new CosmosDeviceStatusStore(container('devices')),
     queue,

@@ -99,10 +99,14 @@ resource photosContainer 'Microsoft.Storage/storageAccounts/blobServices/contain
 }
 
 // Photos whose upload URL was handed out and which were uploaded but never attached by a PHOTO_ATTACHED event.
-// "Not tagged attached" cannot be expressed (lifecycle tag filters only match equality), so the contract is:
-// the app tags every upload `state=awaiting` and re-tags it `state=attached` when the processor attaches it.
-// Blobs carrying state=awaiting that were last modified more than N days ago are deleted. (Setting tags does
-// not change a blob's last-modified time, so the age counts from the upload.) See docs/deploy.md.
+// Lifecycle filters can only include blobs (tag equality), never exclude them, and an upload SAS cannot set
+// tags (no `t` permission: devices get create+write only). So the app does all the tagging, server-side:
+// - the processor tags a verified photo `state=attached` when it attaches it (and leases it: no more writes);
+// - the photo sweep (sweepUnattachedPhotos in shared/usecases/photos.ts, run from a timer) tags the blob of
+//   every photo still AWAITING_UPLOAD a day after its last upload URL `state=awaiting`, never a leased one.
+// This rule deletes blobs tagged state=awaiting last modified more than N days ago. (Setting tags does not
+// change a blob's last-modified time, so the age counts from the upload.) An upload the sweep has not
+// reached yet carries no tag and is kept. See docs/photos.md.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: storage
   name: 'default'

@@ -18,6 +18,8 @@ import {
   strategiesSchema,
 } from './conflicts.js';
 import { eventDocSchema, pushBodySchema } from './events.js';
+import { listDevicesRoute, syncStatsRoute } from './manager.js';
+import { getPhotoRoute, photoUploadUrlsRoute } from './photos.js';
 import { pullQuerySchema, pullResponseSchema } from './pull.js';
 import { defineRoute, type RouteContract } from './route.js';
 import {
@@ -268,12 +270,16 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   pushBatchRoute,
   getBatchRoute,
   pullRoute,
+  photoUploadUrlsRoute,
+  getPhotoRoute,
   retryRoute,
   syncStatusRoute,
   listConflictsRoute,
   resolveConflictRoute,
   getStrategiesRoute,
   putStrategiesRoute,
+  listDevicesRoute,
+  syncStatsRoute,
   putWellRoute,
   putEquipmentRoute,
   deleteEquipmentRoute,

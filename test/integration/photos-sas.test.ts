@@ -19,8 +19,8 @@ function delegationStore(start: number) {
     const key: UserDelegationKey = {
       signedObjectId: '11111111-1111-1111-1111-111111111111',
       signedTenantId: '22222222-2222-2222-2222-222222222222',
-      signedStartsOn: startsOn as Date,
-      signedExpiresOn: expiresOn as Date,
+      signedStartsOn: startsOn as unknown as Date,
+      signedExpiresOn: expiresOn as unknown as Date,
       signedService: 'b',
       signedVersion: '2025-01-05',
       value: Buffer.alloc(32, 7).toString('base64'),
@@ -43,7 +43,7 @@ describe('user delegation SAS (Azure, managed identity)', () => {
     const { store, keys } = delegationStore(start);
     const urls = await Promise.all([1, 2, 3].map(() => store.uploadUrl(blobName)));
     expect(keys).toHaveBeenCalledTimes(1);
-    const [startsOn, expiresOn] = keys.mock.calls[0] as [Date, Date];
+    const [startsOn, expiresOn] = keys.mock.calls[0] as unknown as [Date, Date];
     expect(startsOn.getTime()).toBeLessThanOrEqual(start);
     expect(expiresOn.getTime()).toBe(start + 60 * 60_000);
     const url = new URL(urls[0]?.url ?? '');

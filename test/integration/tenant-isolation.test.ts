@@ -7,6 +7,14 @@ import { pushSyncBatch } from '../../functions/sync-push.js';
 import { retrySync } from '../../functions/sync-retry.js';
 import { getSyncStatus } from '../../functions/sync-status.js';
 import { putWell } from '../../functions/wells-put.js';
+import { resolveConflictHandler } from '../../functions/conflict-resolve.js';
+import { getConflictStrategies, putConflictStrategies } from '../../functions/conflict-strategies.js';
+import { listConflicts } from '../../functions/conflicts.js';
+import { getDevices } from '../../functions/devices.js';
+import { getPhotoById } from '../../functions/photo-get.js';
+import { photoUploadUrls } from '../../functions/photo-upload-urls.js';
+import { pullSync } from '../../functions/sync-pull.js';
+import { getStats } from '../../functions/sync-stats.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import { ALL_ROUTES } from '../../shared/contracts/routes.js';
 import type { Tenant } from '../../shared/ports.js';
@@ -22,6 +30,7 @@ import { freshTenant } from '../support/tenants.js';
 let acme: Tenant;
 let globex: Tenant;
 let acmeBatchId = '';
+const SHARED_PHOTO = '11111111-2222-4333-8444-555555555555';
 
 /** Every row of every table of a tenant database, as text: a fingerprint of its whole content. */
 async function snapshot(tenant: Tenant): Promise<string> {
@@ -58,6 +67,15 @@ beforeAll(async () => {
     events: [reading('shared-well')],
   });
   acmeBatchId = pushed.batchId;
+  const photo = await call(photoUploadUrls, {
+    method: 'POST',
+    token: acmeManager,
+    json: {
+      deviceId: 'shared-device',
+      photos: [{ photoId: SHARED_PHOTO, contentType: 'image/jpeg', sizeBytes: 1000 }],
+    },
+  });
+  expect(photo.status).toBe(200);
   await settled(acmeManager, acmeBatchId);
 });
 afterAll(() => closeApp());
@@ -70,6 +88,15 @@ const handlers = {
   getBatch: getSyncBatch,
   retryFailed: retrySync,
   syncStatus: getSyncStatus,
+  pull: pullSync,
+  photoUploadUrls,
+  getPhoto: getPhotoById,
+  listConflicts,
+  resolveConflict: resolveConflictHandler,
+  getConflictStrategies,
+  putConflictStrategies,
+  listDevices: getDevices,
+  syncStats: getStats,
 } as const;
 
 describe('tenant isolation', () => {
@@ -83,15 +110,27 @@ describe('tenant isolation', () => {
       putEquipment: equipmentInput('shared-well', { serialNumber: 'GLOBEX' }),
       pushBatch: { deviceId: 'shared-device', events: [reading('shared-well'), maintenance('shared-eq')] },
       retryFailed: { deviceId: 'shared-device' },
+      photoUploadUrls: {
+        deviceId: 'shared-device',
+        photos: [{ photoId: SHARED_PHOTO, contentType: 'image/jpeg', sizeBytes: 1000 }],
+      },
+      resolveConflict: { resolution: 'CLIENT_WINS' },
+      putConflictStrategies: { strategies: { PRODUCTION_LOGGED: 'MANUAL' } },
     };
     const params: Record<string, Record<string, string>> = {
       putWell: { id: 'shared-well' },
       putEquipment: { id: 'shared-eq' },
       deleteEquipment: { id: 'shared-eq' },
       getBatch: { batchId: acmeBatchId },
+      getPhoto: { photoId: SHARED_PHOTO },
+      resolveConflict: { id: SHARED_PHOTO },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
+      pull: 'http://localhost/api/v1/sync/pull?deviceId=shared-device',
+      listConflicts: 'http://localhost/api/v1/conflicts?status=OPEN',
+      syncStats: 'http://localhost/api/v1/sync/stats',
+      listDevices: 'http://localhost/api/v1/devices',
     };
     const authRoutes = ALL_ROUTES.filter((r) => r.access !== 'public');
     expect(authRoutes.map((r) => r.name).sort()).toEqual(Object.keys(handlers).sort());
@@ -111,7 +150,11 @@ describe('tenant isolation', () => {
           });
           expect(response.status, `${route.name}`).toBeLessThan(500);
           // Reads of acme's batch or device find nothing from globex.
-          if (route.name === 'getBatch') expect([403, 404]).toContain(response.status);
+          if (route.name === 'getBatch' || route.name === 'getPhoto')
+            expect([403, 404]).toContain(response.status);
+          // Nothing globex reads may carry acme's data.
+          expect(response.text).not.toContain('Acme well');
+          expect(response.text).not.toContain(acme.id);
           // globex may have its own device of that name (its push above); never acme's.
           if (route.name === 'syncStatus' && response.status === 200) {
             expect(response.body).not.toMatchObject({ userId: 'acme-user' });

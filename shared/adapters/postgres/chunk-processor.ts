@@ -426,7 +426,9 @@ export class PostgresChunkProcessor implements ChunkProcessor {
        ${from}
        on conflict (id) do update set status = 'ATTACHED', target_type = excluded.target_type,
          target_id = excluded.target_id, taken_at = excluded.taken_at, event_id = excluded.event_id,
-         sha256 = excluded.sha256, updated_at = now()
+         sha256 = excluded.sha256, blob_name = excluded.blob_name, content_type = excluded.content_type,
+         size_bytes = excluded.size_bytes, device_id = excluded.device_id, user_id = excluded.user_id,
+         updated_at = now()
        returning event_id`,
       common,
     );

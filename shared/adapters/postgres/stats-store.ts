@@ -26,29 +26,32 @@ interface StatsRow {
 }
 
 /**
- * Counts of every device in one statement: PENDING/FAILED events, OPEN conflicts raised by the device's
- * events, photos by status. sync_events has no index on status (settling an event must stay a HOT update),
- * so the event counts read the table once for all devices (docs/operations.md shows the plan).
+ * Counts of every device (or of one: `filter` names it) in one statement: PENDING/FAILED events, OPEN
+ * conflicts raised by the device's events, photos by status. sync_events has no index on status (settling an
+ * event must stay a HOT update), so the event counts of all devices read the table once, in parallel
+ * (docs/operations.md shows the plan).
  */
-export const DEVICE_COUNTS_SQL = `
+export const deviceCountsSql = (oneDevice: boolean): string => {
+  const and = (column: string) => (oneDevice ? ` and ${column} = $1` : '');
+  return `
 with events as (
   select device_id,
          count(*) filter (where status = 'PENDING')::int as pending,
          count(*) filter (where status = 'FAILED')::int as failed
   from sync_events
-  where status in ('PENDING', 'FAILED') and ($1::text is null or device_id = $1)
+  where status in ('PENDING', 'FAILED')${and('device_id')}
   group by device_id
 ), open_conflicts as (
   select e.device_id, count(*)::int as open_conflicts
   from conflicts c join sync_events e on e.id = c.event_id
-  where c.status = 'OPEN' and ($1::text is null or e.device_id = $1)
+  where c.status = 'OPEN'${and('e.device_id')}
   group by e.device_id
 ), photo_counts as (
   select device_id,
          count(*) filter (where status = 'AWAITING_UPLOAD')::int as photos_awaiting,
          count(*) filter (where status = 'ATTACHED')::int as photos_attached
   from photos
-  where $1::text is null or device_id = $1
+  where true${and('device_id')}
   group by device_id
 )
 select device_id,
@@ -60,14 +63,30 @@ select device_id,
 from events e
   full join open_conflicts c using (device_id)
   full join photo_counts p using (device_id)`;
+};
+
+/** Settled by the processor: the latency sample. */
+const SETTLED = `status not in ('PENDING', 'FAILED') and applied_at is not null`;
 
 /**
- * Statistics of the events received in [$1, $2), optionally of one user ($3) or device ($4), in one pass
- * over the range (index on received_at, or (user_id, received_at) / (device_id, received_at)); latency
- * percentiles in SQL (percentile_cont), over events the processor settled. What the push refused or found
- * already known is in sync_batches, counted from the same range.
+ * Statistics of the events received in [$1, $2), of one user and/or device when given, in one pass over
+ * the range: the predicates are written out only for the filters given, so the planner always sees which
+ * index fits — (received_at), (user_id, received_at) or (device_id, received_at) — whatever the plan cache
+ * does. Latency percentiles in SQL (percentile_cont) over events the processor settled; date_part keeps
+ * them in double precision (extract() would sort numerics, twice as slow). What the push refused or found
+ * already known is in sync_batches, counted over the same range.
  */
-export const SYNC_STATS_SQL = `
+export const syncStatsSql = (filter: { userId: boolean; deviceId: boolean }): string => {
+  const where = [
+    'received_at >= $1',
+    'received_at < $2',
+    ...(filter.userId ? ['user_id = $3'] : []),
+    ...(filter.deviceId ? [`device_id = $${filter.userId ? 4 : 3}`] : []),
+  ].join(' and ');
+  const latency = (from: string) =>
+    `percentile_cont(array[0.5, 0.95]) within group (
+           order by greatest(date_part('epoch', applied_at - ${from}), 0) * 1000) filter (where ${SETTLED})`;
+  return `
 with events as (
   select count(*) filter (where status = 'PENDING')::int as pending,
          count(*) filter (where status = 'APPLIED')::int as applied,
@@ -75,26 +94,19 @@ with events as (
          count(*) filter (where status = 'CONFLICT')::int as conflict,
          count(*) filter (where status = 'REJECTED')::int as rejected,
          count(*) filter (where status = 'FAILED')::int as failed,
-         count(*) filter (where status not in ('PENDING', 'FAILED') and applied_at is not null)::int as settled,
-         percentile_cont(array[0.5, 0.95]) within group (
-           order by greatest(extract(epoch from applied_at - occurred_at), 0) * 1000)
-           filter (where status not in ('PENDING', 'FAILED') and applied_at is not null) as occurred_ms,
-         percentile_cont(array[0.5, 0.95]) within group (
-           order by greatest(extract(epoch from applied_at - received_at), 0) * 1000)
-           filter (where status not in ('PENDING', 'FAILED') and applied_at is not null) as received_ms
+         count(*) filter (where ${SETTLED})::int as settled,
+         ${latency('occurred_at')} as occurred_ms,
+         ${latency('received_at')} as received_ms
   from sync_events
-  where received_at >= $1 and received_at < $2
-    and ($3::text is null or user_id = $3)
-    and ($4::text is null or device_id = $4)
+  where ${where}
 ), batches as (
   select coalesce(sum(jsonb_array_length(rejected)), 0)::int as rejected_at_push,
          coalesce(sum(jsonb_array_length(duplicates)), 0)::int as duplicates_at_push
   from sync_batches
-  where received_at >= $1 and received_at < $2
-    and ($3::text is null or user_id = $3)
-    and ($4::text is null or device_id = $4)
+  where ${where}
 )
 select * from events, batches`;
+};
 
 /** Managers' aggregates over a tenant's event log. Read-only. */
 export class PostgresStatsStore implements SyncStatsStore {
@@ -102,7 +114,10 @@ export class PostgresStatsStore implements SyncStatsStore {
 
   async deviceCounts(tenant: Tenant, deviceId?: string): Promise<Map<string, DeviceCounts>> {
     const { rows } = await guardPostgres(() =>
-      this.poolFor(tenant).query<DeviceCountsRow>(DEVICE_COUNTS_SQL, [deviceId ?? null]),
+      this.poolFor(tenant).query<DeviceCountsRow>(
+        deviceCountsSql(deviceId !== undefined),
+        deviceId === undefined ? [] : [deviceId],
+      ),
     );
     return new Map(
       rows.map((r) => [
@@ -118,14 +133,10 @@ export class PostgresStatsStore implements SyncStatsStore {
   }
 
   async syncStats(tenant: Tenant, filter: SyncStatsFilter): Promise<SyncStatsData> {
-    const { rows } = await guardPostgres(() =>
-      this.poolFor(tenant).query<StatsRow>(SYNC_STATS_SQL, [
-        filter.from,
-        filter.to,
-        filter.userId ?? null,
-        filter.deviceId ?? null,
-      ]),
-    );
+    const sql = syncStatsSql({ userId: Boolean(filter.userId), deviceId: Boolean(filter.deviceId) });
+    const params = [filter.from, filter.to, ...(filter.userId ? [filter.userId] : [])];
+    if (filter.deviceId) params.push(filter.deviceId);
+    const { rows } = await guardPostgres(() => this.poolFor(tenant).query<StatsRow>(sql, params));
     const r = rows[0];
     const pct = (values: number[] | null | undefined) => ({
       p50: values?.[0] ?? null,
