@@ -1,8 +1,9 @@
 // What package.json `main` loads: every function registers itself on import. Configuration is parsed
 // here, at start-up, so a missing or invalid setting stops the app with a message naming it.
 import { loadConfig } from '../shared/config.js';
+import { startTelemetry } from '../shared/observability.js';
 
-loadConfig(process.env);
+await startTelemetry(loadConfig(process.env));
 
 await import('./health.js');
 await import('./openapi.js');

@@ -1,5 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { getApp } from '../shared/app.js';
+import { queueLagMs, recordQueueLag } from '../shared/observability.js';
 import { processSyncChunk } from '../shared/usecases/process-chunk.js';
 
 /**
@@ -9,6 +10,8 @@ import { processSyncChunk } from '../shared/usecases/process-chunk.js';
  */
 export async function processSyncChunkMessage(message: unknown, context: InvocationContext): Promise<void> {
   const fieldsync = getApp();
+  const lag = queueLagMs(context.triggerMetadata?.enqueuedTimeUtc);
+  if (lag !== undefined) recordQueueLag(lag);
   const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 1);
   await processSyncChunk(
     {

@@ -9,6 +9,7 @@ import { createBlobServiceClient } from './adapters/blob/client.js';
 import { BlobPhotoStore } from './adapters/blob/photo-store.js';
 import { createCosmosDatabase } from './adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from './adapters/cosmos/containers.js';
+import { CosmosRateLimiter } from './adapters/cosmos/rate-limiter.js';
 import { CosmosDeviceStatusStore } from './adapters/cosmos/device-status-store.js';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store.js';
 import { LocalQueue } from './adapters/local-queue/pg-boss-queue.js';
@@ -41,6 +42,7 @@ import type {
   PhotoRecords,
   PhotoStore,
   PullStore,
+  RateLimitCounters,
   ReferenceDataStore,
   SyncStatsStore,
   Tenant,
@@ -66,6 +68,7 @@ export interface App {
   pull: PullStore;
   photoStore: PhotoStore;
   photoRecords: PhotoRecords;
+  rateLimits: RateLimitCounters;
   /** Checks made before events are planned, outside the tenant database (photo uploads). */
   precheck: EventPrecheck | undefined;
   idempotency: IdempotencyStore;
@@ -164,6 +167,7 @@ export function createApp(config: Config): App {
     precheck: createPhotoPrecheck(photoStore),
     photoStore,
     photoRecords: new PostgresPhotoRecords(tenantPool),
+    rateLimits: new CosmosRateLimiter(container('rateLimits')),
     idempotency: new CosmosIdempotencyStore(container('idempotency')),
     devices: new CosmosDeviceStatusStore(container('devices')),
     queue,

@@ -11,6 +11,7 @@ import type { Tenant } from '../ports.js';
 import { describeError } from '../redact.js';
 import { readJsonBody, validate } from './body.js';
 import { problemResponse } from './problem.js';
+import { enforceRateLimit } from './rate-limit.js';
 
 /** The parsed type of an optional schema slot; undefined when the route declares none. */
 type Out<T> = [Exclude<T, undefined>] extends [never]
@@ -84,6 +85,7 @@ export function endpoint<C extends RouteContract>(
     try {
       const auth = contract.access === 'public' ? undefined : await authenticate(app, contract, request);
       who = auth?.principal;
+      if (auth) await enforceRateLimit(app, auth.principal, contract, log);
       const params = contract.params ? validate(contract.params, request.params, 'path') : undefined;
       const query = contract.query
         ? validate(contract.query, Object.fromEntries(request.query.entries()), 'query string')

@@ -8,6 +8,7 @@ import type {
   EventPrecheck,
   TenantRegistry,
 } from '../ports.js';
+import { recordOutcomes } from '../observability.js';
 import { describeError } from '../redact.js';
 
 export interface ProcessDeps {
@@ -64,10 +65,12 @@ export async function processSyncChunk(
         })
         .catch(() => 0);
       log.error({ err: describeError(error), failed }, 'sync chunk failed on its last delivery');
+      recordOutcomes(tenant.id, { FAILED: failed });
     }
     throw error;
   }
   log.info({ processed: summary.processed, byStatus: summary.byStatus }, 'sync chunk processed');
+  recordOutcomes(tenant.id, summary.byStatus);
   await Promise.all(
     summary.deviceIds.map(async (deviceId) => {
       try {

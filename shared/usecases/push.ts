@@ -13,6 +13,7 @@ import type {
   SyncChunkMessage,
   Tenant,
 } from '../ports.js';
+import { recordOutcomes } from '../observability.js';
 import { canonicalJson } from '../sync/canonical.js';
 import { checkEvent, type EventRejection } from '../sync/validate-event.js';
 
@@ -106,6 +107,7 @@ export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<P
   }
   try {
     const response = await acceptBatch(deps, command);
+    recordOutcomes(tenant.id, { DUPLICATE: response.duplicates.length, REJECTED: response.rejected.length });
     if (key)
       await deps.idempotency.complete(tenant.id, principal.userId, key, requestHash, {
         status: 202,

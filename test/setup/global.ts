@@ -72,6 +72,10 @@ export default async function setup(project: TestProject) {
     AUTH_ISSUER: 'fieldsync-test',
     AUTH_AUDIENCE: 'fieldsync-api',
     QUEUE_DRIVER: 'local',
+    // Tests push and pull far faster than any device; rate-limit tests set their own low limits.
+    RATE_LIMIT_PUSH_PER_MINUTE: '1000000',
+    RATE_LIMIT_PULL_PER_MINUTE: '1000000',
+    RATE_LIMIT_OTHER_PER_SECOND: '1000000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     FIELDSYNC_TEST_DATA_DIR: dataDir,
   };
