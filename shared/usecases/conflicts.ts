@@ -1,3 +1,4 @@
+import type { ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { type Conflict, MERGEABLE_FIELDS, type ResolveBody } from '../contracts/conflicts.js';
 import { NotFoundError, ValidationError } from '../errors.js';
@@ -24,7 +25,7 @@ export async function resolveConflict(
 }
 
 function checkMerged(conflict: Conflict, merged: Record<string, unknown>): Record<string, unknown> {
-  const schemas = MERGEABLE_FIELDS[conflict.recordType] as Record<string, import('zod').ZodType>;
+  const schemas = MERGEABLE_FIELDS[conflict.recordType] as Record<string, ZodType>;
   const errors: { path: string; message: string }[] = [];
   const values: Record<string, unknown> = {};
   for (const field of conflict.fields) {
