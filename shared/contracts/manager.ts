@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { MANAGER_ROLES } from '../auth/principal.js';
-import { isoDateTimeSchema, problemSchema } from './common.js';
+import { isoDateTimeSchema } from './common.js';
 import { deviceIdSchema } from './events.js';
-import { defineRoute } from './route.js';
+import { defineRoute, problem } from './route.js';
 import { deviceStatusSchema } from './sync.js';
 
 /** Managers' read routes: every device's sync status, and sync statistics over a time range. */
@@ -75,11 +75,6 @@ export const syncStatsSchema = z.object({
 });
 export type SyncStats = z.infer<typeof syncStatsSchema>;
 
-const problem = (description: string) => ({
-  description,
-  schema: problemSchema,
-  contentType: 'application/problem+json',
-});
 const managerProblems = {
   400: problem('The query is invalid; `errors` lists the parameters at fault'),
   401: problem('No token, or the token is invalid, expired or for another issuer or audience'),

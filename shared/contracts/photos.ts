@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { FIELD_ROLES, MANAGER_ROLES } from '../auth/principal.js';
-import { isoDateTimeSchema, problemSchema } from './common.js';
+import { isoDateTimeSchema } from './common.js';
 import { deviceIdSchema, MAX_PHOTO_BYTES, PHOTO_CONTENT_TYPES, TARGET_TYPES } from './events.js';
-import { defineRoute } from './route.js';
+import { authProblems, defineRoute, problem } from './route.js';
 
 export type PhotoContentType = (typeof PHOTO_CONTENT_TYPES)[number];
 
@@ -94,19 +94,6 @@ export const photoSchema = z.object({
   readUrlExpiresAt: isoDateTimeSchema,
 });
 export type Photo = z.infer<typeof photoSchema>;
-
-const problem = (description: string) => ({
-  description,
-  schema: problemSchema,
-  contentType: 'application/problem+json',
-});
-const authProblems = {
-  400: problem('The request is invalid; `errors` lists the JSON paths at fault'),
-  401: problem('No token, or the token is invalid, expired or for another issuer or audience'),
-  403: problem('The role may not call this route, or the tenant is not provisioned or not yours'),
-  429: problem('Too many requests; retry after the Retry-After header'),
-  503: problem('A dependency is unavailable; retry after the Retry-After header'),
-};
 
 export const photoUploadUrlsRoute = defineRoute({
   name: 'photoUploadUrls',

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { problemSchema } from './common.js';
 import type { Role } from '../auth/principal.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -48,3 +49,19 @@ export const defineRoute = <
 >(
   contract: RouteContract<TBody, TQuery, TParams>,
 ): RouteContract<TBody, TQuery, TParams> => contract;
+
+/** A problem+json response of a route contract. */
+export const problem = (description: string): ResponseContract => ({
+  description,
+  schema: problemSchema,
+  contentType: 'application/problem+json',
+});
+
+/** The problems every authenticated route can answer. */
+export const authProblems = {
+  400: problem('The request is invalid; `errors` lists the JSON paths at fault'),
+  401: problem('No token, or the token is invalid, expired or for another issuer or audience'),
+  403: problem('The role may not call this route, or the tenant is not provisioned or not yours'),
+  429: problem('Too many requests; retry after the Retry-After header'),
+  503: problem('A dependency is unavailable; retry after the Retry-After header'),
+};

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { FIELD_ROLES, MANAGER_ROLES } from '../auth/principal.js';
-import { problemSchema } from './common.js';
 import { healthSchema } from './health.js';
 import {
   equipmentInputSchema,
@@ -21,7 +20,7 @@ import { eventDocSchema, pushBodySchema } from './events.js';
 import { listDevicesRoute, syncStatsRoute } from './manager.js';
 import { getPhotoRoute, photoUploadUrlsRoute } from './photos.js';
 import { pullQuerySchema, pullResponseSchema } from './pull.js';
-import { defineRoute, type RouteContract } from './route.js';
+import { authProblems, defineRoute, problem, type RouteContract } from './route.js';
 import {
   batchOutcomeSchema,
   batchParamsSchema,
@@ -31,19 +30,6 @@ import {
   retryAcceptedSchema,
   retryBodySchema,
 } from './sync.js';
-
-const problem = (description: string) => ({
-  description,
-  schema: problemSchema,
-  contentType: 'application/problem+json',
-});
-const authProblems = {
-  400: problem('The request is invalid; `errors` lists the JSON paths at fault'),
-  401: problem('No token, or the token is invalid, expired or for another issuer or audience'),
-  403: problem('The role may not call this route, or the tenant is not provisioned or not yours'),
-  429: problem('Too many requests; retry after the Retry-After header'),
-  503: problem('A dependency is unavailable; retry after the Retry-After header'),
-};
 
 export const healthRoute = defineRoute({
   name: 'health',

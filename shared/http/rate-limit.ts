@@ -5,6 +5,7 @@ import { RateLimitedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RateLimitCounters } from '../ports.js';
 import { describeError } from '../redact.js';
+import { withTimeout } from '../timeout.js';
 
 /** Which budget a route spends: pushes, pull pages, or everything else. */
 export type RouteClass = 'push' | 'pull' | 'other';
@@ -47,24 +48,6 @@ export interface RateLimitDeps {
 /** Per counters store: until when checks are skipped after a failure. */
 const openUntil = new WeakMap<RateLimitCounters, number>();
 
-const withTimeout = <T>(promise: Promise<T>, millis: number): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`rate-limit store did not answer in ${millis} ms`)),
-      millis,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-
 /**
  * Counts the request against the caller's budget for the route's class and throws RateLimitedError (429
  * with Retry-After: the seconds until the window ends) when it is spent. Fixed windows keyed by tenant,
@@ -91,7 +74,11 @@ export async function enforceRateLimit(
   const key = `${principal.tenantId}|${principal.userId}|${routeClass}`;
   let count: number;
   try {
-    count = await withTimeout(store.hit(key, windowStart, windowSeconds), RATE_LIMIT_TIMEOUT_MS);
+    count = await withTimeout(
+      store.hit(key, windowStart, windowSeconds),
+      RATE_LIMIT_TIMEOUT_MS,
+      `rate-limit store did not answer in ${RATE_LIMIT_TIMEOUT_MS} ms`,
+    );
   } catch (error) {
     openUntil.set(store, now() + RATE_LIMIT_BACKOFF_MS);
     log.warn(

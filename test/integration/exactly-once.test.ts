@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalQueue } from '../../shared/adapters/local-queue/pg-boss-queue.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import { loadConfig } from '../../shared/config.js';
-import type { SyncEvent } from '../../shared/contracts/events.js';
 import { processSyncChunk } from '../../shared/usecases/process-chunk.js';
-import { chunkMessages, eventHash } from '../../shared/usecases/push.js';
-import { checkEvent } from '../../shared/sync/validate-event.js';
-import { mixedEvent, production } from '../support/events.js';
+import { chunkMessages } from '../../shared/usecases/push.js';
+import { acceptEvents } from '../support/accept.js';
+import { mixedEvent, production, type RawEvent } from '../support/events.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
 
 let t: SeededTenant;
@@ -17,26 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => closeApp());
 
-/** Records events PENDING in the event log, as an accepted push does (without enqueueing them). */
-async function accept(
-  events: ReturnType<typeof mixedEvent>[],
-  deviceId: string,
-): Promise<{ batchId: string; ids: string[] }> {
-  const batchId = randomUUID();
-  const valid = events.map((raw, i) => {
-    const check = checkEvent(raw, i, new Date());
-    if (!check.ok) throw new Error(JSON.stringify(check.rejection));
-    return { event: check.event as SyncEvent, hash: eventHash(check.event) };
-  });
-  const result = await getApp().eventLog.acceptBatch(
-    t.tenant,
-    { id: batchId, deviceId, userId: 'u-once', receivedAt: new Date().toISOString(), total: events.length },
-    valid,
-    [],
-    async () => {},
-  );
-  return { batchId, ids: result.accepted };
-}
+const accept = (events: RawEvent[], deviceId: string) => acceptEvents(t.tenant, events, deviceId, 'u-once');
 
 const rows = async (sql: string, params: unknown[] = []) =>
   (await getApp().tenantPool(t.tenant).query(sql, params)).rows;

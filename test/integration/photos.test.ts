@@ -7,7 +7,6 @@ import { getSyncStatus } from '../../functions/sync-status.js';
 import { BlobPhotoStore } from '../../shared/adapters/blob/photo-store.js';
 import { PostgresPhotoRecords } from '../../shared/adapters/postgres/photo-records.js';
 import { closeApp, getApp } from '../../shared/app.js';
-import type { SyncEvent } from '../../shared/contracts/events.js';
 import type { Photo, UploadUrlsResponse } from '../../shared/contracts/photos.js';
 import type { DeviceStatus } from '../../shared/contracts/sync.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
@@ -19,8 +18,7 @@ import {
   sweepUnattachedPhotos,
   timeIssuingUrls,
 } from '../../shared/usecases/photos.js';
-import { eventHash } from '../../shared/usecases/push.js';
-import { checkEvent } from '../../shared/sync/validate-event.js';
+import { acceptEvents } from '../support/accept.js';
 import { tokenFor } from '../support/auth.js';
 import { mixedEvent, type RawEvent } from '../support/events.js';
 import { call } from '../support/http.js';
@@ -100,23 +98,8 @@ const attachEvent = (
   payload: { ...photo, target, takenAt: minutesAgo(3) },
 });
 
-/** Records events PENDING in the event log, as an accepted push does (without enqueueing them). */
-async function accept(tenant: Tenant, events: RawEvent[], deviceId: string) {
-  const batchId = randomUUID();
-  const valid = events.map((raw, i) => {
-    const check = checkEvent(raw, i, new Date());
-    if (!check.ok) throw new Error(JSON.stringify(check.rejection));
-    return { event: check.event as SyncEvent, hash: eventHash(check.event) };
-  });
-  const result = await getApp().eventLog.acceptBatch(
-    tenant,
-    { id: batchId, deviceId, userId: 'u-op', receivedAt: new Date().toISOString(), total: events.length },
-    valid,
-    [],
-    async () => {},
-  );
-  return { batchId, ids: result.accepted };
-}
+const accept = (tenant: Tenant, events: RawEvent[], deviceId: string) =>
+  acceptEvents(tenant, events, deviceId);
 
 /** Accepts the events and runs the real processor on them with the photo precheck; returns the outcome. */
 async function processEvents(tenant: Tenant, events: RawEvent[], deviceId = 'dev-photo') {

@@ -16,6 +16,7 @@ import {
 import { isPostgresUnavailable } from './connection.js';
 import { BATCH_LOCK } from './event-log.js';
 import { withTransaction } from './transaction.js';
+import { PRODUCTION_COLUMNS } from './production-columns.js';
 
 interface PendingRow {
   id: string;
@@ -41,17 +42,6 @@ interface EquipmentRow {
   field_meta: EquipmentState['fieldMeta'];
   updated_at: Date;
 }
-
-const PRODUCTION_COLUMNS = {
-  oilVolume: 'oil_volume',
-  gasVolume: 'gas_volume',
-  waterVolume: 'water_volume',
-  tubingPressure: 'tubing_pressure',
-  casingPressure: 'casing_pressure',
-  chokeSize: 'choke_size',
-  runtime: 'runtime',
-  notes: 'notes',
-} as const;
 
 const unique = <T>(values: T[]) => [...new Set(values)];
 

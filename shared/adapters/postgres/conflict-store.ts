@@ -6,6 +6,7 @@ import type { ConflictStore, Tenant } from '../../ports.js';
 import type { Stamp, Strategy } from '../../sync/merge.js';
 import { guardPostgres } from './connection.js';
 import { withTransaction } from './transaction.js';
+import { PRODUCTION_COLUMNS } from './production-columns.js';
 
 interface ConflictRow {
   id: string;
@@ -41,16 +42,6 @@ const toConflict = (r: ConflictRow): Conflict => ({
   createdAt: r.created_at.toISOString(),
 });
 
-const PRODUCTION_COLUMNS: Record<string, string> = {
-  oilVolume: 'oil_volume',
-  gasVolume: 'gas_volume',
-  waterVolume: 'water_volume',
-  tubingPressure: 'tubing_pressure',
-  casingPressure: 'casing_pressure',
-  chokeSize: 'choke_size',
-  runtime: 'runtime',
-  notes: 'notes',
-};
 const EQUIPMENT_COLUMNS: Record<string, string> = {
   status: 'status',
   serialNumber: 'serial_number',
@@ -141,7 +132,7 @@ export class PostgresConflictStore implements ConflictStore {
     const params: unknown[] = [wellId, productionDate];
     const meta: Record<string, Stamp> = {};
     for (const [field, value] of Object.entries(values)) {
-      const column = PRODUCTION_COLUMNS[field];
+      const column = (PRODUCTION_COLUMNS as Record<string, string>)[field];
       if (!column) continue;
       params.push(value);
       sets.push(`${column} = $${params.length}`);
