@@ -62,6 +62,9 @@ export function localAppSettings(
     settings.AUTH_AUDIENCE = env.AUTH_AUDIENCE ?? LOCAL_AUDIENCE;
   }
   if (!env.QUEUE_DRIVER) settings.QUEUE_DRIVER = 'local';
+  // One local process serves every device and runs every processor: more connections per tenant than a
+  // serverless instance's default of 4.
+  if (!env.TENANT_POOL_MAX) settings.TENANT_POOL_MAX = '10';
   // Trigger bindings name the queue through this setting (%SYNC_QUEUE_NAME%), so it must be set explicitly.
   if (!env.SYNC_QUEUE_NAME) settings.SYNC_QUEUE_NAME = 'sync-events';
   return settings;
