@@ -401,8 +401,6 @@ export interface PullPage {
   deleted: { type: EntityType; id: string }[];
   /** Where the next page starts. */
   position: LogPosition;
-  /** Snapshot pages: the next entity to read (type index, id after which to continue); none when done. */
-  snapshotNext?: { typeIndex: number; afterId: string } | undefined;
   hasMore: boolean;
 }
 

@@ -85,7 +85,7 @@ export async function pullPage(
         };
   } else {
     const page = await deps.pull.changesPage(tenant, { xid: cursor.x, seq: cursor.s }, query.limit);
-    const { position, hasMore, snapshotNext: _unused, ...entities } = page;
+    const { position, hasMore, ...entities } = page;
     reached = position;
     body = { ...entities, nextCursor: seal({ m: 'd', x: position.xid, s: position.seq }), hasMore };
   }
