@@ -257,7 +257,6 @@ export interface ConflictStore {
   ): Promise<Conflict>;
   strategies(tenant: Tenant): Promise<Partial<Record<EventType, Strategy>>>;
   setStrategies(tenant: Tenant, strategies: Partial<Record<EventType, Strategy>>, by: string): Promise<void>;
-  openForDevice(tenant: Tenant, deviceId: string): Promise<number>;
 }
 
 /** Per-device counts from the tenant database, for device status. */
@@ -376,7 +375,6 @@ export interface PhotoRecords {
     by: { deviceId: string; userId: string },
   ): Promise<{ alreadyAttached: { photoId: string; blobName: string }[] }>;
   get(tenant: Tenant, photoId: string): Promise<PhotoRecord | undefined>;
-  countsForDevice(tenant: Tenant, deviceId: string): Promise<{ awaitingUpload: number; attached: number }>;
   /** Photos still AWAITING_UPLOAD whose last URL was handed out before `before`, not swept yet. */
   staleAwaiting(
     tenant: Tenant,

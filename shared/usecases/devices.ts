@@ -1,7 +1,8 @@
 import type { DeviceList, DeviceListItem } from '../contracts/manager.js';
 import type { DeviceCounts, DeviceRecord, DeviceStatusStore, SyncStatsStore, Tenant } from '../ports.js';
 
-const NO_COUNTS: DeviceCounts = {
+/** A device with no rows in the tenant database yet. */
+export const NO_COUNTS: DeviceCounts = {
   pendingEvents: 0,
   failedEvents: 0,
   openConflicts: 0,
@@ -42,7 +43,7 @@ export async function listDevices(
       pendingEvents: c.pendingEvents,
       failedEvents: c.failedEvents,
       openConflicts: c.openConflicts,
-      // Changes a device has not pulled need its pull cursor, which the pull route keeps: unknown here.
+      // Counting a device's unpulled changes is one change-log scan per device: left to GET /v1/sync/status.
       pendingPull: null,
       photos: { ...c.photos },
       stale: isStale(record, cutoff),

@@ -1,14 +1,8 @@
 import { isManager, type Principal } from '../auth/principal.js';
 import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
-import type {
-  ConflictStore,
-  DeviceStatusStore,
-  EventLog,
-  PullStore,
-  PhotoRecords,
-  Tenant,
-} from '../ports.js';
+import { NO_COUNTS } from './devices.js';
+import type { DeviceStatusStore, EventLog, PullStore, SyncStatsStore, Tenant } from '../ports.js';
 
 /**
  * A batch's outcome, for its own user or a manager. Someone else's batch is "not found", not "forbidden":
@@ -28,14 +22,14 @@ export async function getBatchOutcome(
   return rest;
 }
 
-/** One device's sync status: identity and timestamps from Cosmos, live counts from the event log. */
+/**
+ * One device's sync status: identity and timestamps from Cosmos; counts from the tenant database in the
+ * same single statement the devices list uses (stats.deviceCounts), so the two routes cannot disagree.
+ */
 export async function getDeviceStatus(
   deps: {
     devices: DeviceStatusStore;
-    eventLog: EventLog;
-    conflicts: ConflictStore;
-    /** The tenant's photo rows; without it the photo counts are 0. */
-    photoRecords?: PhotoRecords;
+    stats: SyncStatsStore;
     /** The change log; without it pendingPull is null. */
     pull?: PullStore;
   },
@@ -43,12 +37,11 @@ export async function getDeviceStatus(
   principal: Principal,
   deviceId: string,
 ): Promise<DeviceStatus> {
-  const [record, counts, openConflicts, photos] = await Promise.all([
+  const [record, all] = await Promise.all([
     deps.devices.get(tenant.id, deviceId),
-    deps.eventLog.deviceCounts(tenant, deviceId),
-    deps.conflicts.openForDevice(tenant, deviceId),
-    deps.photoRecords?.countsForDevice(tenant, deviceId) ?? { awaitingUpload: 0, attached: 0 },
+    deps.stats.deviceCounts(tenant, deviceId),
   ]);
+  const counts = all.get(deviceId) ?? NO_COUNTS;
   if (!record || (!isManager(principal) && record.userId !== principal.userId)) {
     throw new NotFoundError(`no device ${deviceId}`);
   }
@@ -65,10 +58,10 @@ export async function getDeviceStatus(
     lastPushAt: record.lastPushAt,
     lastPullAt: record.lastPullAt,
     lastSyncAt: record.lastSyncAt,
-    pendingEvents: counts.pending,
-    failedEvents: counts.failed,
-    openConflicts,
+    pendingEvents: counts.pendingEvents,
+    failedEvents: counts.failedEvents,
+    openConflicts: counts.openConflicts,
     pendingPull,
-    photos,
+    photos: { ...counts.photos },
   };
 }

@@ -200,15 +200,4 @@ export class PostgresConflictStore implements ConflictStore {
       ),
     );
   }
-
-  async openForDevice(tenant: Tenant, deviceId: string): Promise<number> {
-    const { rows } = await guardPostgres(() =>
-      this.poolFor(tenant).query<{ n: number }>(
-        `select count(*)::int as n from conflicts c join sync_events e on e.id = c.event_id
-         where c.status = 'OPEN' and e.device_id = $1`,
-        [deviceId],
-      ),
-    );
-    return rows[0]?.n ?? 0;
-  }
 }

@@ -87,21 +87,6 @@ export class PostgresPhotoRecords implements PhotoRecords {
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
-  async countsForDevice(
-    tenant: Tenant,
-    deviceId: string,
-  ): Promise<{ awaitingUpload: number; attached: number }> {
-    const { rows } = await guardPostgres(() =>
-      this.poolFor(tenant).query<{ awaiting: number; attached: number }>(
-        `select count(*) filter (where status = 'AWAITING_UPLOAD')::int as awaiting,
-                count(*) filter (where status = 'ATTACHED')::int as attached
-           from photos where device_id = $1`,
-        [deviceId],
-      ),
-    );
-    return { awaitingUpload: rows[0]?.awaiting ?? 0, attached: rows[0]?.attached ?? 0 };
-  }
-
   async staleAwaiting(
     tenant: Tenant,
     before: Date,
