@@ -4,6 +4,7 @@ import { isoDateTimeSchema } from './common.js';
 import { deviceIdSchema } from './events.js';
 import { defineRoute, problem } from './route.js';
 import { deviceStatusSchema } from './sync.js';
+import { outcomeCountsSchema } from './sync.js';
 
 /** Managers' read routes: every device's sync status, and sync statistics over a time range. */
 
@@ -51,14 +52,7 @@ export const syncStatsSchema = z.object({
   deviceId: z.string().nullable(),
   /** Every event outcome counted below. */
   total: z.number().int(),
-  counts: z.object({
-    pending: z.number().int(),
-    applied: z.number().int(),
-    duplicate: z.number().int(),
-    conflict: z.number().int(),
-    rejected: z.number().int(),
-    failed: z.number().int(),
-  }),
+  counts: outcomeCountsSchema,
   syncRate: z
     .number()
     .nullable()

@@ -49,21 +49,23 @@ export const eventOutcomeSchema = z.object({
 });
 export type EventOutcome = z.infer<typeof eventOutcomeSchema>;
 
+/** How many events ended in each outcome (batch outcomes, sync stats). */
+export const outcomeCountsSchema = z.object({
+  pending: z.number().int(),
+  applied: z.number().int(),
+  duplicate: z.number().int(),
+  conflict: z.number().int(),
+  rejected: z.number().int(),
+  failed: z.number().int(),
+});
+
 export const batchOutcomeSchema = z.object({
   batchId: z.uuid(),
   deviceId: z.string(),
   status: z.enum(['PENDING', 'PROCESSING', 'COMPLETED']),
   receivedAt: isoDateTimeSchema,
   completedAt: isoDateTimeSchema.optional(),
-  counts: z.object({
-    total: z.number().int(),
-    pending: z.number().int(),
-    applied: z.number().int(),
-    duplicate: z.number().int(),
-    conflict: z.number().int(),
-    rejected: z.number().int(),
-    failed: z.number().int(),
-  }),
+  counts: outcomeCountsSchema.extend({ total: z.number().int() }),
   events: z.array(eventOutcomeSchema),
 });
 export type BatchOutcome = z.infer<typeof batchOutcomeSchema>;

@@ -4,6 +4,7 @@ import { CosmosClient, type Database } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../../config.js';
 import { DependencyUnavailableError } from '../../errors.js';
+import { isNetworkErrorCode } from '../network-errors.js';
 
 /** Parses `AccountEndpoint=…;AccountKey=…;` (the emulator and Azure portal form). */
 export function parseCosmosConnectionString(value: string): { endpoint: string; key: string } {
@@ -51,12 +52,7 @@ export function isCosmosUnavailable(error: unknown): boolean {
   const status =
     typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   if (status !== undefined) return status === 408 || status === 429 || status === 503 || status >= 500;
-  return (
-    (typeof e.code === 'string' &&
-      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code)) ||
-    e.name === 'TimeoutError' ||
-    e.name === 'AbortError'
-  );
+  return isNetworkErrorCode(e.code) || e.name === 'TimeoutError' || e.name === 'AbortError';
 }
 
 export async function guardCosmos<T>(fn: () => Promise<T>): Promise<T> {

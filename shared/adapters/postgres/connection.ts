@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { ClientConfig } from 'pg';
 import type { PostgresConfig } from '../../config.js';
 import { DependencyUnavailableError } from '../../errors.js';
+import { NETWORK_ERROR_CODES } from '../network-errors.js';
 
 const ENTRA_SCOPE = 'https://ossrdbms-aad.database.windows.net/.default';
 
@@ -40,13 +41,7 @@ export function controlDatabaseName(postgres: PostgresConfig): string {
 }
 
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'EHOSTUNREACH',
+  ...NETWORK_ERROR_CODES,
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now

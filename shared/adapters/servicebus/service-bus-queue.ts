@@ -19,6 +19,7 @@ import {
 import type { Connection, QueueConfig } from '../../config.js';
 import { DependencyUnavailableError } from '../../errors.js';
 import type { DeadLetteredMessage, DeadLetterQueue, EventQueue, OutgoingMessage } from '../../ports.js';
+import { isNetworkErrorCode } from '../network-errors.js';
 
 /** The part of a message batch this adapter uses (the SDK's ServiceBusMessageBatch has it). */
 export interface MessageBatchLike {
@@ -57,15 +58,6 @@ export interface ServiceBusQueueOptions {
 
 /** Errors worth retrying later: the broker is busy, slow or out of reach. */
 const TRANSIENT_CODES = new Set(['ServiceBusy', 'ServiceTimeout', 'ServiceCommunicationProblem']);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'EHOSTUNREACH',
-]);
 const PEEK_PAGE = 100;
 /** replay leaves the rest for a later run after looking at this many dead letters. */
 const REPLAY_SCAN_LIMIT = 5_000;
@@ -78,7 +70,7 @@ export function isTransientServiceBusError(error: unknown): boolean {
   }
   const { name, retryable, code } = error as { name?: unknown; retryable?: unknown; code?: unknown };
   if (name === 'MessagingError' && retryable === true) return true;
-  return typeof code === 'string' && NETWORK_CODES.has(code);
+  return isNetworkErrorCode(code);
 }
 
 /** Transient failures become DependencyUnavailableError('queue'); others are passed on. */
