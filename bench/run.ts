@@ -1,7 +1,6 @@
 // `npm run bench`: measures the push pipeline on this machine against a raw Postgres baseline measured in
 // the same run. Flags: --devices N (20) --events N (1000 per device).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,17 +12,9 @@ import { photoDeps, timeIssuingUrls } from '../shared/usecases/photos.js';
 import { provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from '../local/bootstrap.js';
 import { startFunctionsHost } from '../local/host.js';
+import { freePort } from '../local/ports.js';
 import { startLocalStack } from '../local/stack.js';
 import { shiftEvents } from './events.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
