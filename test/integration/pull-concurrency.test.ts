@@ -40,6 +40,8 @@ describe('pull cursors under concurrent writers', () => {
     const aborted = new Set<string>();
     const seen: string[] = [];
     let writing = true;
+    /** Each delta page the reader took: for the diagnosis printed when a change comes twice. */
+    const log: { from: string; to: string; ids: string[] }[] = [];
 
     const writer = async (w: number) => {
       const client = new pg.Client({
@@ -79,6 +81,7 @@ describe('pull cursors under concurrent writers', () => {
         do {
           next = await pull(cursor);
           seen.push(...next.wells.map((w) => w.id));
+          log.push({ from: cursor, to: next.nextCursor, ids: next.wells.map((w) => w.id) });
           cursor = next.nextCursor;
         } while (next.hasMore);
         await sleep(15);
@@ -104,6 +107,15 @@ describe('pull cursors under concurrent writers', () => {
     }
 
     expect(committed.size).toBeGreaterThan(100);
+    // On failure, name the pages that carried a change twice (cursor in, cursor out), to tell a cursor
+    // that went back from a change recorded twice.
+    const twice = seen.filter((id, i) => seen.indexOf(id) !== i);
+    if (twice.length)
+      console.log(
+        'seen twice:',
+        twice,
+        JSON.stringify(log.filter((l) => twice.some((d) => l.ids.includes(d)))),
+      );
     expect(new Set(seen).size).toBe(seen.length); // none twice
     expect(new Set(seen)).toEqual(committed); // every committed change, and nothing rolled back
     for (const id of aborted) expect(seen).not.toContain(id);
