@@ -146,9 +146,11 @@ export class PostgresPullStore implements PullStore {
   async changesPage(tenant: Tenant, after: LogPosition, limit: number): Promise<PullPage> {
     const { rows } = await this.query<ChangeRow>(
       tenant,
-      `select seq::text, xid::text, entity_type, entity_id, op from change_log
-       where (xid, seq) > ($1::xid8, $2::bigint) and xid < pg_snapshot_xmin(pg_current_snapshot())
-       order by xid, seq limit $3`,
+      // Ordered by the columns themselves (c.xid, c.seq): a bare `order by xid, seq` would sort the text
+      // outputs of the same names, and '12' < '3' sends a page's cursor back (a change twice) or ahead.
+      `select c.seq::text as seq, c.xid::text as xid, c.entity_type, c.entity_id, c.op from change_log c
+       where (c.xid, c.seq) > ($1::xid8, $2::bigint) and c.xid < pg_snapshot_xmin(pg_current_snapshot())
+       order by c.xid, c.seq limit $3`,
       [after.xid, after.seq, limit + 1],
     );
     const changes = rows.slice(0, limit);
