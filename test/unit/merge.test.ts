@@ -205,7 +205,7 @@ describe('applyWrite — duplicates', () => {
 });
 
 describe('applyWrite — other strategies', () => {
-  const base = applyWrite(undefined, w('s1', 'server', T0, { a: 1, b: 'keep' }), 'LWW').record;
+  const base = applyWrite(undefined, w('s1', 'laptop', T0, { a: 1, b: 'keep' }), 'LWW').record;
 
   it('SERVER_WINS keeps an existing differing value even against a newer write', () => {
     const r = applyWrite(base, w('c1', 'phone', T2, { a: 2, b: 'keep', c: true }), 'SERVER_WINS');
@@ -219,7 +219,7 @@ describe('applyWrite — other strategies', () => {
   });
 
   it('CLIENT_WINS overwrites a differing value even from an older write, and reports it', () => {
-    const newer = applyWrite(undefined, w('s2', 'server', T2, { a: 1 }), 'LWW').record;
+    const newer = applyWrite(undefined, w('s2', 'laptop', T2, { a: 1 }), 'LWW').record;
     const r = applyWrite(newer, w('c1', 'phone', T0, { a: 2 }), 'CLIENT_WINS');
     expect(r).toMatchObject({ outcome: 'CONFLICT', resolution: 'CLIENT_WINS' });
     expect(r.conflicts.map((x) => [x.field, x.serverValue, x.clientValue])).toEqual([['a', 1, 2]]);
@@ -235,7 +235,7 @@ describe('applyWrite — other strategies', () => {
         field: 'a',
         serverValue: 1,
         clientValue: 2,
-        serverStamp: stamp('s1', 'server', T0),
+        serverStamp: stamp('s1', 'laptop', T0),
         clientStamp: stamp('c1', 'phone', T2),
       },
     ]);
