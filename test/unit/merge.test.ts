@@ -252,6 +252,40 @@ describe('applyWrite — other strategies', () => {
   });
 });
 
+describe('applyWrite — two writers make a conflict', () => {
+  it.each(['LWW', 'SERVER_WINS', 'CLIENT_WINS', 'MANUAL'] as const)(
+    '%s: a device overwriting its own value is a correction; its newer write wins in either order',
+    (strategy) => {
+      const first = w('e1', 'd1', T0, { oilVolume: 100 });
+      const fix = w('e2', 'd1', T1, { oilVolume: 300 });
+      for (const order of [
+        [first, fix],
+        [fix, first],
+      ]) {
+        const results = run(order, strategy);
+        for (const r of results)
+          expect(r).toMatchObject({ outcome: 'APPLIED', conflicts: [], superseded: [] });
+        expect(last(results).record.fields.oilVolume).toEqual({ value: 300, stamp: stamp('e2', 'd1', T1) });
+      }
+    },
+  );
+
+  it('a value the server wrote is never the same device, and beating it names no loser event', () => {
+    for (const s of [stamp('', 'server', T0), stamp('res-1', 'manager:boss', T0)]) {
+      const record = resolveManually({ fields: {} }, { a: 1, b: 1 }, s);
+      const win = applyWrite(record, w('e1', s.deviceId === 'server' ? 'server' : 'd1', T1, { a: 2 }), 'LWW');
+      expect(win).toMatchObject({ outcome: 'APPLIED', conflicts: [], superseded: [] });
+      // Winning against the server on one field and losing another is still MERGED.
+      const mixed = applyWrite(
+        resolveManually(record, { b: 5 }, stamp('res-2', 'manager:boss', T2)),
+        w('e2', 'd2', T1, { a: 3, b: 4 }),
+        'LWW',
+      );
+      expect(mixed).toMatchObject({ outcome: 'CONFLICT', resolution: 'MERGED', superseded: [] });
+    }
+  });
+});
+
 describe('applyWrite — hygiene', () => {
   it('never mutates its input and sorts fields by name', () => {
     const record = applyWrite(undefined, w('e1', 'd', T0, { b: 1, a: { x: [1] } }), 'LWW').record;
