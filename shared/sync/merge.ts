@@ -13,8 +13,8 @@
  * - Equal values are never a conflict, under every strategy: the field's stamp becomes the greater of the two,
  *   so the final state (stamps included) does not depend on arrival order.
  * - LWW: the greater stamp wins each field. A write that loses a field with a differing value gets that field in
- *   `conflicts` (serverValue = the kept value). A write that beats a differing value reports the previous writer
- *   in `superseded` (that earlier event becomes a CONFLICT loser); the winner's own outcome stays APPLIED.
+ *   `conflicts` (serverValue = the kept value). A write that beats a differing value of another device reports that
+ *   writer in `superseded` (that earlier event becomes a CONFLICT loser); the winner's own outcome stays APPLIED.
  *   Resolution of a losing write: SERVER_WINS, or MERGED when the same write also beat a differing value on
  *   another field (each side won part of the record). Fields only one side wrote simply merge.
  * - SERVER_WINS: an existing differing value (and its stamp) is kept whatever the stamps; CONFLICT/SERVER_WINS.
@@ -23,7 +23,15 @@
  *   was replaced) and `superseded` the previous writers.
  * - MANUAL: differing fields are left untouched (the server's value stays until `resolveManually`), listed in
  *   `conflicts` with resolution PENDING_REVIEW; the write's other fields still apply.
- * - SERVER_WINS, CLIENT_WINS and MANUAL are by nature arrival-order dependent; only LWW is order-independent.
+ * - A conflict needs two writers (SPEC): a write that differs from a value its own device wrote (same deviceId
+ *   stamps the field) is that device correcting itself, under every strategy — never a conflict, never held for
+ *   review, never a `superseded` entry. The device's newer stamp wins (an older correction arriving late changes
+ *   nothing and is still APPLIED), so a device's own order decides, not arrival.
+ * - Stamps of the server's own writes (`isServerStamp`: a manager's edit or resolution) name no sync event: a
+ *   write that beats one reports nothing in `superseded` (there is no event to flip), though it still counts as
+ *   having beaten a differing value for MERGED.
+ * - SERVER_WINS, CLIENT_WINS and MANUAL are by nature arrival-order dependent (the first or the later arrival is
+ *   kept by definition); only LWW is order-independent.
  * - DUPLICATE: (a) redelivery — the write's eventId still stamps a field of the record: nothing changes at all.
  *   (b) the same device pushing the same thing — every field of the write equals the current value and the
  *   current stamp of each of those fields comes from the same deviceId: no conflict; stamps still advance to the
@@ -34,8 +42,9 @@
  * - A write with no fields is APPLIED and changes nothing (it still creates an empty record).
  * - Records are never mutated; the returned record's fields are sorted by name.
  *
- * `ConflictLedger` folds ApplyResults into what the processor stores: for each (record, field), every event that
- * wrote a value differing from the current winning value, paired with the current winner.
+ * `ConflictLedger` folds ApplyResults into the canonical conflict set under LWW: for each (record, field), every
+ * event that wrote a value differing from the current winning value, from another device than the winner's,
+ * paired with the current winner.
  */
 import { ValidationError } from '../errors.js';
 
@@ -245,6 +254,20 @@ function stampOf(write: Write): Stamp {
   return { occurredAt: write.occurredAt, deviceId: write.deviceId, eventId: write.eventId };
 }
 
+/**
+ * True for the stamps of the server's own writes, which name no sync event: a manager's PUT (`server`, no event
+ * id) or a manager's resolution (`manager:<user>`, the conflict id). Such a value beaten by a device names no
+ * loser event, and it is never "the same device" as a device's write.
+ */
+export function isServerStamp(stamp: Stamp): boolean {
+  return stamp.eventId === '' || stamp.deviceId === 'server' || stamp.deviceId.startsWith('manager:');
+}
+
+/** The stamp of a field was set by this very device (not by the server): the device correcting itself. */
+export function sameWriter(current: Stamp, write: Stamp): boolean {
+  return current.deviceId === write.deviceId && !isServerStamp(current);
+}
+
 /** The values of a record's fields (an absent record has none). */
 export function recordValues(record: MergeRecord | undefined): Record<string, Json> {
   if (!record) return {};
@@ -285,6 +308,7 @@ export function applyWrite(record: MergeRecord | undefined, write: Write, strate
   const next = fieldMap(record);
   const conflicts: FieldConflict[] = [];
   const superseded: Superseded[] = [];
+  let beat = false;
   let sameDeviceDuplicate = entries.length > 0;
 
   for (const [field, value] of entries) {
@@ -301,6 +325,11 @@ export function applyWrite(record: MergeRecord | undefined, write: Write, strate
       continue;
     }
     sameDeviceDuplicate = false;
+    if (sameWriter(current.stamp, stamp)) {
+      // The device correcting its own value: its newer write wins, whatever the strategy; not a conflict.
+      if (cmp > 0) next.set(field, { value, stamp });
+      continue;
+    }
     const conflict: FieldConflict = {
       field,
       serverValue: current.value,
@@ -311,12 +340,15 @@ export function applyWrite(record: MergeRecord | undefined, write: Write, strate
     const overwrite = strategy === 'CLIENT_WINS' || (strategy === 'LWW' && cmp > 0);
     if (overwrite) {
       next.set(field, { value, stamp });
-      superseded.push({
-        eventId: current.stamp.eventId,
-        field,
-        loserValue: current.value,
-        winnerValue: value,
-      });
+      beat = true;
+      if (!isServerStamp(current.stamp)) {
+        superseded.push({
+          eventId: current.stamp.eventId,
+          field,
+          loserValue: current.value,
+          winnerValue: value,
+        });
+      }
       if (strategy === 'CLIENT_WINS') conflicts.push(conflict);
     } else {
       conflicts.push(conflict);
@@ -331,7 +363,7 @@ export function applyWrite(record: MergeRecord | undefined, write: Write, strate
         ? 'PENDING_REVIEW'
         : strategy === 'CLIENT_WINS'
           ? 'CLIENT_WINS'
-          : superseded.length > 0
+          : beat
             ? 'MERGED'
             : 'SERVER_WINS';
   } else if (sameDeviceDuplicate) {
@@ -355,21 +387,18 @@ export interface LedgerConflict {
 }
 
 interface FieldLedger {
-  /** Events whose write of this field equals the current value (they lose together when it is beaten). */
-  holders: Map<string, Json>;
-  /** Events whose write of this field differs from the current value. */
-  losers: Map<string, Json>;
+  /** Every event folded in that wrote this field: its value and device. */
+  writers: Map<string, { value: Json; deviceId: string }>;
   winner: FieldState;
 }
 
 /**
- * Folds ApplyResults into the canonical conflict set the processor stores: for each (record, field), every event
- * that wrote a value differing from the current winning value, paired with the current winner (a loser's winner
- * is updated when a newer winner arrives; a loser whose value becomes the winning value again stops being one).
- *
- * Losers come from the results only (`conflicts` of a losing write, `superseded` of a winning one, which takes
- * down with it every earlier event that wrote the same value); the write itself tells which events hold the
- * current value. Conflicts under CLIENT_WINS (overwrites) and PENDING_REVIEW (held) are not losses.
+ * Folds ApplyResults (under LWW) into the canonical conflict set: for each (record, field), every event that wrote
+ * a value differing from the current winning value, from a device other than the winner's (a device's own
+ * earlier value is a correction, not a conflict), paired with the current winner. A loser's winner follows the
+ * newest winner; an event whose value is the winning value again, or whose own device now holds the field, stops
+ * being a loser. This is the set the processor's stored conflicts equal for two writers per field (see
+ * docs/architecture.md "Conflicts" for what more writers leave path-dependent in the stored reports).
  */
 export class ConflictLedger {
   private readonly records = new Map<string, Map<string, FieldLedger>>();
@@ -385,39 +414,13 @@ export class ConflictLedger {
       fields = new Map();
       this.records.set(recordKey, fields);
     }
-    const losing = result.resolution !== 'CLIENT_WINS' && result.resolution !== 'PENDING_REVIEW';
-    const lost = new Set(losing ? result.conflicts.map((c) => c.field) : []);
-
-    for (const s of result.superseded) {
-      const ledger = fields.get(s.field);
-      if (!ledger) continue; // the beaten value was never folded in here (e.g. set by resolveManually)
-      for (const [eventId, value] of ledger.holders) ledger.losers.set(eventId, value);
-      ledger.holders.clear();
-      ledger.losers.set(s.eventId, s.loserValue);
-      for (const [eventId, value] of ledger.losers) {
-        if (jsonEqual(value, s.winnerValue)) {
-          ledger.losers.delete(eventId);
-          ledger.holders.set(eventId, value);
-        }
-      }
-    }
-
     for (const [field, value] of Object.entries(write.fields)) {
       const state = getField(result.record, field);
       if (!state) continue; // every field of a write is in the resulting record; kept for the type checker
-      let ledger = fields.get(field);
-      if (!ledger) {
-        ledger = { holders: new Map(), losers: new Map(), winner: state };
-        fields.set(field, ledger);
-      }
+      const ledger = fields.get(field) ?? { writers: new Map(), winner: state };
+      fields.set(field, ledger);
       ledger.winner = state;
-      if (lost.has(field)) {
-        ledger.holders.delete(write.eventId);
-        ledger.losers.set(write.eventId, value);
-      } else if (jsonEqual(state.value, value)) {
-        ledger.losers.delete(write.eventId);
-        ledger.holders.set(write.eventId, value);
-      }
+      ledger.writers.set(write.eventId, { value, deviceId: write.deviceId });
     }
   }
 
@@ -426,12 +429,13 @@ export class ConflictLedger {
     const out: LedgerConflict[] = [];
     for (const [recordKey, fields] of this.records) {
       for (const [field, ledger] of fields) {
-        for (const [eventId, loserValue] of ledger.losers) {
+        for (const [eventId, { value, deviceId }] of ledger.writers) {
+          if (jsonEqual(value, ledger.winner.value) || deviceId === ledger.winner.stamp.deviceId) continue;
           out.push({
             recordKey,
             field,
             eventId,
-            loserValue,
+            loserValue: value,
             winnerEventId: ledger.winner.stamp.eventId,
             winnerValue: ledger.winner.value,
           });

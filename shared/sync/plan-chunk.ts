@@ -15,12 +15,17 @@ import type { ConflictReport, EventError } from '../contracts/sync.js';
 import { canonicalJson } from './canonical.js';
 import {
   applyWrite,
+  type ApplyResult,
   compareStamps,
+  type FieldConflict,
+  isServerStamp,
   type Json,
   jsonEqual,
   type MergeRecord,
+  sameWriter,
   type Stamp,
   type Strategy,
+  type Superseded,
 } from './merge.js';
 
 export interface PendingEvent {
@@ -137,9 +142,6 @@ function equipmentRule(input: ChunkInput, equipmentId: string): Outcome | undefi
   return undefined;
 }
 
-const pick = (values: Record<string, Json>, fields: string[]) =>
-  Object.fromEntries(fields.map((f) => [f, values[f] ?? null]));
-
 export function planChunk(input: ChunkInput): ChunkPlan {
   const plan: ChunkPlan = {
     outcomes: new Map(),
@@ -247,24 +249,32 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   return plan;
 }
 
+/**
+ * Turns one merge result (of a production record or an equipment update) into the event's outcome, its conflict
+ * record, and the conflict records of the earlier writers it has just beaten (`superseded`: flipped to CONFLICT
+ * SERVER_WINS, here when they are in this chunk, in the event log otherwise). Both arrival orders of two writers
+ * thus store the same conflict: loser, winner, fields, both values, SERVER_WINS.
+ */
 function recordMergeOutcome(
   plan: ChunkPlan,
   input: ChunkInput,
   eventId: string,
   recordType: ConflictRecord['recordType'],
   recordKey: string,
-  result: ReturnType<typeof applyWrite>,
+  result: Pick<ApplyResult, 'outcome' | 'conflicts' | 'resolution' | 'superseded'>,
   strategy: Strategy,
 ): void {
   if (result.conflicts.length > 0 && result.resolution) {
     const fields = result.conflicts.map((c) => c.field);
+    const server = result.conflicts[0]?.serverStamp;
     const conflict: ConflictRecord = {
       id: input.newId(),
       recordType,
       recordKey,
       fields,
       eventId,
-      otherEventId: result.conflicts[0]?.serverStamp.eventId ?? null,
+      // A value the server wrote (a manager's edit or resolution) names no event.
+      otherEventId: server && !isServerStamp(server) ? server.eventId : null,
       serverValue: Object.fromEntries(result.conflicts.map((c) => [c.field, c.serverValue])),
       clientValue: Object.fromEntries(result.conflicts.map((c) => [c.field, c.clientValue])),
       resolution: result.resolution,
@@ -308,9 +318,18 @@ const toReport = (c: ConflictRecord): ConflictReport => ({
 });
 
 /**
- * EQUIPMENT_UPDATED is versioned: a field changed on the server after the device's baseVersion, to a value
- * other than the device's, is a conflict settled by the tenant's strategy (LWW by stamp by default).
- * Fields unchanged since the base simply take the device's value. Any change bumps the version.
+ * EQUIPMENT_UPDATED is versioned. Per field, against the field's meta {version that last wrote it, stamp}:
+ * - a field not written since the device's baseVersion takes the device's value (the device saw what it edits);
+ * - a field written since the base by the same device is that device correcting itself (never a conflict): its
+ *   newer stamp wins;
+ * - a field written since the base by another writer, to another value, is a conflict settled by the strategy:
+ *   LWW by stamp — a newer write wins and the beaten event becomes the loser (`superseded`, CONFLICT
+ *   SERVER_WINS), an older one loses (CONFLICT SERVER_WINS) — so both arrival orders record the same conflict;
+ *   SERVER_WINS keeps, CLIENT_WINS overwrites, MANUAL holds for review.
+ * - an equal value is no conflict; a newer stamp still takes the field (and a new version), so that a later
+ *   older write does not slip in under a base the newer one already re-asserted (LWW stays order-independent).
+ * Any write of a field bumps the version. Conflict records have the same shape as production ones
+ * (`recordMergeOutcome`).
  */
 function updateEquipment(
   plan: ChunkPlan,
@@ -323,59 +342,80 @@ function updateEquipment(
   const values = { ...current.values };
   const fieldMeta = { ...current.fieldMeta };
   type Field = (typeof EQUIPMENT_UPDATE_FIELDS)[number];
-  const changed: Field[] = [];
-  const lost: Field[] = [];
-  const held: Field[] = [];
-  const overwritten: Field[] = [];
+  const written: Field[] = [];
+  const conflicts: FieldConflict[] = [];
+  const superseded: Superseded[] = [];
+  let beat = false;
   for (const field of EQUIPMENT_UPDATE_FIELDS) {
     const value = payload.changes[field];
     if (value === undefined) continue;
-    if (jsonEqual(values[field], value)) continue;
     const meta = fieldMeta[field] ?? { version: 1, stamp: current.baseStamp };
-    const changedSinceBase = meta.version > payload.baseVersion;
-    if (
-      !changedSinceBase ||
-      strategy === 'CLIENT_WINS' ||
-      (strategy === 'LWW' && compareStamps(stamp, meta.stamp) > 0)
-    ) {
-      if (changedSinceBase) overwritten.push(field);
-      changed.push(field);
-    } else if (strategy === 'MANUAL') held.push(field);
-    else lost.push(field);
+    const newer = compareStamps(stamp, meta.stamp) > 0;
+    if (jsonEqual(values[field], value)) {
+      // A field no event wrote yet has no real stamp (baseStamp is the row's updated_at): the first writer takes it.
+      if (newer || !fieldMeta[field]) written.push(field);
+      continue;
+    }
+    if (meta.version <= payload.baseVersion) {
+      written.push(field);
+      continue;
+    }
+    if (sameWriter(meta.stamp, stamp)) {
+      if (newer) written.push(field);
+      continue;
+    }
+    const conflict: FieldConflict = {
+      field,
+      serverValue: values[field],
+      clientValue: value as Json,
+      serverStamp: meta.stamp,
+      clientStamp: stamp,
+    };
+    if (strategy === 'CLIENT_WINS' || (strategy === 'LWW' && newer)) {
+      written.push(field);
+      beat = true;
+      if (strategy === 'CLIENT_WINS') conflicts.push(conflict);
+      else if (!isServerStamp(meta.stamp)) {
+        superseded.push({
+          eventId: meta.stamp.eventId,
+          field,
+          loserValue: values[field],
+          winnerValue: value,
+        });
+      }
+    } else conflicts.push(conflict);
   }
-  const before = { ...values };
-  const version = changed.length > 0 ? current.version + 1 : current.version;
-  for (const field of changed) {
+  const version = written.length > 0 ? current.version + 1 : current.version;
+  for (const field of written) {
     values[field] = payload.changes[field] as Json;
     fieldMeta[field] = { version, stamp };
   }
-  if (changed.length > 0) plan.equipment.set(current.id, { version, values, fieldMeta });
+  if (written.length > 0) plan.equipment.set(current.id, { version, values, fieldMeta });
 
-  const conflictFields = [...lost, ...held, ...(strategy === 'CLIENT_WINS' ? overwritten : [])];
-  if (conflictFields.length > 0) {
-    const conflict: ConflictRecord = {
-      id: input.newId(),
-      recordType: 'EQUIPMENT',
-      recordKey: current.id,
-      fields: conflictFields,
-      eventId: stamp.eventId,
-      otherEventId: null,
-      serverValue: pick(before, conflictFields),
-      clientValue: pick(payload.changes as Record<string, Json>, conflictFields),
-      resolution:
-        held.length > 0
-          ? 'PENDING_REVIEW'
-          : strategy === 'CLIENT_WINS'
-            ? 'CLIENT_WINS'
-            : changed.length > 0
-              ? 'MERGED'
-              : 'SERVER_WINS',
-    };
-    plan.conflicts.push(conflict);
-    plan.outcomes.set(stamp.eventId, { status: 'CONFLICT', conflict: toReport(conflict) });
-  } else {
-    // Changing nothing (every value already as asked) is still an applied update.
-    plan.outcomes.set(stamp.eventId, { status: 'APPLIED' });
-  }
+  const resolution =
+    conflicts.length === 0
+      ? undefined
+      : strategy === 'MANUAL'
+        ? 'PENDING_REVIEW'
+        : strategy === 'CLIENT_WINS'
+          ? 'CLIENT_WINS'
+          : beat
+            ? 'MERGED'
+            : 'SERVER_WINS';
+  // Changing nothing (every value already as asked) is still an applied update.
+  recordMergeOutcome(
+    plan,
+    input,
+    stamp.eventId,
+    'EQUIPMENT',
+    current.id,
+    {
+      outcome: conflicts.length > 0 ? 'CONFLICT' : 'APPLIED',
+      conflicts,
+      superseded,
+      ...(resolution ? { resolution } : {}),
+    },
+    strategy,
+  );
   return { ...current, version, values, fieldMeta };
 }

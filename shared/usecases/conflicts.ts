@@ -7,7 +7,11 @@ import type { ConflictStore, Tenant } from '../ports.js';
 /**
  * A manager settles a conflict held for review: SERVER_WINS keeps the record as it is, CLIENT_WINS writes
  * the device's values, MERGED writes the manager's values — one per conflicting field, each checked against
- * the record's own field schema. The decision is stored with who made it and when.
+ * the record's own field schema. The decision is stored with who made it and when, and `resolvedValue` is
+ * always what the record holds afterwards: a conflict is resolved against the record's current values, which
+ * another resolution or a newer write may have changed since the conflict was recorded (docs/architecture.md
+ * "Conflicts"). Errors: NotFoundError (no such conflict), ValidationError (MERGED values, with paths
+ * `merged.<field>`), ConflictError CONFLICT_RESOLVED (already resolved).
  */
 export async function resolveConflict(
   deps: { conflicts: ConflictStore },

@@ -3,7 +3,7 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { Conflict } from '../../shared/contracts/conflicts.js';
 import type { BatchOutcome } from '../../shared/contracts/sync.js';
 import { tokenFor } from '../support/auth.js';
-import { daysAgo, maintenance, production } from '../support/events.js';
+import { daysAgo, equipmentUpdate, maintenance, production } from '../support/events.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
 
 // The three field scenarios of the conflicts issue, over HTTP against the local Functions host.
@@ -12,12 +12,14 @@ let t: SeededTenant;
 let laptop: string;
 let phone: string;
 let manager: string;
+let third: string;
 
 beforeAll(async () => {
   t = await seededTenant('conf');
   laptop = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-laptop');
   phone = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-phone');
   manager = await tokenFor(t.tenant.id, ['MANAGER'], 'u-boss');
+  third = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-third');
 });
 afterAll(() => closeApp());
 
@@ -248,5 +250,216 @@ describe('conflicts, end to end', () => {
         strategies: { PRODUCTION_LOGGED: 'LWW' },
       });
     }
+  });
+});
+
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+
+/** The records as a device sees them: every page of a snapshot pull. */
+const pulled = async (token: string, deviceId: string) => {
+  const out = { production: [] as Record<string, unknown>[], equipment: [] as Record<string, unknown>[] };
+  let cursor = '';
+  for (;;) {
+    const page = await api(token, 'GET', `v1/sync/pull?deviceId=${deviceId}&limit=1000${cursor}`);
+    expect(page.status).toBe(200);
+    out.production.push(...page.body.production);
+    out.equipment.push(...page.body.equipment);
+    if (!page.body.hasMore) return out;
+    cursor = `&cursor=${encodeURIComponent(page.body.nextCursor)}`;
+  }
+};
+const pulledProduction = async (productionDate: string) =>
+  (await pulled(laptop, 'laptop-pull')).production.find(
+    (p) => p.wellId === t.wellId && p.productionDate === productionDate,
+  );
+const pulledEquipment = async (id: string) =>
+  (await pulled(laptop, 'laptop-pull')).equipment.find((e) => e.id === id);
+
+const conflicts = async (status: 'OPEN' | 'RESOLVED') =>
+  (await api(manager, 'GET', `v1/conflicts?status=${status}&limit=200`)).body.conflicts as Conflict[];
+
+const withStrategies = async (strategies: Record<string, string>, body: () => Promise<void>) => {
+  expect((await api(manager, 'PUT', 'v1/settings/conflict-strategies', { strategies })).status).toBe(200);
+  try {
+    await body();
+  } finally {
+    await api(manager, 'PUT', 'v1/settings/conflict-strategies', {
+      strategies: Object.fromEntries(Object.keys(strategies).map((k) => [k, 'LWW'])),
+    });
+  }
+};
+
+const newPump = async (id: string) => {
+  const put = await api(manager, 'PUT', `v1/equipment/${id}`, {
+    wellId: t.wellId,
+    equipmentType: 'PUMP_JACK',
+    serialNumber: 'SN-0',
+    status: 'OPERATIONAL',
+  });
+  expect(put.status).toBe(201);
+  expect(put.body.version).toBe(1);
+};
+
+describe('a resolution after another one on the same record (issue 10, item 13)', () => {
+  it.each([
+    ['SERVER_WINS', 7, undefined, 200],
+    ['CLIENT_WINS', 8, undefined, 300],
+    ['MERGED', 9, { oilVolume: 250 }, 250],
+  ] as const)(
+    'C1 CLIENT_WINS, then C2 %s: C2 records the value the record keeps',
+    async (resolution, days, merged, expected) => {
+      await withStrategies({ PRODUCTION_LOGGED: 'MANUAL' }, async () => {
+        const date = daysAgo(days);
+        const on = (oilVolume: number, minutes: number) =>
+          production(t.wellId, { oilVolume }, { productionDate: date, occurredAt: minutesAgo(minutes) });
+        expect((await pushSettled(laptop, `d1-${days}`, [on(100, 30)])).events[0]?.status).toBe('APPLIED');
+        const c1 = (await pushSettled(phone, `d2-${days}`, [on(200, 20)])).events[0]?.conflict;
+        const c2 = (await pushSettled(third, `d3-${days}`, [on(300, 10)])).events[0]?.conflict;
+        expect(c1).toMatchObject({ resolution: 'PENDING_REVIEW', serverValue: { oilVolume: 100 } });
+        expect(c2).toMatchObject({ resolution: 'PENDING_REVIEW', serverValue: { oilVolume: 100 } });
+
+        const first = await api(manager, 'POST', `v1/conflicts/${c1?.conflictId}/resolve`, {
+          resolution: 'CLIENT_WINS',
+        });
+        expect(first).toMatchObject({ status: 200, body: { resolvedValue: { oilVolume: 200 } } });
+        expect(await pulledProduction(date)).toMatchObject({ oilVolume: 200 });
+
+        const second = await api(manager, 'POST', `v1/conflicts/${c2?.conflictId}/resolve`, {
+          resolution,
+          ...(merged ? { merged } : {}),
+        });
+        expect(second).toMatchObject({
+          status: 200,
+          body: { status: 'RESOLVED', resolution, resolvedValue: { oilVolume: expected } },
+        });
+        // The record and both stored conflicts, as the API shows them, agree.
+        expect(await pulledProduction(date)).toMatchObject({ oilVolume: expected });
+        const stored = await conflicts('RESOLVED');
+        expect(stored.find((c) => c.id === c1?.conflictId)).toMatchObject({
+          resolution: 'CLIENT_WINS',
+          resolvedValue: { oilVolume: 200 },
+        });
+        expect(stored.find((c) => c.id === c2?.conflictId)).toMatchObject({
+          resolution,
+          serverValue: { oilVolume: 100 }, // what was shown when the conflict was recorded
+          resolvedValue: { oilVolume: expected },
+        });
+      });
+    },
+  );
+});
+
+describe('a resolution after another one on the same equipment (issue 10, item 13)', () => {
+  it('C1 CLIENT_WINS, then C2 SERVER_WINS records the status the equipment keeps', async () => {
+    await newPump('pump-twice');
+    await withStrategies({ EQUIPMENT_UPDATED: 'MANUAL' }, async () => {
+      const on = (status: string, minutes: number) =>
+        equipmentUpdate('pump-twice', 1, { status }, minutesAgo(minutes));
+      expect((await pushSettled(laptop, 'e-d1', [on('FAILED', 30)])).events[0]?.status).toBe('APPLIED');
+      const c1 = (await pushSettled(phone, 'e-d2', [on('MAINTENANCE', 20)])).events[0]?.conflict;
+      const c2 = (await pushSettled(third, 'e-d3', [on('OPERATIONAL', 10)])).events[0]?.conflict;
+      expect([c1?.resolution, c2?.resolution]).toEqual(['PENDING_REVIEW', 'PENDING_REVIEW']);
+      await api(manager, 'POST', `v1/conflicts/${c1?.conflictId}/resolve`, { resolution: 'CLIENT_WINS' });
+      const second = await api(manager, 'POST', `v1/conflicts/${c2?.conflictId}/resolve`, {
+        resolution: 'SERVER_WINS',
+      });
+      expect(second).toMatchObject({ status: 200, body: { resolvedValue: { status: 'MAINTENANCE' } } });
+      expect(await pulledEquipment('pump-twice')).toMatchObject({ status: 'MAINTENANCE' });
+    });
+  });
+});
+
+describe('a device correcting its own value is not a conflict (issue 10, item 13)', () => {
+  it('MANUAL, production: D1 writes 100, then 300 — applied, nothing held', async () => {
+    await withStrategies({ PRODUCTION_LOGGED: 'MANUAL' }, async () => {
+      const date = daysAgo(10);
+      const first = production(
+        t.wellId,
+        { oilVolume: 100 },
+        { productionDate: date, occurredAt: minutesAgo(30) },
+      );
+      const fix = production(
+        t.wellId,
+        { oilVolume: 300 },
+        { productionDate: date, occurredAt: minutesAgo(20) },
+      );
+      expect((await pushSettled(laptop, 'self-1', [first])).events[0]?.status).toBe('APPLIED');
+      expect((await pushSettled(laptop, 'self-1', [fix])).events[0]).toEqual(
+        expect.objectContaining({ status: 'APPLIED' }),
+      );
+      expect(await pulledProduction(date)).toMatchObject({ oilVolume: 300 });
+      const all = [...(await conflicts('OPEN')), ...(await conflicts('RESOLVED'))];
+      expect(all.filter((c) => [first.id, fix.id].includes(c.eventId))).toEqual([]);
+
+      // Another device after the correction is still held, against the corrected value.
+      const other = production(
+        t.wellId,
+        { oilVolume: 250 },
+        { productionDate: date, occurredAt: minutesAgo(10) },
+      );
+      expect((await pushSettled(phone, 'self-2', [other])).events[0]).toMatchObject({
+        status: 'CONFLICT',
+        conflict: {
+          resolution: 'PENDING_REVIEW',
+          serverValue: { oilVolume: 300 },
+          clientValue: { oilVolume: 250 },
+        },
+      });
+    });
+  });
+
+  it('MANUAL, equipment: D1 sets FAILED, then MAINTENANCE from the same base — applied', async () => {
+    await newPump('pump-self');
+    await withStrategies({ EQUIPMENT_UPDATED: 'MANUAL' }, async () => {
+      const first = equipmentUpdate('pump-self', 1, { status: 'FAILED' }, minutesAgo(30));
+      const fix = equipmentUpdate('pump-self', 1, { status: 'MAINTENANCE' }, minutesAgo(20));
+      const [a, b] = [
+        await pushSettled(laptop, 'self-3', [first]),
+        await pushSettled(laptop, 'self-3', [fix]),
+      ];
+      expect([a.events[0]?.status, b.events[0]?.status]).toEqual(['APPLIED', 'APPLIED']);
+      expect(await pulledEquipment('pump-self')).toMatchObject({ status: 'MAINTENANCE', version: 3 });
+      expect((await conflicts('OPEN')).filter((c) => c.recordKey === 'pump-self')).toEqual([]);
+    });
+  });
+});
+
+describe('versioned edits from two devices, in both arrival orders (issue 10, item 3)', () => {
+  it.each([
+    ['status', 'FAILED', 'MAINTENANCE'],
+    ['serialNumber', 'SN-C', 'SN-A'],
+    ['notes', 'belt slipping', 'belt replaced'],
+  ] as const)('%s: the older edit is the CONFLICT loser whichever arrives first', async (field, c, a) => {
+    const seen: unknown[] = [];
+    for (const order of ['C first', 'A first'] as const) {
+      const id = `pump-${field.toLowerCase()}-${order === 'C first' ? 'c' : 'a'}`;
+      await newPump(id);
+      const C = equipmentUpdate(id, 1, { [field]: c }, minutesAgo(20));
+      const A = equipmentUpdate(id, 1, { [field]: a }, minutesAgo(10));
+      const pushes =
+        order === 'C first'
+          ? [await pushSettled(laptop, 'device-c', [C]), await pushSettled(phone, 'device-a', [A])]
+          : [await pushSettled(phone, 'device-a', [A]), await pushSettled(laptop, 'device-c', [C])];
+      const [cBatch, aBatch] = order === 'C first' ? pushes : [pushes[1], pushes[0]];
+      const cNow = (await batch(laptop, cBatch?.batchId ?? '')).events[0];
+      const aNow = (await batch(phone, aBatch?.batchId ?? '')).events[0];
+      expect(aNow?.status).toBe('APPLIED');
+      expect(cNow).toMatchObject({
+        status: 'CONFLICT',
+        conflict: {
+          fields: [field],
+          resolution: 'SERVER_WINS',
+          serverValue: { [field]: a },
+          clientValue: { [field]: c },
+        },
+      });
+      expect(await pulledEquipment(id)).toMatchObject({ [field]: a });
+      const stored = (await conflicts('RESOLVED')).filter((x) => x.recordKey === id);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatchObject({ eventId: C.id, otherEventId: A.id });
+      const { recordType, fields, serverValue, clientValue, resolution, status } = stored[0] as Conflict;
+      seen.push({ recordType, fields, serverValue, clientValue, resolution, status });
+    }
+    expect(seen[1]).toEqual(seen[0]);
   });
 });

@@ -128,7 +128,10 @@ function referenceState(writes: Keyed[]): Record<string, MergeRecord> {
   return records;
 }
 
-/** The canonical conflict set: every event that wrote a value differing from the final winner's, per field. */
+/**
+ * The canonical conflict set: every event that wrote a value differing from the final winner's, per field, from
+ * another device than the winner's (a conflict needs two writers: a device's own older value is a correction).
+ */
 function referenceConflicts(writes: Keyed[]): LedgerConflict[] {
   const out: LedgerConflict[] = [];
   for (const recordKey of RECORDS) {
@@ -142,6 +145,7 @@ function referenceConflicts(writes: Keyed[]): LedgerConflict[] {
       for (const { write } of touching) {
         const loserValue = write.fields[field] as Json;
         if (canon(loserValue) === canon(winnerValue)) continue;
+        if (write.deviceId === winner.write.deviceId) continue;
         out.push({
           recordKey,
           field,
@@ -259,17 +263,40 @@ describe('merge engine — every strategy', () => {
         expect(Object.keys(after).sort()).toEqual(
           [...new Set([...Object.keys(before), ...Object.keys(write.fields)])].sort(),
         );
+        // A field the writing device itself holds is its own correction: the newer stamp wins, no conflict.
+        const own = new Set(
+          Object.entries(record?.fields ?? {})
+            .filter(([, state]) => state.stamp.deviceId === write.deviceId)
+            .map(([field]) => field),
+        );
         for (const c of result.conflicts) {
+          expect(c.serverStamp.deviceId).not.toBe(c.clientStamp.deviceId);
+          expect(own.has(c.field)).toBe(false);
           expect(canon(c.serverValue)).not.toBe(canon(c.clientValue));
           const kept = strategy === 'CLIENT_WINS' ? c.clientValue : c.serverValue;
           expect(canon(after[c.field] as Json)).toBe(canon(kept));
         }
+        for (const s of result.superseded) {
+          expect(record?.fields[s.field]?.stamp.eventId).toBe(s.eventId);
+          expect(record?.fields[s.field]?.stamp.deviceId).not.toBe(write.deviceId);
+        }
         if (strategy === 'SERVER_WINS' || strategy === 'MANUAL') {
-          for (const [field, value] of Object.entries(before)) expect(after[field]).toEqual(value);
+          for (const [field, value] of Object.entries(before))
+            if (!own.has(field)) expect(after[field]).toEqual(value);
         }
         if (strategy === 'CLIENT_WINS' && result.outcome !== 'DUPLICATE') {
           for (const [field, value] of Object.entries(write.fields))
-            expect(canon(after[field] as Json)).toBe(canon(value));
+            if (!own.has(field)) expect(canon(after[field] as Json)).toBe(canon(value));
+        }
+        // Own corrections, under every strategy: the device's newer stamp holds the field.
+        for (const field of own) {
+          if (!Object.hasOwn(write.fields, field) || result.outcome === 'DUPLICATE') continue;
+          const held = record?.fields[field];
+          const stamp = { occurredAt: write.occurredAt, deviceId: write.deviceId, eventId: write.eventId };
+          const newer = held && compareStamps(stamp, held.stamp) > 0;
+          expect(canon(after[field] as Json)).toBe(
+            canon(newer ? (write.fields[field] as Json) : (before[field] as Json)),
+          );
         }
         // Untouched fields keep value and stamp.
         for (const [field, state] of Object.entries(record?.fields ?? {})) {

@@ -205,7 +205,7 @@ describe('applyWrite — duplicates', () => {
 });
 
 describe('applyWrite — other strategies', () => {
-  const base = applyWrite(undefined, w('s1', 'server', T0, { a: 1, b: 'keep' }), 'LWW').record;
+  const base = applyWrite(undefined, w('s1', 'laptop', T0, { a: 1, b: 'keep' }), 'LWW').record;
 
   it('SERVER_WINS keeps an existing differing value even against a newer write', () => {
     const r = applyWrite(base, w('c1', 'phone', T2, { a: 2, b: 'keep', c: true }), 'SERVER_WINS');
@@ -219,7 +219,7 @@ describe('applyWrite — other strategies', () => {
   });
 
   it('CLIENT_WINS overwrites a differing value even from an older write, and reports it', () => {
-    const newer = applyWrite(undefined, w('s2', 'server', T2, { a: 1 }), 'LWW').record;
+    const newer = applyWrite(undefined, w('s2', 'laptop', T2, { a: 1 }), 'LWW').record;
     const r = applyWrite(newer, w('c1', 'phone', T0, { a: 2 }), 'CLIENT_WINS');
     expect(r).toMatchObject({ outcome: 'CONFLICT', resolution: 'CLIENT_WINS' });
     expect(r.conflicts.map((x) => [x.field, x.serverValue, x.clientValue])).toEqual([['a', 1, 2]]);
@@ -235,7 +235,7 @@ describe('applyWrite — other strategies', () => {
         field: 'a',
         serverValue: 1,
         clientValue: 2,
-        serverStamp: stamp('s1', 'server', T0),
+        serverStamp: stamp('s1', 'laptop', T0),
         clientStamp: stamp('c1', 'phone', T2),
       },
     ]);
@@ -249,6 +249,40 @@ describe('applyWrite — other strategies', () => {
     expect(resolved.fields.a?.stamp).toEqual(stamp('res-1', 'manager:42', T2));
     expect(held.fields.a?.value).toBe(1);
     expect(() => resolveManually(held, { a: 1 }, stamp('r', 'm', 'now'))).toThrow(ValidationError);
+  });
+});
+
+describe('applyWrite — two writers make a conflict', () => {
+  it.each(['LWW', 'SERVER_WINS', 'CLIENT_WINS', 'MANUAL'] as const)(
+    '%s: a device overwriting its own value is a correction; its newer write wins in either order',
+    (strategy) => {
+      const first = w('e1', 'd1', T0, { oilVolume: 100 });
+      const fix = w('e2', 'd1', T1, { oilVolume: 300 });
+      for (const order of [
+        [first, fix],
+        [fix, first],
+      ]) {
+        const results = run(order, strategy);
+        for (const r of results)
+          expect(r).toMatchObject({ outcome: 'APPLIED', conflicts: [], superseded: [] });
+        expect(last(results).record.fields.oilVolume).toEqual({ value: 300, stamp: stamp('e2', 'd1', T1) });
+      }
+    },
+  );
+
+  it('a value the server wrote is never the same device, and beating it names no loser event', () => {
+    for (const s of [stamp('', 'server', T0), stamp('res-1', 'manager:boss', T0)]) {
+      const record = resolveManually({ fields: {} }, { a: 1, b: 1 }, s);
+      const win = applyWrite(record, w('e1', s.deviceId === 'server' ? 'server' : 'd1', T1, { a: 2 }), 'LWW');
+      expect(win).toMatchObject({ outcome: 'APPLIED', conflicts: [], superseded: [] });
+      // Winning against the server on one field and losing another is still MERGED.
+      const mixed = applyWrite(
+        resolveManually(record, { b: 5 }, stamp('res-2', 'manager:boss', T2)),
+        w('e2', 'd2', T1, { a: 3, b: 4 }),
+        'LWW',
+      );
+      expect(mixed).toMatchObject({ outcome: 'CONFLICT', resolution: 'MERGED', superseded: [] });
+    }
   });
 });
 

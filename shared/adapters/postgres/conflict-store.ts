@@ -100,16 +100,23 @@ export class PostgresConflictStore implements ConflictStore {
       // The manager's decision is a write of its own, stamped now: later device writes compete with it by LWW.
       const stamp: Stamp = { occurredAt: now, deviceId: `manager:${by}`, eventId: id };
       const fields = Object.keys(values);
+      // Lock the record as the chunk processor does, so neither writes over the other from a stale read.
+      const current = await this.lockRecord(client, conflict);
       if (fields.length > 0) {
         if (conflict.record_type === 'PRODUCTION')
           await this.writeProduction(client, conflict, values, stamp);
         else await this.writeEquipment(client, conflict, values, stamp);
       }
+      // Resolved against the record as it is now (another resolution or a newer write may have changed it since
+      // the conflict was shown): SERVER_WINS keeps the current values, and those are what is recorded.
+      const resolved = fields.length
+        ? values
+        : Object.fromEntries(conflict.fields.map((f) => [f, current[f] ?? null]));
       const updated = await client.query<ConflictRow>(
         `update conflicts set status = 'RESOLVED', resolution = $2, resolved_by = $3, resolved_at = now(),
            resolved_value = $4
          where id = $1 returning *`,
-        [id, resolution, by, JSON.stringify(fields.length ? values : conflict.server_value)],
+        [id, resolution, by, JSON.stringify(resolved)],
       );
       // The event's own report follows the review, so a device polling its batch sees the decision.
       await client.query(
@@ -119,6 +126,32 @@ export class PostgresConflictStore implements ConflictStore {
       );
       return toConflict(updated.rows[0] as ConflictRow);
     });
+  }
+
+  /**
+   * Locks the conflict's record the way the chunk processor does (the advisory lock of a production record's key,
+   * the equipment row) and returns its current field values by field name ({} when the record is gone).
+   */
+  private async lockRecord(client: pg.PoolClient, conflict: ConflictRow): Promise<Record<string, unknown>> {
+    const columns = conflict.record_type === 'PRODUCTION' ? PRODUCTION_COLUMNS : EQUIPMENT_COLUMNS;
+    const select = Object.entries(columns)
+      .map(([field, column]) => `${column} as "${field}"`)
+      .join(', ');
+    if (conflict.record_type === 'PRODUCTION') {
+      const [wellId, productionDate] = conflict.record_key.split('|');
+      // The same key and seed as the processor's lock (chunk-processor.ts, loadInput).
+      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 7241))', [conflict.record_key]);
+      const { rows } = await client.query<Record<string, unknown>>(
+        `select ${select} from production_records where well_id = $1 and production_date = $2`,
+        [wellId, productionDate],
+      );
+      return rows[0] ?? {};
+    }
+    const { rows } = await client.query<Record<string, unknown>>(
+      `select ${select} from equipment where id = $1 for update`,
+      [conflict.record_key],
+    );
+    return rows[0] ?? {};
   }
 
   private async writeProduction(
