@@ -41,6 +41,11 @@ export class PostgresEventLog implements EventLog {
       // Held until commit: a processor handed this batch's message early waits here instead of finding
       // no rows (the message is sent before this transaction commits).
       await client.query(`select pg_advisory_xact_lock(${BATCH_LOCK}($1))`, [batch.id]);
+      // An id twice in one batch: the first occurrence is the event, a later one its duplicate or a reuse
+      // (one statement cannot insert, or take again, the same row twice).
+      const key = (e: AcceptedEvent) => e.event.id.toLowerCase();
+      const firsts = new Map<string, AcceptedEvent>();
+      for (const e of events) if (!firsts.has(key(e))) firsts.set(key(e), e);
       // One JSON document for the whole batch: Postgres parses it in C, faster than array literals built in JS.
       const inserted = await client.query<{ id: string }>(
         `insert into sync_events (id, batch_id, device_id, user_id, type, payload, location, payload_hash,
@@ -48,7 +53,15 @@ export class PostgresEventLog implements EventLog {
          select e.id, $1, $2, $3, e.type, e.payload, e.location, e.hash, e.occurred_at, $4
          from jsonb_to_recordset($5::jsonb)
            as e(id uuid, type text, payload jsonb, location jsonb, hash text, occurred_at timestamptz)
-         on conflict (id) do nothing
+         -- The same event pushed again (same id, body and device) after a retryable refusal (PHOTO_NOT_UPLOADED,
+         -- TARGET_NOT_FOUND, a FAILED one…) is taken again: PENDING in this batch, whose outcome then shows it.
+         on conflict (id) do update set batch_id = excluded.batch_id, received_at = excluded.received_at,
+           status = 'PENDING', error = null, conflict = null, applied_at = null,
+           attempts = sync_events.attempts + 1
+         where sync_events.status in ('REJECTED', 'FAILED')
+           and coalesce((sync_events.error->>'retryable')::boolean, false)
+           and sync_events.payload_hash = excluded.payload_hash
+           and sync_events.device_id = excluded.device_id
          returning id`,
         [
           batch.id,
@@ -56,7 +69,7 @@ export class PostgresEventLog implements EventLog {
           batch.userId,
           batch.receivedAt,
           JSON.stringify(
-            events.map((e) => ({
+            [...firsts.values()].map((e) => ({
               id: e.event.id,
               type: e.event.type,
               payload: e.event.payload,
@@ -68,18 +81,23 @@ export class PostgresEventLog implements EventLog {
         ],
       );
       const acceptedIds = new Set(inserted.rows.map((r) => r.id));
-      const existing = events.filter((e) => !acceptedIds.has(e.event.id));
+      const isAccepted = (e: AcceptedEvent) => firsts.get(key(e)) === e && acceptedIds.has(key(e));
+      const existing = [...firsts.values()].filter((e) => !acceptedIds.has(key(e)));
       const duplicates: string[] = [];
       const reused: EventRejection[] = [];
-      if (existing.length > 0) {
-        const { rows } = await client.query<{ id: string; payload_hash: string }>(
-          'select id, payload_hash from sync_events where id = any($1::uuid[])',
-          [existing.map((e) => e.event.id)],
-        );
+      if (acceptedIds.size < events.length) {
+        const { rows } = existing.length
+          ? await client.query<{ id: string; payload_hash: string }>(
+              'select id, payload_hash from sync_events where id = any($1::uuid[])',
+              [existing.map((e) => e.event.id)],
+            )
+          : { rows: [] };
         const known = new Map(rows.map((r) => [r.id, r.payload_hash]));
         events.forEach((e, index) => {
-          if (acceptedIds.has(e.event.id)) return;
-          if (known.get(e.event.id) === e.hash) duplicates.push(e.event.id);
+          if (isAccepted(e)) return;
+          // A later occurrence of an id accepted now compares with that first occurrence.
+          const hash = acceptedIds.has(key(e)) ? firsts.get(key(e))?.hash : known.get(key(e));
+          if (hash === e.hash) duplicates.push(e.event.id);
           else
             reused.push({
               eventId: e.event.id,
@@ -91,7 +109,7 @@ export class PostgresEventLog implements EventLog {
         });
       }
       const allRejected = [...rejected, ...reused];
-      const accepted = events.map((e) => e.event.id).filter((id) => acceptedIds.has(id));
+      const accepted = events.filter(isAccepted).map((e) => e.event.id);
       await client.query(
         `insert into sync_batches (id, device_id, user_id, received_at, total, accepted, rejected, duplicates)
          values ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -182,7 +200,7 @@ export class PostgresEventLog implements EventLog {
     return withTransaction(this.poolFor(tenant), async (client) => {
       const { rows } = await client.query<{ id: string; batch_id: string; device_id: string }>(
         `update sync_events set status = 'PENDING', error = null, attempts = attempts + 1
-         where status = 'FAILED'
+         where status in ('FAILED', 'REJECTED') and coalesce((error->>'retryable')::boolean, status = 'FAILED')
            and ($1::text is null or user_id = $1)
            and ($2::text is null or device_id = $2)
            and ($3::uuid[] is null or id = any($3))
