@@ -151,6 +151,24 @@ describe('a retryable refusal can be retried with the same event', () => {
     });
   });
 
+  it('FAILED (the queue gave up on it): the same event pushed again is taken again and applied', async () => {
+    const n = noteOn({ type: 'WELL', id: t.wellId }, `failed once ${randomUUID()}`);
+    const first = await pushSettled([n]);
+    // As the dead-letter handler leaves it after an outage outlasted every redelivery.
+    await rows(`update sync_events set status = 'FAILED' where id = $1`, [n.id]);
+    await rows('delete from notes where event_id = $1', [n.id]);
+    await rows(
+      `update sync_events set error = '{"code":"PROCESSING_FAILED","message":"dead-lettered","retryable":true}'
+       where id = $1`,
+      [n.id],
+    );
+    expect(codeOf(await settled(operator, first.batchId), n)).toBe('PROCESSING_FAILED');
+    const again = await pushAccepted(operator, { deviceId: 'tablet-refs', events: [n] });
+    expect(again).toMatchObject({ accepted: 1, duplicates: [] });
+    expect(codeOf(await settled(operator, again.batchId), n)).toBe('APPLIED');
+    expect(await rows('select 1 from notes where event_id = $1', [n.id])).toHaveLength(1);
+  });
+
   it('a refusal that is not retryable stays: pushing it again is a duplicate, and retry takes nothing', async () => {
     const n = noteOn({ type: 'WELL', id: 'no-such-well' });
     const first = await pushSettled([n]);

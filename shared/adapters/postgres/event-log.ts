@@ -41,8 +41,7 @@ export class PostgresEventLog implements EventLog {
       // Held until commit: a processor handed this batch's message early waits here instead of finding
       // no rows (the message is sent before this transaction commits).
       await client.query(`select pg_advisory_xact_lock(${BATCH_LOCK}($1))`, [batch.id]);
-      // An id twice in one batch: the first occurrence is the event, a later one its duplicate or a reuse
-      // (one statement cannot insert, or take again, the same row twice).
+      // An id twice in one batch: the first occurrence is the event, a later one its duplicate or a reuse.
       const key = (e: AcceptedEvent) => e.event.id.toLowerCase();
       const firsts = new Map<string, AcceptedEvent>();
       for (const e of events) if (!firsts.has(key(e))) firsts.set(key(e), e);
@@ -53,15 +52,7 @@ export class PostgresEventLog implements EventLog {
          select e.id, $1, $2, $3, e.type, e.payload, e.location, e.hash, e.occurred_at, $4
          from jsonb_to_recordset($5::jsonb)
            as e(id uuid, type text, payload jsonb, location jsonb, hash text, occurred_at timestamptz)
-         -- The same event pushed again (same id, body and device) after a retryable refusal (PHOTO_NOT_UPLOADED,
-         -- TARGET_NOT_FOUND, a FAILED one…) is taken again: PENDING in this batch, whose outcome then shows it.
-         on conflict (id) do update set batch_id = excluded.batch_id, received_at = excluded.received_at,
-           status = 'PENDING', error = null, conflict = null, applied_at = null,
-           attempts = sync_events.attempts + 1
-         where sync_events.status in ('REJECTED', 'FAILED')
-           and coalesce((sync_events.error->>'retryable')::boolean, false)
-           and sync_events.payload_hash = excluded.payload_hash
-           and sync_events.device_id = excluded.device_id
+         on conflict (id) do nothing
          returning id`,
         [
           batch.id,
@@ -81,6 +72,27 @@ export class PostgresEventLog implements EventLog {
         ],
       );
       const acceptedIds = new Set(inserted.rows.map((r) => r.id));
+      const notInserted = [...firsts.values()].filter((e) => !acceptedIds.has(key(e)));
+      if (notInserted.length > 0) {
+        // The same event pushed again (same id, body and device) after a retryable refusal (PHOTO_NOT_UPLOADED,
+        // TARGET_NOT_FOUND, FAILED…) is taken again: PENDING, moved to this batch, whose outcome then shows it.
+        // A plain UPDATE (not ON CONFLICT DO UPDATE) locks only those rows, never one a processor holds.
+        const retaken = await client.query<{ id: string }>(
+          `update sync_events s set batch_id = $1, received_at = $3, status = 'PENDING', error = null,
+             conflict = null, applied_at = null, attempts = s.attempts + 1
+           from jsonb_to_recordset($4::jsonb) as v(id uuid, hash text)
+           where s.id = v.id and s.payload_hash = v.hash and s.device_id = $2
+             and s.status in ('REJECTED', 'FAILED') and coalesce((s.error->>'retryable')::boolean, false)
+           returning s.id`,
+          [
+            batch.id,
+            batch.deviceId,
+            batch.receivedAt,
+            JSON.stringify(notInserted.map((e) => ({ id: e.event.id, hash: e.hash }))),
+          ],
+        );
+        for (const r of retaken.rows) acceptedIds.add(r.id);
+      }
       const isAccepted = (e: AcceptedEvent) => firsts.get(key(e)) === e && acceptedIds.has(key(e));
       const existing = [...firsts.values()].filter((e) => !acceptedIds.has(key(e)));
       const duplicates: string[] = [];
