@@ -243,7 +243,8 @@ function settlePhotos(plan: ChunkPlan, input: ChunkInput, candidates: Map<string
             : rejected(
                 'PHOTO_ATTACHED_ELSEWHERE',
                 `photo ${photoId} is attached to ${winner.target.type} ${winner.target.id} by event ` +
-                  `${winner.eventId}, which occurred later (${winner.stamp.occurredAt}): one photo has one link`,
+                  `${winner.eventId}, the later attach (occurredAt ${winner.stamp.occurredAt}, then deviceId, ` +
+                  'then event id): one photo has one link',
               );
       if (candidate.pending) plan.outcomes.set(candidate.eventId, outcome);
       else if (
