@@ -35,7 +35,6 @@ import type {
   DeadLetterQueue,
   DependencyCheck,
   DeviceStatusStore,
-  EventPrecheck,
   EventLog,
   EventQueue,
   IdempotencyStore,
@@ -70,8 +69,6 @@ export interface App {
   photoStore: PhotoStore;
   photoRecords: PhotoRecords;
   rateLimits: RateLimitCounters;
-  /** Checks made before events are planned, outside the tenant database (photo uploads). */
-  precheck: EventPrecheck | undefined;
   idempotency: IdempotencyStore;
   devices: DeviceStatusStore;
   queue: EventQueue & DeadLetterQueue;
@@ -149,11 +146,11 @@ export function createApp(config: Config): App {
     tenantAdmin: new PostgresTenantDatabaseAdmin(controlPool, (database) => configFor(database)),
     referenceData: new PostgresReferenceDataStore(tenantPool),
     eventLog: new PostgresEventLog(tenantPool),
-    processor: new PostgresChunkProcessor(tenantPool),
+    // The photo check is part of the processor: no processing path (a retry, a halved chunk) can skip it.
+    processor: new PostgresChunkProcessor(tenantPool, createPhotoPrecheck(photoStore)),
     conflicts: new PostgresConflictStore(tenantPool),
     stats: new PostgresStatsStore(tenantPool),
     pull: new PostgresPullStore(tenantPool),
-    precheck: createPhotoPrecheck(photoStore),
     photoStore,
     photoRecords: new PostgresPhotoRecords(tenantPool),
     rateLimits: new CosmosRateLimiter(container('rateLimits')),

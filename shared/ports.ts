@@ -173,7 +173,10 @@ export interface BatchHeader {
 }
 
 export interface AcceptResult {
-  /** Ids recorded PENDING now. */
+  /**
+   * Ids recorded PENDING now: new events, and events pushed again (same id, same body, same device) whose
+   * earlier outcome was a retryable REJECTED or FAILED — those are moved to this batch (docs/outcomes.md).
+   */
   accepted: string[];
   /** Ids the server already had, with the same body. */
   duplicates: string[];
@@ -201,7 +204,10 @@ export interface EventLog {
     beforeCommit: (acceptedIds: string[]) => Promise<void>,
   ): Promise<AcceptResult>;
   batchOutcome(tenant: Tenant, batchId: string): Promise<(BatchOutcome & { userId: string }) | undefined>;
-  /** Sets FAILED events matching the filter back to PENDING and hands them to `beforeCommit` (to enqueue). */
+  /**
+   * Sets retryable events matching the filter (FAILED, or REJECTED with `error.retryable`) back to PENDING
+   * and hands them to `beforeCommit` (to enqueue).
+   */
   retryFailed(
     tenant: Tenant,
     filter: RetryFilter,
@@ -219,21 +225,41 @@ export interface ChunkSummary {
   deviceIds: string[];
 }
 
+/** A blob that a precheck found and locked (leased) for a PHOTO_ATTACHED event. */
+export interface LockedBlob {
+  photoId: string;
+  blobName: string;
+}
+
+/** What a precheck decided: outcomes (REJECTED) for refused events, and the blobs it left locked. */
+export interface PrecheckResult {
+  outcomes: Map<string, Outcome>;
+  /**
+   * Blobs left locked: by this check, or found locked by an earlier one. The processor
+   * unlocks every one whose photo did not end ATTACHED with it (`unlock`), so a lock never outlives an
+   * attach that did not happen (the device could not upload again otherwise).
+   */
+  locked: LockedBlob[];
+}
+
 /**
  * Checks some events against services outside the tenant database before they are planned (the photo
- * of a PHOTO_ATTACHED is in Blob Storage…): an outcome for an event decides it (REJECTED), none lets it go on.
+ * of a PHOTO_ATTACHED is in Blob Storage…): an outcome for an event decides it (REJECTED), none lets it go
+ * on. Part of every chunk processor (a constructor dependency): no processing path can skip it.
  */
-export type EventPrecheck = (tenant: Tenant, events: PendingEvent[]) => Promise<Map<string, Outcome>>;
+export interface EventPrecheck {
+  check(tenant: Tenant, events: PendingEvent[]): Promise<PrecheckResult>;
+  /** Unlocks blobs whose attach did not happen. Throws DependencyUnavailableError('blob') on an outage. */
+  unlock(tenant: Tenant, blobNames: string[]): Promise<void>;
+}
 
 /** Applies a chunk of PENDING events to the tenant's data, exactly once, in one transaction. */
 export interface ChunkProcessor {
-  /** Throws only for infrastructure failures (the message is then redelivered). */
-  process(
-    tenant: Tenant,
-    batchId: string,
-    eventIds: string[],
-    precheck?: EventPrecheck,
-  ): Promise<ChunkSummary>;
+  /**
+   * Throws only for infrastructure failures (the message is then redelivered). Every attempt runs the
+   * processor's precheck on the events it settles.
+   */
+  process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary>;
 }
 
 /** Conflicts and the tenant's conflict strategies (tenant database). */
@@ -337,6 +363,11 @@ export interface PhotoStore {
   inspect(blobName: string, headBytes: number): Promise<PhotoBlob | undefined>;
   /** The sha256 (hex) of the whole blob; undefined when there is no such blob. */
   sha256(blobName: string): Promise<string | undefined>;
+  /**
+   * Unlocks a blob (breaks its lease, whoever holds it) whose attach did not happen, so its upload URL
+   * works again. No blob, or no lease: nothing to do.
+   */
+  unlock(blobName: string): Promise<void>;
   /** Deletes a blob that failed its check (breaking the lock when `leaseId` is given). */
   discard(blobName: string, leaseId: string | undefined): Promise<void>;
   /** Tags the blob `state=attached` (the lifecycle rule keeps it). */

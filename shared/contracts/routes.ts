@@ -152,7 +152,7 @@ export const retryRoute = defineRoute({
   method: 'POST',
   route: 'v1/sync/retry',
   summary:
-    'Re-enqueue FAILED events (own events, or any for a manager), optionally of one device or given ids',
+    'Re-enqueue FAILED and retryable REJECTED events (own events, or any for a manager), optionally of one device or given ids',
   tags: ['sync'],
   access: FIELD_ROLES,
   body: retryBodySchema,

@@ -54,10 +54,35 @@ export interface ChunkInput {
   /** Current production records by `${wellId}|${productionDate}`. */
   production: Map<string, MergeRecord>;
   strategies: Partial<Record<EventType, Strategy>>;
+  /**
+   * The targets of NOTES_ADDED / PHOTO_ATTACHED that exist in the database, by target type, ids in lower
+   * case: INSPECTION and MAINTENANCE by the id of the event that recorded them (their only id a device
+   * knows); PRODUCTION by the record's id (as pulled) or the id of a PRODUCTION_LOGGED event whose record
+   * exists. WELL and EQUIPMENT targets are checked against `wells` / `equipment`. Absent: none exist.
+   */
+  targets?: Partial<Record<'INSPECTION' | 'MAINTENANCE' | 'PRODUCTION', Set<string>>>;
+  /**
+   * PHOTO_ATTACHED events of earlier chunks that attached (or lost to another attach of) the photos this
+   * chunk attaches, by photo id in lower case: with this chunk's attaches they decide the photo's link.
+   */
+  photoAttaches?: Map<string, SettledAttach[]>;
   /** Outcomes decided before planning by checks outside the database (e.g. the photo is not in Blob Storage). */
   prechecked?: Map<string, Outcome>;
   /** Makes conflict ids; injected so plans are reproducible in tests. */
   newId: () => string;
+}
+
+/** A PHOTO_ATTACHED settled in an earlier chunk that passed its checks (APPLIED, DUPLICATE or ELSEWHERE). */
+export interface SettledAttach {
+  eventId: string;
+  stamp: Stamp;
+  target: Target;
+  outcome: Outcome;
+}
+
+export interface Target {
+  type: string;
+  id: string;
 }
 
 export interface Outcome {
@@ -107,6 +132,8 @@ export interface ChunkPlan {
   conflicts: ConflictRecord[];
   /** Earlier events (possibly of other chunks) whose values a newer write has just beaten. */
   superseded: { eventId: string; conflict: ConflictReport }[];
+  /** PHOTO_ATTACHED events of earlier chunks whose outcome a newer attach of the same photo changes. */
+  relabelled: { eventId: string; outcome: Outcome }[];
 }
 
 const rejected = (code: string, message: string, retryable = false): Outcome => ({
@@ -142,6 +169,112 @@ function equipmentRule(input: ChunkInput, equipmentId: string): Outcome | undefi
   return undefined;
 }
 
+/** Event types whose payload names a target (`{type, id}`) rather than a well or equipment field. */
+const TARGETING: ReadonlySet<EventType> = new Set<EventType>(['NOTES_ADDED', 'PHOTO_ATTACHED']);
+/** Target types created by events, and the event type that creates each. */
+const CREATED_BY = {
+  INSPECTION: 'EQUIPMENT_INSPECTED',
+  MAINTENANCE: 'MAINTENANCE_LOGGED',
+  PRODUCTION: 'PRODUCTION_LOGGED',
+} as const satisfies Record<string, EventType>;
+
+/**
+ * The reference rules of a note's or photo's target, the same as for events naming `wellId` or
+ * `equipmentId`: WELL_NOT_FOUND / WELL_INACTIVE, EQUIPMENT_NOT_FOUND / EQUIPMENT_DELETED; an inspection,
+ * maintenance log or production record that does not exist (in the database, or created by a
+ * not-rejected event of this chunk) is TARGET_NOT_FOUND, retryable: its own event may still be on its
+ * way (another batch), and pushing or retrying the event once it is applied attaches it (docs/outcomes.md).
+ */
+function targetRule(
+  input: ChunkInput,
+  plan: ChunkPlan,
+  chunkEvents: Map<string, PendingEvent>,
+  target: Target,
+): Outcome | undefined {
+  if (target.type === 'WELL') return wellRule(input, target.id);
+  if (target.type === 'EQUIPMENT') return equipmentRule(input, target.id);
+  if (!(target.type in CREATED_BY)) {
+    return rejected('TARGET_NOT_FOUND', `no target of type ${target.type}`);
+  }
+  const type = target.type as keyof typeof CREATED_BY;
+  const id = target.id.toLowerCase();
+  if (input.targets?.[type]?.has(id)) return undefined;
+  const here = chunkEvents.get(id);
+  const outcome = here && plan.outcomes.get(here.event.id);
+  if (here?.event.type === CREATED_BY[type] && outcome && outcome.status !== 'REJECTED') return undefined;
+  return rejected(
+    'TARGET_NOT_FOUND',
+    `no ${type.toLowerCase()} with id ${target.id} (for ${type}, the id of the ${CREATED_BY[type]} event` +
+      `${type === 'PRODUCTION' ? ' or the production record' : ''}); if that event is still being processed, push this one again or retry it once it is applied`,
+    true,
+  );
+}
+
+const sameTarget = (a: Target, b: Target) =>
+  a.type === b.type &&
+  (a.type === 'WELL' || a.type === 'EQUIPMENT' ? a.id === b.id : a.id.toLowerCase() === b.id.toLowerCase());
+
+/** One attach of a photo that passed its checks, in this chunk or an earlier one. */
+interface AttachCandidate {
+  eventId: string;
+  stamp: Stamp;
+  target: Target;
+  pending?: PendingEvent;
+  previous?: Outcome;
+}
+
+/**
+ * One photo, one link. Of every attach of a photo that passed its checks (this chunk's and earlier
+ * chunks'), the greatest stamp wins — as last-writer-wins — and is APPLIED; another naming the same target
+ * says nothing new (DUPLICATE); another naming a different target is REJECTED PHOTO_ATTACHED_ELSEWHERE.
+ * Earlier chunks' attaches are relabelled, so the outcomes depend on the set, never on arrival order.
+ */
+function settlePhotos(plan: ChunkPlan, input: ChunkInput, candidates: Map<string, AttachCandidate[]>): void {
+  for (const [photoId, fresh] of candidates) {
+    const earlier: AttachCandidate[] = (input.photoAttaches?.get(photoId) ?? []).map((a) => ({
+      eventId: a.eventId,
+      stamp: a.stamp,
+      target: a.target,
+      previous: a.outcome,
+    }));
+    const all = [...earlier, ...fresh].sort((a, b) => compareStamps(a.stamp, b.stamp));
+    const winner = all.at(-1) as AttachCandidate;
+    for (const candidate of all) {
+      const outcome: Outcome =
+        candidate === winner
+          ? { status: 'APPLIED' }
+          : sameTarget(candidate.target, winner.target)
+            ? { status: 'DUPLICATE' }
+            : rejected(
+                'PHOTO_ATTACHED_ELSEWHERE',
+                `photo ${photoId} is attached to ${winner.target.type} ${winner.target.id} by event ` +
+                  `${winner.eventId}, the later attach (occurredAt ${winner.stamp.occurredAt}, then deviceId, ` +
+                  'then event id): one photo has one link',
+              );
+      if (candidate.pending) plan.outcomes.set(candidate.eventId, outcome);
+      else if (
+        candidate.previous?.status !== outcome.status ||
+        candidate.previous.error?.message !== outcome.error?.message
+      ) {
+        plan.relabelled.push({ eventId: candidate.eventId, outcome });
+      }
+    }
+    if (winner.pending) plan.appends.PHOTO_ATTACHED.push(appendRow(winner.pending, 'PHOTO_ATTACHED'));
+  }
+}
+
+const appendRow = (pending: PendingEvent, type: keyof ChunkPlan['appends']): AppendRow => ({
+  eventId: pending.event.id,
+  deviceId: pending.deviceId,
+  userId: pending.userId,
+  contentHash: contentHash(pending.deviceId, type, pending.event.payload),
+  payload: pending.event.payload as Record<string, unknown>,
+  occurredAt: pending.event.occurredAt,
+});
+
+const pick = (values: Record<string, Json>, fields: string[]) =>
+  Object.fromEntries(fields.map((f) => [f, values[f] ?? null]));
+
 export function planChunk(input: ChunkInput): ChunkPlan {
   const plan: ChunkPlan = {
     outcomes: new Map(),
@@ -156,11 +289,21 @@ export function planChunk(input: ChunkInput): ChunkPlan {
     },
     conflicts: [],
     superseded: [],
+    relabelled: [],
   };
   const productionState = new Map(input.production);
   const equipmentState = new Map(input.equipment);
+  const chunkEvents = new Map(input.events.map((p) => [p.event.id.toLowerCase(), p]));
+  const photoCandidates = new Map<string, AttachCandidate[]>();
+  const sorted = [...input.events].sort(byStamp);
+  // Notes and photos are planned after every event that can create their target, so an inspection (or
+  // maintenance log, production record) of this chunk counts whatever its stamp: order-independent.
+  const ordered = [
+    ...sorted.filter((p) => !TARGETING.has(p.event.type)),
+    ...sorted.filter((p) => TARGETING.has(p.event.type)),
+  ];
 
-  for (const pending of [...input.events].sort(byStamp)) {
+  for (const pending of ordered) {
     const { event } = pending;
     const stamp: Stamp = { occurredAt: event.occurredAt, deviceId: pending.deviceId, eventId: event.id };
     const strategy = input.strategies[event.type] ?? 'LWW';
@@ -170,14 +313,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
       continue;
     }
     const append = (type: keyof ChunkPlan['appends']) => {
-      plan.appends[type].push({
-        eventId: event.id,
-        deviceId: pending.deviceId,
-        userId: pending.userId,
-        contentHash: contentHash(pending.deviceId, type, event.payload),
-        payload: event.payload as Record<string, unknown>,
-        occurredAt: event.occurredAt,
-      });
+      plan.appends[type].push(appendRow(pending, type));
       plan.outcomes.set(event.id, { status: 'APPLIED' });
     };
 
@@ -238,14 +374,28 @@ export function planChunk(input: ChunkInput): ChunkPlan {
         else append('MAINTENANCE_LOGGED');
         break;
       }
-      case 'NOTES_ADDED':
-        append('NOTES_ADDED');
+      case 'NOTES_ADDED': {
+        const refusal = targetRule(input, plan, chunkEvents, event.payload.target);
+        if (refusal) plan.outcomes.set(event.id, refusal);
+        else append('NOTES_ADDED');
         break;
-      case 'PHOTO_ATTACHED':
-        append('PHOTO_ATTACHED');
+      }
+      case 'PHOTO_ATTACHED': {
+        const p = event.payload;
+        const refusal = targetRule(input, plan, chunkEvents, p.target);
+        if (refusal) {
+          plan.outcomes.set(event.id, refusal);
+          break;
+        }
+        // Settled below, once every attach of the photo in this chunk is known.
+        const photoId = p.photoId.toLowerCase();
+        const candidate = { eventId: event.id, stamp, target: p.target, pending };
+        photoCandidates.set(photoId, [...(photoCandidates.get(photoId) ?? []), candidate]);
         break;
+      }
     }
   }
+  settlePhotos(plan, input, photoCandidates);
   return plan;
 }
 

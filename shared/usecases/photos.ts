@@ -15,7 +15,14 @@ import {
 } from '../contracts/photos.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { EventPrecheck, PhotoRecords, PhotoStore, Tenant, TenantRegistry } from '../ports.js';
+import type {
+  EventPrecheck,
+  LockedBlob,
+  PhotoRecords,
+  PhotoStore,
+  Tenant,
+  TenantRegistry,
+} from '../ports.js';
 import type { Outcome, PendingEvent } from '../sync/plan-chunk.js';
 
 export interface PhotoDeps {
@@ -160,26 +167,31 @@ const invalid = (message: string, path: string): Outcome => ({
  * Checks one PHOTO_ATTACHED against its blob. The blob is locked first (a lease: the device's upload URL
  * can no longer change it), then its size, magic number and (when declared) sha256 are checked. A blob
  * that fails is deleted — unless an earlier attach had locked it, in which case it is the verified photo
- * and only this event is wrong. A good one is tagged state=attached. No outcome: the processor links it.
+ * and only this event is wrong. A good one is tagged state=attached. No outcome: the processor links it;
+ * `locked` says the blob is left locked (the processor unlocks it if the attach then does not happen).
  */
 async function checkAttach(
   store: PhotoStore,
   tenant: Tenant,
   photo: PayloadOf<'PHOTO_ATTACHED'>,
-): Promise<Outcome | undefined> {
+): Promise<{ outcome?: Outcome; locked: boolean }> {
   const blobName = photoBlobName(tenant.id, photo.photoId, photo.contentType);
   if (photo.blobName !== blobName) {
-    return invalid(
-      `blobName must be ${blobName} (the name its upload URL was issued for)`,
-      'payload.blobName',
-    );
+    return {
+      outcome: invalid(
+        `blobName must be ${blobName} (the name its upload URL was issued for)`,
+        'payload.blobName',
+      ),
+      locked: false,
+    };
   }
   const missing = () =>
     notUploaded(`photo ${photo.photoId} is not in Blob Storage: PUT it with its upload URL, then push again`);
   const lock = await store.lock(blobName);
-  if (!lock.found) return missing();
+  if (!lock.found) return { outcome: missing(), locked: false };
   const blob = await store.inspect(blobName, HEAD_BYTES);
-  if (!blob) return missing();
+  // Gone between the lock and the read: nothing left to unlock.
+  if (!blob) return { outcome: missing(), locked: false };
 
   let problem: { message: string; path: string } | undefined;
   if (blob.sizeBytes > MAX_PHOTO_BYTES) {
@@ -198,11 +210,15 @@ async function checkAttach(
     problem = { message: 'the uploaded bytes do not have the declared sha256', path: 'payload.sha256' };
   }
   if (problem) {
-    if (lock.leaseId) await store.discard(blobName, lock.leaseId);
-    return invalid(problem.message, problem.path);
+    if (lock.leaseId) {
+      await store.discard(blobName, lock.leaseId);
+      return { outcome: invalid(problem.message, problem.path), locked: false };
+    }
+    // Locked before this check: kept, and reported locked so the processor unlocks it unless attached.
+    return { outcome: invalid(problem.message, problem.path), locked: true };
   }
   await store.markAttached(blobName, lock.leaseId);
-  return undefined;
+  return { locked: true };
 }
 
 /** Runs fn over items with at most `limit` at a time; the first error is thrown once all have settled. */
@@ -224,32 +240,46 @@ async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Pro
 }
 
 /**
- * The processor's check of PHOTO_ATTACHED events (wired as the App's `precheck`): an outcome (REJECTED) for
- * each event whose photo is missing or not what it declares; none for the others, which the processor
- * then links (photos row ATTACHED). Blobs are checked concurrently (at most `concurrency` at a time); events
- * naming the same blob are checked one after another. A Blob Storage outage throws
- * DependencyUnavailableError('blob'), so the chunk is redelivered.
+ * The processor's check of PHOTO_ATTACHED events (the chunk processor's precheck, wired in shared/app.ts):
+ * an outcome (REJECTED) for each event whose photo is missing or not what it declares; none for the
+ * others, which the processor then links (photos row ATTACHED). `locked` lists every blob left locked; the
+ * processor calls `unlock` for those whose photo did not end ATTACHED (rejected by a rule, a poison event,
+ * a rolled-back attempt), so a lock exists only for an attached photo (docs/photos.md). Blobs are checked
+ * concurrently (at most `concurrency` at a time); events naming the same blob one after another. A Blob
+ * Storage outage throws DependencyUnavailableError('blob'), so the chunk is redelivered.
  */
 export function createPhotoPrecheck(
   store: PhotoStore,
   options: { concurrency?: number } = {},
 ): EventPrecheck {
   const concurrency = options.concurrency ?? 16;
-  return async (tenant: Tenant, events: PendingEvent[]) => {
-    const outcomes = new Map<string, Outcome>();
-    const byBlob = new Map<string, { id: string; payload: PayloadOf<'PHOTO_ATTACHED'> }[]>();
-    for (const { event } of events) {
-      if (event.type !== 'PHOTO_ATTACHED') continue;
-      const key = event.payload.blobName;
-      byBlob.set(key, [...(byBlob.get(key) ?? []), { id: event.id, payload: event.payload }]);
-    }
-    await forEachBounded([...byBlob.values()], concurrency, async (group) => {
-      for (const { id, payload } of group) {
-        const outcome = await checkAttach(store, tenant, payload);
-        if (outcome) outcomes.set(id, outcome);
+  return {
+    async check(tenant: Tenant, events: PendingEvent[]) {
+      const outcomes = new Map<string, Outcome>();
+      const locked = new Map<string, LockedBlob>();
+      const byBlob = new Map<string, { id: string; payload: PayloadOf<'PHOTO_ATTACHED'> }[]>();
+      for (const { event } of events) {
+        if (event.type !== 'PHOTO_ATTACHED') continue;
+        const key = event.payload.blobName;
+        byBlob.set(key, [...(byBlob.get(key) ?? []), { id: event.id, payload: event.payload }]);
       }
-    });
-    return outcomes;
+      await forEachBounded([...byBlob.values()], concurrency, async (group) => {
+        for (const { id, payload } of group) {
+          const result = await checkAttach(store, tenant, payload);
+          if (result.outcome) outcomes.set(id, result.outcome);
+          if (result.locked) {
+            locked.set(payload.blobName, {
+              photoId: payload.photoId.toLowerCase(),
+              blobName: payload.blobName,
+            });
+          }
+        }
+      });
+      return { outcomes, locked: [...locked.values()] };
+    },
+    async unlock(_tenant: Tenant, blobNames: string[]) {
+      await forEachBounded(blobNames, concurrency, (blobName) => store.unlock(blobName));
+    },
   };
 }
 

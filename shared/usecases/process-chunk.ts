@@ -1,19 +1,11 @@
 import { syncChunkMessageSchema } from '../contracts/messages.js';
 import type { Logger } from '../logger.js';
-import type {
-  ChunkProcessor,
-  ChunkSummary,
-  DeviceStatusStore,
-  EventLog,
-  EventPrecheck,
-  TenantRegistry,
-} from '../ports.js';
+import type { ChunkProcessor, ChunkSummary, DeviceStatusStore, EventLog, TenantRegistry } from '../ports.js';
 import { recordOutcomes } from '../observability.js';
 import { describeError } from '../redact.js';
 
 export interface ProcessDeps {
-  /** Checks outside the database, e.g. that an attached photo was uploaded (optional). */
-  precheck?: EventPrecheck;
+  /** Runs every check outside the database itself (the photo precheck is its constructor dependency). */
   tenants: TenantRegistry;
   processor: ChunkProcessor;
   eventLog: EventLog;
@@ -55,7 +47,7 @@ export async function processSyncChunk(
   const log = deps.log.child({ tenantId: tenant.id, batchId: message.batchId, deviceId: message.deviceId });
   let summary: ChunkSummary;
   try {
-    summary = await deps.processor.process(tenant, message.batchId, message.eventIds, deps.precheck);
+    summary = await deps.processor.process(tenant, message.batchId, message.eventIds);
   } catch (error) {
     if (delivery.deliveryCount >= delivery.maxDeliveryCount) {
       const failed = await deps.eventLog

@@ -4,9 +4,10 @@ import type { EventQueue, EventLog, Tenant } from '../ports.js';
 import { chunkMessages } from './push.js';
 
 /**
- * Re-enqueues FAILED events: a field user's own, or any for a manager. The events go back to PENDING and
- * onto the queue in one transaction; each retry's messages get fresh MessageIds (a retry is new content
- * for the queue's duplicate detection).
+ * Re-enqueues retryable events — FAILED ones, and REJECTED ones with `error.retryable` (PHOTO_NOT_UPLOADED,
+ * TARGET_NOT_FOUND; docs/outcomes.md): a field user's own, or any for a manager. The events go back to
+ * PENDING and onto the queue in one transaction; each retry's messages get fresh MessageIds (a retry is new
+ * content for the queue's duplicate detection).
  */
 export async function retryFailedEvents(
   deps: { eventLog: EventLog; queue: EventQueue },

@@ -5,6 +5,7 @@ import { getPhotoById } from '../../functions/photo-get.js';
 import { photoUploadUrls } from '../../functions/photo-upload-urls.js';
 import { getSyncStatus } from '../../functions/sync-status.js';
 import { BlobPhotoStore } from '../../shared/adapters/blob/photo-store.js';
+import { PostgresChunkProcessor } from '../../shared/adapters/postgres/chunk-processor.js';
 import { PostgresPhotoRecords } from '../../shared/adapters/postgres/photo-records.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { Photo, UploadUrlsResponse } from '../../shared/contracts/photos.js';
@@ -65,6 +66,9 @@ beforeAll(async () => {
 afterAll(() => closeApp());
 
 const photoDeps = () => ({ photoStore: store, photoRecords: records });
+/** The real processor, its photo check on this file's store. */
+const photoProcessor = (photoStore = store) =>
+  new PostgresChunkProcessor(getApp().tenantPool, createPhotoPrecheck(photoStore));
 
 async function askUrls(
   token: string,
@@ -104,7 +108,7 @@ const accept = (tenant: Tenant, events: RawEvent[], deviceId: string) =>
 /** Accepts the events and runs the real processor on them with the photo precheck; returns the outcome. */
 async function processEvents(tenant: Tenant, events: RawEvent[], deviceId = 'dev-photo') {
   const { batchId, ids } = await accept(tenant, events, deviceId);
-  const deps = { ...getApp(), precheck: createPhotoPrecheck(store) };
+  const deps = { ...getApp(), processor: photoProcessor() };
   for (let i = 0; i < ids.length; i += 1000) {
     await processSyncChunk(
       deps,
@@ -433,12 +437,12 @@ describe('PHOTO_ATTACHED verification (real processor, real Azurite)', () => {
       (process.env.StorageConnection ?? '').replace(/127\.0\.0\.1:\d+/, '127.0.0.1:9'),
       { retryOptions: { maxTries: 1 } },
     );
-    const precheck = createPhotoPrecheck(new BlobPhotoStore({ service: () => down, container: 'photos' }));
+    const processor = photoProcessor(new BlobPhotoStore({ service: () => down, container: 'photos' }));
     const photo = await uploaded(image(100), { sizeBytes: 100 });
     const { batchId, ids } = await accept(t.tenant, [attachEvent(photo, target())], 'dev-photo');
     await expect(
       processSyncChunk(
-        { ...getApp(), precheck },
+        { ...getApp(), processor },
         { tenantId: t.tenant.id, batchId, deviceId: 'dev-photo', eventIds: ids, reason: 'push' },
         { deliveryCount: 1, maxDeliveryCount: 10 },
       ),

@@ -210,6 +210,19 @@ export class BlobPhotoStore implements PhotoStore {
     }
   }
 
+  async unlock(blobName: string): Promise<void> {
+    try {
+      // Break period 0: the lease ends now, and breaking needs no lease id (a lock of an earlier attempt).
+      await guardBlob((abortSignal) =>
+        this.blob(blobName).getBlobLeaseClient().breakLease(0, { abortSignal }),
+      );
+    } catch (error) {
+      // No blob, or no lease on it: already unlocked.
+      if (statusOf(error) === 404 || statusOf(error) === 409) return;
+      throw error;
+    }
+  }
+
   async discard(blobName: string, leaseId: string | undefined): Promise<void> {
     await guardBlob((abortSignal) =>
       this.blob(blobName).deleteIfExists({ abortSignal, ...(leaseId ? { conditions: { leaseId } } : {}) }),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { EventType, SyncEvent } from '../../contracts/events.js';
-import type { ChunkProcessor, ChunkSummary, EventPrecheck, Tenant } from '../../ports.js';
+import type { ChunkProcessor, ChunkSummary, EventPrecheck, LockedBlob, Tenant } from '../../ports.js';
 import { describeError } from '../../redact.js';
 import type { MergeRecord, Stamp, Strategy } from '../../sync/merge.js';
 import {
@@ -9,7 +9,10 @@ import {
   type ChunkInput,
   type ChunkPlan,
   type EquipmentState,
+  type Outcome,
   type PendingEvent,
+  type SettledAttach,
+  type Target,
   planChunk,
   productionKey,
 } from '../../sync/plan-chunk.js';
@@ -44,33 +47,49 @@ interface EquipmentRow {
 }
 
 const unique = <T>(values: T[]) => [...new Set(values)];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** SQLSTATE classes an event's own data can cause (bad values, constraint violations): isolate, don't retry. */
+/**
+ * SQLSTATEs an event's own data can cause: data exceptions (22: a value out of range, bad input syntax…),
+ * integrity violations (23), a datatype mismatch (42804), program limits (54: a value too large). The same
+ * event fails the same way every time, so it is isolated and refused, never retried.
+ */
 const isDataError = (error: unknown): boolean => {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^(22|23|42804|54)/.test(code);
 };
 
+/** Advisory lock keys (their seed) of photos being attached: one chunk at a time per photo. */
+const PHOTO_LOCK_SEED = 7243;
+
 /**
  * Applies chunks of PENDING events in the tenant database: one transaction per chunk, one statement per
  * table. The event rows are locked and re-checked for PENDING first, so a redelivered chunk (the message
- * settled late, or twice) applies nothing a second time.
+ * settled late, or twice) applies nothing a second time. The precheck (checks outside the database: the
+ * photo of a PHOTO_ATTACHED) is a constructor dependency and runs in every attempt, halved chunks included.
  */
 export class PostgresChunkProcessor implements ChunkProcessor {
-  constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
+  constructor(
+    private readonly poolFor: (tenant: Tenant) => pg.Pool,
+    private readonly precheck: EventPrecheck,
+  ) {}
 
-  async process(
-    tenant: Tenant,
-    batchId: string,
-    eventIds: string[],
-    precheck?: EventPrecheck,
-  ): Promise<ChunkSummary> {
+  async process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary> {
+    const locked: LockedBlob[] = [];
     try {
-      return await this.processOnce(tenant, batchId, eventIds, precheck);
+      return await this.processOnce(tenant, batchId, eventIds, locked);
     } catch (error) {
-      if (isPostgresUnavailable(error) || !isDataError(error)) throw error;
-      // One event's data broke a statement: find it by halving, apply the rest, fail only that one.
-      if (eventIds.length === 1) return this.failPoison(tenant, eventIds[0] as string, error);
+      const poison = !isPostgresUnavailable(error) && isDataError(error);
+      if (locked.length) {
+        // Rolled back: no photo of this attempt is attached, so none of its blobs may stay locked. When
+        // the chunk is redelivered anyway, an unlock that fails now is done by the next attempt (which
+        // finds the lock and releases it unless it attaches); a poison event is settled now, so not here.
+        const unlocking = this.unlockUnattached(tenant, locked);
+        await (poison ? unlocking : unlocking.catch(() => {}));
+      }
+      if (!poison) throw error;
+      // One event's data broke a statement: find it by halving, apply the rest, refuse only that one.
+      if (eventIds.length === 1) return this.refusePoison(tenant, eventIds[0] as string, error);
       const middle = Math.ceil(eventIds.length / 2);
       const [left, right] = [eventIds.slice(0, middle), eventIds.slice(middle)];
       return mergeSummaries(
@@ -80,31 +99,73 @@ export class PostgresChunkProcessor implements ChunkProcessor {
     }
   }
 
-  private async failPoison(tenant: Tenant, eventId: string, error: unknown): Promise<ChunkSummary> {
+  /**
+   * An event whose data Postgres refuses (a value validation let through): REJECTED UNPROCESSABLE_DATA,
+   * not retryable — the same body fails the same way on every attempt (docs/outcomes.md).
+   */
+  private async refusePoison(tenant: Tenant, eventId: string, error: unknown): Promise<ChunkSummary> {
+    const described = describeError(error);
     const { rows } = await this.poolFor(tenant).query<{ device_id: string }>(
-      `update sync_events set status = 'FAILED', applied_at = now(), attempts = attempts + 1, error = $2
+      `update sync_events set status = 'REJECTED', applied_at = now(), attempts = attempts + 1, error = $2
        where id = $1 and status = 'PENDING' returning device_id`,
       [
         eventId,
         JSON.stringify({
-          code: 'PROCESSING_ERROR',
-          message: `the event could not be applied (${describeError(error).code ?? 'error'}); it can be retried`,
-          retryable: true,
+          code: 'UNPROCESSABLE_DATA',
+          message: `the database cannot store a value of this event (SQLSTATE ${described.code ?? '?'}: ${described.message.slice(0, 200)}); the same event fails again, so it is not retried`,
+          retryable: false,
         }),
       ],
     );
     return {
       processed: rows.length,
-      byStatus: rows.length ? { FAILED: 1 } : {},
+      byStatus: rows.length ? { REJECTED: 1 } : {},
       deviceIds: rows.map((r) => r.device_id),
     };
+  }
+
+  /**
+   * Unlocks the blobs of photos that did not end ATTACHED with that blob, under the photos' advisory
+   * locks (an attach of the same photo in another chunk waits, so a lock it relies on is never broken).
+   * Runs in `client`'s transaction when given, else in one of its own.
+   */
+  private async unlockUnattached(
+    tenant: Tenant,
+    locked: LockedBlob[],
+    client?: pg.PoolClient,
+  ): Promise<void> {
+    const run = async (c: pg.PoolClient) => {
+      if (!client)
+        await lockPhotos(
+          c,
+          locked.map((l) => l.photoId),
+        );
+      const { rows } = await c.query<{ blob_name: string }>(
+        `with unattached as (
+           select l.photo_id, l.blob_name from unnest($1::uuid[], $2::text[]) as l(photo_id, blob_name)
+           where not exists (select 1 from photos p
+                             where p.id = l.photo_id and p.blob_name = l.blob_name and p.status = 'ATTACHED')),
+         -- Swept before this attempt tagged it attached: the sweep takes it again (state=awaiting).
+         resweep as (update photos p set swept_at = null from unattached u
+                     where p.id = u.photo_id and p.swept_at is not null)
+         select blob_name from unattached`,
+        [locked.map((l) => l.photoId), locked.map((l) => l.blobName)],
+      );
+      if (rows.length)
+        await this.precheck.unlock(
+          tenant,
+          rows.map((r) => r.blob_name),
+        );
+    };
+    if (client) await run(client);
+    else await withTransaction(this.poolFor(tenant), run);
   }
 
   private processOnce(
     tenant: Tenant,
     batchId: string,
     eventIds: string[],
-    precheck: EventPrecheck | undefined,
+    locked: LockedBlob[],
   ): Promise<ChunkSummary> {
     return withTransaction(this.poolFor(tenant), async (client) => {
       // The message may arrive before the push that sent it has committed: wait for that commit.
@@ -127,10 +188,18 @@ export class PostgresChunkProcessor implements ChunkProcessor {
         deviceId: r.device_id,
         userId: r.user_id,
       }));
+      // One chunk at a time per photo, from its check to its commit: its link and its lock agree.
+      await lockPhotos(
+        client,
+        events.flatMap(({ event }) => (event.type === 'PHOTO_ATTACHED' ? [event.payload.photoId] : [])),
+      );
+      const checked = await this.precheck.check(tenant, events);
+      locked.push(...checked.locked);
       const input = await this.loadInput(client, events);
-      if (precheck) input.prechecked = await precheck(tenant, events);
+      input.prechecked = checked.outcomes;
       const plan = planChunk(input);
       await this.write(client, events, plan);
+      if (locked.length) await this.unlockUnattached(tenant, locked, client);
       const byStatus: Record<string, number> = {};
       for (const outcome of plan.outcomes.values())
         byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
@@ -139,16 +208,31 @@ export class PostgresChunkProcessor implements ChunkProcessor {
   }
 
   private async loadInput(client: pg.PoolClient, events: PendingEvent[]): Promise<ChunkInput> {
-    const wellIds = unique(
-      events.flatMap(({ event }) =>
+    // Every reference an event makes: a wellId / equipmentId field, or a note's or photo's target.
+    const targets = events.flatMap(({ event }) =>
+      event.type === 'NOTES_ADDED' || event.type === 'PHOTO_ATTACHED' ? [event.payload.target] : [],
+    );
+    const targetIds = (type: string) => targets.filter((t) => t.type === type).map((t) => t.id);
+    /** Ids of event-made targets: event ids and record ids are UUIDs, stored in lower case. */
+    const uuidTargets = (type: string) =>
+      unique(targetIds(type).map((id) => id.toLowerCase())).filter((id) => UUID.test(id));
+    const wellIds = unique([
+      ...events.flatMap(({ event }) =>
         'wellId' in event.payload && typeof event.payload.wellId === 'string' ? [event.payload.wellId] : [],
       ),
-    );
-    const equipmentIds = unique(
-      events.flatMap(({ event }) =>
+      ...targetIds('WELL'),
+    ]);
+    const equipmentIds = unique([
+      ...events.flatMap(({ event }) =>
         'equipmentId' in event.payload && typeof event.payload.equipmentId === 'string'
           ? [event.payload.equipmentId]
           : [],
+      ),
+      ...targetIds('EQUIPMENT'),
+    ]);
+    const photoIds = unique(
+      events.flatMap(({ event }) =>
+        event.type === 'PHOTO_ATTACHED' ? [event.payload.photoId.toLowerCase()] : [],
       ),
     );
     const updatedIds = unique(
@@ -201,6 +285,60 @@ export class PostgresChunkProcessor implements ChunkProcessor {
     const strategies = await client.query<{ event_type: EventType; strategy: Strategy }>(
       'select event_type, strategy from conflict_strategies',
     );
+    const existing = async (sql: string, ids: string[]) =>
+      ids.length
+        ? new Set((await client.query<{ id: string }>(sql, [ids])).rows.map((r) => r.id))
+        : new Set<string>();
+    const inspections = await existing(
+      'select event_id::text as id from inspections where event_id = any($1::uuid[])',
+      uuidTargets('INSPECTION'),
+    );
+    const maintenanceLogs = await existing(
+      'select event_id::text as id from maintenance_logs where event_id = any($1::uuid[])',
+      uuidTargets('MAINTENANCE'),
+    );
+    // A production record by its own id (as pulled), or by a PRODUCTION_LOGGED event that wrote to it.
+    const productionTargets = await existing(
+      `select p.id::text as id from production_records p where p.id = any($1::uuid[])
+       union all
+       select e.id::text from sync_events e
+         join production_records p on p.well_id = e.payload->>'wellId'
+                                  -- compared as text: a date Postgres cannot read never fails this lookup
+                                  and to_char(p.production_date, 'YYYY-MM-DD') = e.payload->>'productionDate'
+       where e.id = any($1::uuid[]) and e.type = 'PRODUCTION_LOGGED'`,
+      uuidTargets('PRODUCTION'),
+    );
+    // Attaches of earlier chunks that passed their checks: with this chunk's they decide each photo's link.
+    const attaches = photoIds.length
+      ? (
+          await client.query<{
+            id: string;
+            photo_id: string;
+            device_id: string;
+            occurred_at: Date;
+            target: Target;
+            status: Outcome['status'];
+            error: Outcome['error'] | null;
+          }>(
+            `select id, lower(payload->>'photoId') as photo_id, device_id, occurred_at, payload->'target' as target,
+                    status, error
+             from sync_events
+             where type = 'PHOTO_ATTACHED' and lower(payload->>'photoId') = any($1::text[])
+               and (status in ('APPLIED', 'DUPLICATE') or error->>'code' = 'PHOTO_ATTACHED_ELSEWHERE')`,
+            [photoIds],
+          )
+        ).rows
+      : [];
+    const photoAttaches = new Map<string, SettledAttach[]>();
+    for (const a of attaches) {
+      const settled: SettledAttach = {
+        eventId: a.id,
+        stamp: { occurredAt: a.occurred_at.toISOString(), deviceId: a.device_id, eventId: a.id },
+        target: a.target,
+        outcome: { status: a.status, ...(a.error ? { error: a.error } : {}) },
+      };
+      photoAttaches.set(a.photo_id, [...(photoAttaches.get(a.photo_id) ?? []), settled]);
+    }
     return {
       events,
       wells: new Map(wells.rows.map((w) => [w.id, { status: w.status }])),
@@ -236,6 +374,8 @@ export class PostgresChunkProcessor implements ChunkProcessor {
         }),
       ),
       strategies: Object.fromEntries(strategies.rows.map((s) => [s.event_type, s.strategy])),
+      targets: { INSPECTION: inspections, MAINTENANCE: maintenanceLogs, PRODUCTION: productionTargets },
+      photoAttaches,
       newId: randomUUID,
     };
   }
@@ -332,6 +472,24 @@ export class PostgresChunkProcessor implements ChunkProcessor {
       );
     }
 
+    if (plan.relabelled.length) {
+      // Earlier attaches of a photo that a newer one has just outdone (or that a newer one names again).
+      await client.query(
+        `update sync_events s set status = v.status, error = v.error
+         from jsonb_to_recordset($1::jsonb) as v(id uuid, status text, error jsonb)
+         where s.id = v.id and s.status in ('APPLIED', 'DUPLICATE', 'REJECTED')`,
+        [
+          JSON.stringify(
+            plan.relabelled.map((r) => ({
+              id: r.eventId,
+              status: r.outcome.status,
+              error: r.outcome.error ?? null,
+            })),
+          ),
+        ],
+      );
+    }
+
     const outcomes = events.map((e) => {
       const o = plan.outcomes.get(e.event.id) ?? { status: 'APPLIED' as const };
       return { id: e.event.id, status: o.status, error: o.error ?? null, conflict: o.conflict ?? null };
@@ -404,8 +562,10 @@ export class PostgresChunkProcessor implements ChunkProcessor {
        on conflict do nothing returning event_id`,
       (rows) => [...common(rows), rows.map((r) => r.occurredAt)],
     );
-    // Photos: one row per photo id; the latest attach of a photo in the chunk wins.
-    const photos = [...new Map(appends.PHOTO_ATTACHED.map((r) => [String(r.payload.photoId), r])).values()];
+    // Photos: the plan links each photo once (the attach with the greatest stamp); a Map keeps it so.
+    const photos = [
+      ...new Map(appends.PHOTO_ATTACHED.map((r) => [String(r.payload.photoId).toLowerCase(), r])).values(),
+    ];
     await run(
       photos,
       `insert into photos (id, blob_name, content_type, size_bytes, sha256, target_type, target_id, taken_at, status,
@@ -424,6 +584,17 @@ export class PostgresChunkProcessor implements ChunkProcessor {
     );
     return duplicates;
   }
+}
+
+/** Takes the advisory locks of these photos (lower-cased ids, in sorted order: chunks cannot deadlock). */
+async function lockPhotos(client: pg.PoolClient, photoIds: string[]): Promise<void> {
+  const keys = unique(photoIds.map((id) => id.toLowerCase()));
+  if (!keys.length) return;
+  await client.query(
+    `select pg_advisory_xact_lock(h) from (
+       select hashtextextended(k, ${PHOTO_LOCK_SEED}) as h from unnest($1::text[]) k order by 1) locks`,
+    [keys],
+  );
 }
 
 function mergeSummaries(a: ChunkSummary, b: ChunkSummary): ChunkSummary {

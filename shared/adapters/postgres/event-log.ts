@@ -41,6 +41,10 @@ export class PostgresEventLog implements EventLog {
       // Held until commit: a processor handed this batch's message early waits here instead of finding
       // no rows (the message is sent before this transaction commits).
       await client.query(`select pg_advisory_xact_lock(${BATCH_LOCK}($1))`, [batch.id]);
+      // An id twice in one batch: the first occurrence is the event, a later one its duplicate or a reuse.
+      const key = (e: AcceptedEvent) => e.event.id.toLowerCase();
+      const firsts = new Map<string, AcceptedEvent>();
+      for (const e of events) if (!firsts.has(key(e))) firsts.set(key(e), e);
       // One JSON document for the whole batch: Postgres parses it in C, faster than array literals built in JS.
       const inserted = await client.query<{ id: string }>(
         `insert into sync_events (id, batch_id, device_id, user_id, type, payload, location, payload_hash,
@@ -56,7 +60,7 @@ export class PostgresEventLog implements EventLog {
           batch.userId,
           batch.receivedAt,
           JSON.stringify(
-            events.map((e) => ({
+            [...firsts.values()].map((e) => ({
               id: e.event.id,
               type: e.event.type,
               payload: e.event.payload,
@@ -68,18 +72,44 @@ export class PostgresEventLog implements EventLog {
         ],
       );
       const acceptedIds = new Set(inserted.rows.map((r) => r.id));
-      const existing = events.filter((e) => !acceptedIds.has(e.event.id));
+      const notInserted = [...firsts.values()].filter((e) => !acceptedIds.has(key(e)));
+      if (notInserted.length > 0) {
+        // The same event pushed again (same id, body and device) after a retryable refusal (PHOTO_NOT_UPLOADED,
+        // TARGET_NOT_FOUND, FAILED…) is taken again: PENDING, moved to this batch, whose outcome then shows it.
+        // A plain UPDATE (not ON CONFLICT DO UPDATE) locks only those rows, never one a processor holds.
+        const retaken = await client.query<{ id: string }>(
+          `update sync_events s set batch_id = $1, received_at = $3, status = 'PENDING', error = null,
+             conflict = null, applied_at = null, attempts = s.attempts + 1
+           from jsonb_to_recordset($4::jsonb) as v(id uuid, hash text)
+           where s.id = v.id and s.payload_hash = v.hash and s.device_id = $2
+             and s.status in ('REJECTED', 'FAILED') and coalesce((s.error->>'retryable')::boolean, false)
+           returning s.id`,
+          [
+            batch.id,
+            batch.deviceId,
+            batch.receivedAt,
+            JSON.stringify(notInserted.map((e) => ({ id: e.event.id, hash: e.hash }))),
+          ],
+        );
+        for (const r of retaken.rows) acceptedIds.add(r.id);
+      }
+      const isAccepted = (e: AcceptedEvent) => firsts.get(key(e)) === e && acceptedIds.has(key(e));
+      const existing = [...firsts.values()].filter((e) => !acceptedIds.has(key(e)));
       const duplicates: string[] = [];
       const reused: EventRejection[] = [];
-      if (existing.length > 0) {
-        const { rows } = await client.query<{ id: string; payload_hash: string }>(
-          'select id, payload_hash from sync_events where id = any($1::uuid[])',
-          [existing.map((e) => e.event.id)],
-        );
+      if (acceptedIds.size < events.length) {
+        const { rows } = existing.length
+          ? await client.query<{ id: string; payload_hash: string }>(
+              'select id, payload_hash from sync_events where id = any($1::uuid[])',
+              [existing.map((e) => e.event.id)],
+            )
+          : { rows: [] };
         const known = new Map(rows.map((r) => [r.id, r.payload_hash]));
         events.forEach((e, index) => {
-          if (acceptedIds.has(e.event.id)) return;
-          if (known.get(e.event.id) === e.hash) duplicates.push(e.event.id);
+          if (isAccepted(e)) return;
+          // A later occurrence of an id accepted now compares with that first occurrence.
+          const hash = acceptedIds.has(key(e)) ? firsts.get(key(e))?.hash : known.get(key(e));
+          if (hash === e.hash) duplicates.push(e.event.id);
           else
             reused.push({
               eventId: e.event.id,
@@ -91,7 +121,7 @@ export class PostgresEventLog implements EventLog {
         });
       }
       const allRejected = [...rejected, ...reused];
-      const accepted = events.map((e) => e.event.id).filter((id) => acceptedIds.has(id));
+      const accepted = events.filter(isAccepted).map((e) => e.event.id);
       await client.query(
         `insert into sync_batches (id, device_id, user_id, received_at, total, accepted, rejected, duplicates)
          values ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -182,7 +212,7 @@ export class PostgresEventLog implements EventLog {
     return withTransaction(this.poolFor(tenant), async (client) => {
       const { rows } = await client.query<{ id: string; batch_id: string; device_id: string }>(
         `update sync_events set status = 'PENDING', error = null, attempts = attempts + 1
-         where status = 'FAILED'
+         where status in ('FAILED', 'REJECTED') and coalesce((error->>'retryable')::boolean, status = 'FAILED')
            and ($1::text is null or user_id = $1)
            and ($2::text is null or device_id = $2)
            and ($3::uuid[] is null or id = any($3))
