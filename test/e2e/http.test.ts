@@ -23,10 +23,12 @@ describe('the local Functions host', () => {
       expect(index, `functions/index.ts imports ${file}`).toContain(`./${file.replace(/\.ts$/, '.js')}`);
 
     const doc = (await (await get('openapi.json')).json()) as {
+      servers: { url: string }[];
       paths: Record<string, Record<string, unknown>>;
     };
+    expect(doc.servers.map((s) => s.url)).toEqual(['/api']);
     for (const route of ALL_ROUTES) {
-      const path = `/api/${route.route}`.replace(/\{(\w+)\}/g, '{$1}');
+      const path = `/${route.route}`.replace(/\{(\w+)\}/g, '{$1}');
       expect(
         doc.paths[path]?.[route.method.toLowerCase()],
         `${route.method} ${path} in OpenAPI`,
