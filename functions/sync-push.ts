@@ -20,10 +20,21 @@ export const pushSyncBatch = endpoint(
       idempotencyKey: request.headers.get('idempotency-key') ?? undefined,
     });
     if (result.kind === 'replayed') {
-      return { status: result.status, body: result.body, headers: { 'idempotent-replayed': 'true' } };
+      // The first answer again, Location included (the same batch), so a retried request reads the same.
+      const statusUrl = (result.body as { statusUrl?: unknown } | undefined)?.statusUrl;
+      return {
+        status: result.status,
+        body: result.body,
+        headers: {
+          'idempotent-replayed': 'true',
+          ...(typeof statusUrl === 'string' ? { location: statusUrl } : {}),
+        },
+      };
     }
     const wait = preferredWait(request.headers.get('prefer'));
-    if (wait !== undefined && result.response.accepted > 0) {
+    if (wait !== undefined) {
+      // A batch with nothing to process (every event rejected or a duplicate) is COMPLETED already: the
+      // first look finds it so, and the client gets its outcome (200) like any batch finished in time.
       const outcome = await waitForBatch(fieldsync, tenant, principal, result.response.batchId, wait * 1000);
       if (outcome) return { status: 200, body: outcome, headers: { 'preference-applied': `wait=${wait}` } };
     }

@@ -239,6 +239,7 @@ export async function startFunctionsHost(options: HostOptions): Promise<Function
       functions: table.http,
       scope,
       fallbackOrigin: () => formatUrl(hostname, port, ''),
+      ...(options.corsAllowedOrigins ? { corsAllowedOrigins: options.corsAllowedOrigins } : {}),
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (closing) res.setHeader('connection', 'close');

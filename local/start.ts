@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       port: local.port,
       functionsEntry: join(projectRoot(), 'dist', 'functions', 'index.js'),
       settings: process.env,
+      corsAllowedOrigins: config.cors.allowedOrigins,
       ...(app.localQueue ? { queue: app.localQueue } : {}),
     });
     const onSignal = () => void stopAll(host).then(() => process.exit(0));
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
       `serving ${host.functions.length} functions at ${host.url} (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
     );
     say(`try: curl ${host.url}/health`);
+    say(`browser origins allowed (CORS_ALLOWED_ORIGINS): ${config.cors.allowedOrigins.join(', ') || 'none'}`);
     if (sample) {
       say(
         'sample token (tenant acme, user u-operator-1, role OPERATOR; `npm run -s token -- --help` for others):',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CORS_ORIGIN_PATTERN, LOCAL_CORS_ORIGINS } from './http/cors.js';
 
 /**
  * Every setting the app reads, in one zod schema, parsed once at start-up. Names follow Azure Functions
@@ -87,6 +88,30 @@ export const settingsSchema = z.object({
   RATE_LIMIT_PULL_PER_MINUTE: positiveInt(300),
   RATE_LIMIT_OTHER_PER_SECOND: positiveInt(10),
 
+  /**
+   * Browser origins the local host lets call the API (CORS), comma-separated: `*`, an origin
+   * (`https://app.example.com`) or an origin with any port (`http://localhost:*`); `none` for none. Default
+   * locally: every port of localhost and 127.0.0.1. In Azure the Function App's platform CORS
+   * (Bicep `corsAllowedOrigins`) decides, so this setting is refused there.
+   */
+  CORS_ALLOWED_ORIGINS: optionalNonEmpty.pipe(
+    z
+      .string()
+      .transform((v) =>
+        v.toLowerCase() === 'none'
+          ? []
+          : v
+              .split(',')
+              .map((o) => o.trim())
+              .filter((o) => o !== ''),
+      )
+      .refine(
+        (origins) => origins.every((o) => CORS_ORIGIN_PATTERN.test(o)),
+        'must be `none` or a comma-separated list of `*`, origins (https://app.example.com) or origins with any port (http://localhost:*), without paths',
+      )
+      .optional(),
+  ),
+
   // OpenTelemetry to Application Insights (@azure/monitor-opentelemetry) when set; nothing when absent.
   APPLICATIONINSIGHTS_CONNECTION_STRING: optionalNonEmpty,
 });
@@ -139,6 +164,11 @@ function crossSettingProblems(
     'a development secret is refused in Azure: set AUTH_JWKS_URL to the OIDC issuer keys',
   );
   need(
+    !(inAzure && has('CORS_ALLOWED_ORIGINS')),
+    'CORS_ALLOWED_ORIGINS',
+    "not used in Azure: the Function App's CORS (infra corsAllowedOrigins) answers browsers there; remove it",
+  );
+  need(
     !(inAzure && env.AUTH_JWKS_URL?.trim().startsWith('http:')),
     'AUTH_JWKS_URL',
     'must use https in Azure',
@@ -177,6 +207,8 @@ export interface Config {
   managedIdentityClientId: string | undefined;
   rateLimits: { pushPerMinute: number; pullPerMinute: number; otherPerSecond: number };
   telemetry: { connectionString: string | undefined };
+  /** Origins the local host answers CORS requests for (empty in Azure, where the platform does it). */
+  cors: { allowedOrigins: string[] };
   pull: { productionDays: number; retentionDays: number };
 }
 
@@ -256,5 +288,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       otherPerSecond: s.RATE_LIMIT_OTHER_PER_SECOND,
     },
     telemetry: { connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
+    cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS ?? (inAzure ? [] : [...LOCAL_CORS_ORIGINS]) },
   };
 }

@@ -3,6 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cookie, HttpResponseInit } from '@azure/functions';
 import azureFunctions from '@azure/functions';
+import {
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+  corsOriginMatcher,
+} from '../../shared/http/cors.js';
 import type { CoreFunctionCallback, CoreFunctionMetadata } from './core-shim.js';
 import {
   effectiveOptions,
@@ -35,6 +41,11 @@ export interface HttpDispatcherOptions {
   scope: InvocationScope;
   /** Used for the request URL when the request carries no usable Host header. */
   fallbackOrigin: () => string;
+  /**
+   * Browser origins answered with CORS headers (entries as in shared/http/cors.ts: `*`, an origin, or
+   * `http://host:*`); none when absent — as the platform CORS of a Function App.
+   */
+  corsAllowedOrigins?: readonly string[];
 }
 
 interface Problem {
@@ -166,14 +177,20 @@ async function writeResponse(
   res.statusCode = response.status;
   for (const [name, value] of response.headers) {
     if (name === 'set-cookie' || HOP_BY_HOP.has(name)) continue;
-    res.setHeader(name, value);
+    const before = name === 'vary' ? res.getHeader('vary') : undefined;
+    // Keep the host's `Vary: Origin` (CORS) beside what the function varies on.
+    res.setHeader(name, typeof before === 'string' && before !== '' ? `${before}, ${value}` : value);
   }
   const setCookies = [
     ...(typeof response.headers.getSetCookie === 'function' ? response.headers.getSetCookie() : []),
     ...(response.cookies ?? []).map(serializeCookie),
   ];
   if (setCookies.length > 0) res.setHeader('set-cookie', setCookies);
-  res.end(body);
+  // The length of the body a GET would get; for HEAD, Node's response sends the headers and drops the body.
+  if (!res.hasHeader('content-length') && res.statusCode !== 204 && res.statusCode !== 304) {
+    res.setHeader('content-length', body.length);
+  }
+  res.end(res.req.method === 'HEAD' ? undefined : body);
   return { status: response.status, requestId: response.headers.get('x-request-id') ?? undefined };
 }
 
@@ -183,6 +200,23 @@ export function createHttpDispatcher(
   const prefix = splitPath(`/${options.routePrefix}`).map((s) => s.toLowerCase());
   const functions = [...options.functions].sort((a, b) => comparePrecedence(a.template, b.template));
   const { scope } = options;
+  const corsEnabled = (options.corsAllowedOrigins ?? []).length > 0;
+  const originAllowed = corsOriginMatcher(options.corsAllowedOrigins ?? []);
+
+  /**
+   * CORS as the Function App platform does it: an allowed Origin is echoed (with `Vary: Origin`, since the
+   * answer depends on it) and the API's response headers are exposed; any other origin gets no CORS header,
+   * so the browser keeps the answer from the page.
+   */
+  const applyCors = (req: IncomingMessage, res: ServerResponse): string | undefined => {
+    if (!corsEnabled) return undefined;
+    res.setHeader('vary', 'Origin');
+    const origin = req.headers.origin;
+    if (!originAllowed(origin)) return undefined;
+    res.setHeader('access-control-allow-origin', origin ?? '');
+    res.setHeader('access-control-expose-headers', CORS_EXPOSED_HEADERS.join(', '));
+    return origin;
+  };
 
   return async (req, res) => {
     const startedAt = process.hrtime.bigint();
@@ -221,6 +255,28 @@ export function createHttpDispatcher(
         }
       }
     }
+    const corsOrigin = applyCors(req, res);
+    if (!chosen && method === 'OPTIONS' && allowed.size > 0) {
+      // No function takes OPTIONS here: answer it for the path (RFC 9110 §9.3.7), and a CORS preflight
+      // (an Origin and Access-Control-Request-Method) with what a browser may send.
+      req.resume();
+      const allow = [...allowed, 'OPTIONS'].sort().join(', ');
+      res.statusCode = 204;
+      res.setHeader('allow', allow);
+      if (corsOrigin !== undefined && req.headers['access-control-request-method'] !== undefined) {
+        res.setHeader('access-control-allow-methods', allow);
+        res.setHeader('access-control-allow-headers', CORS_ALLOWED_HEADERS.join(', '));
+        res.setHeader('access-control-max-age', String(CORS_MAX_AGE_SECONDS));
+      }
+      res.end();
+      logRequest({
+        level: 'info',
+        msg: 'options',
+        status: 204,
+        ...(corsOrigin ? { origin: corsOrigin } : {}),
+      });
+      return;
+    }
     if (!chosen) {
       req.resume();
       if (allowed.size === 0) {
@@ -232,7 +288,7 @@ export function createHttpDispatcher(
         });
         logRequest({ level: 'info', msg: 'unmatched', status: 404 });
       } else {
-        const allow = [...allowed].sort().join(', ');
+        const allow = [...allowed, 'OPTIONS'].sort().join(', ');
         sendProblem(
           res,
           {
@@ -301,6 +357,7 @@ export function createHttpDispatcher(
     } catch (error) {
       if (!res.headersSent) {
         for (const name of res.getHeaderNames()) res.removeHeader(name);
+        applyCors(req, res);
         sendProblem(res, INTERNAL_ERROR);
       } else {
         res.destroy();

@@ -11,6 +11,11 @@ export interface HostOptions {
   settings: Record<string, string | undefined>;
   /** Default 'api' (host.json extensions.http.routePrefix). */
   routePrefix?: string;
+  /**
+   * Browser origins answered with CORS headers, preflights included (`*`, `https://app.example.com`, or
+   * `http://localhost:*` for any port): what the Function App's platform CORS does in Azure. None when absent.
+   */
+  corsAllowedOrigins?: readonly string[];
   /** Delivers messages to Service Bus triggers; without it those functions are listed but not run. */
   queue?: QueueSubscriber;
   /** One structured entry per invocation and lifecycle event; default writes JSON lines to stdout. */

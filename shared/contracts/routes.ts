@@ -20,7 +20,7 @@ import { eventDocSchema, pushBodySchema } from './events.js';
 import { listDevicesRoute, syncStatsRoute } from './manager.js';
 import { getPhotoRoute, photoUploadUrlsRoute } from './photos.js';
 import { pullQuerySchema, pullResponseSchema } from './pull.js';
-import { authProblems, defineRoute, problem, type RouteContract } from './route.js';
+import { authProblems, defineRoute, problem, retryAfterHeader, type RouteContract } from './route.js';
 import {
   batchOutcomeSchema,
   batchParamsSchema,
@@ -51,7 +51,19 @@ export const openApiRoute = defineRoute({
   summary: 'This OpenAPI 3.1 document',
   tags: ['ops'],
   access: 'public',
-  responses: { 200: { description: 'The OpenAPI document' } },
+  responses: {
+    200: {
+      description: 'The OpenAPI document',
+      schema: z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) }),
+      headers: {
+        'Cache-Control': {
+          description: 'May be cached for 5 minutes',
+          required: true,
+          schema: { type: 'string', pattern: 'max-age=\\d+' },
+        },
+      },
+    },
+  },
 });
 
 export const putWellRoute = defineRoute({
@@ -118,14 +130,57 @@ export const pushBatchRoute = defineRoute({
   body: pushBodySchema,
   checksItemsItself: true,
   documentedBody: pushBodySchema.extend({ events: z.array(eventDocSchema).min(1).max(1000) }),
+  headers: z.object({
+    'Idempotency-Key': z
+      .string()
+      .optional()
+      .describe(
+        'Your key for this push (per user): a repeat with the same body answers the first answer again, ' +
+          'with Idempotent-Replayed: true; with another body 422',
+      ),
+    Prefer: z
+      .string()
+      .optional()
+      .describe(
+        '`wait=N`: wait up to N seconds (at most 30) for the outcome, answered 200 when ready; other ' +
+          'preferences are ignored (RFC 7240)',
+      ),
+  }),
   responses: {
     200: {
-      description: 'With `Prefer: wait=N`: processing finished in time; the batch outcome',
+      description:
+        'With `Prefer: wait=N`: the batch is COMPLETED (processed in time, or nothing to process: every ' +
+        'event rejected or a duplicate); the batch outcome',
       schema: batchOutcomeSchema,
+      headers: {
+        'Preference-Applied': {
+          description: 'The wait that was applied (RFC 7240)',
+          required: true,
+          schema: { type: 'string', pattern: '^wait=\\d+$' },
+        },
+      },
     },
-    202: { description: 'Accepted: durably recorded and enqueued', schema: pushAcceptedSchema },
+    202: {
+      description:
+        'Accepted: durably recorded and enqueued (also the replayed first answer of a repeated Idempotency-Key)',
+      schema: pushAcceptedSchema,
+      headers: {
+        Location: {
+          description: 'The batch status URL (statusUrl)',
+          required: true,
+          schema: { type: 'string', pattern: '^/api/v1/sync/batches/' },
+        },
+        'Idempotent-Replayed': {
+          description: '`true` when this is the first answer to this Idempotency-Key, replayed',
+          schema: { type: 'string', enum: ['true'] },
+        },
+      },
+    },
     ...authProblems,
-    409: problem('A request with this Idempotency-Key is still in flight; retry later'),
+    409: {
+      ...problem('A request with this Idempotency-Key is still in flight; retry after Retry-After'),
+      headers: { 'Retry-After': retryAfterHeader() },
+    },
     413: problem('More than 1000 events, or a body over 4 MiB'),
     415: problem('The body is not JSON'),
     422: problem('This Idempotency-Key was used with a different body'),

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { HttpFunctionOptions, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpMethod,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 import type { z } from 'zod';
 import { type App, getApp } from '../app.js';
 import { hasAnyRole, type Principal } from '../auth/principal.js';
@@ -10,6 +16,7 @@ import type { Logger } from '../logger.js';
 import type { Tenant } from '../ports.js';
 import { describeError } from '../redact.js';
 import { readJsonBody, validate } from './body.js';
+import { CORS_EXPOSED_HEADERS } from './cors.js';
 import { problemResponse } from './problem.js';
 import { enforceRateLimit } from './rate-limit.js';
 
@@ -124,6 +131,12 @@ export function endpoint<C extends RouteContract>(
       if (!(error instanceof AppError)) log.error({ err: describeError(error) }, 'request failed');
       response = problemResponse(error, requestId);
     }
+    // Azure's platform CORS adds Access-Control-Allow-Origin but cannot be told what to expose: say it here,
+    // on every answer, so a browser client can read Retry-After, Location, x-request-id… (harmless otherwise).
+    response.headers = {
+      ...(response.headers as Record<string, string>),
+      'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(', '),
+    };
     log.info(
       {
         status: response.status,
@@ -136,12 +149,20 @@ export function endpoint<C extends RouteContract>(
   };
 }
 
-/** The options for `app.http(...)` of a route: its method, its route, anonymous (the token is checked here). */
+/**
+ * The methods a route is registered for: its own, and HEAD beside GET (RFC 9110 §9.3.2: a GET resource
+ * answers HEAD with the same status and headers and no body). The Functions host does not add HEAD by
+ * itself; the host (Azure's, or local/host/http.ts) leaves the body out of a HEAD answer.
+ */
+export const routeMethods = (contract: Pick<RouteContract, 'method'>): HttpMethod[] =>
+  contract.method === 'GET' ? ['GET', 'HEAD'] : [contract.method];
+
+/** The options for `app.http(...)` of a route: its methods, its route, anonymous (the token is checked here). */
 export const httpOptions = (
   contract: RouteContract,
   handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
 ): HttpFunctionOptions => ({
-  methods: [contract.method],
+  methods: routeMethods(contract),
   route: contract.route,
   authLevel: 'anonymous',
   handler,

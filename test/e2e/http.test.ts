@@ -23,10 +23,12 @@ describe('the local Functions host', () => {
       expect(index, `functions/index.ts imports ${file}`).toContain(`./${file.replace(/\.ts$/, '.js')}`);
 
     const doc = (await (await get('openapi.json')).json()) as {
+      servers: { url: string }[];
       paths: Record<string, Record<string, unknown>>;
     };
+    expect(doc.servers.map((s) => s.url)).toEqual(['/api']);
     for (const route of ALL_ROUTES) {
-      const path = `/api/${route.route}`.replace(/\{(\w+)\}/g, '{$1}');
+      const path = `/${route.route}`.replace(/\{(\w+)\}/g, '{$1}');
       expect(
         doc.paths[path]?.[route.method.toLowerCase()],
         `${route.method} ${path} in OpenAPI`,
@@ -37,6 +39,82 @@ describe('the local Functions host', () => {
       expect(response.headers.get('x-request-id')).toBeTruthy();
     }
     expect(Object.keys(doc.paths).length).toBe(new Set(ALL_ROUTES.map((r) => r.route)).size);
+  });
+
+  it('answers HEAD on every GET route like GET, without a body', async () => {
+    const manager = await tokenFor('acme', ['MANAGER']);
+    for (const route of ALL_ROUTES.filter((r) => r.method === 'GET')) {
+      const path = route.route.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000');
+      for (const init of [{}, withToken(manager)]) {
+        const full = await get(path, init);
+        const text = await full.text();
+        const head = await get(path, { ...init, method: 'HEAD' });
+        expect(head.status, `HEAD ${path}`).toBe(full.status);
+        expect(await head.text(), `HEAD ${path}`).toBe('');
+        expect(head.headers.get('content-type'), `HEAD ${path}`).toBe(full.headers.get('content-type'));
+        expect(head.headers.get('x-request-id'), `HEAD ${path}`).toBeTruthy();
+        if (route.name !== 'health') {
+          expect(head.headers.get('content-length'), `HEAD ${path}`).toBe(String(Buffer.byteLength(text)));
+        }
+      }
+    }
+    // A route without GET has no HEAD either: 405 naming what it serves.
+    const wrong = await get('v1/sync/batches', { method: 'HEAD' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('OPTIONS, POST');
+  });
+
+  it('lets a browser app on localhost call it (CORS), and no other origin', async () => {
+    const preflight = await get('v1/sync/batches', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, idempotency-key, prefer',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(preflight.headers.get('vary')).toContain('Origin');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('OPTIONS, POST');
+    const allowedHeaders = (preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+    for (const header of [
+      'authorization',
+      'content-type',
+      'content-encoding',
+      'idempotency-key',
+      'prefer',
+      'x-request-id',
+      'x-tenant-id',
+    ])
+      expect(allowedHeaders.split(', ')).toContain(header);
+    expect(Number(preflight.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+
+    const actual = await get('v1/sync/status?deviceId=x', {
+      headers: { origin: 'http://127.0.0.1:8080' },
+    });
+    expect(actual.status).toBe(401);
+    expect(actual.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:8080');
+    const exposed = (actual.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(', ');
+    for (const header of [
+      'retry-after',
+      'preference-applied',
+      'x-request-id',
+      'location',
+      'www-authenticate',
+    ])
+      expect(exposed).toContain(header);
+
+    for (const origin of ['https://evil.example', 'http://localhost.evil.example', 'null']) {
+      const denied = await get('v1/sync/batches', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+      expect(denied.headers.get('access-control-allow-origin'), origin).toBeNull();
+      expect(denied.headers.get('access-control-allow-methods'), origin).toBeNull();
+      const health = await get('health', { headers: { origin } });
+      expect(health.headers.get('access-control-allow-origin'), origin).toBeNull();
+    }
   });
 
   it('answers health 200 with each dependency', async () => {

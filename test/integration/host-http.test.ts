@@ -42,6 +42,7 @@ describe('local functions host: HTTP', () => {
         'deleteItem',
         'echo',
         'files',
+        'headed',
         'hooked',
         'itemById',
         'ping',
@@ -149,13 +150,127 @@ describe('local functions host: HTTP', () => {
   it('answers 405 with Allow when the path matches but the method does not', async () => {
     const res = await fetch(`${host.url}/items/5`, { method: 'PUT', body: '{}' });
     expect(res.status).toBe(405);
-    expect(res.headers.get('allow')).toBe('DELETE, GET');
+    expect(res.headers.get('allow')).toBe('DELETE, GET, OPTIONS');
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(await res.json()).toMatchObject({ type: 'urn:fieldsync:problem:method-not-allowed', status: 405 });
 
     const ping = await fetch(`${host.url}/ping`, { method: 'DELETE' });
     expect(ping.status).toBe(405);
-    expect(ping.headers.get('allow')).toBe('GET, POST');
+    expect(ping.headers.get('allow')).toBe('GET, OPTIONS, POST');
+    // HEAD is served only where a function registers it (the Functions host adds nothing by itself).
+    const head = await fetch(`${host.url}/items/5`, { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('DELETE, GET, OPTIONS');
+    expect(await head.text()).toBe('');
+  });
+
+  it('answers HEAD like GET (status, headers, Content-Length) without a body', async () => {
+    const get = await fetch(`${host.url}/headed`);
+    const getBody = await get.text();
+    const head = await fetch(`${host.url}/headed`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect(head.headers.get('x-method')).toBe('HEAD'); // the handler ran, and saw HEAD
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(getBody)));
+    expect(get.headers.get('content-length')).toBe(String(Buffer.byteLength(getBody)));
+    expect(head.headers.get('retry-after')).toBe('7');
+    // A HEAD on a path nobody serves: the 404 headers, no body.
+    const missing = await fetch(`${host.url}/nothing-here`, { method: 'HEAD' });
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe('');
+  });
+
+  it('answers OPTIONS 204 with Allow; no CORS headers when no origin is configured', async () => {
+    const res = await fetch(`${host.url}/items/5`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'DELETE' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('allow')).toBe('DELETE, GET, OPTIONS');
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    expect(res.headers.get('vary')).toBeNull();
+    expect((await fetch(`${host.url}/nothing-here`, { method: 'OPTIONS' })).status).toBe(404);
+  });
+
+  describe('with CORS origins configured', () => {
+    let cors: FunctionsHost;
+    beforeAll(async () => {
+      cors = await startFunctionsHost({
+        port: 0,
+        functionsEntry,
+        settings,
+        log: () => undefined,
+        corsAllowedOrigins: ['http://localhost:*', 'https://app.example.com'],
+      });
+    });
+    afterAll(async () => {
+      await cors?.stop();
+    });
+
+    const preflight = (path: string, origin: string, method = 'GET', headers = 'authorization') =>
+      fetch(`${cors.url}/${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': method,
+          'access-control-request-headers': headers,
+        },
+      });
+
+    it('answers a preflight from an allowed origin with what the path allows', async () => {
+      for (const origin of ['http://localhost:5173', 'http://localhost', 'https://app.example.com']) {
+        const res = await preflight('items/5', origin, 'DELETE');
+        expect(res.status, origin).toBe(204);
+        expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+        expect(res.headers.get('vary')).toBe('Origin');
+        expect(res.headers.get('access-control-allow-methods')).toBe('DELETE, GET, OPTIONS');
+        expect(res.headers.get('access-control-allow-headers')).toBe(
+          'Authorization, Content-Type, Content-Encoding, Idempotency-Key, Prefer, X-Request-Id, X-Tenant-Id',
+        );
+        expect(Number(res.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+        expect(await res.text()).toBe('');
+      }
+    });
+
+    it('gives another origin no CORS header at all (neighbours: other scheme, host, port pattern)', async () => {
+      for (const origin of [
+        'https://localhost:5173',
+        'http://localhost.evil.example:5173',
+        'http://app.example.com',
+        'https://app.example.com:8443',
+        'null',
+      ]) {
+        const res = await preflight('items/5', origin, 'DELETE');
+        expect(res.status, origin).toBe(204);
+        expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
+        expect(res.headers.get('access-control-allow-methods'), origin).toBeNull();
+        const get = await fetch(`${cors.url}/headed`, { headers: { origin } });
+        expect(get.headers.get('access-control-allow-origin'), origin).toBeNull();
+        expect(get.headers.get('access-control-expose-headers'), origin).toBeNull();
+        expect(get.headers.get('vary'), origin).toBe('Origin, Accept-Language');
+      }
+    });
+
+    it("marks actual answers (the function's, 404, 405, 500) for an allowed origin", async () => {
+      const origin = 'http://localhost:4200';
+      const ok = await fetch(`${cors.url}/headed`, { headers: { origin } });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(ok.headers.get('vary')).toBe('Origin, Accept-Language');
+      expect(ok.headers.get('access-control-expose-headers')).toContain('Retry-After');
+      for (const [path, method, status] of [
+        ['nothing-here', 'GET', 404],
+        ['items/5', 'PUT', 405],
+        ['boom', 'GET', 500],
+      ] as const) {
+        const res = await fetch(`${cors.url}/${path}`, { method, headers: { origin } });
+        expect(res.status).toBe(status);
+        expect(res.headers.get('access-control-allow-origin'), path).toBe(origin);
+        expect(res.headers.get('access-control-expose-headers'), path).toContain('X-Request-Id');
+        await res.text();
+      }
+    });
   });
 
   it('picks the function by method when two share a template', async () => {

@@ -145,6 +145,7 @@ describe('POST /v1/sync/batches', () => {
     expect(second.status).toBe(202);
     expect(second.body).toEqual(first.body);
     expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.headers.location).toBe(first.headers.location); // the replay reads as the first answer
     expect(
       await count('select count(*) as n from sync_batches where id = $1', [
         (first.body as PushAccepted).batchId,
@@ -182,6 +183,39 @@ describe('POST /v1/sync/batches', () => {
     expect(response.status).toBe(200);
     expect(response.headers['preference-applied']).toBe('wait=10');
     expect(response.body).toMatchObject({ status: 'COMPLETED', counts: { applied: 1, pending: 0 } });
+  });
+
+  it('with Prefer: wait=N answers 200 at once for a batch with nothing to process (all rejected, all duplicates)', async () => {
+    const applied = reading(t.wellId, 6);
+    expect(
+      (await push(operator, { deviceId: 'laptop-6', events: [applied] }, { prefer: 'wait=10' })).status,
+    ).toBe(200);
+    const cases = [
+      {
+        events: [
+          { ...reading(t.wellId), payload: {} },
+          { ...note(t.wellId), occurredAt: 'yesterday' },
+        ],
+        counts: { rejected: 2, duplicate: 0 },
+      },
+      { events: [applied], counts: { rejected: 0, duplicate: 1 } },
+      { events: [applied, { ...note(t.wellId), payload: {} }], counts: { rejected: 1, duplicate: 1 } },
+    ];
+    for (const { events, counts } of cases) {
+      const started = Date.now();
+      const response = await push(operator, { deviceId: 'laptop-6', events }, { prefer: 'wait=30' });
+      expect(response.status, response.text).toBe(200);
+      expect(Date.now() - started).toBeLessThan(10_000); // answered at once, not after the wait
+      expect(response.headers['preference-applied']).toBe('wait=30');
+      expect(response.body).toMatchObject({
+        status: 'COMPLETED',
+        counts: { ...counts, pending: 0, total: events.length },
+      });
+    }
+    // Without Prefer: still 202 with Location, as before.
+    const plain = await push(operator, { deviceId: 'laptop-6', events: [applied] });
+    expect(plain.status).toBe(202);
+    expect(plain.headers.location).toBe((plain.body as PushAccepted).statusUrl);
   });
 
   it('checks the envelope first: 400, 413 and 415, keeping nothing', async () => {

@@ -97,6 +97,35 @@ describe('configuration', () => {
     expect(problemsOf({ ...azure, QUEUE_DRIVER: 'local' })).toEqual(['QUEUE_DRIVER']);
   });
 
+  it('allows browser origins (CORS): locally every localhost port by default, a list, none; in Azure Bicep decides', () => {
+    expect(loadConfig(local).cors.allowedOrigins).toEqual([
+      'http://localhost:*',
+      'http://127.0.0.1:*',
+      'http://[::1]:*',
+    ]);
+    expect(
+      loadConfig({ ...local, CORS_ALLOWED_ORIGINS: ' https://app.example.com , http://localhost:3000 ' })
+        .cors,
+    ).toEqual({ allowedOrigins: ['https://app.example.com', 'http://localhost:3000'] });
+    expect(loadConfig({ ...local, CORS_ALLOWED_ORIGINS: '*' }).cors.allowedOrigins).toEqual(['*']);
+    expect(loadConfig({ ...local, CORS_ALLOWED_ORIGINS: 'none' }).cors.allowedOrigins).toEqual([]);
+    expect(loadConfig({ ...local, CORS_ALLOWED_ORIGINS: '' }).cors.allowedOrigins).toHaveLength(3);
+    for (const bad of [
+      'https://app.example.com/',
+      'https://app.example.com/path',
+      'https://*.example.com',
+      'ftp://files.example.com',
+      'app.example.com',
+      'https://a.example.com,https://b.example.com?x=1',
+    ]) {
+      expect(problemsOf({ ...local, CORS_ALLOWED_ORIGINS: bad }), bad).toEqual(['CORS_ALLOWED_ORIGINS']);
+    }
+    expect(loadConfig(azure).cors.allowedOrigins).toEqual([]);
+    expect(problemsOf({ ...azure, CORS_ALLOWED_ORIGINS: 'https://app.example.com' })).toEqual([
+      'CORS_ALLOWED_ORIGINS',
+    ]);
+  });
+
   it('treats an empty value as absent', () => {
     expect(problemsOf({ ...local, AUTH_JWKS_URL: '' })).toEqual([]);
     expect(problemsOf({ ...local, StorageConnection: '  ' })).toEqual(['StorageConnection']);

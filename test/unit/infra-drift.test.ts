@@ -277,6 +277,18 @@ describe('infra drift: names shared by Bicep and the app', () => {
     expect(variable(cosmos, 'containers')).toEqual(expected);
   });
 
+  it("browser origins (CORS) are the Function App's platform CORS from one parameter, not an app setting", () => {
+    // In Azure the platform answers preflights and adds Access-Control-Allow-Origin; the app's own
+    // CORS_ALLOWED_ORIGINS is for the local host only (shared/config.ts refuses it in Azure).
+    expect(exprText(moduleParams(main, 'functionApp').corsAllowedOrigins)).toBe('corsAllowedOrigins');
+    const [cors] = propertiesNamed(functionApp, 'cors');
+    const value = cors ? asRecord(toValue(meaningful(cors)[1] as SyntaxNode)) : undefined;
+    expect(exprText(value?.allowedOrigins)).toBe('corsAllowedOrigins');
+    expect(value?.supportCredentials ?? false).toBe(false); // bearer tokens, never cookies
+    expect(functionAppDefaults.get('corsAllowedOrigins')).toEqual([]);
+    expect(appSettings().map((s) => s.name)).not.toContain('CORS_ALLOWED_ORIGINS');
+  });
+
   it('the queue keeps the delivery guarantees the processor relies on', () => {
     const serviceBus = parseBicep('modules/servicebus.bicep');
     const [properties] = propertiesNamed(serviceBus, 'properties').filter((p) =>

@@ -1,0 +1,567 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { closeApp, getApp } from '../../shared/app.js';
+import { tokenFor } from '../support/auth.js';
+import { daysAgo, note, production, reading } from '../support/events.js';
+import { type SeededTenant, seededTenant } from '../support/tenants.js';
+
+/**
+ * The OpenAPI document against the served API: real requests to every operation of the document (good and
+ * bad ones) at the local Functions host, each answer checked against the document with a JSON Schema
+ * validator (Ajv, draft 2020-12 as OpenAPI 3.1 uses): its status must be documented for the operation, its
+ * content type and body must match, its documented headers must be there and valid. GET operations are
+ * also asked with HEAD (same status and headers, no body). The last test fails when an operation, or a
+ * documented status that can be provoked here, was never seen.
+ */
+
+const hostUrl = inject('hostUrl'); // http://127.0.0.1:<port>/api
+const origin = new URL(hostUrl).origin;
+
+interface HeaderDoc {
+  required?: boolean;
+  schema: object;
+}
+interface MediaDoc {
+  schema?: object;
+}
+interface ResponseDoc {
+  description: string;
+  headers?: Record<string, HeaderDoc>;
+  content?: Record<string, MediaDoc>;
+}
+interface OperationDoc {
+  operationId: string;
+  responses: Record<string, ResponseDoc>;
+}
+interface OpenApiDoc {
+  openapi: string;
+  servers: { url: string }[];
+  paths: Record<string, Record<string, OperationDoc>>;
+  components: { responses: Record<string, ResponseDoc> };
+}
+
+interface Operation {
+  id: string;
+  method: string;
+  path: string;
+  doc: OperationDoc;
+}
+
+/**
+ * Documented answers that cannot be provoked against the shared local host, each with the reason (and where
+ * it is covered instead). Everything else the document lists must be seen here.
+ */
+const NOT_PROVOKED: Record<string, string> = {
+  '*:500': 'an unexpected error: none is known (host-http.test.ts checks the host turns a throw into 500)',
+  '*:503': 'a dependency down: push-dependency-down / tenant-database-down / health tests stop one',
+  '*:429': 'the run sets rate limits far above any test (rate-limit.test.ts sets low ones)',
+};
+
+let doc: OpenApiDoc;
+let base: string;
+const operations = new Map<string, Operation>();
+const seen = new Set<string>();
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+// ajv-formats is CommonJS; its plugin is also its own `.default`, which types and runtime agree on.
+formats.default(ajv);
+const validators = new WeakMap<object, ValidateFunction>();
+const validatorOf = (schema: object): ValidateFunction => {
+  const known = validators.get(schema);
+  if (known) return known;
+  const validate = ajv.compile(schema);
+  validators.set(schema, validate);
+  return validate;
+};
+
+interface Exchange {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: unknown;
+}
+
+const mediaType = (value: string | null) => (value ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/** Checks one answer against a documented response: content type, body, headers. */
+function checkAgainst(where: string, response: ResponseDoc, exchange: Exchange, head = false): void {
+  const documented = Object.keys(response.content ?? {});
+  if (documented.length === 0 || head) {
+    expect(exchange.text, `${where}: no body documented`).toBe('');
+  }
+  if (documented.length > 0) {
+    const type = mediaType(exchange.headers.get('content-type'));
+    expect(documented, `${where}: content type ${type} is documented`).toContain(type);
+    const schema = response.content?.[type]?.schema;
+    if (schema && !head) {
+      const validate = validatorOf(schema);
+      const ok = validate(exchange.body);
+      expect(
+        ok,
+        `${where}: body matches the document: ${ajv.errorsText(validate.errors)}\n${exchange.text.slice(0, 800)}`,
+      ).toBe(true);
+    }
+  }
+  for (const [name, header] of Object.entries(response.headers ?? {})) {
+    const value = exchange.headers.get(name);
+    if (value === null) {
+      expect(header.required ?? false, `${where}: required header ${name} is missing`).toBe(false);
+      continue;
+    }
+    const validate = validatorOf(header.schema);
+    expect(validate(value), `${where}: header ${name}: ${value}: ${ajv.errorsText(validate.errors)}`).toBe(
+      true,
+    );
+  }
+}
+
+interface Send {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  token?: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: string | Buffer;
+}
+
+/**
+ * Calls an operation of the document at the host and checks the answer; a GET is asked again with HEAD.
+ * Returns the (GET) answer.
+ */
+async function send(operationId: string, options: Send = {}): Promise<Exchange> {
+  const op = operations.get(operationId);
+  if (!op) throw new Error(`no operation ${operationId} in the document`);
+  const path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+    const value = options.params?.[name];
+    if (value === undefined) throw new Error(`${operationId}: no value for {${name}}`);
+    return encodeURIComponent(value);
+  });
+  const url = new URL(`${base}${path}`);
+  for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | Buffer | undefined = options.body;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const ask = async (method: string): Promise<Exchange> => {
+    const response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    return { status: response.status, headers: response.headers, text, body: parsed };
+  };
+  const exchange = await ask(op.method.toUpperCase());
+  const where = `${op.method.toUpperCase()} ${op.path} (${operationId}) → ${exchange.status}`;
+  const response = op.doc.responses[String(exchange.status)];
+  expect(response, `${where}: status not documented; body: ${exchange.text.slice(0, 500)}`).toBeDefined();
+  if (!response) return exchange;
+  checkAgainst(where, response, exchange);
+  seen.add(`${operationId}:${exchange.status}`);
+  if (op.method === 'get') {
+    const head = await ask('HEAD');
+    expect(head.status, `HEAD ${op.path}: same status as GET`).toBe(exchange.status);
+    checkAgainst(`HEAD ${op.path} → ${head.status}`, response, head, true);
+    expect(head.headers.get('content-type')).toBe(exchange.headers.get('content-type'));
+  }
+  return exchange;
+}
+
+let t: SeededTenant;
+let operator: string;
+let operator2: string;
+let manager: string;
+let strangerTenant: string;
+const bigBody = `{"pad":"${'x'.repeat(4 * 1024 * 1024)}"}`;
+
+beforeAll(async () => {
+  const response = await fetch(`${hostUrl}/openapi.json`);
+  expect(response.status).toBe(200);
+  doc = (await response.json()) as OpenApiDoc;
+  expect(doc.openapi).toMatch(/^3\.1\./);
+  expect(doc.servers[0]?.url).toBe('/api');
+  base = `${origin}${doc.servers[0]?.url ?? ''}`;
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      operations.set(operation.operationId, { id: operation.operationId, method, path, doc: operation });
+    }
+  }
+  t = await seededTenant('oas');
+  operator = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-oas-op');
+  operator2 = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-oas-op2');
+  manager = await tokenFor(t.tenant.id, ['MANAGER'], 'u-oas-mgr');
+  strangerTenant = 'not-this-tenant';
+});
+afterAll(() => closeApp());
+
+/** 401 (no token, and a bad one), 403 (X-Tenant-Id of another tenant; the role when given), of any route. */
+async function authFailures(operationId: string, options: Send, wrongRole?: string): Promise<void> {
+  const { token: _token, ...rest } = options;
+  expect((await send(operationId, rest)).status).toBe(401);
+  expect((await send(operationId, { ...rest, token: 'not.a.token' })).status).toBe(401);
+  expect(
+    (await send(operationId, { ...options, headers: { ...options.headers, 'x-tenant-id': strangerTenant } }))
+      .status,
+  ).toBe(403);
+  if (wrongRole) expect((await send(operationId, { ...options, token: wrongRole })).status).toBe(403);
+}
+
+/** 413 (over 4 MiB) and 415 (not JSON) of a route that takes a body. */
+async function bodyFailures(operationId: string, options: Send): Promise<void> {
+  const { json: _json, ...rest } = options;
+  expect(
+    (await send(operationId, { ...rest, body: bigBody, headers: { 'content-type': 'application/json' } }))
+      .status,
+  ).toBe(413);
+  expect(
+    (await send(operationId, { ...rest, body: 'a=1', headers: { 'content-type': 'text/plain' } })).status,
+  ).toBe(415);
+  expect(
+    (
+      await send(operationId, {
+        ...rest,
+        body: '{}',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
+      })
+    ).status,
+  ).toBe(415);
+}
+
+describe('every operation of the OpenAPI document, served as documented', () => {
+  it('ops: health and the document itself', async () => {
+    expect((await send('health')).status).toBe(200);
+    expect((await send('openapi')).status).toBe(200);
+  });
+
+  it('reference data: putWell, putEquipment, deleteEquipment', async () => {
+    const well = {
+      name: 'OAS 1',
+      apiNumber: `42-${randomBytes(4).toString('hex')}`,
+      latitude: 31,
+      longitude: -102,
+      status: 'ACTIVE',
+    };
+    const id = `oas-well-${randomBytes(3).toString('hex')}`;
+    const put = (json: unknown, wellId = id) => ({ params: { id: wellId }, token: manager, json });
+    expect((await send('putWell', put(well))).status).toBe(201);
+    expect((await send('putWell', put({ ...well, name: 'OAS 1 renamed' }))).status).toBe(200);
+    expect((await send('putWell', put(well, `${id}-twin`))).status).toBe(409);
+    expect((await send('putWell', put({ ...well, latitude: 91 }))).status).toBe(400);
+    expect((await send('putWell', put(well, 'bad id!'))).status).toBe(400);
+    await authFailures('putWell', put(well), operator);
+    await bodyFailures('putWell', put(well));
+
+    const equipment = {
+      wellId: id,
+      equipmentType: 'PUMP_JACK',
+      serialNumber: 'SN-OAS',
+      status: 'OPERATIONAL',
+    };
+    const eqId = `oas-eq-${randomBytes(3).toString('hex')}`;
+    const putEq = (json: unknown, equipmentId = eqId) => ({
+      params: { id: equipmentId },
+      token: manager,
+      json,
+    });
+    expect((await send('putEquipment', putEq(equipment))).status).toBe(201);
+    expect((await send('putEquipment', putEq({ ...equipment, serialNumber: 'SN-OAS-2' }))).status).toBe(200);
+    expect((await send('putEquipment', putEq({ ...equipment, wellId: 'no-such-well' }))).status).toBe(400);
+    await authFailures('putEquipment', putEq(equipment), operator);
+    await bodyFailures('putEquipment', putEq(equipment));
+
+    const del = (equipmentId: string) => ({ params: { id: equipmentId }, token: manager });
+    expect((await send('deleteEquipment', del(eqId))).status).toBe(204);
+    expect((await send('deleteEquipment', del('no-such-equipment'))).status).toBe(404);
+    expect((await send('deleteEquipment', del('bad id!'))).status).toBe(400);
+    await authFailures('deleteEquipment', del(eqId), operator);
+  });
+
+  it('sync: pushBatch (202, replay, 200 with Prefer: wait, all rejected or duplicates, 409, 422), getBatch, syncStatus, retry', async () => {
+    const pushOf = (json: unknown, headers: Record<string, string> = {}, token = operator) => ({
+      token,
+      json,
+      headers,
+    });
+    const body = { deviceId: 'oas-dev-1', events: [reading(t.wellId), note(t.wellId)] };
+    const accepted = await send('pushBatch', pushOf(body));
+    expect(accepted.status).toBe(202);
+    const batchId = (accepted.body as { batchId: string }).batchId;
+
+    const key = randomUUID();
+    const keyed = { deviceId: 'oas-dev-1', events: [reading(t.wellId, 901)] };
+    expect((await send('pushBatch', pushOf(keyed, { 'idempotency-key': key }))).status).toBe(202);
+    const replay = await send('pushBatch', pushOf(keyed, { 'idempotency-key': key }));
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const other = { deviceId: 'oas-dev-1', events: [reading(t.wellId, 902)] };
+    expect((await send('pushBatch', pushOf(other, { 'idempotency-key': key }))).status).toBe(422);
+    // Two requests with one new key at once: one is in flight when the other arrives.
+    const raceKey = randomUUID();
+    const race = { deviceId: 'oas-dev-1', events: Array.from({ length: 200 }, () => note(t.wellId)) };
+    const racing = await Promise.all([
+      send('pushBatch', pushOf(race, { 'idempotency-key': raceKey })),
+      send('pushBatch', pushOf(race, { 'idempotency-key': raceKey })),
+    ]);
+    expect(racing.map((r) => r.status).sort()).toEqual([202, 409]);
+
+    const waited = await send(
+      'pushBatch',
+      pushOf({ deviceId: 'oas-dev-1', events: [reading(t.wellId, 903)] }, { prefer: 'wait=20' }),
+    );
+    expect(waited.status).toBe(200);
+    expect(waited.body).toMatchObject({ status: 'COMPLETED' });
+    // Nothing to process: every event rejected, or every event a duplicate — COMPLETED at once, so 200.
+    const rejectedOnly = await send(
+      'pushBatch',
+      pushOf(
+        { deviceId: 'oas-dev-1', events: [{ ...reading(t.wellId), payload: {} }] },
+        { prefer: 'wait=20' },
+      ),
+    );
+    expect(rejectedOnly.status).toBe(200);
+    expect(rejectedOnly.headers.get('preference-applied')).toBe('wait=20');
+    expect(rejectedOnly.body).toMatchObject({ status: 'COMPLETED', counts: { rejected: 1, total: 1 } });
+    const duplicatesOnly = await send('pushBatch', pushOf(body, { prefer: 'wait=20' }));
+    expect(duplicatesOnly.status).toBe(200);
+    expect(duplicatesOnly.body).toMatchObject({ status: 'COMPLETED', counts: { duplicate: 2, total: 2 } });
+
+    expect((await send('pushBatch', pushOf({ events: [] }))).status).toBe(400);
+    expect(
+      (
+        await send(
+          'pushBatch',
+          pushOf({ deviceId: 'oas-dev-1', events: Array.from({ length: 1001 }, () => note(t.wellId)) }),
+        )
+      ).status,
+    ).toBe(413);
+    await authFailures('pushBatch', pushOf(body));
+    await bodyFailures('pushBatch', pushOf(body));
+
+    const batch = (id: string, token = operator) => ({ params: { batchId: id }, token });
+    expect((await send('getBatch', batch(batchId))).status).toBe(200);
+    expect((await send('getBatch', batch(randomUUID()))).status).toBe(404);
+    expect((await send('getBatch', batch('not-a-uuid'))).status).toBe(400);
+    await authFailures('getBatch', batch(batchId));
+
+    const status = (deviceId: string | undefined, token = operator): Send => ({
+      token,
+      query: deviceId === undefined ? {} : { deviceId },
+    });
+    expect((await send('syncStatus', status('oas-dev-1'))).status).toBe(200);
+    expect((await send('syncStatus', status('never-seen'))).status).toBe(404);
+    expect((await send('syncStatus', status(undefined))).status).toBe(400);
+    await authFailures('syncStatus', status('oas-dev-1'));
+
+    const retry = (json: unknown) => ({ token: operator, json });
+    expect((await send('retryFailed', retry({ deviceId: 'oas-dev-1' }))).status).toBe(202);
+    expect((await send('retryFailed', retry({ eventIds: ['nope'] }))).status).toBe(400);
+    await authFailures('retryFailed', retry({}));
+    await bodyFailures('retryFailed', retry({}));
+  });
+
+  it('sync: pull (200, 400, 410)', async () => {
+    const pull = (query: Record<string, string>, token = operator) => ({
+      token,
+      query: { deviceId: 'oas-dev-1', ...query },
+    });
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page += 1) {
+      const response = await send('pull', pull(cursor ? { cursor } : {}));
+      expect(response.status).toBe(200);
+      const body = response.body as { nextCursor: string; hasMore: boolean };
+      cursor = body.nextCursor;
+      if (!body.hasMore) break;
+    }
+    expect((await send('pull', pull({ cursor: 'garbage' }))).status).toBe(400);
+    await authFailures('pull', pull({}));
+    // A cursor older than the change history kept: a change, then a prune with 0 days of retention.
+    await getApp().referenceData.upsertWell(t.tenant, 'oas-pruned', {
+      name: 'P',
+      apiNumber: `42-${randomBytes(4).toString('hex')}`,
+      latitude: 1,
+      longitude: 1,
+      status: 'ACTIVE',
+    });
+    expect(await getApp().pull.prune(t.tenant, 0)).toBeGreaterThan(0);
+    expect((await send('pull', pull({ cursor: cursor ?? '' }))).status).toBe(410);
+  });
+
+  it('photos: photoUploadUrls, then an upload, PHOTO_ATTACHED and getPhoto', async () => {
+    const photoId = randomUUID();
+    const bytes = randomBytes(256);
+    Buffer.from([0xff, 0xd8, 0xff, 0xe0]).copy(bytes);
+    const ask = (json: unknown, token = operator) => ({ token, json });
+    const urls = await send(
+      'photoUploadUrls',
+      ask({
+        deviceId: 'oas-dev-1',
+        photos: [{ photoId, contentType: 'image/jpeg', sizeBytes: bytes.length }],
+      }),
+    );
+    expect(urls.status).toBe(200);
+    const upload = (urls.body as { uploads: { uploadUrl: string; blobName: string }[] }).uploads[0];
+    if (!upload) throw new Error('no upload URL');
+    const put = await fetch(upload.uploadUrl, {
+      method: 'PUT',
+      headers: { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'image/jpeg' },
+      body: bytes,
+    });
+    expect(put.status).toBe(201);
+    const attach = {
+      id: randomUUID(),
+      type: 'PHOTO_ATTACHED',
+      occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      payload: {
+        photoId,
+        blobName: upload.blobName,
+        contentType: 'image/jpeg',
+        sizeBytes: bytes.length,
+        target: { type: 'WELL', id: t.wellId },
+        takenAt: new Date(Date.now() - 120_000).toISOString(),
+      },
+    };
+    const pushed = await send('pushBatch', {
+      token: operator,
+      json: { deviceId: 'oas-dev-1', events: [attach] },
+      headers: { prefer: 'wait=20' },
+    });
+    expect(pushed.body, pushed.text).toMatchObject({ events: [{ status: 'APPLIED' }] });
+    expect((await send('photoUploadUrls', ask({ photos: [] }))).status).toBe(400);
+    await authFailures(
+      'photoUploadUrls',
+      ask({ photos: [{ photoId: randomUUID(), contentType: 'image/jpeg', sizeBytes: 1 }] }),
+    );
+    await bodyFailures('photoUploadUrls', ask({}));
+
+    const get = (id: string, token = manager) => ({ params: { photoId: id }, token });
+    expect((await send('getPhoto', get(photoId))).status).toBe(200);
+    expect((await send('getPhoto', get(randomUUID()))).status).toBe(404);
+    expect((await send('getPhoto', get('not-a-uuid'))).status).toBe(400);
+    await authFailures('getPhoto', get(photoId), operator);
+  });
+
+  it('conflicts: strategies, a MANUAL conflict listed and resolved (200, 404, 409), devices and stats', async () => {
+    const strategies = (json: unknown, token = manager) => ({ token, json });
+    expect(
+      (await send('putConflictStrategies', strategies({ strategies: { PRODUCTION_LOGGED: 'MANUAL' } })))
+        .status,
+    ).toBe(200);
+    expect(
+      (await send('putConflictStrategies', strategies({ strategies: { PRODUCTION_LOGGED: 'MAYBE' } })))
+        .status,
+    ).toBe(400);
+    await authFailures('putConflictStrategies', strategies({ strategies: {} }), operator);
+    await bodyFailures('putConflictStrategies', strategies({ strategies: {} }));
+    expect((await send('getConflictStrategies', { token: manager })).status).toBe(200);
+    await authFailures('getConflictStrategies', { token: manager }, operator);
+
+    const date = daysAgo(3);
+    const first = production(
+      t.wellId,
+      { oilVolume: 10 },
+      { productionDate: date, occurredAt: new Date(Date.now() - 120_000).toISOString() },
+    );
+    const second = production(
+      t.wellId,
+      { oilVolume: 20 },
+      { productionDate: date, occurredAt: new Date(Date.now() - 60_000).toISOString() },
+    );
+    const wait = { prefer: 'wait=20' };
+    expect(
+      (
+        await send('pushBatch', {
+          token: operator,
+          json: { deviceId: 'oas-dev-1', events: [first] },
+          headers: wait,
+        })
+      ).status,
+    ).toBe(200);
+    const held = await send('pushBatch', {
+      token: operator2,
+      json: { deviceId: 'oas-dev-2', events: [second] },
+      headers: wait,
+    });
+    expect(held.body).toMatchObject({ events: [{ status: 'CONFLICT' }] });
+
+    const list = await send('listConflicts', { token: manager, query: { status: 'OPEN' } });
+    expect(list.status).toBe(200);
+    const conflict = (list.body as { conflicts: { id: string; eventId: string }[] }).conflicts.find(
+      (c) => c.eventId === second.id,
+    );
+    if (!conflict) throw new Error('the conflict is not listed');
+    expect((await send('listConflicts', { token: manager, query: { limit: '0' } })).status).toBe(400);
+    await authFailures('listConflicts', { token: manager }, operator);
+
+    const resolve = (id: string, json: unknown, token = manager) => ({ params: { id }, token, json });
+    expect((await send('resolveConflict', resolve(conflict.id, { resolution: 'SERVER_WINS' }))).status).toBe(
+      200,
+    );
+    expect((await send('resolveConflict', resolve(conflict.id, { resolution: 'SERVER_WINS' }))).status).toBe(
+      409,
+    );
+    expect((await send('resolveConflict', resolve(randomUUID(), { resolution: 'SERVER_WINS' }))).status).toBe(
+      404,
+    );
+    expect((await send('resolveConflict', resolve(conflict.id, { resolution: 'MERGED' }))).status).toBe(400);
+    await authFailures('resolveConflict', resolve(conflict.id, { resolution: 'SERVER_WINS' }), operator);
+    await bodyFailures('resolveConflict', resolve(conflict.id, {}));
+
+    expect((await send('listDevices', { token: manager })).status).toBe(200);
+    expect((await send('listDevices', { token: manager, query: { staleAfterHours: '-1' } })).status).toBe(
+      400,
+    );
+    await authFailures('listDevices', { token: manager }, operator);
+    expect((await send('syncStats', { token: manager })).status).toBe(200);
+    expect((await send('syncStats', { token: manager, query: { from: 'yesterday' } })).status).toBe(400);
+    await authFailures('syncStats', { token: manager }, operator);
+  });
+
+  it('405 with Allow as components.responses.MethodNotAllowed documents it; OPTIONS with Allow', async () => {
+    const response = await fetch(`${base}/v1/sync/batches`, { method: 'DELETE' });
+    const text = await response.text();
+    const exchange = {
+      status: response.status,
+      headers: response.headers,
+      text,
+      body: JSON.parse(text) as unknown,
+    };
+    expect(exchange.status).toBe(405);
+    const documented = doc.components.responses.MethodNotAllowed;
+    if (!documented) throw new Error('MethodNotAllowed is not documented');
+    checkAgainst('DELETE /v1/sync/batches → 405', documented, exchange);
+    expect(response.headers.get('allow')).toBe('OPTIONS, POST');
+    const options = await fetch(`${base}/health`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('saw every operation, and every documented status that can be provoked here', () => {
+    const missing: string[] = [];
+    for (const op of operations.values()) {
+      for (const status of Object.keys(op.doc.responses)) {
+        const key = `${op.id}:${status}`;
+        if (seen.has(key) || NOT_PROVOKED[key] || NOT_PROVOKED[`*:${status}`]) continue;
+        missing.push(key);
+      }
+      expect(
+        [...seen].some((key) => key.startsWith(`${op.id}:`)),
+        `${op.id} was exercised`,
+      ).toBe(true);
+    }
+    expect(missing, 'documented answers never seen').toEqual([]);
+    // The exemptions stay honest: each names a status the document lists somewhere.
+    for (const key of Object.keys(NOT_PROVOKED)) {
+      const [id, status] = key.split(':') as [string, string];
+      const listed = [...operations.values()].some(
+        (op) => (id === '*' || op.id === id) && op.doc.responses[status],
+      );
+      expect(listed, `exemption ${key} matches a documented status`).toBe(true);
+    }
+  });
+});
