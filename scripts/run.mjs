@@ -160,6 +160,10 @@ if (first === '--build' || first === '--build-if-stale') {
 }
 if (!(await ensureBuilt({ entry: first }))) process.exit(1);
 const target = join(dist, first);
+if (!existsSync(target)) {
+  say(`no entry dist/${first} (is there a ${first.replace(/\.js$/, '.ts')}?)`);
+  process.exit(2);
+}
 // The entry reads its arguments with parseArgs(), i.e. from process.argv after the script path.
 process.argv = [process.argv[0] ?? process.execPath, target, ...rest];
 await import(pathToFileURL(target).href);

@@ -137,6 +137,12 @@ describe('scripts/run.mjs', { timeout: 120_000 }, () => {
     expect(launch('local/hello.js').stdout).toBe('both \n');
   });
 
+  it('says so when the entry does not exist', () => {
+    const missing = launch('local/nope.js');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no entry dist\/local\/nope\.js/);
+  });
+
   it('takes over a lock left by a launcher that died', () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     mkdirSync(join(dir, 'dist', '.build-lock'));
