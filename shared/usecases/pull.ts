@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { PullResponse } from '../contracts/pull.js';
-import { GoneError, ValidationError } from '../errors.js';
+import { DependencyUnavailableError, GoneError, ValidationError } from '../errors.js';
 import type { DeviceStatusStore, EventLog, LogPosition, PullStore, Tenant } from '../ports.js';
 import { type Cursor, comparePositions, decodeCursor, encodeCursor } from '../sync/cursor.js';
 import type { Logger } from '../logger.js';
@@ -37,7 +37,15 @@ export async function pullPage(
   query: PullQuery,
 ): Promise<PullResponse> {
   // First: another operator's pull must neither be served nor touch the device's lastPullAt/position.
-  const access = await checkDeviceAccess(deps.devices, tenant, principal, query.deviceId, 'read');
+  // With the device store down the owner is unknown: the page is still served (device status is derived
+  // data, as below) but nothing is recorded, so no device can be moved by someone else.
+  const access = await checkDeviceAccess(deps.devices, tenant, principal, query.deviceId, 'read').catch(
+    (error: unknown) => {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      deps.log.warn({ err: describeError(error) }, 'device owner unknown: the pull is not recorded');
+      return { record: undefined, owns: false };
+    },
+  );
   const key = await deps.pull.cursorKey(tenant);
   const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, key);
   if (query.cursor !== undefined && (!cursor || cursor.t !== tenant.id)) {

@@ -9,7 +9,9 @@ import { getSyncStatus } from '../../functions/sync-status.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { PullResponse } from '../../shared/contracts/pull.js';
 import type { DeviceStatus } from '../../shared/contracts/sync.js';
-import type { DeviceRecord } from '../../shared/ports.js';
+import { DependencyUnavailableError } from '../../shared/errors.js';
+import type { DeviceRecord, DeviceStatusStore } from '../../shared/ports.js';
+import { pullPage } from '../../shared/usecases/pull.js';
 import { tokenFor } from '../support/auth.js';
 import { note, reading } from '../support/events.js';
 import { call } from '../support/http.js';
@@ -161,6 +163,24 @@ describe('the owner', () => {
     expect((await retry(owner)).status).toBe(202);
     expect((await uploadUrls(owner)).status).toBe(200);
     expect((await ownerStatus()).photos.awaitingUpload).toBe(1);
+  });
+});
+
+describe('pull with the device store down', () => {
+  it('is served (status is derived data) but records nothing, since the owner is unknown', async () => {
+    const app = getApp();
+    const recorded: string[] = [];
+    // The real store (its prototype), but reading owners fails as with Cosmos down.
+    const devices = Object.assign(Object.create(app.devices) as DeviceStatusStore, {
+      get: () => Promise.reject(new DependencyUnavailableError('cosmos')),
+      recordPull: async (_tenantId: string, pull: { deviceId: string }) => {
+        recorded.push(pull.deviceId);
+      },
+    });
+    const principal = { tenantId: t.tenant.id, userId: 'u-other', roles: ['OPERATOR' as const] };
+    const page = await pullPage({ ...app, devices }, t.tenant, principal, { deviceId: DEVICE, limit: 10 });
+    expect(page.tenantId).toBe(t.tenant.id);
+    expect(recorded).toEqual([]);
   });
 });
 
