@@ -9,17 +9,21 @@ import { describeError } from './redact.js';
  * nothing locally and in tests):
  *
  * - `fieldsync.events` (counter, attributes `outcome` and `tenant.id`): events by outcome, as they settle;
- * - `fieldsync.queue.lag_ms` (histogram, ms): from a chunk message's enqueue to the start of its processing.
+ * - `fieldsync.queue.lag_ms` (histogram, ms): from a chunk message's enqueue to the start of its processing;
+ * - `fieldsync.tenant_job.failures` (counter, attributes `job` and `tenant.id`): a timer's work that failed
+ *   for one tenant (usecases/each-tenant.ts); the other tenants still ran.
  */
 
 export const METER_NAME = 'fieldsync';
 export const EVENTS_METRIC = 'fieldsync.events';
 export const QUEUE_LAG_METRIC = 'fieldsync.queue.lag_ms';
+export const TENANT_JOB_FAILURES_METRIC = 'fieldsync.tenant_job.failures';
 
 interface Instruments {
   provider: MeterProvider;
   events: Counter;
   queueLag: Histogram;
+  tenantJobFailures: Counter;
 }
 
 let instruments: Instruments | undefined;
@@ -39,6 +43,10 @@ function current(): Instruments {
         description: 'Time from enqueueing a sync chunk message to the start of its processing',
         unit: 'ms',
       }),
+      tenantJobFailures: meter.createCounter(TENANT_JOB_FAILURES_METRIC, {
+        description: 'Per-tenant failures of jobs that walk every tenant (change-log prune, photo sweep)',
+        unit: '{failure}',
+      }),
     };
   }
   return instruments;
@@ -55,6 +63,11 @@ export function recordOutcomes(tenantId: string, byStatus: Record<string, number
 /** Records one message's queue lag in `fieldsync.queue.lag_ms` (negative clock skew counts as 0). */
 export function recordQueueLag(ms: number): void {
   if (Number.isFinite(ms)) current().queueLag.record(Math.max(0, ms));
+}
+
+/** Counts one tenant's failure of `job` (e.g. sweepPhotos) in `fieldsync.tenant_job.failures`. */
+export function recordTenantJobFailure(job: string, tenantId: string): void {
+  current().tenantJobFailures.add(1, { job, 'tenant.id': tenantId });
 }
 
 /**

@@ -142,7 +142,10 @@ export interface DeviceRecord {
   pullPosition: { xid: string; seq: string } | null;
 }
 
-/** Device sync status (Cosmos DB): one document per (tenant, device). */
+/**
+ * Device sync status (Cosmos DB): one document per (tenant, device). recordPush/recordPull set `userId`, the
+ * device's owner: callers check ownership first (usecases/device-access.ts).
+ */
 export interface DeviceStatusStore {
   recordPush(
     tenantId: string,

@@ -22,12 +22,28 @@ const claimsSchema = z.object({
 });
 
 /**
+ * How far the caller's clock and ours may disagree, in seconds, when checking `exp`, `nbf` and `iat`:
+ * a token is still accepted this long after its `exp`, and this long before its `nbf`/`iat`. One minute
+ * covers ordinary clock drift between the identity provider, a device and this app.
+ */
+export const TOKEN_CLOCK_TOLERANCE_SECONDS = 60;
+
+/**
  * Local mode verifies HS256 with the development secret; Azure mode verifies the OIDC issuer's RS256 keys
  * from its JWKS. Each mode accepts exactly one algorithm family, so an HS256 token signed with a public
- * key, or `alg: none`, never passes.
+ * key, or `alg: none`, never passes. Both modes require `exp` and check `exp`, `nbf` and `iat` with
+ * {@link TOKEN_CLOCK_TOLERANCE_SECONDS}. `verify` throws UnauthenticatedError (401 problem+json) saying which
+ * check failed.
  */
 export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
-  const options = { issuer: auth.issuer, audience: auth.audience, clockTolerance: 30 };
+  // `exp` is required (Entra ID always sets it): a token without one would be valid forever.
+  // jose checks `exp` and `nbf` with the tolerance; `iat` is checked below (jose only does with maxTokenAge).
+  const options = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    clockTolerance: TOKEN_CLOCK_TOLERANCE_SECONDS,
+    requiredClaims: ['exp'],
+  };
   const check =
     auth.mode === 'dev'
       ? (() => {
@@ -48,6 +64,13 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
       } catch (error) {
         throw new UnauthenticatedError(describeJoseError(error));
       }
+      // A token issued in the future (beyond the tolerance) was minted by a clock we cannot trust.
+      if (
+        payload.iat !== undefined &&
+        payload.iat > Math.floor(Date.now() / 1000) + TOKEN_CLOCK_TOLERANCE_SECONDS
+      ) {
+        throw new UnauthenticatedError('token claim "iat" is in the future');
+      }
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) {
         throw new UnauthenticatedError('token lacks a valid sub, tid or roles claim');
@@ -60,7 +83,9 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
 function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'token expired';
   if (error instanceof joseErrors.JWTClaimValidationFailed)
-    return `token claim "${error.claim}" is not accepted`;
+    return error.reason === 'missing'
+      ? `token lacks the required "${error.claim}" claim`
+      : `token claim "${error.claim}" is not accepted`;
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm is not accepted';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature is invalid';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'token signing key is unknown';

@@ -228,7 +228,7 @@ export const syncStatusRoute = defineRoute({
   responses: {
     200: { description: 'The device status', schema: deviceStatusSchema },
     ...authProblems,
-    404: problem('No such device (or not yours)'),
+    404: problem('No such device'),
   },
 });
 

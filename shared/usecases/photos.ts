@@ -24,6 +24,7 @@ import type {
   TenantRegistry,
 } from '../ports.js';
 import type { Outcome, PendingEvent } from '../sync/plan-chunk.js';
+import { failedTenants, forEachTenant, type TenantJobResult } from './each-tenant.js';
 
 export interface PhotoDeps {
   photoStore: PhotoStore;
@@ -287,27 +288,52 @@ export function createPhotoPrecheck(
  * Hands uploads that were never attached to the storage lifecycle rule: photos still AWAITING_UPLOAD whose
  * last upload URL is older than `olderThanHours` get their blob (if any) tagged state=awaiting, which the
  * rule `delete-unattached-photos` deletes once the upload is `unattachedPhotoRetentionDays` old. Run it
- * from a timer (e.g. hourly). Returns how many blobs were tagged.
+ * from a timer (e.g. hourly). Each ACTIVE tenant is isolated (forEachTenant): one whose database or blobs
+ * fail is logged, counted and reported in `tenants`, and the tenants after it are still swept. Returns the
+ * totals of the tenants swept (blobs tagged, photos never uploaded, photos found attached) and one result
+ * per tenant.
  */
 export async function sweepUnattachedPhotos(
   deps: PhotoDeps & { tenants: TenantRegistry; log: Logger },
   options: { olderThanHours?: number; limitPerTenant?: number; now?: Date } = {},
-): Promise<{ tagged: number; missing: number; attached: number }> {
+): Promise<SweepCounts & { tenants: TenantJobResult<SweepCounts>[] }> {
   const before = new Date((options.now ?? new Date()).getTime() - (options.olderThanHours ?? 24) * 3_600_000);
-  const totals = { tagged: 0, missing: 0, attached: 0 };
-  for (const tenant of await deps.tenants.list()) {
-    if (tenant.status !== 'ACTIVE') continue;
-    const stale = await deps.photoRecords.staleAwaiting(tenant, before, options.limitPerTenant ?? 1000);
-    const done: string[] = [];
-    await forEachBounded(stale, 8, async (photo) => {
-      const result = await deps.photoStore.markAwaiting(photo.blobName);
-      totals[result] += 1;
-      done.push(photo.photoId);
-    });
-    await deps.photoRecords.markSwept(tenant, done);
-    if (stale.length) deps.log.info({ tenantId: tenant.id, photos: stale.length }, 'unattached photos swept');
+  const results = await forEachTenant(
+    deps,
+    'sweepPhotos',
+    async (tenant) => {
+      const counts: SweepCounts = { tagged: 0, missing: 0, attached: 0 };
+      const stale = await deps.photoRecords.staleAwaiting(tenant, before, options.limitPerTenant ?? 1000);
+      const done: string[] = [];
+      await forEachBounded(stale, 8, async (photo) => {
+        const result = await deps.photoStore.markAwaiting(photo.blobName);
+        counts[result] += 1;
+        done.push(photo.photoId);
+      });
+      await deps.photoRecords.markSwept(tenant, done);
+      if (stale.length)
+        deps.log.info({ tenantId: tenant.id, photos: stale.length }, 'unattached photos swept');
+      return counts;
+    },
+    { activeOnly: true },
+  );
+  const totals: SweepCounts = { tagged: 0, missing: 0, attached: 0 };
+  for (const r of results) {
+    if (!r.ok) continue;
+    totals.tagged += r.value.tagged;
+    totals.missing += r.value.missing;
+    totals.attached += r.value.attached;
   }
-  return totals;
+  const failed = failedTenants(results);
+  if (failed.length) deps.log.error({ failed }, 'photo sweep failed for some tenants');
+  return { ...totals, tenants: results };
+}
+
+/** What a photo sweep did: blobs tagged for deletion, photos never uploaded, photos found attached. */
+export interface SweepCounts {
+  tagged: number;
+  missing: number;
+  attached: number;
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { Principal } from '../auth/principal.js';
 import type { PullResponse } from '../contracts/pull.js';
-import { GoneError, ValidationError } from '../errors.js';
+import { DependencyUnavailableError, GoneError, ValidationError } from '../errors.js';
 import type { DeviceStatusStore, EventLog, LogPosition, PullStore, Tenant } from '../ports.js';
 import { type Cursor, comparePositions, decodeCursor, encodeCursor } from '../sync/cursor.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../redact.js';
+import { checkDeviceAccess } from './device-access.js';
 
 export interface PullDeps {
   pull: PullStore;
@@ -25,6 +26,9 @@ export interface PullQuery {
  * users, recent production), paged by entity; then, from the position taken when the snapshot began,
  * every change since — so a client following nextCursor until hasMore is false has every change
  * committed before its first call, and none is skipped.
+ *
+ * The device must be the caller's (or not known yet); a manager may pull with another user's device id but
+ * does not move that device's recorded position (device-access.ts). ForbiddenError otherwise.
  */
 export async function pullPage(
   deps: PullDeps,
@@ -32,6 +36,16 @@ export async function pullPage(
   principal: Principal,
   query: PullQuery,
 ): Promise<PullResponse> {
+  // First: another operator's pull must neither be served nor touch the device's lastPullAt/position.
+  // With the device store down the owner is unknown: the page is still served (device status is derived
+  // data, as below) but nothing is recorded, so no device can be moved by someone else.
+  const access = await checkDeviceAccess(deps.devices, tenant, principal, query.deviceId, 'read').catch(
+    (error: unknown) => {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      deps.log.warn({ err: describeError(error) }, 'device owner unknown: the pull is not recorded');
+      return { record: undefined, owns: false };
+    },
+  );
   const key = await deps.pull.cursorKey(tenant);
   const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, key);
   if (query.cursor !== undefined && (!cursor || cursor.t !== tenant.id)) {
@@ -92,15 +106,16 @@ export async function pullPage(
 
   const [counts] = await Promise.all([
     deps.eventLog.deviceCounts(tenant, query.deviceId),
-    deps.devices
-      .recordPull(tenant.id, {
-        deviceId: query.deviceId,
-        userId: principal.userId,
-        at: new Date().toISOString(),
-        position: reached,
-      })
-      // Status is derived data: a pull must not fail because its bookkeeping did.
-      .catch((error: unknown) => deps.log.warn({ err: describeError(error) }, 'could not record the pull')),
+    access.owns &&
+      deps.devices
+        .recordPull(tenant.id, {
+          deviceId: query.deviceId,
+          userId: principal.userId,
+          at: new Date().toISOString(),
+          position: reached,
+        })
+        // Status is derived data: a pull must not fail because its bookkeeping did.
+        .catch((error: unknown) => deps.log.warn({ err: describeError(error) }, 'could not record the pull')),
   ]);
   return {
     tenantId: tenant.id,

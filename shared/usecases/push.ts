@@ -16,6 +16,7 @@ import type {
 import { recordOutcomes } from '../observability.js';
 import { canonicalJson } from '../sync/canonical.js';
 import { checkEvent, type EventRejection } from '../sync/validate-event.js';
+import { checkDeviceAccess } from './device-access.js';
 
 /** Events per queue message: a few hundred ids keep each message far below Service Bus's 256 KB. */
 export const CHUNK_SIZE = 1000;
@@ -79,7 +80,8 @@ export function chunkMessages(
  * Accepts a device's batch: checks each event on its own (a bad one never blocks the rest), records the
  * batch and its new events PENDING in the tenant's event log, and enqueues them — all or nothing: the
  * transaction commits only once the queue has the messages and the device status is written. A repeated
- * Idempotency-Key replays the first answer and enqueues nothing.
+ * Idempotency-Key replays the first answer and enqueues nothing. The device must be the caller's own (or
+ * not known yet): ForbiddenError DEVICE_NOT_OWNED otherwise (device-access.ts).
  */
 export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<PushResult> {
   const { tenant, principal, body } = command;
@@ -88,6 +90,8 @@ export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<P
       `a batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${body.events.length}`,
     );
   }
+  // Before the idempotency claim: a refused device never holds a key.
+  await checkDeviceAccess(deps.devices, tenant, principal, body.deviceId, 'act');
   const key = command.idempotencyKey;
   // Hashing the whole body costs; only a request with an Idempotency-Key needs it.
   const requestHash = key ? sha256(canonicalJson(body)) : '';

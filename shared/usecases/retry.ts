@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isManager, type Principal } from '../auth/principal.js';
-import type { EventQueue, EventLog, Tenant } from '../ports.js';
+import type { DeviceStatusStore, EventQueue, EventLog, Tenant } from '../ports.js';
+import { checkDeviceAccess } from './device-access.js';
 import { chunkMessages } from './push.js';
 
 /**
@@ -8,13 +9,18 @@ import { chunkMessages } from './push.js';
  * TARGET_NOT_FOUND; docs/outcomes.md): a field user's own, or any for a manager. The events go back to
  * PENDING and onto the queue in one transaction; each retry's messages get fresh MessageIds (a retry is new
  * content for the queue's duplicate detection).
+ * A `deviceId` must be the caller's own device, or any for a manager (ForbiddenError DEVICE_NOT_OWNED
+ * otherwise, as on every route that takes a device id).
  */
 export async function retryFailedEvents(
-  deps: { eventLog: EventLog; queue: EventQueue },
+  deps: { eventLog: EventLog; queue: EventQueue; devices: Pick<DeviceStatusStore, 'get'> },
   tenant: Tenant,
   principal: Principal,
   request: { deviceId?: string | undefined; eventIds?: string[] | undefined },
 ): Promise<{ retried: number; eventIds: string[] }> {
+  if (request.deviceId) {
+    await checkDeviceAccess(deps.devices, tenant, principal, request.deviceId, 'read');
+  }
   const retryId = randomUUID();
   const ids = await deps.eventLog.retryFailed(
     tenant,

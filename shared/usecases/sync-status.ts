@@ -1,6 +1,7 @@
 import { isManager, type Principal } from '../auth/principal.js';
 import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
+import { checkDeviceAccess } from './device-access.js';
 import { NO_COUNTS } from './devices.js';
 import type { DeviceStatusStore, EventLog, PullStore, SyncStatsStore, Tenant } from '../ports.js';
 
@@ -23,7 +24,8 @@ export async function getBatchOutcome(
 }
 
 /**
- * One device's sync status: identity and timestamps from Cosmos; counts from the tenant database in the
+ * One device's sync status, for its owner or a manager (anyone else: ForbiddenError DEVICE_NOT_OWNED; an
+ * unknown device: NotFoundError). Identity and timestamps from Cosmos; counts from the tenant database in the
  * same single statement the devices list uses (stats.deviceCounts), so the two routes cannot disagree.
  */
 export async function getDeviceStatus(
@@ -37,14 +39,12 @@ export async function getDeviceStatus(
   principal: Principal,
   deviceId: string,
 ): Promise<DeviceStatus> {
-  const [record, all] = await Promise.all([
-    deps.devices.get(tenant.id, deviceId),
+  const [{ record }, all] = await Promise.all([
+    checkDeviceAccess(deps.devices, tenant, principal, deviceId, 'read'),
     deps.stats.deviceCounts(tenant, deviceId),
   ]);
   const counts = all.get(deviceId) ?? NO_COUNTS;
-  if (!record || (!isManager(principal) && record.userId !== principal.userId)) {
-    throw new NotFoundError(`no device ${deviceId}`);
-  }
+  if (!record) throw new NotFoundError(`no device ${deviceId}`);
   // Changes the device has not pulled yet, counted up to a cap (a device far behind just needs a sync).
   const pendingPull =
     record.pullPosition && deps.pull

@@ -5,7 +5,11 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenVerifier, type TokenVerifier } from '../../shared/auth/verifier.js';
+import {
+  createTokenVerifier,
+  TOKEN_CLOCK_TOLERANCE_SECONDS,
+  type TokenVerifier,
+} from '../../shared/auth/verifier.js';
 import { UnauthenticatedError } from '../../shared/errors.js';
 import { tamper, unsignedToken } from '../support/jwt.js';
 
@@ -102,5 +106,39 @@ describe('OIDC token verification through JWKS (RS256)', () => {
       tamper(await sign(), (c) => ({ ...c, tid: 'globex' })),
       /signature/,
     );
+  });
+});
+
+describe('OIDC token time claims', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  // Signed by the issuer key with exactly these time claims (SignJWT sets none unless asked).
+  const signTimes = (times: { exp?: number; nbf?: number; iat?: number }) =>
+    new SignJWT({ tid: 'acme', roles: ['MANAGER'], ...times })
+      .setProtectedHeader({ alg: 'RS256', kid: 'key-1' })
+      .setSubject('user-oid-1')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .sign(privateKey);
+  // Far enough from the tolerance edge that a slow test run cannot cross it.
+  const margin = 15;
+
+  it('refuses a correctly signed token without exp', async () => {
+    await rejected(await signTimes({}), /lacks the required "exp"/);
+    await rejected(await signTimes({ iat: now(), nbf: now() }), /lacks the required "exp"/);
+  });
+
+  it('accepts exp within the clock tolerance and refuses it just beyond', async () => {
+    const within = now() - TOKEN_CLOCK_TOLERANCE_SECONDS + margin;
+    expect((await verifier.verify(await signTimes({ exp: within }))).userId).toBe('user-oid-1');
+    await rejected(await signTimes({ exp: now() - TOKEN_CLOCK_TOLERANCE_SECONDS - margin }), /expired/);
+  });
+
+  it('refuses nbf or iat in the future beyond the tolerance, accepts them within it', async () => {
+    const exp = now() + 3600;
+    const soon = now() + TOKEN_CLOCK_TOLERANCE_SECONDS - margin;
+    const late = now() + TOKEN_CLOCK_TOLERANCE_SECONDS + margin;
+    expect((await verifier.verify(await signTimes({ exp, nbf: soon, iat: soon }))).userId).toBe('user-oid-1');
+    await rejected(await signTimes({ exp, nbf: late }), /"nbf"/);
+    await rejected(await signTimes({ exp, iat: late }), /"iat"/);
   });
 });

@@ -230,7 +230,11 @@ describe('retryable refusals of photos', () => {
     expect((await put(photo.url, photo.bytes)).status).toBe(201);
     const sent: OutgoingMessage[] = [];
     const result = await retryFailedEvents(
-      { eventLog: getApp().eventLog, queue: { send: async (m) => void sent.push(...m) } },
+      {
+        eventLog: getApp().eventLog,
+        devices: getApp().devices,
+        queue: { send: async (m) => void sent.push(...m) },
+      },
       t.tenant,
       { userId: 'u-op', tenantId: t.tenant.id, roles: ['OPERATOR'] },
       { eventIds: [event.id] },

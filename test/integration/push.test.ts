@@ -154,8 +154,13 @@ describe('POST /v1/sync/batches', () => {
     expect(await count("select count(*) as n from sync_batches where device_id = 'laptop-2'")).toBe(1);
     const other = await push(operator, { ...body, deviceId: 'laptop-3' }, { 'idempotency-key': key });
     expect(other.status).toBe(422);
-    // The key is the user's own: another user's identical request is a new push.
-    const otherUser = await push(otherOperator, body, { 'idempotency-key': key });
+    // The key is the user's own: another user's request with it (from that user's own device: laptop-2 is
+    // not theirs) is a new push, not a 422.
+    const otherUser = await push(
+      otherOperator,
+      { ...body, deviceId: 'laptop-2b' },
+      { 'idempotency-key': key },
+    );
     expect(otherUser.status).toBe(202);
     expect((otherUser.body as PushAccepted).duplicates).toHaveLength(1);
   });
@@ -287,7 +292,7 @@ describe('GET /v1/sync/batches/{batchId} and /v1/sync/status', () => {
       url: 'http://localhost/api/v1/sync/status?deviceId=tablet-9',
       token: otherOperator,
     });
-    expect(foreign.status).toBe(404);
+    expect(foreign.status).toBe(403);
     const missing = await call(getSyncStatus, {
       url: 'http://localhost/api/v1/sync/status',
       token: operator,

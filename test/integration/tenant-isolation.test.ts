@@ -62,14 +62,16 @@ beforeAll(async () => {
     json: equipmentInput('shared-well'),
     token: acmeManager,
   });
-  const pushed = await pushAccepted(await tokenFor(acme.id, ['OPERATOR'], 'acme-user'), {
+  const acmeUser = await tokenFor(acme.id, ['OPERATOR'], 'acme-user');
+  const pushed = await pushAccepted(acmeUser, {
     deviceId: 'shared-device',
     events: [reading('shared-well')],
   });
   acmeBatchId = pushed.batchId;
+  // From the device's own user: a device is one user's (device-access.ts).
   const photo = await call(photoUploadUrls, {
     method: 'POST',
-    token: acmeManager,
+    token: acmeUser,
     json: {
       deviceId: 'shared-device',
       photos: [{ photoId: SHARED_PHOTO, contentType: 'image/jpeg', sizeBytes: 1000 }],

@@ -56,13 +56,10 @@ function startHost(env: Record<string, string>): Promise<{ child: ChildProcess; 
  * only ever reach this run's own databases.
  */
 export default async function setup(project: TestProject) {
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')],
-    {
-      stdio: 'inherit',
-    },
-  );
+  // The same build as the npm scripts (scripts/run.mjs): tsc only when the sources changed since dist/ was built.
+  execFileSync(process.execPath, [join(root, 'scripts', 'run.mjs'), '--build-if-stale'], {
+    stdio: 'inherit',
+  });
   const dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-test-'));
   const ports = { postgres: await freePort(), blob: await freePort(), cosmos: await freePort() };
   const stack = await startLocalStack({ dataDir, ports, given: {} });

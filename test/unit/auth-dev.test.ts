@@ -1,7 +1,11 @@
-import { SignJWT } from 'jose';
+import { type JWTPayload, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { signDevToken } from '../../shared/auth/dev-token.js';
-import { bearerToken, createTokenVerifier } from '../../shared/auth/verifier.js';
+import {
+  bearerToken,
+  createTokenVerifier,
+  TOKEN_CLOCK_TOLERANCE_SECONDS,
+} from '../../shared/auth/verifier.js';
 import { UnauthenticatedError } from '../../shared/errors.js';
 import { tamper, unsignedToken } from '../support/jwt.js';
 
@@ -94,6 +98,54 @@ describe('development token verification (HS256)', () => {
   it('refuses garbage', async () => {
     await rejected('not.a.jwt', /malformed/);
     await rejected('', /malformed/);
+  });
+});
+
+describe('development token time claims', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  // SignJWT with explicit claims: signDevToken always sets exp, so these tokens are made by hand.
+  const signClaims = (times: { exp?: number; nbf?: number; iat?: number }) =>
+    new SignJWT({ tid: 'acme', roles: ['OPERATOR'], ...times })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u1')
+      .setIssuer(auth.issuer)
+      .setAudience(auth.audience)
+      .sign(new TextEncoder().encode(auth.secret));
+  // Far enough from the tolerance edge that a slow test run cannot cross it.
+  const margin = 15;
+
+  it('refuses a token without exp, which would otherwise be valid forever', async () => {
+    await rejected(await signClaims({}), /lacks the required "exp"/);
+    await rejected(await signClaims({ iat: now(), nbf: now() }), /lacks the required "exp"/);
+  });
+
+  it('accepts exp just past within the clock tolerance and refuses it beyond', async () => {
+    expect(
+      (await verifier.verify(await signClaims({ exp: now() - TOKEN_CLOCK_TOLERANCE_SECONDS + margin })))
+        .userId,
+    ).toBe('u1');
+    await rejected(await signClaims({ exp: now() - TOKEN_CLOCK_TOLERANCE_SECONDS - margin }), /expired/);
+  });
+
+  it('refuses nbf and iat in the future beyond the clock tolerance, accepts them within it', async () => {
+    const exp = now() + 3600;
+    const soon = now() + TOKEN_CLOCK_TOLERANCE_SECONDS - margin;
+    const late = now() + TOKEN_CLOCK_TOLERANCE_SECONDS + margin;
+    expect((await verifier.verify(await signClaims({ exp, nbf: soon, iat: soon }))).userId).toBe('u1');
+    await rejected(await signClaims({ exp, nbf: late }), /"nbf"/);
+    await rejected(await signClaims({ exp, iat: late }), /"iat"/);
+  });
+
+  it('refuses time claims that are not numbers', async () => {
+    // jose's types want a number here; a hostile token need not follow them.
+    const claims = { tid: 'acme', roles: ['OPERATOR'], exp: 'tomorrow' } as unknown as JWTPayload;
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u1')
+      .setIssuer(auth.issuer)
+      .setAudience(auth.audience)
+      .sign(new TextEncoder().encode(auth.secret));
+    await rejected(token, /"exp"/);
   });
 });
 

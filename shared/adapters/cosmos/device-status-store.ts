@@ -73,7 +73,9 @@ export class CosmosDeviceStatusStore implements DeviceStatusStore {
     tenantId: string,
     pull: { deviceId: string; userId: string; at: string; position: { xid: string; seq: string } },
   ): Promise<void> {
+    // Callers record only a pull by the device's owner (or its first user), as for pushes (device-access.ts).
     return this.patch(tenantId, pull.deviceId, pull.userId, [
+      { op: 'set', path: '/userId', value: pull.userId },
       { op: 'set', path: '/lastPullAt', value: pull.at },
       { op: 'set', path: '/pullPosition', value: pull.position },
     ]);
