@@ -272,9 +272,6 @@ const appendRow = (pending: PendingEvent, type: keyof ChunkPlan['appends']): App
   occurredAt: pending.event.occurredAt,
 });
 
-const pick = (values: Record<string, Json>, fields: string[]) =>
-  Object.fromEntries(fields.map((f) => [f, values[f] ?? null]));
-
 export function planChunk(input: ChunkInput): ChunkPlan {
   const plan: ChunkPlan = {
     outcomes: new Map(),
