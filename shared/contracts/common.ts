@@ -11,7 +11,8 @@ export const entityIdSchema = z
  * 1 BC and years past 9999 have no four-digit form: no client means them, PostgreSQL refuses year 0, and
  * zod's own ISO checks let both through to a database error. So a date, and a date-time AFTER conversion
  * to UTC (an offset can move year 1 into year 0, or 9999 into 10000), must fall in years 0001–9999 on a
- * real calendar day. RFC 3339 §5.6 allows a lower-case `t` and `z`: accepted, and stored upper-case.
+ * real calendar day (and PostgreSQL also refuses year 0 as written, whatever the offset). RFC 3339 §5.6
+ * allows a lower-case `t` and `z`: accepted, and stored upper-case.
  */
 
 /** The years a date or date-time may fall in (after conversion to UTC). */
@@ -59,8 +60,8 @@ export function dateProblem(text: string): string | undefined {
 /**
  * Why a string that matches the RFC 3339 date-time pattern is not a storable date-time, or undefined when
  * it is: a real calendar day and time (no leap second: PostgreSQL would move it to the next minute), an
- * offset of at most ±23:59, and an instant in years 0001–9999 in UTC. The fraction is rounded to
- * microseconds as PostgreSQL does, so 9999-12-31T23:59:59.9999999Z is refused too.
+ * offset of at most ±23:59, and a year in 0001–9999 both as written and for the instant in UTC. The
+ * fraction is rounded to microseconds as PostgreSQL does, so 9999-12-31T23:59:59.9999999Z is refused.
  */
 export function dateTimeProblem(text: string): string | undefined {
   const m = DATE_TIME.exec(text);
@@ -74,13 +75,16 @@ export function dateTimeProblem(text: string): string | undefined {
     number,
   ];
   if (!isCalendarDay(y, mo, d)) return 'is not a calendar date';
+  // PostgreSQL reads the date as written before applying the offset: year 0 is refused even when the
+  // offset would carry the instant into year 1.
+  if (y < MIN_YEAR) return `${YEAR_RANGE}, as written and after conversion to UTC`;
   if (h > 23 || mi > 59 || s > 59) return 'is not a time of day (00:00:00–23:59:59)';
   const offsetMinutes = m[8] ? (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) : 0;
   if (m[8] && (Number(m[9]) > 23 || Number(m[10]) > 59)) return 'has an offset beyond ±23:59';
   const roundsUp = m[7] !== undefined && Number(`0.${m[7]}`) >= 0.9999995;
   const utc =
     daysFromCivil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offsetMinutes * 60 + (roundsUp ? 1 : 0);
-  if (utc < FIRST_SECOND || utc >= END_SECOND) return `${YEAR_RANGE} after conversion to UTC`;
+  if (utc < FIRST_SECOND || utc >= END_SECOND) return `${YEAR_RANGE}, as written and after conversion to UTC`;
   return undefined;
 }
 
@@ -101,8 +105,8 @@ export const isoDateSchema = z
   .meta({ format: 'date', description: `A calendar date YYYY-MM-DD in years 0001–${MAX_YEAR}` });
 
 /**
- * A date-time (RFC 3339 §5.6, with `Z` or a ±hh:mm offset; `t`/`z` in either case) whose instant is in
- * years 0001–9999 in UTC; normalised to upper-case `T` and `Z` (offset and fraction kept as sent). Used
+ * A date-time (RFC 3339 §5.6, with `Z` or a ±hh:mm offset; `t`/`z` in either case) in years 0001–9999,
+ * as written and in UTC; normalised to upper-case `T` and `Z` (offset and fraction kept as sent). Used
  * for every date-time the API takes or gives.
  */
 export const isoDateTimeSchema = z
@@ -114,7 +118,7 @@ export const isoDateTimeSchema = z
     format: 'date-time',
     description:
       'RFC 3339 date-time with Z or a ±hh:mm offset (a lower-case t or z is accepted and stored upper-case), ' +
-      `in years 0001–${MAX_YEAR} once converted to UTC; no leap second`,
+      `in years 0001–${MAX_YEAR} as written and once converted to UTC; no leap second`,
   });
 
 /** Optional free text: absent, null (clears it) or a trimmed string up to max characters. */
