@@ -19,6 +19,9 @@ export const entityIdSchema = z
 export const MIN_YEAR = 1;
 export const MAX_YEAR = 9999;
 
+/** The widest UTC offset PostgreSQL accepts in a timestamptz literal: ±15:59. */
+export const MAX_OFFSET_HOURS = 15;
+
 /** RFC 3339 full-date. */
 const FULL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** RFC 3339 date-time: seconds required, optional fraction, `Z` or ±hh:mm; `T` and `Z` in either case. */
@@ -60,7 +63,7 @@ export function dateProblem(text: string): string | undefined {
 /**
  * Why a string that matches the RFC 3339 date-time pattern is not a storable date-time, or undefined when
  * it is: a real calendar day and time (no leap second: PostgreSQL would move it to the next minute), an
- * offset of at most ±23:59, and a year in 0001–9999 both as written and for the instant in UTC. The
+ * offset of at most ±15:59, and a year in 0001–9999 both as written and for the instant in UTC. The
  * fraction is rounded to microseconds as PostgreSQL does, so 9999-12-31T23:59:59.9999999Z is refused.
  */
 export function dateTimeProblem(text: string): string | undefined {
@@ -80,7 +83,11 @@ export function dateTimeProblem(text: string): string | undefined {
   if (y < MIN_YEAR) return `${YEAR_RANGE}, as written and after conversion to UTC`;
   if (h > 23 || mi > 59 || s > 59) return 'is not a time of day (00:00:00–23:59:59)';
   const offsetMinutes = m[8] ? (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) : 0;
-  if (m[8] && (Number(m[9]) > 23 || Number(m[10]) > 59)) return 'has an offset beyond ±23:59';
+  // RFC 3339 allows ±23:59, but PostgreSQL refuses offsets past ±15:59 (22009); real zones span
+  // −12:00 to +14:00.
+  if (m[8] && (Number(m[9]) > MAX_OFFSET_HOURS || Number(m[10]) > 59)) {
+    return `has an offset beyond ±${MAX_OFFSET_HOURS}:59`;
+  }
   const roundsUp = m[7] !== undefined && Number(`0.${m[7]}`) >= 0.9999995;
   const utc =
     daysFromCivil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offsetMinutes * 60 + (roundsUp ? 1 : 0);
@@ -105,9 +112,10 @@ export const isoDateSchema = z
   .meta({ format: 'date', description: `A calendar date YYYY-MM-DD in years 0001–${MAX_YEAR}` });
 
 /**
- * A date-time (RFC 3339 §5.6, with `Z` or a ±hh:mm offset; `t`/`z` in either case) in years 0001–9999,
- * as written and in UTC; normalised to upper-case `T` and `Z` (offset and fraction kept as sent). Used
- * for every date-time the API takes or gives.
+ * A date-time (RFC 3339 §5.6, with `Z` or a ±hh:mm offset up to ±15:59; `t`/`z` in either case) in years
+ * 0001–9999, as written and in UTC; normalised to upper-case `T` and `Z` (offset and fraction kept as
+ * sent, so an event sent before and after this rule hashes the same). Used for every date-time the API
+ * takes or gives.
  */
 export const isoDateTimeSchema = z
   .string()
@@ -117,8 +125,8 @@ export const isoDateTimeSchema = z
   .meta({
     format: 'date-time',
     description:
-      'RFC 3339 date-time with Z or a ±hh:mm offset (a lower-case t or z is accepted and stored upper-case), ' +
-      `in years 0001–${MAX_YEAR} as written and once converted to UTC; no leap second`,
+      'RFC 3339 date-time with Z or a ±hh:mm offset of at most ±15:59 (a lower-case t or z is accepted ' +
+      `and stored upper-case), in years 0001–${MAX_YEAR} as written and once converted to UTC; no leap second`,
   });
 
 /** Optional free text: absent, null (clears it) or a trimmed string up to max characters. */

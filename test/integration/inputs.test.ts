@@ -106,6 +106,7 @@ describe('dates PostgreSQL cannot store, and lower-case date-times', () => {
       withPayload(reading(t.wellId, 3), { recordedAt: '0001-01-01T00:30:00-01:00' }), // 12: year 1 either way
       withPayload(inspection(t.wellId), { nextInspectionDate: '9999-12-31' }), // 13
       note(t.wellId, 'dates neighbour'), // 14
+      withPayload(reading(t.wellId, 4), { recordedAt: '2024-05-01T08:30:00.12345678901234567890-00:00' }), // 15
     ];
     // Act
     const accepted = await pushAccepted(admin, { deviceId: 'dates-1', events });
@@ -125,15 +126,15 @@ describe('dates PostgreSQL cannot store, and lower-case date-times', () => {
     expect(accepted.rejected[2]?.errors?.[0]?.message).toMatch(/0001–9999/);
     expect(outcome.counts, JSON.stringify(outcome.events.filter((e) => e.status === 'FAILED'))).toMatchObject(
       {
-        total: 15,
-        applied: 6,
+        total: 16,
+        applied: 7,
         rejected: 9,
         failed: 0,
         pending: 0,
       },
     );
     const byId = new Map(outcome.events.map((e) => [e.eventId, e.status]));
-    for (const i of [0, 10, 11, 12, 13, 14])
+    for (const i of [0, 10, 11, 12, 13, 14, 15])
       expect(byId.get(events[i]?.id ?? ''), `event ${i}`).toBe('APPLIED');
 
     // The storable edges are stored as meant: upper-case, the instant in UTC, year 1 as year 1.
@@ -145,12 +146,13 @@ describe('dates PostgreSQL cannot store, and lower-case date-times', () => {
     const readings = await sql<{ event_id: string; at: string }>(
       `select event_id, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at
          from well_readings where event_id = any($1::uuid[])`,
-      [[events[10]?.id, events[12]?.id]],
+      [[events[10]?.id, events[12]?.id, events[15]?.id]],
     );
     expect(new Map(readings.map((r) => [r.event_id, r.at]))).toEqual(
       new Map([
         [events[10]?.id, '2024-05-01T08:30:00.123456'],
         [events[12]?.id, '0001-01-01T01:30:00.000000'],
+        [events[15]?.id, '2024-05-01T08:30:00.123457'],
       ]),
     );
     const [record] = await sql<{ production_date: string }>(

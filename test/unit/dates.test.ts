@@ -58,14 +58,15 @@ const format = (p: Parts) => {
 };
 
 describe('isoDateTimeSchema', () => {
-  it('accepts a date-time with any offset iff it is a calendar day in years 1..9999, as written and in UTC', () => {
+  it('accepts a date-time with any offset iff it is a calendar day in years 1..9999, as written and in UTC (offsets up to ±15:59)', () => {
     fc.assert(
       fc.property(dateTimeParts, (p) => {
         const text = format(p);
         const result = isoDateTimeSchema.safeParse(text);
         const inUtc = utcYear(p.y, p.mo, p.d, p.h, p.mi, p.s, p.offset ?? 0);
         // PostgreSQL refuses year 0 as written too, whatever the offset.
-        const expected = isCalendarDay(p.y, p.mo, p.d) && p.y >= 1 && inUtc >= 1 && inUtc <= 9999;
+        const offsetOk = p.offset === undefined || Math.abs(p.offset) <= 15 * 60 + 59;
+        const expected = isCalendarDay(p.y, p.mo, p.d) && p.y >= 1 && inUtc >= 1 && inUtc <= 9999 && offsetOk;
         expect(result.success, text).toBe(expected);
         // Normalised: upper-case T and Z, everything else as sent.
         if (result.success) expect(result.data).toBe(text.toUpperCase());
@@ -107,6 +108,8 @@ describe('isoDateTimeSchema', () => {
       '2024-01-01T10:60:00Z',
       '2024-12-31T23:59:60Z', // leap second
       '2024-01-01T10:00:00+24:00',
+      '2024-01-01T10:00:00+16:00', // RFC 3339 allows it, PostgreSQL does not
+      '2024-01-01T10:00:00-23:59',
       '2024-01-01T10:00:00+01:60',
       '2024-01-01T10:00Z', // seconds are required
       '2024-01-01T10:00:00', // so is an offset
@@ -126,6 +129,8 @@ describe('isoDateTimeSchema', () => {
       ['2024-02-29t10:00:00z', '2024-02-29T10:00:00Z'],
       ['2024-05-01t08:30:00.5-05:00', '2024-05-01T08:30:00.5-05:00'],
       ['2024-05-01T08:30:00-00:00', '2024-05-01T08:30:00-00:00'],
+      ['2024-05-01T08:30:00+15:59', '2024-05-01T08:30:00+15:59'],
+      ['2024-05-01T08:30:00-12:00', '2024-05-01T08:30:00-12:00'],
     ];
     for (const [text, stored] of accepted) {
       expect(isoDateTimeSchema.parse(text), text).toBe(stored);
