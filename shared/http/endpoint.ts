@@ -97,10 +97,18 @@ export function endpoint<C extends RouteContract>(
       const query = contract.query
         ? validate(contract.query, Object.fromEntries(request.query.entries()), 'query string')
         : undefined;
+      // A route that checks its items itself (push) gets each item's nesting and text judged per item.
+      const itemsCheckedByHandler = contract.checksItemsItself === true;
       const body = contract.body
-        ? validate(contract.body, await readJsonBody(request), 'body', '', {
-            checkText: !contract.checksItemsItself,
-          })
+        ? validate(
+            contract.body,
+            await readJsonBody(request, undefined, { itemsCheckedByHandler }),
+            'body',
+            '',
+            {
+              checkText: !itemsCheckedByHandler,
+            },
+          )
         : undefined;
       const result = await handler({
         body,

@@ -1,4 +1,10 @@
-import { findUnstorableText, jsonPath } from '../contracts/common.js';
+import {
+  findTooDeep,
+  findUnstorableText,
+  jsonPath,
+  MAX_JSON_DEPTH,
+  tooDeepError,
+} from '../contracts/common.js';
 import { eventEnvelopeSchema, PAYLOAD_SCHEMAS, type SyncEvent } from '../contracts/events.js';
 import type { FieldError } from '../errors.js';
 
@@ -29,8 +35,10 @@ const idOf = (raw: unknown): string | null => {
 const MAX_ERRORS_PER_EVENT = 20;
 
 /**
- * Checks one pushed event on its own: envelope, the payload schema of its type, then the rules that need
- * the server's clock. Never throws; a bad event becomes a rejection with JSON paths under `events[i]`.
+ * Checks one pushed event on its own: nesting depth (at most MAX_JSON_DEPTH levels, the event being level
+ * 1), storable text, envelope, the payload schema of its type (dates included: years 0001–9999 in UTC),
+ * then the rules that need the server's clock. Never throws; a bad event becomes a rejection with JSON
+ * paths under `events[i]`, so its neighbours are accepted.
  */
 export function checkEvent(raw: unknown, index: number, now: Date): EventCheck {
   const prefix = `events[${index}]`;
@@ -45,6 +53,9 @@ export function checkEvent(raw: unknown, index: number, now: Date): EventCheck {
       ...(errors ? { errors: errors.slice(0, MAX_ERRORS_PER_EVENT) } : {}),
     },
   });
+  // Nesting first: everything after this (text check, zod, hashing) recurses over the event.
+  const deep = findTooDeep(raw, MAX_JSON_DEPTH);
+  if (deep) return reject('INVALID_PAYLOAD', 'the event is nested too deeply', [tooDeepError(deep, prefix)]);
   const unstorable = findUnstorableText(raw);
   if (unstorable) {
     return reject('INVALID_PAYLOAD', 'the event is invalid', [
