@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
 import { tokenFor } from '../support/auth.js';
 import { note } from '../support/events.js';
@@ -6,7 +6,8 @@ import { freePort } from '../support/ports.js';
 import { push } from '../support/sync.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
 
-// This file's app reaches Cosmos and the queue at ports where nothing listens; Postgres is the real one.
+// This file's app reaches the queue (and, in the first test, Cosmos) at ports where nothing listens; Postgres
+// is the real one.
 let t: SeededTenant;
 let token: string;
 const count = async (deviceId: string) =>
@@ -43,6 +44,9 @@ describe('a dependency down at push', () => {
   });
 
   it('queue down: 503 with Retry-After, and the recorded events are rolled back', async () => {
+    // Only the queue down this time: the push reads the device's owner from Cosmos before it records anything.
+    await closeApp();
+    process.env.CosmosConnection = inject('settings').CosmosConnection;
     const response = await push(token, {
       deviceId: 'queue-down-1',
       events: [note(t.wellId), note(t.wellId, 'two')],
