@@ -48,7 +48,9 @@ describe('local.settings.sample.json against the config schema (shared/config.ts
   });
 
   it('lists no setting the schema does not know, besides the Functions host’s own', () => {
-    const unknown = Object.keys(sample.Values).filter((name) => !schemaNames.includes(name) && !hostSetting(name));
+    const unknown = Object.keys(sample.Values).filter(
+      (name) => !schemaNames.includes(name) && !hostSetting(name),
+    );
     expect(unknown).toEqual([]);
   });
 
@@ -79,7 +81,10 @@ describe('local.settings.sample.json against the config schema (shared/config.ts
 });
 
 describe('README "Configuration" against the config schema', () => {
-  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+  const section = readme.slice(
+    readme.indexOf('## Configuration'),
+    readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+  );
 
   it('names every setting of the schema', () => {
     expect(section.length).toBeGreaterThan(100);
