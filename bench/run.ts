@@ -85,6 +85,8 @@ async function main(): Promise<void> {
     const bodies = Array.from({ length: devices }, (_, d) =>
       JSON.stringify({ deviceId: `bench-device-${d}`, events: shiftEvents(d, perDevice, wellIds, 'pump-1') }),
     );
+    const bodyBytes = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0);
+    say(`request bodies: ${(bodyBytes / 1e6).toFixed(1)} MB of JSON`);
     const tokens = await Promise.all(
       bodies.map((_, d) =>
         signDevToken({
