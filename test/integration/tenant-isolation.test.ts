@@ -349,7 +349,8 @@ describe('tenant isolation', () => {
     expect(await blobSnapshot(acme, acmeBlobNames)).toEqual(before.blobs);
 
     // The calls did land, in globex: its own well (where shared-well did not exist), its own device
-    // (owned by the same user id), Idempotency-Key record, counters and photo blob.
+    // (owned by the same user id), Idempotency-Key record and photo blob. (Not its counters: the limiter
+    // fails open when Cosmos is slow, so their presence depends on timing.)
     expect(
       (await app.tenantPool(globex).query("select name from wells where id = 'shared-well'")).rows,
     ).toEqual([{ name: 'Globex overwrite' }]);
@@ -358,7 +359,6 @@ describe('tenant isolation', () => {
       expect.objectContaining({ deviceId: 'shared-device', userId: 'acme-user' }),
     ]);
     expect(after.idempotency['acme-user']).toMatchObject({ state: 'COMPLETED' });
-    expect(Object.keys(after.counters).length).toBeGreaterThan(0);
     expect(uploads).toBeGreaterThan(0);
     expect(Object.keys((await blobSnapshot(globex, [])).listed)).toEqual([
       expect.stringMatching(new RegExp(`^${globex.id}/`)),
