@@ -33,6 +33,12 @@ export const limitFor = (config: Config['rateLimits'], routeClass: RouteClass): 
   }
 };
 
+/** The counter key of a caller's budget for one class of routes: per tenant, user and class. */
+export const rateLimitKey = (
+  principal: Pick<Principal, 'tenantId' | 'userId'>,
+  routeClass: RouteClass,
+): string => `${principal.tenantId}|${principal.userId}|${routeClass}`;
+
 /** A check slower than this lets the request through: the limiter must never become the bottleneck. */
 export const RATE_LIMIT_TIMEOUT_MS = 1000;
 /** After a failed check, requests skip the limiter (fail open) for this long, so an outage adds no latency. */
@@ -71,7 +77,7 @@ export async function enforceRateLimit(
   const { limit, windowSeconds } = limitFor(app.config.rateLimits, routeClass);
   const windowMillis = windowSeconds * 1000;
   const windowStart = Math.floor(started / windowMillis) * windowMillis;
-  const key = `${principal.tenantId}|${principal.userId}|${routeClass}`;
+  const key = rateLimitKey(principal, routeClass);
   let count: number;
   try {
     count = await withTimeout(

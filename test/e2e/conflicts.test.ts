@@ -23,6 +23,13 @@ beforeAll(async () => {
 });
 afterAll(() => closeApp());
 
+/**
+ * A time n minutes before now. Event times come from the clock, never written out: a fixed date drifts out
+ * of what the server accepts (more than 5 minutes in its future is CLOCK_SKEW) and out of order with the
+ * stamps the server itself writes now (a manager's resolution).
+ */
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+
 const api = async (token: string, method: string, path: string, body?: unknown) => {
   const response = await fetch(`${base}/${path}`, {
     method,
@@ -63,12 +70,12 @@ describe('conflicts, end to end', () => {
     const older = production(
       t.wellId,
       { oilVolume: 100 },
-      { productionDate: date, occurredAt: '2026-01-01T06:00:00.000Z' },
+      { productionDate: date, occurredAt: minutesAgo(240) },
     );
     const newer = production(
       t.wellId,
       { oilVolume: 120 },
-      { productionDate: date, occurredAt: '2026-01-01T09:00:00.000Z' },
+      { productionDate: date, occurredAt: minutesAgo(60) },
     );
     const first = await pushSettled(laptop, 'laptop-c1', [older]);
     expect(first.events[0]?.status).toBe('APPLIED');
@@ -157,12 +164,12 @@ describe('conflicts, end to end', () => {
       const server = production(
         t.wellId,
         { oilVolume: 50 },
-        { productionDate: date, occurredAt: '2026-02-01T06:00:00.000Z' },
+        { productionDate: date, occurredAt: minutesAgo(180) },
       );
       const client = production(
         t.wellId,
         { oilVolume: 55 },
-        { productionDate: date, occurredAt: '2026-02-01T08:00:00.000Z' },
+        { productionDate: date, occurredAt: minutesAgo(60) },
       );
       await pushSettled(laptop, 'laptop-c4', [server]);
       const held = await pushSettled(phone, 'phone-c4', [client]);
@@ -225,14 +232,14 @@ describe('conflicts, end to end', () => {
         production(
           t.wellId,
           { oilVolume: 10, notes: 'a' },
-          { productionDate: date, occurredAt: '2026-03-01T06:00:00.000Z' },
+          { productionDate: date, occurredAt: minutesAgo(120) },
         ),
       ]);
       const held = await pushSettled(phone, 'phone-c5', [
         production(
           t.wellId,
           { oilVolume: 12, notes: 'b' },
-          { productionDate: date, occurredAt: '2026-03-01T07:00:00.000Z' },
+          { productionDate: date, occurredAt: minutesAgo(60) },
         ),
       ]);
       const id = held.events[0]?.conflict?.conflictId ?? '';
@@ -252,8 +259,6 @@ describe('conflicts, end to end', () => {
     }
   });
 });
-
-const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
 
 /** The records as a device sees them: every page of a snapshot pull. */
 const pulled = async (token: string, deviceId: string) => {

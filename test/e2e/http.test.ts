@@ -174,25 +174,37 @@ describe('the local Functions host', () => {
   });
 
   it('keeps the demo tenants apart: globex cannot delete acme equipment', async () => {
+    // acme's record as its devices see it: a fresh device's snapshot pull (deleted equipment is left out).
+    const acmeOperator = await tokenFor('acme', ['OPERATOR'], 'u-e2e-separation');
+    const acmePump = async () => {
+      const deviceId = `e2e-separation-${crypto.randomUUID()}`;
+      const equipment: { id: string }[] = [];
+      let cursor = '';
+      for (;;) {
+        const page = await get(
+          `v1/sync/pull?deviceId=${deviceId}&limit=1000${cursor}`,
+          withToken(acmeOperator),
+        );
+        expect(page.status).toBe(200);
+        const body = (await page.json()) as {
+          equipment: { id: string }[];
+          hasMore: boolean;
+          nextCursor: string;
+        };
+        equipment.push(...body.equipment);
+        if (!body.hasMore) return equipment.find((e) => e.id === 'eq-pumpjack-1a');
+        cursor = `&cursor=${encodeURIComponent(body.nextCursor)}`;
+      }
+    };
+    const before = await acmePump();
+    expect(before).toMatchObject({ id: 'eq-pumpjack-1a', deletedAt: null, serialNumber: 'LUF-640-1A-0042' });
+
     const globexManager = await tokenFor('globex', ['MANAGER']);
     const response = await get('v1/equipment/eq-pumpjack-1a', withToken(globexManager, { method: 'DELETE' }));
     expect(response.status).toBe(404);
-    const acmeManager = await tokenFor('acme', ['MANAGER']);
-    const restore = await get(
-      'v1/equipment/eq-pumpjack-1a',
-      withToken(acmeManager, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          wellId: 'well-spraberry-1a',
-          equipmentType: 'PUMP_JACK',
-          serialNumber: 'LUF-640-1A-0042',
-          status: 'OPERATIONAL',
-        }),
-      }),
-    );
-    // acme still has it (200 replaced, not 201 created), so globex's DELETE did not touch it.
-    expect(restore.status).toBe(200);
+    // Not only "not found" for globex: acme's record is still there, not soft-deleted, not even touched
+    // (same version and updatedAt). A PUT would not tell: it answers 200 on soft-deleted equipment too.
+    expect(await acmePump()).toEqual(before);
   });
 
   it('answers 413 for a body over 4 MiB and 415 for a non-JSON body', async () => {

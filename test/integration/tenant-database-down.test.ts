@@ -1,14 +1,16 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSyncBatch } from '../../functions/sync-batch.js';
+import { retrySync } from '../../functions/sync-retry.js';
 import { LocalQueue } from '../../shared/adapters/local-queue/pg-boss-queue.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import { loadConfig } from '../../shared/config.js';
 import type { BatchOutcome } from '../../shared/contracts/sync.js';
 import { processSyncChunk, settleDeadLetter } from '../../shared/usecases/process-chunk.js';
 import { pushBatch } from '../../shared/usecases/push.js';
-import { retryFailedEvents } from '../../shared/usecases/retry.js';
-import { getBatchOutcome } from '../../shared/usecases/sync-status.js';
+import { tokenFor } from '../support/auth.js';
 import { note, reading } from '../support/events.js';
+import { call } from '../support/http.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
 
 // The tenant's database goes away while its events are being processed (here: renamed, so connecting
@@ -18,6 +20,17 @@ let queue: LocalQueue;
 const subscriptions: { stop(): Promise<void> }[] = [];
 const principal = { userId: 'u-down', tenantId: '', roles: ['OPERATOR' as const] };
 let deliveries = 0;
+let operator = '';
+
+/** GET /v1/sync/batches/{batchId}, as the device's user: the batch outcome route itself. */
+const batchOutcome = async (batchId: string) => {
+  const response = await call(getSyncBatch, {
+    url: `http://localhost/api/v1/sync/batches/${batchId}`,
+    params: { batchId },
+    token: operator,
+  });
+  return { ...response, outcome: response.status === 200 ? (response.body as BatchOutcome) : undefined };
+};
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: process.env.POSTGRES_URL });
@@ -56,6 +69,7 @@ const until = async (what: string, check: () => Promise<boolean>, millis = 30_00
 beforeAll(async () => {
   t = await seededTenant('dbdown');
   principal.tenantId = t.tenant.id;
+  operator = await tokenFor(t.tenant.id, ['OPERATOR'], principal.userId);
   const config = loadConfig(process.env);
   queue = new LocalQueue({
     connection: { connectionString: process.env.POSTGRES_URL ?? '' },
@@ -104,26 +118,39 @@ describe('tenant database down while processing', () => {
       async () => (await queue.list({ tenantId: t.tenant.id })).length > 0 || deliveries >= 3,
     );
     await until('three deliveries', async () => deliveries >= 3);
-    await expect(getBatchOutcome(app, t.tenant, principal, batchId)).rejects.toMatchObject({
-      kind: 'dependency-unavailable',
-    });
+    // The batch route answers 503 with Retry-After while the tenant's database is down (never a 500).
+    const down = await batchOutcome(batchId);
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toMatch(/^\d+$/);
+    expect(down.body).toMatchObject({ status: 503 });
 
     await bringBack(t.tenant.databaseName);
     // The dead-letter handler, retrying meanwhile, now marks the events FAILED.
     let outcome: BatchOutcome | undefined;
     await until('FAILED outcome', async () => {
-      outcome = await getBatchOutcome(app, t.tenant, principal, batchId).catch(() => undefined);
+      outcome = (await batchOutcome(batchId)).outcome;
       return outcome?.counts.failed === 3;
     });
     expect(outcome?.status).toBe('COMPLETED');
     expect(outcome?.events.every((e) => e.status === 'FAILED' && e.error?.retryable === true)).toBe(true);
     expect((await app.eventLog.deviceCounts(t.tenant, 'dbdown-1')).failed).toBe(3);
 
-    const retried = await retryFailedEvents(deps, t.tenant, principal, { deviceId: 'dbdown-1' });
-    expect(retried.retried).toBe(3);
+    // POST /v1/sync/retry itself: the route re-enqueues them on the app's queue, which the test run's
+    // local Functions host processes now that the database is back.
+    const retried = await call(retrySync, {
+      method: 'POST',
+      url: 'http://localhost/api/v1/sync/retry',
+      token: operator,
+      json: { deviceId: 'dbdown-1' },
+    });
+    expect(retried.status).toBe(202);
+    expect(retried.body).toMatchObject({ retried: 3 });
+    expect(new Set((retried.body as { eventIds: string[] }).eventIds)).toEqual(
+      new Set(events.map((e) => e.id)),
+    );
     await until('APPLIED after retry', async () => {
-      outcome = await getBatchOutcome(app, t.tenant, principal, batchId);
-      return outcome.counts.applied === 3;
+      outcome = (await batchOutcome(batchId)).outcome;
+      return outcome?.counts.applied === 3;
     });
     expect(outcome?.counts).toMatchObject({ total: 3, applied: 3, failed: 0, pending: 0 });
     const readings = await app

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { BlobServiceClient } from '@azure/storage-blob';
+import type { Container } from '@azure/cosmos';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteEquipment } from '../../functions/equipment-delete.js';
@@ -15,22 +18,39 @@ import { getPhotoById } from '../../functions/photo-get.js';
 import { photoUploadUrls } from '../../functions/photo-upload-urls.js';
 import { pullSync } from '../../functions/sync-pull.js';
 import { getStats } from '../../functions/sync-stats.js';
+import { azureCredential } from '../../shared/adapters/azure-credential.js';
+import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
+import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
+import { idempotencyItemId } from '../../shared/adapters/cosmos/idempotency-store.js';
+import { counterItemId } from '../../shared/adapters/cosmos/rate-limiter.js';
 import { closeApp, getApp } from '../../shared/app.js';
+import type { UploadUrlsResponse } from '../../shared/contracts/photos.js';
 import { ALL_ROUTES } from '../../shared/contracts/routes.js';
+import { limitFor, rateLimitKey, type RouteClass } from '../../shared/http/rate-limit.js';
 import type { Tenant } from '../../shared/ports.js';
 import { tokenFor } from '../support/auth.js';
 import { equipmentInput, wellInput } from '../support/fixtures.js';
 import { maintenance, reading } from '../support/events.js';
 import { call } from '../support/http.js';
-import { pushAccepted, settled } from '../support/sync.js';
+import { push, settled } from '../support/sync.js';
 import { freshTenant } from '../support/tenants.js';
 
-// Two tenants holding records with the same ids; every route is called with the second tenant's
-// tokens, and the first tenant's database must come out exactly as it went in.
+// Two tenants holding records with the same ids, used by users with the same ids: every route is called
+// with the second tenant's tokens, and everything the first tenant keeps — its database, its Cosmos
+// documents (device status, Idempotency-Key records, rate-limit counters) and its photo blobs — must come
+// out exactly as it went in. Same user ids matter: a store that forgot the tenant in a key would otherwise
+// still keep the two apart by user.
 let acme: Tenant;
 let globex: Tenant;
 let acmeBatchId = '';
 const SHARED_PHOTO = '11111111-2222-4333-8444-555555555555';
+const SHARED_KEY = 'shared-idempotency-key';
+const USERS = ['acme-user', 'acme-boss'] as const;
+const ROUTE_CLASSES: RouteClass[] = ['push', 'pull', 'other'];
+/** The blob names the app gave acme for its photo (the app's own naming, whatever it is). */
+const acmeBlobNames: string[] = [];
+let blobs: BlobServiceClient;
+let cosmos: (key: keyof typeof COSMOS_CONTAINERS) => Container;
 
 /** Every row of every table of a tenant database, as text: a fingerprint of its whole content. */
 async function snapshot(tenant: Tenant): Promise<string> {
@@ -46,10 +66,121 @@ async function snapshot(tenant: Tenant): Promise<string> {
   return parts.join('\n');
 }
 
+/** A Cosmos item as stored (with its _etag, which every write changes), or null when there is none. */
+async function rawItem(container: Container, id: string): Promise<unknown> {
+  try {
+    const { resource } = await container.item(id, id).read();
+    return resource ?? null;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 404) return null;
+    throw error;
+  }
+}
+
+/** The window starts of a route class that overlap [from, to], as the limiter computes them. */
+function windowStarts(routeClass: RouteClass, from: number, to: number): number[] {
+  const millis = limitFor(getApp().config.rateLimits, routeClass).windowSeconds * 1000;
+  const starts: number[] = [];
+  for (let start = Math.floor(from / millis) * millis; start <= to; start += millis) starts.push(start);
+  return starts;
+}
+
+/**
+ * What Cosmos keeps for a tenant, found the way the app finds it: its device documents (the store's own
+ * list, and the raw documents of its partition with their _etags), the Idempotency-Key records of its
+ * users' shared key, and its users' rate-limit counters of every window overlapping [from, to].
+ */
+async function cosmosSnapshot(tenant: Tenant, from: number, to: number) {
+  const app = getApp();
+  const { resources: deviceDocs } = await cosmos('devices')
+    .items.query(
+      { query: 'SELECT * FROM c WHERE c.tenantId = @t', parameters: [{ name: '@t', value: tenant.id }] },
+      { partitionKey: tenant.id },
+    )
+    .fetchAll();
+  const idempotency = await Promise.all(
+    USERS.map(async (user) => [
+      user,
+      await rawItem(cosmos('idempotency'), idempotencyItemId(tenant.id, user, SHARED_KEY)),
+    ]),
+  );
+  const counters = await Promise.all(
+    USERS.flatMap((userId) =>
+      ROUTE_CLASSES.flatMap((routeClass) =>
+        windowStarts(routeClass, from, to).map(async (start) => {
+          const key = rateLimitKey({ tenantId: tenant.id, userId }, routeClass);
+          const item = (await rawItem(cosmos('rateLimits'), counterItemId(key, start))) as {
+            count: number;
+            _etag: string;
+          } | null;
+          return [`${key}@${start}`, item && { count: item.count, etag: item._etag }];
+        }),
+      ),
+    ),
+  );
+  return {
+    devices: await app.devices.list(tenant.id),
+    deviceDocs: deviceDocs.sort((a, b) => String(a.id).localeCompare(String(b.id))),
+    idempotency: Object.fromEntries(idempotency),
+    // Only the windows that exist: a window after `from` with no item stays out of both snapshots.
+    counters: Object.fromEntries(counters.filter(([, item]) => item !== null)),
+  };
+}
+
+/**
+ * A tenant's photo blobs: everything under its `{tenantId}/` prefix, and the blobs named in its upload
+ * answers (wherever the app put them), with the properties any write changes.
+ */
+async function blobSnapshot(tenant: Tenant, names: string[]) {
+  const container = blobs.getContainerClient(getApp().config.blob.photosContainer);
+  const listed: Record<string, unknown> = {};
+  for await (const blob of container.listBlobsFlat({
+    prefix: `${tenant.id}/`,
+    includeMetadata: true,
+    includeTags: true,
+  })) {
+    listed[blob.name] = {
+      etag: blob.properties.etag,
+      lastModified: blob.properties.lastModified?.toISOString(),
+      length: blob.properties.contentLength,
+      md5: blob.properties.contentMD5 ? Buffer.from(blob.properties.contentMD5).toString('base64') : null,
+      lease: blob.properties.leaseState,
+      metadata: blob.metadata,
+      tags: blob.tags,
+    };
+  }
+  const named: Record<string, unknown> = {};
+  for (const name of names) {
+    const properties = await container.getBlockBlobClient(name).getProperties();
+    named[name] = { etag: properties.etag, length: properties.contentLength };
+  }
+  return { listed, named };
+}
+
+const uploadTo = (url: string, bytes: Buffer) =>
+  fetch(url, {
+    method: 'PUT',
+    headers: { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'image/jpeg' },
+    body: bytes,
+  });
+/** JPEG-looking bytes: the magic number, then random bytes. */
+const jpeg = (size: number) => {
+  const bytes = randomBytes(size);
+  Buffer.from([0xff, 0xd8, 0xff, 0xe0]).copy(bytes);
+  return bytes;
+};
+
 beforeAll(async () => {
   acme = await freshTenant('iso-a');
   globex = await freshTenant('iso-g');
-  const acmeManager = await tokenFor(acme.id, ['MANAGER']);
+  const app = getApp();
+  blobs = BlobServiceClient.fromConnectionString(process.env.StorageConnection ?? '');
+  const database = createCosmosDatabase(app.config.cosmos, () =>
+    azureCredential(app.config.managedIdentityClientId),
+  );
+  cosmos = (key) => database.container(COSMOS_CONTAINERS[key].name);
+
+  const acmeManager = await tokenFor(acme.id, ['MANAGER'], 'acme-boss');
   await call(putWell, {
     method: 'PUT',
     params: { id: 'shared-well' },
@@ -63,12 +194,16 @@ beforeAll(async () => {
     token: acmeManager,
   });
   const acmeUser = await tokenFor(acme.id, ['OPERATOR'], 'acme-user');
-  const pushed = await pushAccepted(acmeUser, {
-    deviceId: 'shared-device',
-    events: [reading('shared-well')],
-  });
-  acmeBatchId = pushed.batchId;
-  // From the device's own user: a device is one user's (device-access.ts).
+  // With an Idempotency-Key, so acme holds a record that a tenant-blind key would share with globex.
+  const pushed = await push(
+    acmeUser,
+    { deviceId: 'shared-device', events: [reading('shared-well')] },
+    { 'idempotency-key': SHARED_KEY },
+  );
+  expect(pushed.status).toBe(202);
+  acmeBatchId = (pushed.body as { batchId: string }).batchId;
+  // From the device's own user: a device is one user's (device-access.ts). The photo is uploaded, so acme
+  // has a blob that globex's uploads of the same photo id must not touch.
   const photo = await call(photoUploadUrls, {
     method: 'POST',
     token: acmeUser,
@@ -78,6 +213,11 @@ beforeAll(async () => {
     },
   });
   expect(photo.status).toBe(200);
+  for (const upload of (photo.body as UploadUrlsResponse).uploads) {
+    expect((await uploadTo(upload.uploadUrl, jpeg(1000))).status).toBe(201);
+    acmeBlobNames.push(upload.blobName);
+  }
+  expect(acmeBlobNames).toEqual([expect.stringMatching(new RegExp(`^${acme.id}/`))]);
   await settled(acmeManager, acmeBatchId);
 });
 afterAll(() => closeApp());
@@ -102,10 +242,26 @@ const handlers = {
 } as const;
 
 describe('tenant isolation', () => {
-  it('a globex token never reads or writes acme data, on any route', async () => {
-    const before = await snapshot(acme);
+  it('a globex token never reads or writes acme data, on any route; a forged X-Tenant-Id gets 403', async () => {
+    const app = getApp();
+    const from = Date.now();
+    const before = {
+      postgres: await snapshot(acme),
+      cosmos: await cosmosSnapshot(acme, from, from),
+      blobs: await blobSnapshot(acme, acmeBlobNames),
+    };
+    // What the snapshots hold, so "unchanged" below compares something: acme's device, key and counters.
+    expect(before.cosmos.devices).toEqual([
+      expect.objectContaining({ deviceId: 'shared-device', userId: 'acme-user' }),
+    ]);
+    expect(before.cosmos.idempotency['acme-user']).toMatchObject({ state: 'COMPLETED' });
+    expect(Object.keys(before.blobs.listed)).toEqual(acmeBlobNames);
+
+    // Globex users with the same user ids as acme's, in every role.
     const globexTokens = await Promise.all(
-      (['OPERATOR', 'MANAGER', 'ADMIN'] as const).map((role) => tokenFor(globex.id, [role])),
+      (['OPERATOR', 'MANAGER', 'ADMIN'] as const).flatMap((role) =>
+        USERS.map((user) => tokenFor(globex.id, [role], user)),
+      ),
     );
     const bodies: Record<string, unknown> = {
       putWell: wellInput({ name: 'Globex overwrite' }),
@@ -134,40 +290,78 @@ describe('tenant isolation', () => {
       syncStats: 'http://localhost/api/v1/sync/stats',
       listDevices: 'http://localhost/api/v1/devices',
     };
+    const headers: Record<string, Record<string, string>> = {
+      // The key acme used: a key store that forgot the tenant would replay acme's answer, or refuse.
+      pushBatch: { 'idempotency-key': SHARED_KEY },
+    };
     const authRoutes = ALL_ROUTES.filter((r) => r.access !== 'public');
     expect(authRoutes.map((r) => r.name).sort()).toEqual(Object.keys(handlers).sort());
 
+    let uploads = 0;
     for (const route of authRoutes) {
       const handler = handlers[route.name as keyof typeof handlers];
       for (const token of globexTokens) {
-        // Also with a forged header naming acme: the header can only narrow, never widen.
-        for (const headers of [{}, { 'x-tenant-id': acme.id }] as Record<string, string>[]) {
-          const response = await call(handler, {
-            method: route.method,
-            params: params[route.name] ?? {},
-            json: bodies[route.name],
-            token,
-            headers,
-            ...(urls[route.name] ? { url: urls[route.name] } : {}),
-          });
-          expect(response.status, `${route.name}`).toBeLessThan(500);
-          // Reads of acme's batch or device find nothing from globex.
-          if (route.name === 'getBatch' || route.name === 'getPhoto')
-            expect([403, 404]).toContain(response.status);
-          // Nothing globex reads may carry acme's data.
-          expect(response.text).not.toContain('Acme well');
-          expect(response.text).not.toContain(acme.id);
-          // globex may have its own device of that name (its push above); never acme's.
-          if (route.name === 'syncStatus' && response.status === 200) {
-            expect(response.body).not.toMatchObject({ userId: 'acme-user' });
+        const request = {
+          method: route.method,
+          params: params[route.name] ?? {},
+          json: bodies[route.name],
+          token,
+          ...(urls[route.name] ? { url: urls[route.name] } : {}),
+        };
+        // A forged header naming acme is refused before anything else happens.
+        const forged = await call(handler, {
+          ...request,
+          headers: { ...headers[route.name], 'x-tenant-id': acme.id },
+        });
+        expect(forged.status, `${route.name} with X-Tenant-Id of acme`).toBe(403);
+        expect(forged.body, route.name).toMatchObject({
+          status: 403,
+          type: 'urn:fieldsync:problem:forbidden',
+        });
+
+        const response = await call(handler, { ...request, headers: headers[route.name] ?? {} });
+        expect(response.status, `${route.name}`).toBeLessThan(500);
+        // Reads of acme's batch or photo find nothing from globex.
+        if (route.name === 'getBatch' || route.name === 'getPhoto')
+          expect([403, 404]).toContain(response.status);
+        // Nothing globex reads may carry acme's data.
+        expect(response.text).not.toContain('Acme well');
+        expect(response.text).not.toContain(acme.id);
+        // (A replay of acme's push answer would carry acme's batch id; getBatch only echoes the id it was asked.)
+        if (route.name !== 'getBatch') expect(response.text).not.toContain(acmeBatchId);
+        // globex may have its own device of that name (its push above); never acme's.
+        if (route.name === 'syncStatus' && response.status === 200) {
+          expect(response.body).not.toMatchObject({ lastPushAt: before.cosmos.devices[0]?.lastPushAt });
+        }
+        // The device uploads to whatever URL it was given: that must never be acme's blob.
+        if (route.name === 'photoUploadUrls' && response.status === 200) {
+          for (const upload of (response.body as UploadUrlsResponse).uploads) {
+            expect(upload.blobName).not.toContain(acme.id);
+            expect((await uploadTo(upload.uploadUrl, jpeg(1000))).status).toBe(201);
+            uploads += 1;
           }
         }
       }
     }
-    expect(await snapshot(acme)).toBe(before);
-    // The writes that were allowed landed in globex's own database (where shared-well did not exist).
+    const to = Date.now();
+    expect(await snapshot(acme)).toBe(before.postgres);
+    expect(await cosmosSnapshot(acme, from, to)).toEqual(before.cosmos);
+    expect(await blobSnapshot(acme, acmeBlobNames)).toEqual(before.blobs);
+
+    // The calls did land, in globex: its own well (where shared-well did not exist), its own device
+    // (owned by the same user id), Idempotency-Key record and photo blob. (Not its counters: the limiter
+    // fails open when Cosmos is slow, so their presence depends on timing.)
     expect(
-      (await getApp().tenantPool(globex).query("select name from wells where id = 'shared-well'")).rows,
+      (await app.tenantPool(globex).query("select name from wells where id = 'shared-well'")).rows,
     ).toEqual([{ name: 'Globex overwrite' }]);
+    const after = await cosmosSnapshot(globex, from, to);
+    expect(after.devices).toEqual([
+      expect.objectContaining({ deviceId: 'shared-device', userId: 'acme-user' }),
+    ]);
+    expect(after.idempotency['acme-user']).toMatchObject({ state: 'COMPLETED' });
+    expect(uploads).toBeGreaterThan(0);
+    expect(Object.keys((await blobSnapshot(globex, [])).listed)).toEqual([
+      expect.stringMatching(new RegExp(`^${globex.id}/`)),
+    ]);
   });
 });

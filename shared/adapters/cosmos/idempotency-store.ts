@@ -16,8 +16,13 @@ interface IdempotencyItem {
 /** A claim older than this is from a request that died mid-way: a new request may take it over. */
 const STALE_CLAIM_MS = 120_000;
 
-const itemId = (tenantId: string, userId: string, key: string) =>
+/**
+ * The item id (and partition key) of a (tenant, user, Idempotency-Key): a hash, since keys are the client's
+ * text. Exported so tests find a tenant's items exactly as the store does.
+ */
+export const idempotencyItemId = (tenantId: string, userId: string, key: string): string =>
   createHash('sha256').update(`${tenantId}\u0000${userId}\u0000${key}`).digest('hex');
+const itemId = idempotencyItemId;
 
 const statusOf = (error: unknown) => (error as { code?: unknown }).code;
 

@@ -13,6 +13,13 @@ interface CounterItem {
 
 const statusOf = (error: unknown) => (error as { code?: unknown }).code;
 
+/**
+ * The item id (and partition key) of one counter window: a hash, since ids may not contain '/', '\\', '?'
+ * or '#' and user ids are the identity provider's. Exported so tests find a tenant's counters as the store does.
+ */
+export const counterItemId = (key: string, windowStart: number): string =>
+  createHash('sha256').update(`${key}\u0000${windowStart}`).digest('base64url');
+
 const INCREMENT: PatchOperation[] = [{ op: 'incr', path: '/count', value: 1 }];
 
 /**
@@ -25,8 +32,7 @@ export class CosmosRateLimiter implements RateLimitCounters {
   constructor(private readonly container: () => Container) {}
 
   async hit(key: string, windowStart: number, windowSeconds: number): Promise<number> {
-    // Ids may not contain '/', '\', '?' or '#', and user ids are the identity provider's: hash them.
-    const id = createHash('sha256').update(`${key}\u0000${windowStart}`).digest('base64url');
+    const id = counterItemId(key, windowStart);
     return guardCosmos(async () => {
       const item = this.container().item(id, id);
       const increment = async () => (await item.patch<CounterItem>(INCREMENT)).resource?.count;
