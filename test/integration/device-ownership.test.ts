@@ -15,11 +15,16 @@ import { pullPage } from '../../shared/usecases/pull.js';
 import { tokenFor } from '../support/auth.js';
 import { note, reading } from '../support/events.js';
 import { call } from '../support/http.js';
+import { ownSyncProcessor } from '../support/processor.js';
 import { pushAccepted, settled } from '../support/sync.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { pullHorizonPassed, waitFor } from '../support/wait.js';
 
 // Item 8 of issue 10: every route that takes a deviceId checks who owns the device (device-access.ts).
 const DEVICE = 'tab-owned';
+// This file's own sync queue and processor: its batches settle whatever else the run is processing.
+ownSyncProcessor('device-ownership');
+
 let t: SeededTenant;
 let owner: string;
 let other: string;
@@ -85,12 +90,13 @@ beforeAll(async () => {
   const pushed = await pushAccepted(owner, { deviceId: DEVICE, events: [note(t.wellId, 'mine')] });
   await settled(owner, pushed.batchId);
   // lastSyncAt is written just after the batch settles: wait for it, so the record stays still from here.
-  for (let waited = 0; !(await record())?.lastSyncAt; waited += 50) {
-    if (waited > 30_000) throw new Error('the device was never recorded synced');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(async () => (await record())?.lastSyncAt, { what: 'the device to be recorded synced' });
+  // A pull sees changes once every older transaction of the server has ended: wait for that around the
+  // owner's pull, so that exactly one change (the well below) is pending from here on.
+  await pullHorizonPassed(getApp().tenantPool(t.tenant));
   await pullAll(owner);
   await changeOneWell('Changed after the owner pulled');
+  await pullHorizonPassed(getApp().tenantPool(t.tenant));
 });
 afterAll(() => closeApp());
 

@@ -15,6 +15,7 @@ import { tokenFor } from '../support/auth.js';
 import { inspection, maintenance, note, production, type RawEvent, reading } from '../support/events.js';
 import { equipmentInput, wellInput } from '../support/fixtures.js';
 import { call } from '../support/http.js';
+import { ownSyncProcessor } from '../support/processor.js';
 import { push, pushAccepted, settled } from '../support/sync.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
 
@@ -22,6 +23,9 @@ import { type SeededTenant, seededTenant } from '../support/tenants.js';
 // items 1, 5, 10 and 15): dates PostgreSQL cannot store, bodies that are not UTF-8, deeply nested JSON,
 // lower-case RFC 3339 date-times. Each is refused on its own with a JSON path (or a 400/415 for bodies
 // that are not one of many events), and nothing beside it is affected.
+
+// This file's own sync queue and processor: its batches settle whatever else the run is processing.
+ownSyncProcessor('inputs');
 
 let t: SeededTenant;
 let admin: string;

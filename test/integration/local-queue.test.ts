@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueSubscriber } from '../../local/host.js';
 import {
+  jobIdFor,
   LocalQueue,
   type LocalQueueDelivery,
   type LocalQueueLog,
@@ -12,6 +13,7 @@ import type { QueueConfig } from '../../shared/config.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
 import type { OutgoingMessage } from '../../shared/ports.js';
 import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 
 // A pg-boss schema of this file only, so nothing here meets the app's own local queue (schema pgboss).
 const SCHEMA = 'pgboss_test_local_queue';
@@ -59,23 +61,43 @@ function message(tenantId = 'tenant-a', messageId: string = randomUUID()): Outgo
   };
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Waits on a condition (test/support/wait.ts), 30 s at most: a busy machine is slow, never wrong. */
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) =>
+  waitFor(check, { what, timeoutMs, intervalMs: 25 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The queue's jobs for a MessageId (its job id is derived from it): what was enqueued, and its state. */
+const jobsOf = async (name: string, messageId: string) =>
+  (
+    await db.query<{ state: string; retry_count: number }>(
+      `select state, retry_count from ${SCHEMA}.job where name = $1 and id = $2`,
+      [name, jobIdFor(messageId)],
+    )
+  ).rows;
 
 describe('local queue (pg-boss)', () => {
-  it('is a QueueSubscriber of the local Functions host', () => {
-    // Prepare, Act
-    const { queue } = newQueue();
+  it("serves the local Functions host's QueueSubscriber: subscribe delivers, the subscription's stop() ends it", async () => {
+    // Prepare: used only through the interface the host (local/host.ts) uses.
+    const { queue, name } = newQueue();
     const subscriber: QueueSubscriber = queue;
-    // Assess
-    expect(typeof subscriber.subscribe).toBe('function');
+    const first: string[] = [];
+    const second: string[] = [];
+    const subscription = await subscriber.subscribe(name, async (m) => {
+      first.push(m.messageId);
+    });
+    const before = message();
+    await queue.send([before]);
+    await until('the delivery to the first subscription', () => first.includes(before.messageId));
+    // Act
+    await subscription.stop();
+    await subscriber.subscribe(name, async (m) => {
+      second.push(m.messageId);
+    });
+    const after = Array.from({ length: 5 }, () => message());
+    await queue.send(after);
+    await until('the deliveries to the second subscription', () => second.length === after.length);
+    // Assess: a stopped subscription took none of them (with both running, it would take about half).
+    expect(first).toEqual([before.messageId]);
+    expect(second.sort()).toEqual(after.map((m) => m.messageId).sort());
   });
 
   it('delivers body, messageId, deliveryCount 1, enqueued time and applicationProperties', async () => {
@@ -89,7 +111,7 @@ describe('local queue (pg-boss)', () => {
     const before = Date.now();
     // Act
     await queue.send([sent]);
-    await waitFor('the delivery', () => received.length === 1);
+    await until('the delivery', () => received.length === 1);
     // Assess
     const [delivery] = received;
     expect(delivery).toMatchObject({
@@ -114,13 +136,23 @@ describe('local queue (pg-boss)', () => {
     // Act
     await queue.send([first, { ...first }]);
     await queue.send([first]);
-    await waitFor('the first delivery', () => received.includes(first.messageId));
+    await until('the first delivery', () => received.includes(first.messageId));
     await queue.send([first]);
     await queue.send([marker]);
-    await waitFor('the marker', () => received.includes(marker.messageId));
-    await sleep(700);
-    // Assess
+    await until('the marker', () => received.includes(marker.messageId));
+    // Assess: one delivery, and one job, completed: the re-sends were never enqueued, so nothing is left to
+    // deliver later (no sleep needed to see that nothing more comes).
     expect(received.filter((id) => id === first.messageId)).toHaveLength(1);
+    await until(
+      'the first message settled',
+      async () => (await jobsOf(name, first.messageId))[0]?.state === 'completed',
+    );
+    expect(await jobsOf(name, first.messageId)).toEqual([{ state: 'completed', retry_count: 0 }]);
+    const { rows } = await db.query<{ n: number }>(
+      `select count(*)::int as n from ${SCHEMA}.job where name = $1`,
+      [name],
+    );
+    expect(rows[0]?.n).toBe(2); // first and marker
   });
 
   it('redelivers a rejected message, dead-letters it after maxDeliveryCount, lists and replays it', async () => {
@@ -139,10 +171,10 @@ describe('local queue (pg-boss)', () => {
     });
     // Act
     await queue.send(failing);
-    await waitFor('two dead letters', async () => (await queue.list({})).length === 2);
+    await until('two dead letters', async () => (await queue.list({})).length === 2);
     const listedA = await queue.list({ tenantId: 'tenant-a' });
     const moved = await queue.replay({ tenantId: 'tenant-a' });
-    await waitFor('the replayed message', () => replayed.length === 1);
+    await until('the replayed message', () => replayed.length === 1);
     // Assess
     for (const m of failing) expect(counts[m.messageId]).toEqual([1, 2, 3]);
     expect(listedA).toHaveLength(1);
@@ -181,8 +213,8 @@ describe('local queue (pg-boss)', () => {
       if (m.deliveryCount === 1) throw new Error('tenant database still down');
     });
     await queue.send([sent]);
-    await waitFor('two dead-letter deliveries', () => deadLetters.length === 2);
-    await waitFor('an empty dead-letter queue', async () => (await queue.list({})).length === 0);
+    await until('two dead-letter deliveries', () => deadLetters.length === 2);
+    await until('an empty dead-letter queue', async () => (await queue.list({})).length === 0);
     // Assess
     const [first, second] = deadLetters;
     expect(first?.delivery).toMatchObject({
@@ -200,27 +232,37 @@ describe('local queue (pg-boss)', () => {
   });
 
   it('redelivers a message whose handler holds it past lockSeconds', async () => {
-    // Prepare
+    // Prepare: the first delivery's handler hangs until the test lets it go.
     const { queue, name } = newQueue({ lockSeconds: 2, maxDeliveryCount: 5 });
     const deliveries: { count: number; at: number }[] = [];
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
     let hungReturned = false;
     await queue.subscribe(name, async (m) => {
       deliveries.push({ count: m.deliveryCount, at: Date.now() });
       if (m.deliveryCount === 1) {
-        await sleep(3_000);
+        await released;
         hungReturned = true;
       }
     });
+    const sent = message();
     // Act
-    await queue.send([message()]);
-    await waitFor('the redelivery', () => deliveries.length === 2);
-    await waitFor('the hung handler', () => hungReturned);
-    await sleep(600);
-    // Assess
-    expect(deliveries.map((d) => d.count)).toEqual([1, 2]);
+    await queue.send([sent]);
+    await until('the redelivery', () => deliveries.length === 2);
+    // Assess: redelivered while the first handler still held it, no sooner than its lock allowed.
+    expect(hungReturned).toBe(false);
     const waited = (deliveries[1]?.at ?? 0) - (deliveries[0]?.at ?? 0);
     expect(waited).toBeGreaterThanOrEqual(1_900);
-    expect(waited).toBeLessThan(3_000);
+    // The late return of the first handler settles nothing (its lock token is stale): stop() waits for it.
+    await until(
+      'the second delivery settled',
+      async () => (await jobsOf(name, sent.messageId))[0]?.state === 'completed',
+    );
+    release();
+    await queue.stop();
+    expect(hungReturned).toBe(true);
+    expect(deliveries.map((d) => d.count)).toEqual([1, 2]);
+    expect(await jobsOf(name, sent.messageId)).toEqual([{ state: 'completed', retry_count: 1 }]);
   });
 
   it('sends 200 messages in one insert and delivers them all', async () => {
@@ -235,7 +277,7 @@ describe('local queue (pg-boss)', () => {
     const started = performance.now();
     await queue.send(messages);
     const sentMs = performance.now() - started;
-    await waitFor('200 deliveries', () => received.size === 200, 20_000);
+    await until('200 deliveries', () => received.size === 200, 60_000);
     const allMs = performance.now() - started;
     // Assess
     console.log(

@@ -9,8 +9,12 @@ import { createLogger } from '../../shared/logger.js';
 import { tokenFor } from '../support/auth.js';
 import { note, production, reading } from '../support/events.js';
 import { call } from '../support/http.js';
+import { ownSyncProcessor } from '../support/processor.js';
 import { pushAccepted, settled } from '../support/sync.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
+
+// This file's own sync queue and processor: its batches settle whatever else the run is processing.
+ownSyncProcessor('manager');
 
 // This file checks the manager routes, not rate limits (test/integration/rate-limit.test.ts does).
 process.env.RATE_LIMIT_OTHER_PER_SECOND = '1000';

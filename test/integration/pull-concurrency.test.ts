@@ -6,6 +6,7 @@ import type { PullResponse } from '../../shared/contracts/pull.js';
 import type { Tenant } from '../../shared/ports.js';
 import { pullPage } from '../../shared/usecases/pull.js';
 import { freshTenant } from '../support/tenants.js';
+import { waitFor } from '../support/wait.js';
 
 // Many writers commit concurrently in random order — some hold their transaction open for a while, some
 // roll back — while a reader follows pull cursors. The reader must end with every committed change and
@@ -95,16 +96,18 @@ describe('pull cursors under concurrent writers', () => {
     // Final catch-up once every writer has finished. Transaction ids are cluster-wide: a transaction still
     // running in another database of the server (other test files) holds the visibility horizon back, so
     // the last changes may show up a little later — later, never skipped.
-    const deadline = Date.now() + 30_000;
-    while (seen.length < committed.size && Date.now() < deadline) {
-      let last: PullResponse;
-      do {
-        last = await pull(cursor);
-        seen.push(...last.wells.map((w) => w.id));
-        cursor = last.nextCursor;
-      } while (last.hasMore);
-      if (seen.length < committed.size) await sleep(100);
-    }
+    await waitFor(
+      async () => {
+        let last: PullResponse;
+        do {
+          last = await pull(cursor);
+          seen.push(...last.wells.map((w) => w.id));
+          cursor = last.nextCursor;
+        } while (last.hasMore);
+        return seen.length >= committed.size;
+      },
+      { what: 'every committed change to be pulled', timeoutMs: 120_000, intervalMs: 100 },
+    ).catch(() => undefined); // the assertions below name what is missing
 
     expect(committed.size).toBeGreaterThan(100);
     // On failure, name the pages that carried a change twice (cursor in, cursor out), to tell a cursor
@@ -119,5 +122,5 @@ describe('pull cursors under concurrent writers', () => {
     expect(new Set(seen).size).toBe(seen.length); // none twice
     expect(new Set(seen)).toEqual(committed); // every committed change, and nothing rolled back
     for (const id of aborted) expect(seen).not.toContain(id);
-  }, 60_000);
+  }, 240_000);
 });

@@ -7,8 +7,13 @@ import type { DeviceStatus } from '../../shared/contracts/sync.js';
 import { tokenFor } from '../support/auth.js';
 import { daysAgo, production } from '../support/events.js';
 import { call } from '../support/http.js';
+import { ownSyncProcessor } from '../support/processor.js';
 import { pushAccepted, settled } from '../support/sync.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { pullHorizonPassed } from '../support/wait.js';
+
+// This file's own sync queue and processor: its batches settle whatever else the run is processing.
+ownSyncProcessor('pull');
 
 let t: SeededTenant;
 let token: string;
@@ -50,8 +55,13 @@ beforeAll(async () => {
     events: [production(t.wellId, { oilVolume: 42 }, { productionDate: daysAgo(1) })],
   });
   await settled(token, pushed.batchId);
+  // Every seeded change below the pull horizon, so a first pull's snapshot boundary lies after all of them.
+  await horizon();
 });
 afterAll(() => closeApp());
+
+/** Waits until a pull can see every change committed so far (support/wait.ts says why it may wait). */
+const horizon = () => pullHorizonPassed(getApp().tenantPool(t.tenant));
 
 const pull = async (query: string, as = token) => {
   const response = await call(pullSync, {
@@ -116,6 +126,7 @@ describe('GET /v1/sync/pull', () => {
       events: [production(t.wellId, { notes: 'phone note' }, { productionDate: daysAgo(1) })],
     });
     await settled(token, pushed.batchId);
+    await horizon();
 
     const { pages } = await pullAll(cursor, 100);
     const changed = pages[0];
@@ -176,6 +187,7 @@ describe('GET /v1/sync/pull', () => {
       longitude: -102,
       status: 'ACTIVE',
     });
+    await horizon();
     expect((await status()).pendingPull).toBe(1);
   });
 });

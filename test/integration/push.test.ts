@@ -9,8 +9,12 @@ import type { BatchOutcome, DeviceStatus, PushAccepted } from '../../shared/cont
 import { tokenFor } from '../support/auth.js';
 import { inspection, maintenance, note, production, reading } from '../support/events.js';
 import { call } from '../support/http.js';
+import { ownSyncProcessor } from '../support/processor.js';
 import { push, pushAccepted, settled } from '../support/sync.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
+
+// This file's own queue and processor: `Prefer: wait` measures this file's work, not the run's backlog.
+ownSyncProcessor('push');
 
 let t: SeededTenant;
 let operator: string;

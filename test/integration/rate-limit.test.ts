@@ -24,19 +24,28 @@ process.env.RATE_LIMIT_PULL_PER_MINUTE = '5';
 
 let t: SeededTenant;
 const apps: App[] = [];
+/** A minute boundary of the past, for the injected clocks below (their windows are this file's own). */
+const minuteStart = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
 
 beforeAll(async () => {
   t = await seededTenant('rl');
+  oneWindow(getApp());
 });
 afterAll(async () => {
   await Promise.all(apps.map((a) => a.close()));
   await closeApp();
 });
 
-/** Waits, when needed, so that the next `margin` ms fall within one fixed window of `windowMs`. */
-async function startOfWindow(windowMs: number, margin: number): Promise<void> {
-  const into = Date.now() % windowMs;
-  if (windowMs - into < margin) await new Promise((r) => setTimeout(r, windowMs - into + 5));
+/**
+ * Counts every hit of the App's routes in one window, whatever the clock: the limiter's fixed windows are
+ * one second or one minute long and aligned to the clock, so four requests in a row may straddle two
+ * windows on a busy machine. The real (Cosmos DB) counters still count; only the window start the route
+ * passes them is pinned. The window arithmetic itself is checked below with an injected clock.
+ */
+function oneWindow(app: App): void {
+  const real = app.rateLimits;
+  const start = Date.now();
+  app.rateLimits = { hit: (key, _windowStart, windowSeconds) => real.hit(key, start, windowSeconds) };
 }
 
 const status = (token: string) =>
@@ -45,7 +54,6 @@ const status = (token: string) =>
 describe('rate limits over HTTP', () => {
   it('answers 429 problem+json with Retry-After once the per-second budget is spent', async () => {
     const token = await tokenFor(t.tenant.id, ['OPERATOR'], `u-${randomUUID()}`);
-    await startOfWindow(1000, 600);
     const statuses = [];
     for (let i = 0; i < 4; i += 1) statuses.push(await status(token));
     // The first three reach the handler (no such device: 404); the fourth is refused before it.
@@ -62,7 +70,6 @@ describe('rate limits over HTTP', () => {
   it('limits pushes per minute, and a refused push records nothing', async () => {
     const user = `u-${randomUUID()}`;
     const token = await tokenFor(t.tenant.id, ['OPERATOR'], user);
-    await startOfWindow(60_000, 10_000);
     const body = () => ({ deviceId: 'rl-tab', events: [note(t.wellId, 'rate limited')] });
     const answers = [await push(token, body()), await push(token, body()), await push(token, body())];
     expect(answers.map((r) => r.status)).toEqual([202, 202, 429]);
@@ -89,16 +96,17 @@ describe('rate-limit counters are shared by every instance', () => {
     apps.push(a, b);
     expect(a.rateLimits).not.toBe(b.rateLimits);
     const principal: Principal = { tenantId: t.tenant.id, userId: `u-${randomUUID()}`, roles: ['OPERATOR'] };
-    await startOfWindow(60_000, 10_000);
+    // An injected clock, 20 s into a minute: every hit falls in the same window, however slow the machine.
+    const now = () => minuteStart + 20_000;
+    const hit = (app: App) => enforceRateLimit(app, principal, pushBatchRoute, app.log, now);
     // Push budget 2 per minute: one hit on each instance, then each refuses.
-    await enforceRateLimit(a, principal, pushBatchRoute);
-    await enforceRateLimit(b, principal, pushBatchRoute);
-    const refusedByA = await enforceRateLimit(a, principal, pushBatchRoute).catch((e: unknown) => e);
-    const refusedByB = await enforceRateLimit(b, principal, pushBatchRoute).catch((e: unknown) => e);
+    await hit(a);
+    await hit(b);
+    const refusedByA = await hit(a).catch((e: unknown) => e);
+    const refusedByB = await hit(b).catch((e: unknown) => e);
     for (const refused of [refusedByA, refusedByB]) {
       expect(refused).toBeInstanceOf(RateLimitedError);
-      expect((refused as RateLimitedError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
-      expect((refused as RateLimitedError).retryAfterSeconds).toBeLessThanOrEqual(60);
+      expect((refused as RateLimitedError).retryAfterSeconds).toBe(40); // the rest of the minute
     }
   });
 
@@ -107,17 +115,48 @@ describe('rate-limit counters are shared by every instance', () => {
     const b = createApp(loadConfig(process.env));
     apps.push(a, b);
     const principal: Principal = { tenantId: t.tenant.id, userId: `u-${randomUUID()}`, roles: ['MANAGER'] };
-    await startOfWindow(1000, 600);
+    const now = () => minuteStart + 5_300; // one second's window, whatever the machine's pace
     const outcomes: string[] = [];
     for (const app of [a, b, a, b]) {
       outcomes.push(
-        await enforceRateLimit(app, principal, syncStatusRoute).then(
+        await enforceRateLimit(app, principal, syncStatusRoute, app.log, now).then(
           () => 'ok',
           (e: unknown) => (e instanceof RateLimitedError ? '429' : String(e)),
         ),
       );
     }
     expect(outcomes).toEqual(['ok', 'ok', 'ok', '429']);
+  });
+
+  it('fixed windows on the clock: a new window is a new budget, Retry-After counts to the window end', async () => {
+    const app = createApp(loadConfig(process.env));
+    apps.push(app);
+    const principal: Principal = { tenantId: t.tenant.id, userId: `u-${randomUUID()}`, roles: ['OPERATOR'] };
+    let clock = minuteStart + 7_100; // 100 ms into a second
+    const hit = () =>
+      enforceRateLimit(app, principal, syncStatusRoute, app.log, () => clock).then(
+        () => 'ok',
+        (e: unknown) => (e instanceof RateLimitedError ? `429 after ${e.retryAfterSeconds}` : String(e)),
+      );
+    const first = [await hit(), await hit(), await hit(), await hit()];
+    clock = minuteStart + 7_999; // the same second
+    const sameSecond = await hit();
+    clock = minuteStart + 8_000; // the next one
+    const nextSecond = [await hit(), await hit(), await hit(), await hit()];
+    expect(first).toEqual(['ok', 'ok', 'ok', '429 after 1']);
+    expect(sameSecond).toBe('429 after 1');
+    expect(nextSecond).toEqual(['ok', 'ok', 'ok', '429 after 1']);
+
+    // Pushes: 2 per minute; 15 s into the minute, the refusal says 45 s; a minute on, two more pass.
+    clock = minuteStart + 15_000;
+    const push = () =>
+      enforceRateLimit(app, principal, pushBatchRoute, app.log, () => clock).then(
+        () => 'ok',
+        (e: unknown) => (e instanceof RateLimitedError ? `429 after ${e.retryAfterSeconds}` : String(e)),
+      );
+    expect([await push(), await push(), await push()]).toEqual(['ok', 'ok', '429 after 45']);
+    clock = minuteStart + 60_000;
+    expect([await push(), await push(), await push()]).toEqual(['ok', 'ok', '429 after 60']);
   });
 });
 

@@ -6,8 +6,12 @@ import type { BatchOutcome, EventOutcome } from '../../shared/contracts/sync.js'
 import { tokenFor } from '../support/auth.js';
 import { inspection, maintenance, production, type RawEvent, reading } from '../support/events.js';
 import { call } from '../support/http.js';
+import { ownSyncProcessor } from '../support/processor.js';
 import { pushAccepted, settled } from '../support/sync.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
+
+// This file's own sync queue and processor: its batches settle whatever else the run is processing.
+ownSyncProcessor('references');
 
 let t: SeededTenant;
 let operator: string;

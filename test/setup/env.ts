@@ -1,12 +1,11 @@
 import { inject } from 'vitest';
 import { installFunctionsCoreShim } from '../../local/host.js';
+import { appSettingNames } from '../support/env.js';
 
-// Every test process points at the run's own stack. The outer environment's service settings are dropped
-// first, so nothing a developer has exported can lead a test to another database.
-for (const name of Object.keys(process.env)) {
-  if (/^(POSTGRES_|Cosmos|COSMOS_|Storage|ServiceBus|AUTH_|QUEUE_|WEBSITE_)/.test(name))
-    delete process.env[name];
-}
+// Every test process points at the run's own stack. Every app setting of the outer environment (each key of
+// the config schema, e.g. an exported LOCAL_QUEUE_URL or POSTGRES_URL) is dropped first, so nothing a
+// developer has exported can lead a test to another database or queue.
+for (const name of appSettingNames(process.env)) delete process.env[name];
 Object.assign(process.env, inject('settings'));
 
 // Function files register themselves on import; give those registrations the local host's core API so

@@ -2,6 +2,7 @@ import { getSyncBatch } from '../../functions/sync-batch.js';
 import { pushSyncBatch } from '../../functions/sync-push.js';
 import type { BatchOutcome, PushAccepted } from '../../shared/contracts/sync.js';
 import { call } from './http.js';
+import { waitFor } from './wait.js';
 
 export const push = (token: string, body: unknown, headers: Record<string, string> = {}) =>
   call(pushSyncBatch, {
@@ -18,15 +19,20 @@ export async function pushAccepted(token: string, body: unknown): Promise<PushAc
   return response.body as PushAccepted;
 }
 
-/** Polls the batch until it is COMPLETED (the local host's processor works the queue meanwhile). */
-export async function settled(token: string, batchId: string, timeoutMillis = 30_000): Promise<BatchOutcome> {
-  const deadline = Date.now() + timeoutMillis;
-  for (;;) {
-    const response = await call(getSyncBatch, { params: { batchId }, token });
-    const outcome = response.body as BatchOutcome;
-    if (response.status === 200 && outcome.status === 'COMPLETED') return outcome;
-    if (Date.now() > deadline)
-      throw new Error(`batch ${batchId} not settled: ${response.text.slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
+/** Polls the batch until it is COMPLETED (a processor works the queue meanwhile); throws after the timeout. */
+export async function settled(token: string, batchId: string, timeoutMillis = 60_000): Promise<BatchOutcome> {
+  let last = '';
+  try {
+    return await waitFor(
+      async () => {
+        const response = await call(getSyncBatch, { params: { batchId }, token });
+        last = response.text.slice(0, 500);
+        const outcome = response.body as BatchOutcome;
+        return response.status === 200 && outcome.status === 'COMPLETED' ? outcome : undefined;
+      },
+      { what: `batch ${batchId} to settle`, timeoutMs: timeoutMillis, intervalMs: 100 },
+    );
+  } catch (error) {
+    throw new Error(`batch ${batchId} not settled: ${last}`, { cause: error });
   }
 }

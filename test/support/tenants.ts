@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { getApp } from '../../shared/app.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant, TenantRegistry } from '../../shared/ports.js';
 import { provisionTenant } from '../../shared/usecases/tenants.js';
 
 /** A fresh tenant of this test's own: its database created, migrated and registered. */
@@ -46,5 +46,20 @@ export async function seededTenant(prefix = 't'): Promise<SeededTenant> {
     inactiveWellId: 'well-off',
     equipmentId: 'pump-1',
     deletedEquipmentId: 'pump-gone',
+  };
+}
+
+/**
+ * The registry as a job that walks every tenant (timers, migrations) sees it, narrowed to the given tenants
+ * (in the registry's own order). Other test files run at the same time against the same registry: a test
+ * walking "every tenant" counts only its own, and never sweeps, migrates or breaks another file's data.
+ */
+export function onlyTenants(registry: TenantRegistry, ids: readonly string[]): TenantRegistry {
+  const wanted = new Set(ids);
+  return {
+    find: (id) => (wanted.has(id) ? registry.find(id) : Promise.resolve(undefined)),
+    list: async () => (await registry.list()).filter((tenant) => wanted.has(tenant.id)),
+    register: (tenant) => registry.register(tenant),
+    markMigrated: (id) => registry.markMigrated(id),
   };
 }

@@ -144,6 +144,9 @@ function appSettings(): { name: string; value: BicepValue }[] {
   });
 }
 
+/** The value every client-id setting gets here: seen in the config only if Bicep sets the setting. */
+const PLACEHOLDER_CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+
 /** A plausible Azure value for a setting whose Bicep value is computed at deploy time. */
 function placeholder(name: string): string {
   const known: Record<string, string> = {
@@ -160,7 +163,7 @@ function placeholder(name: string): string {
       'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x.in.applicationinsights.azure.com/',
   };
   if (known[name]) return known[name];
-  if (/clientId$|CLIENT_ID$/.test(name)) return '11111111-2222-3333-4444-555555555555';
+  if (/clientId$|CLIENT_ID$/.test(name)) return PLACEHOLDER_CLIENT_ID;
   if (/(Uri|Endpoint|_URL)$/.test(name)) return 'https://example.azure.com/';
   return `placeholder-${name}`;
 }
@@ -199,7 +202,9 @@ describe('infra drift: Function App settings (functionapp.bicep) against shared/
     expect(config.blob.connection.kind).toBe('identity');
     expect(config.queue).toMatchObject({ driver: 'servicebus', connection: { kind: 'identity' } });
     expect(config.auth.mode).toBe('oidc');
-    expect(config.managedIdentityClientId).toBeDefined();
+    // The placeholder reaches the config only if Bicep sets AZURE_CLIENT_ID (toBeDefined() would pass on
+    // any value at all).
+    expect(config.managedIdentityClientId).toBe(PLACEHOLDER_CLIENT_ID);
   });
 
   it('would fail if a required setting were missing (the check above can fail)', () => {
@@ -235,9 +240,16 @@ describe('infra drift: Function App settings (functionapp.bicep) against shared/
       'ServiceBusConnection',
     ]) {
       expect(env[`${connection}__credential`], connection).toBe('managedidentity');
-      expect(env[`${connection}__clientId`], connection).toBeDefined();
     }
     const byName = new Map(appSettings().map((s) => [s.name, s.value]));
+    // Each connection's client id is the user-assigned identity's, not merely "some value".
+    for (const connection of [
+      'AzureWebJobsStorage',
+      'CosmosConnection',
+      'StorageConnection',
+      'ServiceBusConnection',
+    ])
+      expect(exprText(byName.get(`${connection}__clientId`)), connection).toBe('identityClientId');
     expect(exprText(byName.get('POSTGRES_USER'))).toBe('identityName');
     expect(exprText(byName.get('AZURE_CLIENT_ID'))).toBe('identityClientId');
   });
