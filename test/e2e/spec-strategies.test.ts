@@ -6,7 +6,7 @@ import type { BatchOutcome } from '../../shared/contracts/sync.js';
 import { api, until } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { daysAgo, equipmentUpdate, production, type RawEvent } from '../support/events.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { seededTenant } from '../support/tenants.js';
 
 // SPEC "Conflicts": SERVER_WINS and CLIENT_WINS set as a tenant's strategy through
 // PUT /v1/settings/conflict-strategies, applied by the host's processor; and a manager's resolution reaching
