@@ -10,7 +10,8 @@ const parse = (text: string) => {
 
 /**
  * Calls the local Functions host over real HTTP (the host the global setup started): `path` is relative to
- * its /api base, e.g. `v1/sync/batches`. A JSON `body` is sent as application/json (a string as it is).
+ * its /api base, e.g. `v1/sync/batches`. A `body` is sent as application/json (a string or Buffer as it is, anything else as JSON);
+ * `headers` may override the content type.
  * Returns the status, the headers (lower-case names), the parsed JSON body (undefined when not JSON) and the text.
  */
 export async function api(
@@ -27,7 +28,9 @@ export async function api(
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...headers,
     },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    ...(body !== undefined
+      ? { body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }
+      : {}),
   });
   const text = await response.text();
   return {
