@@ -160,7 +160,7 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
       ['migrate'],
     ];
     // One after another: two tenant commands at once collide on the control database's migration lock
-    // ("Another migration is already running.", exit 1) — reported in issue 11's closing note.
+    // ("Another migration is already running.", exit 1): a fault of the command, reported to the lead.
     for (const args of refusals) {
       const refused = await tenantCli(...args);
       expect(refused.code, args.join(' ')).toBe(1);
