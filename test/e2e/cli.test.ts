@@ -102,6 +102,41 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
     expect(noWell.body.events[0]).toMatchObject({ status: 'REJECTED', error: { code: 'WELL_NOT_FOUND' } });
   });
 
+  it('create while another migrator holds the control database: waits for it, then succeeds', async () => {
+    // Prepare: hold node-pg-migrate's migration lock on the control database, as a second command would.
+    const migrationLock = '7241865325823964'; // node-pg-migrate's PG_MIGRATE_LOCK_ID
+    const holder = new pg.Client({ connectionString: settings.POSTGRES_URL });
+    await holder.connect();
+    const id = `cli-${randomBytes(4).toString('hex')}`;
+    try {
+      await holder.query('select pg_advisory_lock($1::bigint)', [migrationLock]);
+      // Act: the command starts, finds the lock held, and must wait (it used to fail "already running").
+      const pending = tenantCli('create', id);
+      let exited: Run | undefined;
+      void pending.then((r) => (exited = r));
+      await until(
+        'the command to wait on the migration lock',
+        async () => {
+          const done = exited;
+          if (done) throw new Error(`the command exited (${done.code}) instead of waiting: ${done.stderr}`);
+          const { rows } = await holder.query<{ n: number }>(
+            `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+          );
+          return (rows[0]?.n ?? 0) > 0;
+        },
+        60_000,
+      );
+      await holder.query('select pg_advisory_unlock($1::bigint)', [migrationLock]);
+      const result = await pending;
+      // Assess
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^tenant ${id}: database \\S+ created`, 'm'));
+      expect(await getApp().tenants.find(id)).toMatchObject({ id, status: 'ACTIVE' });
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('list: prints each registered tenant with its status and database', async () => {
     const id = `cli-${randomBytes(4).toString('hex')}`;
     expect((await tenantCli('create', id, '--name', 'Listed')).code).toBe(0);
@@ -159,8 +194,6 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
       ['strategy', 'no-such-tenant', 'PRODUCTION_LOGGED', 'LWW'],
       ['migrate'],
     ];
-    // One after another: two tenant commands at once collide on the control database's migration lock
-    // ("Another migration is already running.", exit 1): a fault of the command, reported to the lead.
     for (const args of refusals) {
       const refused = await tenantCli(...args);
       expect(refused.code, args.join(' ')).toBe(1);

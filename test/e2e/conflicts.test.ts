@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pushSettled } from '../support/api.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { Conflict } from '../../shared/contracts/conflicts.js';
 import type { BatchOutcome } from '../../shared/contracts/sync.js';
@@ -40,16 +41,6 @@ const api = async (token: string, method: string, path: string, body?: unknown) 
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 };
 
-/** Pushes and waits for the outcome (Prefer: wait) — the host's processor settles it. */
-const pushSettled = async (token: string, deviceId: string, events: unknown[]): Promise<BatchOutcome> => {
-  const response = await fetch(`${base}/v1/sync/batches`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', prefer: 'wait=20' },
-    body: JSON.stringify({ deviceId, events }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as BatchOutcome;
-};
 
 const batch = async (token: string, batchId: string) =>
   (await api(token, 'GET', `v1/sync/batches/${batchId}`)).body as BatchOutcome;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp } from '../../shared/app.js';
 import type { BatchOutcome, DeviceStatus, EventOutcome } from '../../shared/contracts/sync.js';
-import { api, until } from '../support/api.js';
+import { api, pushSettled, until } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { inspection, type RawEvent, reading } from '../support/events.js';
 import { holdProcessing } from '../support/hold.js';
@@ -32,11 +32,6 @@ const noteOnInspection = (inspectionId: string): RawEvent => ({
   occurredAt: minutesAgo(5),
   payload: { target: { type: 'INSPECTION', id: inspectionId }, text: `note ${randomUUID()}` },
 });
-const pushSettled = async (token: string, deviceId: string, events: RawEvent[]) => {
-  const response = await api(token, 'POST', 'v1/sync/batches', { deviceId, events }, { prefer: 'wait=20' });
-  expect(response.status, response.text).toBe(200);
-  return response.body as BatchOutcome;
-};
 const retry = (token: string | undefined, body: unknown) => api(token, 'POST', 'v1/sync/retry', body);
 /** Each event's outcome, read by the manager from its batch. */
 const outcomes = async (batchIds: string[]) => {

@@ -3,7 +3,7 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { Conflict } from '../../shared/contracts/conflicts.js';
 import type { PullResponse } from '../../shared/contracts/pull.js';
 import type { BatchOutcome } from '../../shared/contracts/sync.js';
-import { api, until } from '../support/api.js';
+import { api, pushSettled, until } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { daysAgo, equipmentUpdate, production, type RawEvent } from '../support/events.js';
 import { seededTenant } from '../support/tenants.js';
@@ -27,11 +27,6 @@ async function setup(prefix: string) {
 }
 type Setup = Awaited<ReturnType<typeof setup>>;
 
-const pushSettled = async (token: string, deviceId: string, events: RawEvent[]): Promise<BatchOutcome> => {
-  const response = await api(token, 'POST', 'v1/sync/batches', { deviceId, events }, { prefer: 'wait=20' });
-  expect(response.status, response.text).toBe(200);
-  return response.body as BatchOutcome;
-};
 const batch = async (token: string, batchId: string) =>
   (await api(token, 'GET', `v1/sync/batches/${batchId}`)).body as BatchOutcome;
 const setStrategies = async (s: Setup, strategies: Record<string, string>) => {

@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import type { BatchOutcome } from '../../shared/contracts/sync.js';
 
 const parse = (text: string) => {
   try {
@@ -48,4 +49,33 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Pushes a batch over HTTP and returns its settled outcome: `Prefer: wait=20` first, and when the shared host's
+ * processor is busy (202, the SPEC's fallback) the batch is polled until COMPLETED — so a test never depends on
+ * the processor being idle. Fails the test on any other status.
+ */
+export async function pushSettled(
+  token: string,
+  deviceId: string,
+  events: unknown[],
+  timeoutMillis = 60_000,
+): Promise<BatchOutcome> {
+  const response = await api(token, 'POST', 'v1/sync/batches', { deviceId, events }, { prefer: 'wait=20' });
+  if (response.status === 200) return response.body as BatchOutcome;
+  if (response.status !== 202) {
+    throw new Error(`push answered ${response.status}, expected 200 or 202: ${response.text}`);
+  }
+  const batchId = (response.body as { batchId: string }).batchId;
+  let outcome: BatchOutcome | undefined;
+  await until(
+    `batch ${batchId} to complete`,
+    async () => {
+      outcome = (await api(token, 'GET', `v1/sync/batches/${batchId}`)).body as BatchOutcome;
+      return outcome?.status === 'COMPLETED';
+    },
+    timeoutMillis,
+  );
+  return outcome as BatchOutcome;
 }

@@ -8,7 +8,11 @@ export type SchemaKind = 'control' | 'tenant';
 export const migrationsDir = (kind: SchemaKind): string =>
   join(projectRoot(), 'shared', 'adapters', 'postgres', 'migrations', kind);
 
-/** Applies every pending migration of one schema kind to one database; returns the names applied. */
+/**
+ * Applies every pending migration of one schema kind to one database; returns the names applied. A second
+ * migrator of the same database waits for the first (node-pg-migrate's advisory lock in 'wait' mode), so
+ * two tenant commands started together both succeed instead of one failing "already running".
+ */
 export async function migrateDatabase(connection: pg.ClientConfig, kind: SchemaKind): Promise<string[]> {
   const client = new pg.Client(connection);
   await client.connect();
@@ -21,6 +25,7 @@ export async function migrateDatabase(connection: pg.ClientConfig, kind: SchemaK
       count: Number.POSITIVE_INFINITY,
       checkOrder: true,
       singleTransaction: true,
+      advisoryLockMode: 'wait',
       log: () => {},
     });
     return applied.map((m) => m.name);

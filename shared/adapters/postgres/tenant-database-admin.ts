@@ -28,7 +28,20 @@ export class PostgresTenantDatabaseAdmin implements TenantDatabaseAdmin {
     });
   }
 
-  migrate(databaseName: string): Promise<string[]> {
+  /**
+   * Migrates one tenant database. Throws a plain Error naming the database when it does not exist (a
+   * registered tenant whose database was dropped: an ops mistake, not an outage), and
+   * DependencyUnavailableError when the server cannot be reached.
+   */
+  async migrate(databaseName: string): Promise<string[]> {
+    const { rowCount } = await guardPostgres(() =>
+      this.controlPool.query('select 1 from pg_database where datname = $1', [databaseName]),
+    );
+    if (!rowCount) {
+      throw new Error(
+        `database ${databaseName} does not exist on the server; "npm run tenant -- create <tenant id>" creates it`,
+      );
+    }
     return guardPostgres(() => migrateDatabase(this.connectionFor(databaseName), 'tenant'));
   }
 }
