@@ -41,7 +41,6 @@ const api = async (token: string, method: string, path: string, body?: unknown) 
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 };
 
-
 const batch = async (token: string, batchId: string) =>
   (await api(token, 'GET', `v1/sync/batches/${batchId}`)).body as BatchOutcome;
 

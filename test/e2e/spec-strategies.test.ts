@@ -5,7 +5,7 @@ import type { PullResponse } from '../../shared/contracts/pull.js';
 import type { BatchOutcome } from '../../shared/contracts/sync.js';
 import { api, pushSettled, until } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
-import { daysAgo, equipmentUpdate, production, type RawEvent } from '../support/events.js';
+import { daysAgo, equipmentUpdate, production } from '../support/events.js';
 import { seededTenant } from '../support/tenants.js';
 
 // SPEC "Conflicts": SERVER_WINS and CLIENT_WINS set as a tenant's strategy through
