@@ -76,7 +76,7 @@ export interface LocalQueueLog {
 export interface LocalQueueOptions {
   /** The control database: a connection string or pg client settings. */
   connection: string | pg.ClientConfig;
-  queue: QueueConfig;
+  queue: Omit<QueueConfig, 'retry'>;
   log?: LocalQueueLog;
   /** pg-boss schema; default 'pgboss'. */
   schema?: string;
@@ -260,6 +260,30 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
   }
 
   /**
+   * Enqueues one message that becomes visible at `enqueueAt` (pg-boss `startAfter`, as Service Bus's
+   * scheduledEnqueueTimeUtc); a MessageId already enqueued within the dedupe window is dropped.
+   */
+  async schedule(message: OutgoingMessage, enqueueAt: Date): Promise<void> {
+    const boss = await this.ready();
+    try {
+      await boss.insert([
+        {
+          id: jobIdFor(message.messageId),
+          name: this.queueName,
+          data: {
+            messageId: message.messageId,
+            body: message.body,
+            applicationProperties: { ...message.applicationProperties },
+          },
+          startAfter: enqueueAt,
+        },
+      ]);
+    } catch (error) {
+      throw toQueueError(error);
+    }
+  }
+
+  /**
    * Calls onMessage for each message of `queueName`, or of its dead-letter subqueue when it is named
    * `<queue>/$deadletterqueue`. Structurally the local Functions host's QueueSubscriber.
    */
@@ -349,7 +373,10 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
           const row = rows[0];
           if (!row) return true;
           const messageId = replayMessageId(row.data.messageId, row.id);
-          const body = { ...row.data.body, reason: 'replay' as const };
+          // A replay is a new chain: it starts again at attempt 1 (with the whole back-off schedule ahead).
+          const { attempt: _attempt, ...fields } = row.data.body;
+          const { attempt: _propertyAttempt, ...properties } = row.data.applicationProperties;
+          const body = { ...fields, reason: 'replay' as const };
           await boss.insert(
             [
               {
@@ -359,7 +386,7 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
                   messageId,
                   body,
                   applicationProperties: {
-                    ...row.data.applicationProperties,
+                    ...properties,
                     reason: 'replay',
                     replayOf: row.data.messageId,
                   },
