@@ -23,6 +23,5 @@ await import('./conflicts.js');
 await import('./conflict-resolve.js');
 await import('./conflict-strategies.js');
 await import('./process-sync-chunk.js');
-await import('./process-dead-letter.js');
 await import('./prune-change-log.js');
 await import('./sweep-photos.js');

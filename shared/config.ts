@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CORS_ORIGIN_PATTERN, LOCAL_CORS_ORIGINS } from './http/cors.js';
+import type { RetryPolicy } from './sync/backoff.js';
 
 /**
  * Every setting the app reads, in one zod schema, parsed once at start-up. Names follow Azure Functions
@@ -14,6 +15,7 @@ const optionalNonEmpty = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveNumber = (fallback: number) => z.coerce.number().positive().finite().default(fallback);
 const url = (protocols: string[]) =>
   nonEmpty.refine(
     (v) => {
@@ -71,6 +73,14 @@ export const settingsSchema = z.object({
   QUEUE_LOCK_SECONDS: positiveInt(60),
   /** Window in which a re-sent MessageId is dropped (Service Bus duplicate detection). */
   QUEUE_DEDUPE_WINDOW_SECONDS: positiveInt(3600),
+  /**
+   * Back-off of a chunk that failed for an infrastructure reason (shared/sync/backoff.ts): the first retry
+   * waits this long (fractions allowed), each next one twice as long, up to QUEUE_RETRY_MAX_DELAY_SECONDS,
+   * until the delays add up to QUEUE_RETRY_SPAN_SECONDS; then the chunk's events become FAILED.
+   */
+  QUEUE_RETRY_BASE_SECONDS: positiveNumber(10),
+  QUEUE_RETRY_MAX_DELAY_SECONDS: positiveNumber(120),
+  QUEUE_RETRY_SPAN_SECONDS: positiveNumber(900),
 
   // Auth: an OIDC issuer with JWKS in Azure; an HS256 development secret locally.
   AUTH_ISSUER: nonEmpty,
@@ -173,6 +183,19 @@ function crossSettingProblems(
     'AUTH_JWKS_URL',
     'must use https in Azure',
   );
+  // The back-off schedule (shared/sync/backoff.ts) must be one: delays that grow, and not thousands of them.
+  const seconds = (name: string, fallback: number) => Number(env[name]?.trim() || fallback);
+  const base = seconds('QUEUE_RETRY_BASE_SECONDS', 10);
+  need(
+    !(base > seconds('QUEUE_RETRY_MAX_DELAY_SECONDS', 120)),
+    'QUEUE_RETRY_MAX_DELAY_SECONDS',
+    'must be at least QUEUE_RETRY_BASE_SECONDS',
+  );
+  need(
+    !(seconds('QUEUE_RETRY_SPAN_SECONDS', 900) / base > 1000),
+    'QUEUE_RETRY_SPAN_SECONDS',
+    'must be at most 1000 × QUEUE_RETRY_BASE_SECONDS (the number of attempts is bounded)',
+  );
   return problems;
 }
 
@@ -190,6 +213,8 @@ export interface QueueConfig {
   maxDeliveryCount: number;
   lockSeconds: number;
   dedupeWindowSeconds: number;
+  /** Back-off of failed chunks (re-sent with a scheduled enqueue time). */
+  retry: RetryPolicy;
 }
 
 export interface Config {
@@ -270,6 +295,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDeliveryCount: s.QUEUE_MAX_DELIVERY_COUNT,
       lockSeconds: s.QUEUE_LOCK_SECONDS,
       dedupeWindowSeconds: s.QUEUE_DEDUPE_WINDOW_SECONDS,
+      retry: {
+        baseSeconds: s.QUEUE_RETRY_BASE_SECONDS,
+        maxDelaySeconds: s.QUEUE_RETRY_MAX_DELAY_SECONDS,
+        spanSeconds: s.QUEUE_RETRY_SPAN_SECONDS,
+      },
       ...(driver === 'local'
         ? { driver, url: s.LOCAL_QUEUE_URL }
         : {

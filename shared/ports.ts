@@ -70,19 +70,32 @@ export interface SyncChunkMessage {
   eventIds: string[];
   /** Why it was sent: a push, a retry of FAILED events, or an ops replay. */
   reason: 'push' | 'retry' | 'replay';
+  /** Which attempt this copy is (absent = 1); see shared/sync/backoff.ts. */
+  attempt?: number | undefined;
 }
 
 export interface OutgoingMessage {
   /** Fixed by content, so the queue's duplicate detection drops a re-send within its window. */
   messageId: string;
   body: SyncChunkMessage;
-  applicationProperties: { tenantId: string; deviceId: string; batchId: string; reason: string };
+  applicationProperties: {
+    tenantId: string;
+    deviceId: string;
+    batchId: string;
+    reason: string;
+    attempt?: number;
+  };
 }
 
 /** The queue between the push route and the processor (Service Bus in Azure, pg-boss locally). */
 export interface EventQueue {
   /** Durably enqueues every message or throws (DependencyUnavailableError('queue')): all or nothing per call. */
   send(messages: OutgoingMessage[]): Promise<void>;
+  /**
+   * Enqueues one message that becomes visible at `enqueueAt` (Service Bus scheduled message, pg-boss
+   * startAfter); duplicate detection applies as for send. Throws DependencyUnavailableError('queue').
+   */
+  schedule(message: OutgoingMessage, enqueueAt: Date): Promise<void>;
 }
 
 export interface DeadLetteredMessage {

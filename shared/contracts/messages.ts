@@ -9,4 +9,9 @@ export const syncChunkMessageSchema = z.object({
   deviceId: deviceIdSchema,
   eventIds: z.array(z.uuid()).min(1).max(1000),
   reason: z.enum(['push', 'retry', 'replay']),
+  /**
+   * Which attempt this copy is (absent = 1): a chunk that failed for an infrastructure reason is re-sent
+   * later with attempt + 1 (shared/sync/backoff.ts); a replayed dead letter starts again at 1.
+   */
+  attempt: z.number().int().min(1).max(10_000).optional(),
 });

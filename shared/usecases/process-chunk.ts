@@ -1,8 +1,19 @@
+import { createHash } from 'node:crypto';
 import { syncChunkMessageSchema } from '../contracts/messages.js';
 import type { Logger } from '../logger.js';
-import type { ChunkProcessor, ChunkSummary, DeviceStatusStore, EventLog, TenantRegistry } from '../ports.js';
+import type {
+  ChunkProcessor,
+  ChunkSummary,
+  DeviceStatusStore,
+  EventLog,
+  EventQueue,
+  OutgoingMessage,
+  SyncChunkMessage,
+  TenantRegistry,
+} from '../ports.js';
 import { recordOutcomes } from '../observability.js';
 import { describeError } from '../redact.js';
+import { type RetryPolicy, nextRetryDelaySeconds } from '../sync/backoff.js';
 
 export interface ProcessDeps {
   /** Runs every check outside the database itself (the photo precheck is its constructor dependency). */
@@ -10,19 +21,61 @@ export interface ProcessDeps {
   processor: ChunkProcessor;
   eventLog: EventLog;
   devices: DeviceStatusStore;
+  /** Where a failed chunk's later attempt is scheduled. */
+  queue: Pick<EventQueue, 'schedule'>;
   log: Logger;
 }
 
 export interface Delivery {
+  /** The delivered message's MessageId: the copy for the next attempt derives its own from it. */
+  messageId: string | undefined;
   deliveryCount: number;
   maxDeliveryCount: number;
+  /** The back-off schedule (config.queue.retry). */
+  retry: RetryPolicy;
+  /** Now; injected by tests. */
+  now?: () => Date;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The copy of a failed chunk for attempt `attempt`. Its MessageId is fixed by the delivered message and
+ * the attempt, so a redelivery of the same message that schedules again is dropped by duplicate detection,
+ * while every chain (a push, a retry, a replay: each has its own MessageId) gets its own copies.
+ */
+export function nextAttemptMessage(
+  message: SyncChunkMessage,
+  deliveredMessageId: string | undefined,
+  attempt: number,
+): OutgoingMessage {
+  const origin =
+    deliveredMessageId ??
+    sha256(`${message.tenantId}|${message.batchId}|${message.reason}|${message.eventIds.join(',')}`);
+  return {
+    messageId: sha256(`${origin}|attempt|${attempt}`),
+    body: { ...message, attempt },
+    applicationProperties: {
+      tenantId: message.tenantId,
+      deviceId: message.deviceId,
+      batchId: message.batchId,
+      reason: message.reason,
+      attempt,
+    },
+  };
 }
 
 /**
- * Applies one chunk message. Business outcomes are recorded, never thrown; only an infrastructure failure
- * throws, so the queue redelivers the message and, after its last delivery, dead-letters it. On that last
- * delivery the events are marked FAILED first when the database allows it (the dead-letter handler does it
- * otherwise, once the database is back).
+ * Applies one chunk message. Business outcomes are recorded, never thrown. When the processor throws (an
+ * infrastructure failure: the tenant database restarting, a network fault) the message is completed and a
+ * copy is scheduled for later with attempt + 1, per the back-off schedule (shared/sync/backoff.ts; issue
+ * 12 item 4), so an outage of up to `retry.spanSeconds` costs no FAILED event; the copy re-checks which
+ * events are still PENDING, so it never applies one twice. Once the schedule is used up the events become
+ * FAILED (retryable with POST /v1/sync/retry). This throws — the queue redelivers at once and, after
+ * maxDeliveryCount deliveries, dead-letters the message — only when neither a copy could be scheduled nor
+ * (on the last delivery or attempt) the events marked FAILED: the dead letter then stays in the
+ * dead-letter queue, where the alert sees it and `npm run dlq -- replay` sends it back (docs/deploy.md).
+ * Nothing consumes the dead-letter queue (issue 12 item 3).
  */
 export async function processSyncChunk(
   deps: ProcessDeps,
@@ -44,20 +97,50 @@ export async function processSyncChunk(
     );
     return { processed: 0, byStatus: {}, deviceIds: [] };
   }
-  const log = deps.log.child({ tenantId: tenant.id, batchId: message.batchId, deviceId: message.deviceId });
+  const attempt = message.attempt ?? 1;
+  const log = deps.log.child({
+    tenantId: tenant.id,
+    batchId: message.batchId,
+    deviceId: message.deviceId,
+    attempt,
+  });
   let summary: ChunkSummary;
   try {
     summary = await deps.processor.process(tenant, message.batchId, message.eventIds);
   } catch (error) {
-    if (delivery.deliveryCount >= delivery.maxDeliveryCount) {
+    const delay = nextRetryDelaySeconds(delivery.retry, attempt);
+    if (delay !== undefined) {
+      const now = (delivery.now ?? (() => new Date()))();
+      const at = new Date(now.getTime() + Math.round(delay * 1000));
+      try {
+        await deps.queue.schedule(nextAttemptMessage(message, delivery.messageId, attempt + 1), at);
+        log.warn(
+          { err: describeError(error), retryAt: at.toISOString(), delaySeconds: delay },
+          'sync chunk failed; next attempt scheduled',
+        );
+        return { processed: 0, byStatus: {}, deviceIds: [] };
+      } catch (scheduleError) {
+        log.error({ err: describeError(scheduleError) }, 'could not schedule the next attempt');
+      }
+    }
+    if (delay === undefined || delivery.deliveryCount >= delivery.maxDeliveryCount) {
       const failed = await deps.eventLog
         .markFailed(tenant, message.eventIds, {
           code: 'PROCESSING_FAILED',
-          message: `gave up after ${delivery.deliveryCount} attempts: ${describeError(error).code ?? 'error'}`,
+          message: `gave up after ${attempt} attempt(s), ${delivery.deliveryCount} delivery(ies): ${
+            describeError(error).code ?? 'error'
+          }`,
         })
-        .catch(() => 0);
-      log.error({ err: describeError(error), failed }, 'sync chunk failed on its last delivery');
-      recordOutcomes(tenant.id, { FAILED: failed });
+        .catch(() => undefined);
+      if (failed !== undefined) {
+        log.error({ err: describeError(error), failed }, 'sync chunk given up: its events are FAILED');
+        recordOutcomes(tenant.id, { FAILED: failed });
+        return { processed: 0, byStatus: { FAILED: failed }, deviceIds: [] };
+      }
+      log.error(
+        { err: describeError(error) },
+        'sync chunk given up, events not marked FAILED: dead-lettering',
+      );
     }
     throw error;
   }
@@ -76,30 +159,4 @@ export async function processSyncChunk(
     }),
   );
   return summary;
-}
-
-/**
- * A dead-lettered chunk: its events that are still PENDING become FAILED (retryable with POST
- * /v1/sync/retry). Throws while the tenant database is unreachable, so the dead letter is retried.
- */
-export async function settleDeadLetter(
-  deps: Pick<ProcessDeps, 'tenants' | 'eventLog' | 'log'>,
-  body: unknown,
-  reason: { deadLetterReason?: string | undefined; description?: string | undefined },
-): Promise<number> {
-  const parsed = syncChunkMessageSchema.safeParse(body);
-  if (!parsed.success) return 0;
-  const tenant = await deps.tenants.find(parsed.data.tenantId);
-  if (!tenant) return 0;
-  const failed = await deps.eventLog.markFailed(tenant, parsed.data.eventIds, {
-    code: 'PROCESSING_FAILED',
-    message: `dead-lettered (${reason.deadLetterReason ?? 'unknown reason'})${
-      reason.description ? `: ${reason.description.slice(0, 200)}` : ''
-    }`,
-  });
-  deps.log.warn(
-    { tenantId: tenant.id, batchId: parsed.data.batchId, failed },
-    'dead-lettered sync chunk settled',
-  );
-  return failed;
 }

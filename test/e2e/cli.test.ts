@@ -207,8 +207,8 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
 
 describe('npm run dlq', { timeout: 120_000 }, () => {
   it('list prints a dead letter of the sync queue; replay sends it back (exit 0), after which none is left', async () => {
-    // Prepare: a sync queue of this test's own (SYNC_QUEUE_NAME), so the host's dead-letter handler, which
-    // settles the app queue's dead letters at once, never takes it. One delivery, which fails: dead-lettered.
+    // Prepare: a sync queue of this test's own (SYNC_QUEUE_NAME), so the host's processor never takes its
+    // replayed message. One delivery, which fails: dead-lettered (and kept: nothing consumes dead letters).
     const queueName = `cli-dlq-${randomBytes(4).toString('hex')}`;
     const env = { SYNC_QUEUE_NAME: queueName };
     const queue = new LocalQueue({

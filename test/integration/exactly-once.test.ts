@@ -111,7 +111,12 @@ describe('exactly once', () => {
       const message = { tenantId: t.tenant.id, batchId, deviceId, reason: 'push', eventIds: ids };
       const summaries = await Promise.all(
         processors.map((processor) =>
-          processSyncChunk({ ...app, processor }, message, { deliveryCount: 1, maxDeliveryCount: 5 }),
+          processSyncChunk({ ...app, processor }, message, {
+            messageId: undefined,
+            deliveryCount: 1,
+            maxDeliveryCount: 5,
+            retry: app.config.queue.retry,
+          }),
         ),
       );
       expect(
@@ -157,8 +162,10 @@ describe('exactly once', () => {
     }
     const subscription = await queue.subscribe('once-test', async (delivery) => {
       const summary = await processSyncChunk(app, delivery.body, {
+        messageId: delivery.messageId,
         deliveryCount: delivery.deliveryCount,
         maxDeliveryCount: 5,
+        retry: app.config.queue.retry,
       });
       deliveries.set(delivery.messageId, [...(deliveries.get(delivery.messageId) ?? []), summary.processed]);
       if (delivery.deliveryCount === 1) throw new Error('crashed before settling');

@@ -199,36 +199,43 @@ describe('local queue (pg-boss)', () => {
     expect((await queue.list({})).map((m) => m.messageId)).toEqual([failing[1]?.messageId]);
   });
 
-  it('feeds a dead-letter subscriber, which retries with a backoff until it succeeds', async () => {
+  it('keeps dead letters: subscribing to the dead-letter subqueue is refused (nothing consumes it, as in Azure)', async () => {
     // Prepare
-    const { queue, name } = newQueue({ maxDeliveryCount: 2 }, { deadLetterRetrySeconds: 1 });
+    const { queue, name } = newQueue({ maxDeliveryCount: 1 });
     const sent = message('tenant-c');
     await queue.subscribe(name, async () => {
       throw new Error('bad chunk');
     });
-    const deadLetters: { delivery: LocalQueueDelivery; at: number }[] = [];
     // Act
-    await queue.subscribe(`${name}/$deadletterqueue`, async (m) => {
-      deadLetters.push({ delivery: m, at: Date.now() });
-      if (m.deliveryCount === 1) throw new Error('tenant database still down');
-    });
+    const refused = await queue
+      .subscribe(`${name}/$deadletterqueue`, async () => undefined)
+      .catch((e: unknown) => e);
     await queue.send([sent]);
-    await until('two dead-letter deliveries', () => deadLetters.length === 2);
-    await until('an empty dead-letter queue', async () => (await queue.list({})).length === 0);
+    await until('a dead letter', async () => (await queue.list({})).length === 1);
+    // Assess: refused, and the letter is still there a polling interval later.
+    expect(refused).toBeInstanceOf(Error);
+    expect(String(refused)).toMatch(/npm run dlq/);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await queue.list({})).map((m) => m.messageId)).toEqual([sent.messageId]);
+  });
+
+  it('schedule: a message is not delivered before its enqueue time; the same MessageId again is dropped', async () => {
+    // Prepare
+    const { queue, name } = newQueue();
+    const delivered: { messageId: string; at: number }[] = [];
+    await queue.subscribe(name, async (m) => void delivered.push({ messageId: m.messageId, at: Date.now() }));
+    const later = message('tenant-d');
+    // Act
+    const at = new Date(Date.now() + 1_500);
+    await queue.schedule(later, at);
+    await queue.schedule(later, new Date(Date.now() + 100)); // a re-send of the same copy: dropped
+    await until('the scheduled message', () => delivered.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 700));
     // Assess
-    const [first, second] = deadLetters;
-    expect(first?.delivery).toMatchObject({
-      messageId: sent.messageId,
-      body: sent.body,
-      deliveryCount: 1,
-      applicationProperties: {
-        ...sent.applicationProperties,
-        deadLetterReason: 'MaxDeliveryCountExceeded',
-        deadLetterErrorDescription: 'bad chunk',
-      },
-    });
-    expect(second?.delivery.deliveryCount).toBe(2);
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(900);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]?.messageId).toBe(later.messageId);
+    expect(delivered[0]?.at ?? 0).toBeGreaterThanOrEqual(at.getTime());
+    expect(await jobsOf(name, later.messageId)).toHaveLength(1);
   });
 
   it('redelivers a message whose handler holds it past lockSeconds', async () => {

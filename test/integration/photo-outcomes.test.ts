@@ -92,7 +92,7 @@ async function processIds(batchId: string, ids: string[]): Promise<BatchOutcome>
   await processSyncChunk(
     { ...getApp(), processor },
     { tenantId: t.tenant.id, batchId, deviceId: DEVICE, eventIds: ids, reason: 'push' },
-    { deliveryCount: 1, maxDeliveryCount: 10 },
+    { messageId: undefined, deliveryCount: 1, maxDeliveryCount: 10, retry: getApp().config.queue.retry },
   );
   const outcome = await getApp().eventLog.batchOutcome(t.tenant, batchId);
   if (!outcome) throw new Error('no batch outcome');
@@ -233,7 +233,10 @@ describe('retryable refusals of photos', () => {
       {
         eventLog: getApp().eventLog,
         devices: getApp().devices,
-        queue: { send: async (m) => void sent.push(...m) },
+        queue: {
+          send: async (m) => void sent.push(...m),
+          schedule: () => Promise.reject(new Error('not used')),
+        },
       },
       t.tenant,
       { userId: 'u-op', tenantId: t.tenant.id, roles: ['OPERATOR'] },

@@ -11,7 +11,7 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { Photo, UploadUrlsResponse } from '../../shared/contracts/photos.js';
 import type { DeviceStatus } from '../../shared/contracts/sync.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { OutgoingMessage, Tenant } from '../../shared/ports.js';
 import { processSyncChunk } from '../../shared/usecases/process-chunk.js';
 import {
   createPhotoPrecheck,
@@ -114,7 +114,7 @@ async function processEvents(tenant: Tenant, events: RawEvent[], deviceId = 'dev
     await processSyncChunk(
       deps,
       { tenantId: tenant.id, batchId, deviceId, eventIds: ids.slice(i, i + 1000), reason: 'push' },
-      { deliveryCount: 1, maxDeliveryCount: 10 },
+      { messageId: undefined, deliveryCount: 1, maxDeliveryCount: 10, retry: deps.config.queue.retry },
     );
   }
   const outcome = await getApp().eventLog.batchOutcome(tenant, batchId);
@@ -437,7 +437,7 @@ describe('PHOTO_ATTACHED verification (real processor, real Azurite)', () => {
     expect((await photoRow(t.tenant, ids[0] ?? ''))?.status).toBe('ATTACHED');
   });
 
-  it('a Blob Storage outage throws DependencyUnavailableError(blob): the chunk is redelivered, nothing settled', async () => {
+  it('a Blob Storage outage: the chunk is re-sent for later (attempt 2, back-off), nothing settled', async () => {
     const down = BlobServiceClient.fromConnectionString(
       (process.env.StorageConnection ?? '').replace(/127\.0\.0\.1:\d+/, '127.0.0.1:9'),
       { retryOptions: { maxTries: 1 } },
@@ -445,13 +445,31 @@ describe('PHOTO_ATTACHED verification (real processor, real Azurite)', () => {
     const processor = photoProcessor(new BlobPhotoStore({ service: () => down, container: 'photos' }));
     const photo = await uploaded(image(100), { sizeBytes: 100 });
     const { batchId, ids } = await accept(t.tenant, [attachEvent(photo, target())], 'dev-photo');
-    await expect(
-      processSyncChunk(
-        { ...getApp(), processor },
-        { tenantId: t.tenant.id, batchId, deviceId: 'dev-photo', eventIds: ids, reason: 'push' },
-        { deliveryCount: 1, maxDeliveryCount: 10 },
-      ),
-    ).rejects.toBeInstanceOf(DependencyUnavailableError);
+    // The processor reports the outage as an infrastructure failure...
+    await expect(processor.process(t.tenant, batchId, ids)).rejects.toBeInstanceOf(
+      DependencyUnavailableError,
+    );
+    // ...which the use case answers with a later attempt instead of an immediate redelivery.
+    const scheduled: { message: OutgoingMessage; at: Date }[] = [];
+    const queue = {
+      schedule: async (message: OutgoingMessage, at: Date) => void scheduled.push({ message, at }),
+    };
+    const now = new Date('2026-01-01T00:00:00Z');
+    const summary = await processSyncChunk(
+      { ...getApp(), processor, queue },
+      { tenantId: t.tenant.id, batchId, deviceId: 'dev-photo', eventIds: ids, reason: 'push' },
+      {
+        messageId: 'm-1',
+        deliveryCount: 1,
+        maxDeliveryCount: 10,
+        retry: { baseSeconds: 10, maxDelaySeconds: 120, spanSeconds: 900 },
+        now: () => now,
+      },
+    );
+    expect(summary.processed).toBe(0);
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]?.message.body).toMatchObject({ batchId, eventIds: ids, attempt: 2 });
+    expect(scheduled[0]?.at.getTime()).toBe(now.getTime() + 10_000);
     const outcome = await getApp().eventLog.batchOutcome(t.tenant, batchId);
     expect(outcome?.events[0]?.status).toBe('PENDING');
   });

@@ -7,6 +7,7 @@ import {
   isTransientServiceBusError,
   type MessageBatchLike,
   replayCopy,
+  scheduleCopy,
   sendInBatches,
   ServiceBusQueue,
   toDeadLettered,
@@ -189,5 +190,59 @@ describe('Service Bus queue adapter (no broker)', () => {
     // Assess
     expect(identity).toThrow(/TokenCredential/);
     await fromString.close();
+  });
+
+  it('schedules the next attempt of a failed chunk: one scheduled message, same mapping, transient errors → 503', async () => {
+    // Prepare: a fake sender recording scheduleMessages calls, then failing once as a busy broker would.
+    const scheduled: { message: ServiceBusMessage; at: Date }[] = [];
+    const broker: { failure?: unknown } = {};
+    const sender = {
+      async scheduleMessages(message: ServiceBusMessage, at: Date) {
+        if (broker.failure) throw broker.failure;
+        scheduled.push({ message, at });
+        return [1n];
+      },
+    };
+    const base = outgoing(5);
+    const message: OutgoingMessage = {
+      ...base,
+      messageId: 'msg-5-attempt-2',
+      body: { ...base.body, attempt: 2 },
+      applicationProperties: { ...base.applicationProperties, attempt: 2 },
+    };
+    const at = new Date('2026-01-01T00:00:10Z');
+    // Act
+    await scheduleCopy(sender, message, at);
+    broker.failure = new ServiceBusError('busy', 'ServiceBusy');
+    const busy = await scheduleCopy(sender, message, at).catch((e: unknown) => e);
+    // Assess: the scheduled message is the one send would enqueue, visible at `at`.
+    expect(scheduled).toEqual([{ message: toServiceBusMessage(message), at }]);
+    expect(scheduled[0]?.message).toMatchObject({
+      messageId: 'msg-5-attempt-2',
+      body: { attempt: 2 },
+      applicationProperties: { attempt: 2 },
+    });
+    expect(busy).toBeInstanceOf(DependencyUnavailableError);
+  });
+
+  it('a replay copy starts a new chain: the attempt counter is dropped from body and properties', () => {
+    // Prepare: a letter dead-lettered on its 7th attempt.
+    const base = outgoing(6);
+    const copy = replayCopy({
+      messageId: 'msg-6-attempt-7',
+      body: { ...base.body, attempt: 7 },
+      contentType: 'application/json',
+      applicationProperties: { ...base.applicationProperties, attempt: 7 },
+      deadLetterReason: 'MaxDeliveryCountExceeded',
+      deadLetterErrorDescription: 'tenant database down',
+      enqueuedTimeUtc: new Date('2025-01-02T03:04:05Z'),
+      deliveryCount: 10,
+      correlationId: undefined,
+      sequenceNumber: undefined,
+    });
+    // Assess
+    expect(copy.body).toEqual({ ...base.body, reason: 'replay' });
+    expect(copy.applicationProperties).not.toHaveProperty('attempt');
+    expect(copy.applicationProperties).toMatchObject({ reason: 'replay', replayOf: 'msg-6-attempt-7' });
   });
 });

@@ -18,7 +18,10 @@
  *   delivery of the same message (Service Bus would answer MessageLockLost; here it is logged and ignored).
  * - deliveryCount = pg-boss retryCount + 1; after `maxDeliveryCount` deliveries (queue `retryLimit` =
  *   maxDeliveryCount - 1, `retryDelay` 0) pg-boss moves the message to the `deadLetter` queue
- *   `<name>__deadletter`, which subscribers name with the Service Bus path `<name>/$deadletterqueue`.
+ *   `<name>__deadletter` (Service Bus: `<name>/$deadletterqueue`), where it stays for `list` / `replay`.
+ *   Nothing subscribes to it (issue 12 item 3: in Azure no function consumes the dead-letter subqueue
+ *   either), so subscribing to a dead-letter path is refused.
+ * - scheduled messages: `schedule` inserts with `startAfter` (Service Bus scheduledEnqueueTimeUtc).
  *
  * Why not `boss.work()`: it settles a fetched batch as a whole (one error for every job of the batch) and
  * completes the batch after the handler returns without a lock token, which races with a redelivery of a
@@ -48,12 +51,7 @@ export const deadLetterQueueName = (queueName: string): string => `${queueName}_
 /** Set on every dead-lettered message: pg-boss dead-letters only when the retries are used up. */
 export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';
 
-/**
- * One message handed to a subscriber: structurally the local Functions host's QueueDelivery.
- * Deliveries from the dead-letter subqueue carry `deadLetterReason` and `deadLetterErrorDescription` in
- * `applicationProperties` (Service Bus sets them as message properties, which the Functions host hands
- * over in camelCase); their `deliveryCount` counts deliveries from the dead-letter subqueue, from 1.
- */
+/** One message handed to a subscriber: structurally the local Functions host's QueueDelivery. */
 export interface LocalQueueDelivery {
   body: SyncChunkMessage;
   messageId: string;
@@ -76,7 +74,7 @@ export interface LocalQueueLog {
 export interface LocalQueueOptions {
   /** The control database: a connection string or pg client settings. */
   connection: string | pg.ClientConfig;
-  queue: QueueConfig;
+  queue: Omit<QueueConfig, 'retry'>;
   log?: LocalQueueLog;
   /** pg-boss schema; default 'pgboss'. */
   schema?: string;
@@ -84,11 +82,6 @@ export interface LocalQueueOptions {
   concurrency?: number;
   /** How often an idle subscription looks for messages; default 0.5 s (pg-boss's minimum). */
   pollingIntervalSeconds?: number;
-  /**
-   * Dead-letter subscriptions retry a failed delivery after this delay, doubling up to 60 s, with no limit
-   * (their consumer records events as FAILED in a tenant database that may still be down); default 5 s.
-   */
-  deadLetterRetrySeconds?: number;
   /** Run pg-boss maintenance (lock expiry, archiving); default true. Off for one-shot tools. */
   supervise?: boolean;
   /** How long stop() waits for running handlers; default 30 s. */
@@ -114,8 +107,7 @@ interface FailureOutput {
 
 type Job = PgBoss.JobWithMetadata<JobData>;
 
-const MAX_BACKOFF_SECONDS = 60;
-/** retry_limit of jobs in a dead-letter queue: retried without end. */
+/** retry_limit of the dead-letter queue's own options (nothing consumes it; see the module comment). */
 const UNLIMITED_RETRIES = 2_000_000_000;
 
 /** A UUID (version-5 layout) from a sha256 of the MessageId: the same MessageId, the same job id. */
@@ -189,7 +181,6 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
   private readonly log: LocalQueueLog;
   private readonly concurrency: number;
   private readonly pollingMillis: number;
-  private readonly deadLetterRetrySeconds: number;
   private readonly supervise: boolean;
   private readonly stopTimeoutMillis: number;
   private readonly consumers = new Set<Consumer>();
@@ -205,7 +196,6 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     this.log = options.log ?? consoleLog;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.pollingMillis = Math.max(0.5, options.pollingIntervalSeconds ?? 0.5) * 1000;
-    this.deadLetterRetrySeconds = Math.max(1, options.deadLetterRetrySeconds ?? 5);
     this.supervise = options.supervise ?? true;
     this.stopTimeoutMillis = (options.stopTimeoutSeconds ?? 30) * 1000;
     const config: pg.PoolConfig =
@@ -260,12 +250,42 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
   }
 
   /**
-   * Calls onMessage for each message of `queueName`, or of its dead-letter subqueue when it is named
-   * `<queue>/$deadletterqueue`. Structurally the local Functions host's QueueSubscriber.
+   * Enqueues one message that becomes visible at `enqueueAt` (pg-boss `startAfter`, as Service Bus's
+   * scheduledEnqueueTimeUtc); a MessageId already enqueued within the dedupe window is dropped.
+   */
+  async schedule(message: OutgoingMessage, enqueueAt: Date): Promise<void> {
+    const boss = await this.ready();
+    try {
+      await boss.insert([
+        {
+          id: jobIdFor(message.messageId),
+          name: this.queueName,
+          data: {
+            messageId: message.messageId,
+            body: message.body,
+            applicationProperties: { ...message.applicationProperties },
+          },
+          startAfter: enqueueAt,
+        },
+      ]);
+    } catch (error) {
+      throw toQueueError(error);
+    }
+  }
+
+  /**
+   * Calls onMessage for each message of `queueName`. Structurally the local Functions host's
+   * QueueSubscriber. A dead-letter path (`<queue>/$deadletterqueue`) is refused with an Error: dead
+   * letters stay for `npm run dlq -- list|replay`, as in Azure, where no function consumes them.
    */
   async subscribe(queuePath: string, onMessage: LocalQueueHandler): Promise<{ stop(): Promise<void> }> {
-    const boss = await this.ready();
     const { queueName, deadLetter } = parseQueuePath(queuePath);
+    if (deadLetter) {
+      throw new Error(
+        `nothing consumes the dead-letter queue ${queuePath}: its letters stay for \`npm run dlq -- list|replay\``,
+      );
+    }
+    const boss = await this.ready();
     try {
       await this.ensureQueues(boss, queueName);
     } catch (error) {
@@ -274,8 +294,7 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     const consumer = new Consumer({
       queue: this,
       boss,
-      name: deadLetter ? deadLetterQueueName(queueName) : queueName,
-      deadLetter,
+      name: queueName,
       onMessage,
     });
     this.consumers.add(consumer);
@@ -349,7 +368,10 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
           const row = rows[0];
           if (!row) return true;
           const messageId = replayMessageId(row.data.messageId, row.id);
-          const body = { ...row.data.body, reason: 'replay' as const };
+          // A replay is a new chain: it starts again at attempt 1 (with the whole back-off schedule ahead).
+          const { attempt: _attempt, ...fields } = row.data.body;
+          const { attempt: _propertyAttempt, ...properties } = row.data.applicationProperties;
+          const body = { ...fields, reason: 'replay' as const };
           await boss.insert(
             [
               {
@@ -359,7 +381,7 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
                   messageId,
                   body,
                   applicationProperties: {
-                    ...row.data.applicationProperties,
+                    ...properties,
                     reason: 'replay',
                     replayOf: row.data.messageId,
                   },
@@ -396,7 +418,6 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
       pollingMillis: this.pollingMillis,
       lockSeconds: this.options.queue.lockSeconds,
       maxDeliveryCount: this.options.queue.maxDeliveryCount,
-      deadLetterRetrySeconds: this.deadLetterRetrySeconds,
       stopTimeoutMillis: this.stopTimeoutMillis,
     };
   }
@@ -491,7 +512,6 @@ class Consumer {
   readonly name: string;
   private readonly queue: LocalQueue;
   private readonly boss: PgBoss;
-  private readonly deadLetter: boolean;
   private readonly onMessage: LocalQueueHandler;
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
@@ -503,17 +523,10 @@ class Consumer {
     this.signalStop = resolve;
   });
 
-  constructor(args: {
-    queue: LocalQueue;
-    boss: PgBoss;
-    name: string;
-    deadLetter: boolean;
-    onMessage: LocalQueueHandler;
-  }) {
+  constructor(args: { queue: LocalQueue; boss: PgBoss; name: string; onMessage: LocalQueueHandler }) {
     this.queue = args.queue;
     this.boss = args.boss;
     this.name = args.name;
-    this.deadLetter = args.deadLetter;
     this.onMessage = args.onMessage;
   }
 
@@ -581,26 +594,13 @@ class Consumer {
   }
 
   /** Locks up to `count` messages. pg-boss's fetch returns [] on a database error. */
-  private async fetch(count: number): Promise<Job[]> {
-    const jobs = await this.boss.fetch<JobData>(this.name, { batchSize: count, includeMetadata: true });
-    if (this.deadLetter && jobs.length > 0) {
-      // pg-boss inserts dead letters with table defaults (15-minute expiry) and the source job's retry
-      // limit: give them our lock duration and no retry limit, so that they are never dropped.
-      const { schema, lockSeconds } = this.queue.settings;
-      await this.queue
-        .query(
-          `UPDATE ${schema}.job SET expire_in = $3 * interval '1 second', retry_limit = $4
-            WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`,
-          [this.name, jobs.map((j) => j.id), lockSeconds, UNLIMITED_RETRIES],
-        )
-        .catch(() => undefined);
-    }
-    return jobs;
+  private fetch(count: number): Promise<Job[]> {
+    return this.boss.fetch<JobData>(this.name, { batchSize: count, includeMetadata: true });
   }
 
   private toDelivery(job: Job): LocalQueueDelivery {
     const { data } = job;
-    const delivery: LocalQueueDelivery = {
+    return {
       body: data.body,
       messageId: data.messageId,
       deliveryCount: job.retryCount + 1,
@@ -608,13 +608,6 @@ class Consumer {
       applicationProperties: { ...data.applicationProperties },
       contentType: 'application/json',
     };
-    if (this.deadLetter) {
-      const details = deadLetterDetails(job.output, job.createdOn, this.queue.settings.maxDeliveryCount);
-      delivery.enqueuedTimeUtc = details.enqueuedTimeUtc;
-      delivery.applicationProperties.deadLetterReason = details.reason;
-      delivery.applicationProperties.deadLetterErrorDescription = details.description;
-    }
-    return delivery;
   }
 
   /** One delivery: run the handler under the lock, then complete or abandon with the lock token. */
@@ -665,22 +658,7 @@ class Consumer {
   }
 
   private async abandon(job: Job, delivery: LocalQueueDelivery, message: string): Promise<boolean> {
-    const { schema, deadLetterRetrySeconds } = this.queue.settings;
-    if (this.deadLetter) {
-      // Retry later, without end: the dead-letter consumer waits for a tenant database to come back.
-      const delay = Math.min(
-        MAX_BACKOFF_SECONDS,
-        deadLetterRetrySeconds * 2 ** Math.min(16, delivery.deliveryCount - 1),
-      );
-      const { rowCount } = await this.queue.query(
-        `UPDATE ${schema}.job
-            SET state = 'retry', start_after = now() + $4 * interval '1 second',
-                output = COALESCE(output, '{}'::jsonb) || jsonb_build_object('lastHandlerError', $5::text)
-          WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3`,
-        [this.name, job.id, job.retryCount, delay, message],
-      );
-      return rowCount === 1;
-    }
+    const { schema } = this.queue.settings;
     const last = job.retryCount >= job.retryLimit;
     const output: FailureOutput = {
       message,

@@ -120,6 +120,28 @@ function tooLarge(message: ServiceBusMessage): Error {
   return new Error(`queue message ${String(message.messageId)} is larger than a Service Bus batch may be`);
 }
 
+/** The part of a sender `scheduleCopy` uses (the SDK's ServiceBusSender has it). */
+export interface ScheduleSender {
+  scheduleMessages(messages: ServiceBusMessage, scheduledEnqueueTimeUtc: Date): Promise<unknown>;
+}
+
+/**
+ * Sends one message as a scheduled message: Service Bus holds it, invisible, until `enqueueAt`
+ * (`scheduledEnqueueTimeUtc`); duplicate detection applies to its MessageId as to any send. Transient
+ * failures become DependencyUnavailableError('queue').
+ */
+export async function scheduleCopy(
+  sender: ScheduleSender,
+  message: OutgoingMessage,
+  enqueueAt: Date,
+): Promise<void> {
+  try {
+    await sender.scheduleMessages(toServiceBusMessage(message), enqueueAt);
+  } catch (error) {
+    throw toQueueError(error);
+  }
+}
+
 /** A new MessageId for a replayed dead letter (so duplicate detection does not drop it). */
 export function replayMessageId(original: string, unique: string, at: Date = new Date()): string {
   return createHash('sha256').update(`${original}:replay:${at.toISOString()}:${unique}`).digest('hex');
@@ -134,15 +156,21 @@ export function replayCopy(message: ReceivedDeadLetter, at: Date = new Date()): 
     ...properties
   } = message.applicationProperties ?? {};
   const body: unknown = message.body;
+  // A replay is a new chain: it starts again at attempt 1 (with the whole back-off schedule ahead).
+  const { attempt: _attempt, ...rest } = properties;
+  const { attempt: _bodyAttempt, ...fields } =
+    typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : { attempt: undefined };
   return {
     messageId: replayMessageId(original, String(message.sequenceNumber ?? ''), at),
     body:
       typeof body === 'object' && body !== null && !Array.isArray(body)
-        ? { ...body, reason: 'replay' }
+        ? { ...fields, reason: 'replay' }
         : body,
     contentType: message.contentType ?? 'application/json',
     correlationId: message.correlationId,
-    applicationProperties: { ...properties, reason: 'replay', replayOf: original },
+    applicationProperties: { ...rest, reason: 'replay', replayOf: original },
   };
 }
 
@@ -200,6 +228,12 @@ export class ServiceBusQueue implements EventQueue, DeadLetterQueue {
     } catch (error) {
       throw toQueueError(error);
     }
+  }
+
+  /** Sends one message that becomes visible at `enqueueAt` (a scheduled message). */
+  async schedule(message: OutgoingMessage, enqueueAt: Date): Promise<void> {
+    this.sender ??= this.client.createSender(this.queueName);
+    await scheduleCopy(this.sender, message, enqueueAt);
   }
 
   /** Peeks the dead-letter subqueue (nothing is locked or changed); default at most 100. */
