@@ -44,3 +44,20 @@ export function unavailableOnFailure(inner: TokenCredential, dependency = 'entra
     },
   };
 }
+
+const CREDENTIAL_ERROR_NAMES = new Set([
+  'CredentialUnavailableError',
+  'AuthenticationError',
+  'AggregateAuthenticationError',
+]);
+
+/**
+ * True when an error, or any error in its `cause` chain, is a failure to get a token (ours, wrapped above,
+ * or @azure/identity's own): for SDKs that wrap the credential's error in their own.
+ */
+export function isCredentialFailure(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof DependencyUnavailableError || CREDENTIAL_ERROR_NAMES.has(e.name)) return true;
+  }
+  return false;
+}

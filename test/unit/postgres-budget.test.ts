@@ -8,7 +8,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseCredential, unavailableOnFailure } from '../../shared/adapters/azure-credential.js';
+import {
+  chooseCredential,
+  isCredentialFailure,
+  unavailableOnFailure,
+} from '../../shared/adapters/azure-credential.js';
+import { guardCosmos, isCosmosUnavailable } from '../../shared/adapters/cosmos/client.js';
 import { connectionFor, entraToken } from '../../shared/adapters/postgres/connection.js';
 import { createApp } from '../../shared/app.js';
 import { loadConfig, type PostgresConfig } from '../../shared/config.js';
@@ -67,6 +72,21 @@ describe('Entra ID token failures are 503, not 500', () => {
     await expect(
       unavailableOnFailure({ getToken: () => Promise.resolve(token) }).getToken('s'),
     ).resolves.toBe(token);
+  });
+
+  it('an SDK that wraps the token failure in its own error still gives 503 (Cosmos DB)', async () => {
+    const authFailure = Object.assign(new Error('ManagedIdentityCredential authentication failed'), {
+      name: 'AuthenticationError',
+    });
+    const wrapped = new Error('request failed', { cause: new DependencyUnavailableError('entra-id') });
+    for (const error of [authFailure, wrapped]) {
+      expect(isCredentialFailure(error)).toBe(true);
+      expect(isCosmosUnavailable(error)).toBe(true);
+      const thrown: unknown = await guardCosmos(() => Promise.reject(error)).catch((e: unknown) => e);
+      expect(toProblem(thrown, 'req-3').problem.status).toBe(503);
+    }
+    // A request fault stays what it is.
+    expect(isCredentialFailure(new Error('bad request'))).toBe(false);
   });
 
   it('production (a client id) gets the ManagedIdentityCredential, not the DefaultAzureCredential chain', () => {
