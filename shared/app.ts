@@ -101,6 +101,7 @@ export function createApp(config: Config): App {
   const tenantPools = new PoolCache((database) => configFor(database), {
     max: config.tenantPool.max,
     idleMillis: config.tenantPool.idleMillis,
+    maxOpen: config.tenantPool.maxOpen,
     connectionTimeoutMillis: connectTimeoutMillis,
   });
   const tenantPool = (tenant: Tenant) => tenantPools.get(tenant.databaseName);

@@ -46,6 +46,7 @@ export const settingsSchema = z.object({
   CONTROL_POOL_MAX: positiveInt(2),
   TENANT_POOL_MAX: positiveInt(4),
   TENANT_POOL_IDLE_MS: positiveInt(30_000),
+  TENANT_CONNECTIONS_MAX: positiveInt(8),
   // How long opening a connection may take (every pool, the migrator and the local queue) before 503.
   POSTGRES_CONNECT_TIMEOUT_MS: positiveInt(5000),
 
@@ -212,7 +213,8 @@ export interface Config {
   inAzure: boolean;
   logLevel: Settings['LOG_LEVEL'];
   postgres: PostgresConfig;
-  tenantPool: { max: number; idleMillis: number };
+  /** maxOpen: open connections over all tenant pools of one instance before idle pools are closed. */
+  tenantPool: { max: number; idleMillis: number; maxOpen: number };
   controlPool: { max: number };
   /** connectionTimeoutMillis of every Postgres connection the app opens. */
   postgresConnectTimeoutMillis: number;
@@ -275,7 +277,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           database: s.POSTGRES_DATABASE,
           user: s.POSTGRES_USER ?? '',
         },
-    tenantPool: { max: s.TENANT_POOL_MAX, idleMillis: s.TENANT_POOL_IDLE_MS },
+    tenantPool: {
+      max: s.TENANT_POOL_MAX,
+      idleMillis: s.TENANT_POOL_IDLE_MS,
+      maxOpen: s.TENANT_CONNECTIONS_MAX,
+    },
     controlPool: { max: s.CONTROL_POOL_MAX },
     postgresConnectTimeoutMillis: s.POSTGRES_CONNECT_TIMEOUT_MS,
     cosmos: {
