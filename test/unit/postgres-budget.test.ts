@@ -215,3 +215,59 @@ describe('the app SQL works through PgBouncer transaction pooling', () => {
     expect(found).toEqual([]);
   });
 });
+
+/**
+ * The arithmetic of docs/deploy.md "Postgres connection budget", on the defaults the repository deploys:
+ * per instance at most CONTROL_POOL_MAX + max(TENANT_CONNECTIONS_MAX, concurrency) connections (busy
+ * tenant connections are bounded by the invocations running, idle ones by TENANT_CONNECTIONS_MAX), and
+ * maximumInstanceCount instances per function group (the HTTP functions together, each Service Bus trigger,
+ * each timer alone). Without PgBouncer the product must fit what the SKU leaves the app.
+ */
+describe('the default deployment fits its Postgres server', () => {
+  const root = projectRoot();
+  const read = (path: string) => readFileSync(join(root, path), 'utf8');
+  const intParam = (text: string, name: string): number => {
+    const match = new RegExp(`param ${name} int = (\\d+)`).exec(text);
+    if (!match?.[1]) throw new Error(`param ${name} with an int default not found`);
+    return Number(match[1]);
+  };
+
+  it('instances x connections per instance <= the SKU max_connections less the 15 Azure keeps', () => {
+    const main = read('infra/main.bicep');
+    const functionApp = read('infra/modules/functionapp.bicep');
+    const host = JSON.parse(read('host.json')) as {
+      extensions: { serviceBus: { maxConcurrentCalls: number; maxConcurrentSessions?: number } };
+    };
+    const sku = /param postgresSkuName string = '([^']+)'/.exec(main)?.[1] ?? '';
+    const maxConnections = Number(new RegExp(`${sku}: (\\d+)`).exec(main)?.[1]);
+    expect(maxConnections, `max_connections of ${sku} in main.bicep`).toBeGreaterThan(0);
+    const appConnections = maxConnections - 15;
+
+    // Schema defaults, which Azure gets (local/settings.ts raises the pool sizes for a developer machine).
+    const config = loadConfig(local);
+    const control = config.controlPool.max;
+    const tenantOpen = config.tenantPool.maxOpen;
+    const serviceBus = host.extensions.serviceBus;
+    const sbConcurrency = Math.max(serviceBus.maxConcurrentCalls, serviceBus.maxConcurrentSessions ?? 0);
+    const httpConcurrency = intParam(functionApp, 'httpPerInstanceConcurrency');
+    const maxInstances = intParam(main, 'functionMaximumInstanceCount');
+
+    const functions = readdirSync(join(root, 'functions')).map((f) => read(join('functions', f)));
+    const count = (pattern: RegExp) =>
+      functions.reduce((n, text) => n + (text.match(pattern)?.length ?? 0), 0);
+    const serviceBusTriggers = count(/app\.serviceBusQueue\(/g);
+    const timers = count(/app\.timer\(/g);
+    expect(serviceBusTriggers).toBeGreaterThan(0);
+
+    const perHttp = control + Math.max(tenantOpen, httpConcurrency);
+    const perServiceBus = control + Math.max(tenantOpen, sbConcurrency);
+    const perTimer = control + tenantOpen; // a timer runs on one instance at a time
+    const worst =
+      maxInstances * perHttp + serviceBusTriggers * maxInstances * perServiceBus + timers * perTimer;
+    expect(worst, `worst case ${worst} connections vs ${appConnections} on ${sku}`).toBeLessThanOrEqual(
+      appConnections,
+    );
+    // The alert fires before the limit: at 80% of what the SKU leaves the app.
+    expect(main).toMatch(/postgresConnectionsThreshold: \(postgresUserConnections \* 80\) \/ 100/);
+  });
+});
