@@ -238,7 +238,10 @@ describe('the default deployment fits its Postgres server', () => {
     const host = JSON.parse(read('host.json')) as {
       extensions: { serviceBus: { maxConcurrentCalls: number; maxConcurrentSessions?: number } };
     };
+    // azd deploys main.parameters.json's default (an azd variable), else the Bicep default: both must agree.
     const sku = /param postgresSkuName string = '([^']+)'/.exec(main)?.[1] ?? '';
+    const azdSku = /\$\{POSTGRES_SKU_NAME=([^}]+)\}/.exec(read('infra/main.parameters.json'))?.[1];
+    expect(azdSku).toBe(sku);
     const maxConnections = Number(new RegExp(`${sku}: (\\d+)`).exec(main)?.[1]);
     expect(maxConnections, `max_connections of ${sku} in main.bicep`).toBeGreaterThan(0);
     const appConnections = maxConnections - 15;
