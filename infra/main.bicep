@@ -34,7 +34,10 @@ param postgresAdminGroupName string
 ])
 param postgresAdminPrincipalType string = 'Group'
 
-param postgresSkuName string = 'Standard_B1ms'
+// Standard_B2s, not B1ms: B1ms allows 35 app connections, fewer than one instance per function group needs
+// (docs/deploy.md "Postgres connection budget").
+@description('Compute SKU of the Postgres server. Its max_connections bounds functionMaximumInstanceCount.')
+param postgresSkuName string = 'Standard_B2s'
 
 @allowed([
   'Burstable'
@@ -45,6 +48,25 @@ param postgresSkuTier string = 'Burstable'
 
 @minValue(32)
 param postgresStorageSizeGB int = 32
+
+@description('Put the app behind the server\'s built-in PgBouncer (port 6432, transaction pooling). General Purpose and Memory Optimized tiers only: ignored on Burstable, where Azure has no PgBouncer.')
+param postgresPgBouncer bool = true
+
+@description('Server connections PgBouncer keeps per user/database pair (pgbouncer.default_pool_size).')
+@minValue(1)
+param postgresPgBouncerPoolSize int = 10
+
+@description('Private network: resource id of a subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. Set at creation only; disables public access. Empty: public access with firewall rules.')
+param postgresDelegatedSubnetId string = ''
+
+@description('Private network: resource id of the private DNS zone (*.private.postgres.database.azure.com) linked to the virtual network.')
+param postgresPrivateDnsZoneId string = ''
+
+@description('Private network: resource id of a subnet delegated to Microsoft.App/environments for the Function App\'s outbound traffic. Required with postgresDelegatedSubnetId.')
+param functionAppSubnetId string = ''
+
+@description('Public access only: let any Azure service through the Postgres firewall (0.0.0.0 rule). The Flex Consumption app has no fixed outbound IP without a virtual network.')
+param postgresAllowAzureServices bool = true
 
 @description('Optional public IP of an operator workstation allowed through the Postgres firewall.')
 param operatorIpAddress string = ''
@@ -62,9 +84,13 @@ param operatorPrincipalType string = 'User'
 @description('Optional email address notified by the alerts.')
 param alertEmail string = ''
 
+// Per function group (the HTTP functions, each Service Bus trigger, each timer); Microsoft's docs give 1 as the
+// lowest value (learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out; older pages
+// said 40). The connection budget below, not the platform, is what bounds it (docs/deploy.md).
+@description('Upper bound on instances per function group; keep within the Postgres connection budget.')
 @minValue(1)
 @maxValue(1000)
-param functionMaximumInstanceCount int = 40
+param functionMaximumInstanceCount int = 10
 
 @description('Browser origins of web clients (API CORS and photo uploads). Native clients need none.')
 param corsAllowedOrigins array = []
@@ -96,6 +122,27 @@ var tags = {
   'azd-env-name': environmentName
   app: 'fieldsync'
 }
+
+// Azure has no PgBouncer on the Burstable tier.
+var postgresUsesPgBouncer = postgresPgBouncer && postgresSkuTier != 'Burstable'
+
+// max_connections by SKU (learn.microsoft.com/azure/postgresql/flexible-server/concepts-limits); Azure keeps 15
+// for itself. docs/deploy.md "Postgres connection budget" does the arithmetic against these.
+var postgresMaxConnections = {
+  Standard_B1ms: 50
+  Standard_B2s: 429
+  Standard_B2ms: 859
+  Standard_B4ms: 1718
+  Standard_B8ms: 3437
+  Standard_D2ds_v5: 859
+  Standard_D4ds_v5: 1718
+  Standard_D8ds_v5: 3437
+  Standard_E2ds_v5: 1718
+  Standard_E4ds_v5: 3437
+}
+var postgresUserConnections = (contains(postgresMaxConnections, postgresSkuName)
+  ? postgresMaxConnections[postgresSkuName]
+  : 50) - 15
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -165,6 +212,11 @@ module postgres 'modules/postgres.bicep' = {
     adminName: postgresAdminGroupName
     adminPrincipalType: postgresAdminPrincipalType
     operatorIpAddress: operatorIpAddress
+    pgBouncerEnabled: postgresUsesPgBouncer
+    pgBouncerPoolSize: postgresPgBouncerPoolSize
+    delegatedSubnetId: postgresDelegatedSubnetId
+    privateDnsZoneId: postgresPrivateDnsZoneId
+    allowAzureServices: postgresAllowAzureServices
   }
 }
 
@@ -218,6 +270,8 @@ module functionApp 'modules/functionapp.bicep' = {
     authJwksUrl: tenantAuthJwksUrl
     logLevel: logLevel
     maximumInstanceCount: functionMaximumInstanceCount
+    postgresPort: postgresUsesPgBouncer ? '6432' : '5432'
+    virtualNetworkSubnetId: functionAppSubnetId
     corsAllowedOrigins: corsAllowedOrigins
   }
   // The host reads its deployment package and storage with the identity as soon as it starts.
@@ -239,6 +293,8 @@ module alerts 'modules/alerts.bicep' = {
     applicationInsightsId: monitoring.outputs.applicationInsightsId
     cosmosAccountId: cosmos.outputs.accountId
     postgresServerId: postgres.outputs.serverId
+    // 80% of what the SKU leaves the app: the alert fires before connections are refused.
+    postgresConnectionsThreshold: (postgresUserConnections * 80) / 100
   }
 }
 

@@ -65,6 +65,8 @@ export function localAppSettings(
   // One local process serves every device and runs every processor: more connections per tenant than a
   // serverless instance's default of 4.
   if (!env.TENANT_POOL_MAX) settings.TENANT_POOL_MAX = '10';
+  // ...and many tenants at once (the local server allows 300 connections, not an Azure SKU's budget).
+  if (!env.TENANT_CONNECTIONS_MAX) settings.TENANT_CONNECTIONS_MAX = '100';
   // Trigger bindings name the queue through this setting (%SYNC_QUEUE_NAME%), so it must be set explicitly.
   if (!env.SYNC_QUEUE_NAME) settings.SYNC_QUEUE_NAME = 'sync-events';
   return settings;

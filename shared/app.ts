@@ -84,11 +84,16 @@ export interface App {
 export function createApp(config: Config): App {
   const log = createLogger(config.logLevel);
   const credential = (): TokenCredential => azureCredential(config.managedIdentityClientId);
-  const configFor = (database: string | undefined) => connectionFor(config.postgres, database, credential);
+  const connectTimeoutMillis = config.postgresConnectTimeoutMillis;
+  const configFor = (database: string | undefined) =>
+    connectionFor(config.postgres, database, credential, { connectTimeoutMillis });
+  // Migrations and DDL: direct to the server, never through PgBouncer (session advisory lock).
+  const adminConfigFor = (database: string | undefined) =>
+    connectionFor(config.postgres, database, credential, { connectTimeoutMillis, admin: true });
 
   const controlPool = new pg.Pool({
     ...configFor(undefined),
-    max: 4,
+    max: config.controlPool.max,
     idleTimeoutMillis: 30_000,
     allowExitOnIdle: true,
   });
@@ -96,6 +101,8 @@ export function createApp(config: Config): App {
   const tenantPools = new PoolCache((database) => configFor(database), {
     max: config.tenantPool.max,
     idleMillis: config.tenantPool.idleMillis,
+    maxOpen: config.tenantPool.maxOpen,
+    connectionTimeoutMillis: connectTimeoutMillis,
   });
   const tenantPool = (tenant: Tenant) => tenantPools.get(tenant.databaseName);
 
@@ -115,7 +122,9 @@ export function createApp(config: Config): App {
   const localQueue =
     config.queue.driver === 'local'
       ? new LocalQueue({
-          connection: config.queue.url ? { connectionString: config.queue.url } : configFor(undefined),
+          connection: config.queue.url
+            ? { connectionString: config.queue.url, connectionTimeoutMillis: connectTimeoutMillis }
+            : configFor(undefined),
           queue: config.queue,
           log,
         })
@@ -143,7 +152,7 @@ export function createApp(config: Config): App {
     log,
     verifier: createTokenVerifier(config.auth),
     tenants: new PostgresTenantRegistry(controlPool),
-    tenantAdmin: new PostgresTenantDatabaseAdmin(controlPool, (database) => configFor(database)),
+    tenantAdmin: new PostgresTenantDatabaseAdmin(controlPool, (database) => adminConfigFor(database)),
     referenceData: new PostgresReferenceDataStore(tenantPool),
     eventLog: new PostgresEventLog(tenantPool),
     // The photo check is part of the processor: no processing path (a retry, a halved chunk) can skip it.

@@ -41,8 +41,16 @@ export const settingsSchema = z.object({
   POSTGRES_PORT: positiveInt(5432),
   POSTGRES_DATABASE: nonEmpty.default('fieldsync'),
   POSTGRES_USER: optionalNonEmpty,
+  // The port of direct (session) connections: migrations and CREATE DATABASE. POSTGRES_PORT may point at the
+  // server's PgBouncer (6432, transaction pooling), which cannot hold node-pg-migrate's session advisory lock.
+  POSTGRES_ADMIN_PORT: positiveInt(5432),
+  // Connection budget per instance (docs/deploy.md "Postgres connection budget").
+  CONTROL_POOL_MAX: positiveInt(2),
   TENANT_POOL_MAX: positiveInt(4),
   TENANT_POOL_IDLE_MS: positiveInt(30_000),
+  TENANT_CONNECTIONS_MAX: positiveInt(8),
+  // How long opening a connection may take (every pool, the migrator and the local queue) before 503.
+  POSTGRES_CONNECT_TIMEOUT_MS: positiveInt(5000),
 
   // Cosmos DB: idempotency keys and device status.
   CosmosConnection: optionalNonEmpty,
@@ -203,7 +211,16 @@ export type Settings = z.infer<typeof settingsSchema>;
 
 export type PostgresConfig =
   | { kind: 'url'; url: string }
-  | { kind: 'entra'; host: string; port: number; database: string; user: string };
+  | {
+      kind: 'entra';
+      host: string;
+      /** The app's port: 5432, or 6432 for the server's PgBouncer. */
+      port: number;
+      /** Direct port for migrations and DDL (session features). */
+      adminPort: number;
+      database: string;
+      user: string;
+    };
 
 export type Connection =
   { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; endpoint: string };
@@ -221,7 +238,11 @@ export interface Config {
   inAzure: boolean;
   logLevel: Settings['LOG_LEVEL'];
   postgres: PostgresConfig;
-  tenantPool: { max: number; idleMillis: number };
+  /** maxOpen: open connections over all tenant pools of one instance before idle pools are closed. */
+  tenantPool: { max: number; idleMillis: number; maxOpen: number };
+  controlPool: { max: number };
+  /** connectionTimeoutMillis of every Postgres connection the app opens. */
+  postgresConnectTimeoutMillis: number;
   cosmos: { connection: Connection; database: string; caCertFile: string | undefined };
   blob: { connection: Connection; photosContainer: string };
   queue: QueueConfig &
@@ -277,10 +298,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           kind: 'entra',
           host: s.POSTGRES_HOST ?? '',
           port: s.POSTGRES_PORT,
+          adminPort: s.POSTGRES_ADMIN_PORT,
           database: s.POSTGRES_DATABASE,
           user: s.POSTGRES_USER ?? '',
         },
-    tenantPool: { max: s.TENANT_POOL_MAX, idleMillis: s.TENANT_POOL_IDLE_MS },
+    tenantPool: {
+      max: s.TENANT_POOL_MAX,
+      idleMillis: s.TENANT_POOL_IDLE_MS,
+      maxOpen: s.TENANT_CONNECTIONS_MAX,
+    },
+    controlPool: { max: s.CONTROL_POOL_MAX },
+    postgresConnectTimeoutMillis: s.POSTGRES_CONNECT_TIMEOUT_MS,
     cosmos: {
       connection: connection(s.CosmosConnection, s.CosmosConnection__accountEndpoint),
       database: s.COSMOS_DATABASE,

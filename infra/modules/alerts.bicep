@@ -34,8 +34,8 @@ param postgresCpuPercentThreshold int = 80
 @description('Storage used, in percent, that raises an alert.')
 param postgresStoragePercentThreshold int = 85
 
-@description('Active connections that raise an alert (Standard_B1ms allows 50, some reserved).')
-param postgresConnectionsThreshold int = 40
+@description('Active connections that raise an alert: main.bicep passes 80% of what the SKU leaves the app.')
+param postgresConnectionsThreshold int = 28
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
   name: '${namePrefix}-ops'
@@ -285,7 +285,7 @@ resource postgresConnections 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   location: 'global'
   tags: tags
   properties: {
-    description: 'PostgreSQL has more than ${postgresConnectionsThreshold} active connections. Each Function App instance keeps pools per tenant database; at the server limit new connections are refused and requests answer 503. Lower TENANT_POOL_MAX or maximumInstanceCount, or scale the SKU (docs/deploy.md).'
+    description: 'PostgreSQL has more than ${postgresConnectionsThreshold} active connections (80% of the SKU\'s max_connections less the 15 Azure keeps). At the limit new connections are refused and requests answer 503. The budget is instances x (CONTROL_POOL_MAX + max(TENANT_CONNECTIONS_MAX, concurrency)): lower functionMaximumInstanceCount, TENANT_CONNECTIONS_MAX or TENANT_POOL_MAX, enable PgBouncer, or scale the SKU (docs/deploy.md "Postgres connection budget").'
     severity: 3
     enabled: true
     scopes: [

@@ -52,10 +52,26 @@ param logLevel string = 'info'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on instances. Each instance holds Postgres connections: keep it within the server limit.')
+@description('Upper bound on instances per function group. Each holds Postgres connections: keep it within the budget (docs/deploy.md).')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+
+// Concurrent requests per instance of the HTTP group (the Flex default for 2048 MB is 16): one term of the
+// Postgres connection budget, with host.json's serviceBus maxConcurrentCalls (docs/deploy.md).
+@description('HTTP requests one instance serves at once.')
+@minValue(1)
+param httpPerInstanceConcurrency int = 8
+
+@description('Postgres port of the app: 6432 behind the server\'s PgBouncer, else 5432. Migrations always use 5432.')
+@allowed([
+  '5432'
+  '6432'
+])
+param postgresPort string = '5432'
+
+@description('Private network: subnet delegated to Microsoft.App/environments for outbound traffic. Empty: none.')
+param virtualNetworkSubnetId string = ''
 
 @description('Browser origins allowed to call the API (web clients). Native clients need none.')
 param corsAllowedOrigins array = []
@@ -93,6 +109,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     functionAppConfig: {
       deployment: {
         storage: {
@@ -107,6 +124,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'node'
@@ -153,7 +175,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         }
         {
           name: 'POSTGRES_PORT'
-          value: '5432'
+          value: postgresPort
         }
         {
           name: 'POSTGRES_DATABASE'

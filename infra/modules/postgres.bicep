@@ -43,6 +43,24 @@ param adminPrincipalType string = 'Group'
 @description('Optional public IP address of an operator workstation (tenant provisioning, one-time role SQL).')
 param operatorIpAddress string = ''
 
+@description('Enable the built-in PgBouncer (port 6432) in transaction mode. General Purpose / Memory Optimized only.')
+param pgBouncerEnabled bool = false
+
+@description('pgbouncer.default_pool_size: server connections per user/database pair.')
+@minValue(1)
+param pgBouncerPoolSize int = 10
+
+@description('Private access: subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers (creation only). Empty: public access.')
+param delegatedSubnetId string = ''
+
+@description('Private access: private DNS zone linked to the virtual network.')
+param privateDnsZoneId string = ''
+
+@description('Public access: the 0.0.0.0 rule that lets any Azure service (the Flex Consumption app) through.')
+param allowAzureServices bool = true
+
+var privateAccess = !empty(delegatedSubnetId)
+
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: serverName
   location: location
@@ -69,17 +87,26 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
     highAvailability: {
       mode: 'Disabled'
     }
-    network: {
-      publicNetworkAccess: 'Enabled'
-    }
+    // Private access (VNet integration): no public endpoint, no firewall rules; the Function App reaches the
+    // server through its own virtual network integration (main.bicep functionAppSubnetId).
+    network: privateAccess
+      ? {
+          delegatedSubnetResourceId: delegatedSubnetId
+          privateDnsZoneArmResourceId: privateDnsZoneId
+          publicNetworkAccess: 'Disabled'
+        }
+      : {
+          publicNetworkAccess: 'Enabled'
+        }
   }
 }
 
 // A flexible server accepts one control-plane operation at a time: the children below are chained with dependsOn.
 
-// 0.0.0.0 - 0.0.0.0 is Azure's notation for "any Azure service", which is how the Flex Consumption app reaches
-// the server without a virtual network. Access still requires an Entra ID token for a role on the server.
-resource allowAzureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
+// 0.0.0.0 - 0.0.0.0 is Azure's notation for "any Azure service" (any tenant's, not only ours), which is how the
+// Flex Consumption app reaches the server without a virtual network. Access still requires an Entra ID token
+// for a role on the server (password login is off). docs/deploy.md "Network" offers the private option.
+resource allowAzureServicesRule 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (!privateAccess && allowAzureServices) {
   parent: server
   name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
   properties: {
@@ -97,7 +124,7 @@ resource entraAdmin 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@20
     tenantId: tenant().tenantId
   }
   dependsOn: [
-    allowAzureServices
+    allowAzureServicesRule
   ]
 }
 
@@ -113,7 +140,7 @@ resource controlDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@20
   ]
 }
 
-resource allowOperator 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (!empty(operatorIpAddress)) {
+resource allowOperator 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (!privateAccess && !empty(operatorIpAddress)) {
   parent: server
   name: 'AllowOperatorWorkstation'
   properties: {
@@ -122,6 +149,44 @@ resource allowOperator 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@
   }
   dependsOn: [
     controlDatabase
+  ]
+}
+
+// PgBouncer, transaction mode: a server connection per transaction, so instances x pool sizes no longer count
+// against max_connections (docs/deploy.md). Migrations and DDL still use 5432 (session advisory lock).
+resource pgBouncer 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (pgBouncerEnabled) {
+  parent: server
+  name: 'pgbouncer.enabled'
+  properties: {
+    value: 'true'
+    source: 'user-override'
+  }
+  dependsOn: [
+    allowOperator
+  ]
+}
+
+resource pgBouncerPoolMode 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (pgBouncerEnabled) {
+  parent: server
+  name: 'pgbouncer.pool_mode'
+  properties: {
+    value: 'transaction'
+    source: 'user-override'
+  }
+  dependsOn: [
+    pgBouncer
+  ]
+}
+
+resource pgBouncerPoolSizeSetting 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (pgBouncerEnabled) {
+  parent: server
+  name: 'pgbouncer.default_pool_size'
+  properties: {
+    value: string(pgBouncerPoolSize)
+    source: 'user-override'
+  }
+  dependsOn: [
+    pgBouncerPoolMode
   ]
 }
 

@@ -5,6 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../../config.js';
 import { DependencyUnavailableError } from '../../errors.js';
 import { isNetworkErrorCode } from '../network-errors.js';
+import { isCredentialFailure } from '../azure-credential.js';
 
 /** Parses `AccountEndpoint=…;AccountKey=…;` (the emulator and Azure portal form). */
 export function parseCosmosConnectionString(value: string): { endpoint: string; key: string } {
@@ -48,6 +49,8 @@ export function createCosmosDatabase(cosmos: Config['cosmos'], credential: () =>
 
 /** True when a Cosmos error means "not reachable or overloaded" rather than a request fault. */
 export function isCosmosUnavailable(error: unknown): boolean {
+  // The SDK asks the credential for a token per request; a failure there is Entra ID's, not the request's.
+  if (isCredentialFailure(error)) return true;
   const e = error as { code?: unknown; statusCode?: unknown; name?: unknown };
   const status =
     typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;

@@ -1,9 +1,18 @@
 import pg from 'pg';
 
 export interface PoolOptions {
+  /** Connections per tenant database (TENANT_POOL_MAX). */
   max: number;
   idleMillis: number;
   connectionTimeoutMillis?: number;
+  /**
+   * Open connections over all tenant pools of this instance (TENANT_CONNECTIONS_MAX) beyond which idle
+   * pools are closed, least recently used first, before another tenant's is handed out. Without it an
+   * instance that served many tenants in the last idleMillis keeps max idle connections for each
+   * (docs/deploy.md "Postgres connection budget"). Busy connections are never closed, so the open count
+   * can exceed it only by what is in use at that moment, which the host's concurrency bounds.
+   */
+  maxOpen?: number;
 }
 
 /**
@@ -22,7 +31,12 @@ export class PoolCache {
     this.sweeper.unref();
   }
 
+  /**
+   * The pool of one database. Use it at once (`get(db).query(...)`, `withTransaction(get(db), ...)`), not
+   * after an await: a pool left idle may be closed by a later get() for another database (maxOpen).
+   */
   get(database: string): pg.Pool {
+    this.shed(database);
     const entry = this.pools.get(database);
     if (entry) {
       entry.lastUsed = Date.now();
@@ -41,6 +55,30 @@ export class PoolCache {
     return pool;
   }
 
+  /** Connections open over all pools (busy or idle). */
+  get openConnections(): number {
+    let open = 0;
+    for (const { pool } of this.pools.values()) open += pool.totalCount;
+    return open;
+  }
+
+  /** At or over maxOpen: closes fully idle pools other than `keep`, least recently used first. */
+  private shed(keep: string): void {
+    const maxOpen = this.options.maxOpen;
+    if (maxOpen === undefined) return;
+    let open = this.openConnections;
+    if (open < maxOpen) return;
+    const idle = [...this.pools.entries()]
+      .filter(([database, { pool }]) => database !== keep && pool.totalCount > 0 && isIdle(pool))
+      .sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+    for (const [database, { pool }] of idle) {
+      if (open < maxOpen) break;
+      open -= pool.totalCount;
+      this.pools.delete(database);
+      void pool.end().catch(() => {});
+    }
+  }
+
   /** How many pools are open; visible so tests can show idle pools close. */
   get size(): number {
     return this.pools.size;
@@ -49,8 +87,7 @@ export class PoolCache {
   async closeIdle(now = Date.now()): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const [database, entry] of this.pools) {
-      const idle = entry.pool.totalCount === entry.pool.idleCount && entry.pool.waitingCount === 0;
-      if (idle && now - entry.lastUsed >= this.options.idleMillis) {
+      if (isIdle(entry.pool) && now - entry.lastUsed >= this.options.idleMillis) {
         this.pools.delete(database);
         closing.push(entry.pool.end());
       }
@@ -64,4 +101,8 @@ export class PoolCache {
     this.pools.clear();
     await Promise.all(pools);
   }
+}
+
+function isIdle(pool: pg.Pool): boolean {
+  return pool.totalCount === pool.idleCount && pool.waitingCount === 0;
 }
