@@ -247,7 +247,11 @@ describe('infra: references between files', () => {
       .map((m) => m[0])
       .filter((r) => /scope: storage::blobService::photos\b/.test(r) && /appPrincipalId/.test(r));
     expect(photoAssignments.length).toBe(1);
-    expect(photoAssignments[0]).toMatch(/roleIds\.storageBlobDataOwner\b/);
+    const granted =
+      /roleDefinitionId: subscriptionResourceId\(\s*'Microsoft\.Authorization\/roleDefinitions',\s*roleIds\.(\w+)\s*\)/.exec(
+        photoAssignments[0] ?? '',
+      )?.[1];
+    expect(granted).toBe('storageBlobDataOwner');
   });
 
   it('no Bicep file reads keys or connection strings', () => {
