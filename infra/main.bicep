@@ -265,6 +265,7 @@ module functionApp 'modules/functionapp.bicep' = {
     cosmosDatabase: cosmos.outputs.databaseName
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     syncQueueName: serviceBus.outputs.queueName
+    maxDeliveryCount: maxDeliveryCount
     authIssuer: tenantAuthIssuer
     authAudience: tenantAuthAudience
     authJwksUrl: tenantAuthJwksUrl

@@ -154,6 +154,14 @@ if (!first || first === '--help') {
   process.stderr.write('       node scripts/run.mjs --build | --build-if-stale\n');
   process.exit(first ? 0 : 2);
 }
+// A deployment package (.funcignore) ships dist/ prebuilt and no TypeScript sources; the Flex Consumption
+// remote build still runs `npm install` (so `prepare`) and `npm run build`: nothing to build there.
+const isDeploymentPackage =
+  SOURCE_DIRS.every((name) => !existsSync(join(root, name))) && existsSync(join(dist, 'functions'));
+if ((first === '--build' || first === '--build-if-stale') && isDeploymentPackage) {
+  say('deployment package: dist/ is prebuilt and no sources are shipped; nothing to build');
+  process.exit(0);
+}
 if (first === '--build' || first === '--build-if-stale') {
   const ok = await ensureBuilt({ force: first === '--build', prepare: first === '--build-if-stale' });
   process.exit(ok ? 0 : 1);

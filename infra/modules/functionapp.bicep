@@ -31,6 +31,10 @@ param cosmosEndpoint string
 param cosmosDatabase string
 param serviceBusFullyQualifiedNamespace string
 param syncQueueName string
+
+@description('Deliveries before the queue dead-letters a message (QUEUE_MAX_DELIVERY_COUNT), the same as the maxDeliveryCount of the queue.')
+@minValue(1)
+param maxDeliveryCount int
 param authIssuer string
 param authAudience string
 param authJwksUrl string
@@ -239,6 +243,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SYNC_QUEUE_NAME'
           value: syncQueueName
+        }
+        // The processor marks a chunk's events FAILED on the last delivery: it must know the queue's count.
+        {
+          name: 'QUEUE_MAX_DELIVERY_COUNT'
+          value: string(maxDeliveryCount)
         }
         // Auth: tokens of the tenant's OIDC issuer (Microsoft Entra ID), verified through its JWKS.
         {

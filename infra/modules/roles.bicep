@@ -24,7 +24,6 @@ param operatorPrincipalType string = 'User'
 
 var roleIds = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
   serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
@@ -75,16 +74,16 @@ resource hostBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// What the app code itself needs on photos: read, check size and tag uploaded blobs. Stated separately so it
-// survives moving the host's storage to another account (then the Owner assignment above goes with it).
-resource photosBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage::blobService::photos.id, appPrincipalId, roleIds.storageBlobDataContributor)
+// What the app code itself needs on photos: read, check size, lease, and set blob index tags (state=attached /
+// state=awaiting, which the lifecycle rule deletes by). Setting tags is the data action
+// blobs/tags/write, which Storage Blob Data Contributor does not include; Storage Blob Data Owner is the
+// narrowest built-in role that does (docs/deploy.md). Scoped to the photos container only, and stated
+// separately so it survives moving the host's storage to another account.
+resource photosBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::photos.id, appPrincipalId, roleIds.storageBlobDataOwner)
   scope: storage::blobService::photos
   properties: {
-    roleDefinitionId: subscriptionResourceId(
-      'Microsoft.Authorization/roleDefinitions',
-      roleIds.storageBlobDataContributor
-    )
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Parser from 'tree-sitter';
@@ -168,12 +168,40 @@ function placeholder(name: string): string {
   return `placeholder-${name}`;
 }
 
+const mainBicep = parseBicep('main.bicep');
+
+/**
+ * The deploy-time-independent value of an app setting: a literal, or a functionapp.bicep param that main.bicep
+ * passes a literal or a `var` (through `string(...)` too). Anything computed by Azure (an output of a resource)
+ * is undefined.
+ */
+function resolveSetting(value: BicepValue): string | number | boolean | undefined {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (!(value instanceof Expression)) return undefined;
+  const asString = /^string\((\w+)\)$/.exec(value.text);
+  if (asString?.[1]) {
+    const inner = resolveSetting(new Expression(asString[1]));
+    return inner === undefined ? undefined : String(inner);
+  }
+  if (!/^\w+$/.test(value.text)) return undefined;
+  const passed = moduleParams(mainBicep, 'functionApp')[value.text];
+  if (passed === undefined) return undefined;
+  if (typeof passed === 'string' || typeof passed === 'number' || typeof passed === 'boolean') return passed;
+  const text = exprText(passed);
+  if (text && declarations(mainBicep, 'variable_declaration').has(text)) {
+    const v = variable(mainBicep, text);
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
+  }
+  return undefined;
+}
+
 /** The environment the Function App gets in Azure, as far as Bicep decides it. */
 function azureEnvironment(): Record<string, string> {
   const env: Record<string, string> = { WEBSITE_SITE_NAME: 'func-abc123' };
   for (const { name, value } of appSettings()) {
-    if (typeof value === 'string') {
-      env[name] = value;
+    const resolved = resolveSetting(value);
+    if (resolved !== undefined) {
+      env[name] = String(resolved);
       continue;
     }
     // A param of the module with a literal default (e.g. LOG_LEVEL) takes that default.
@@ -255,8 +283,156 @@ describe('infra drift: Function App settings (functionapp.bicep) against shared/
   });
 });
 
+const functionsDir = join(infraDir, '..', 'functions');
+
+/** The `%NAME%` app-setting references and `connection: '...'` names in the function registrations. */
+function bindingReferences(): { settings: Map<string, string>; connections: Map<string, string> } {
+  const settings = new Map<string, string>();
+  const connections = new Map<string, string>();
+  for (const file of readdirSync(functionsDir).filter((f) => f.endsWith('.ts'))) {
+    const source = readFileSync(join(functionsDir, file), 'utf8');
+    for (const [, name] of source.matchAll(/%(\w+)%/g)) if (name) settings.set(name, file);
+    for (const [, name] of source.matchAll(/\bconnection:\s*'(\w+)'/g)) if (name) connections.set(name, file);
+  }
+  return { settings, connections };
+}
+
+/** What the Functions host cannot resolve from these app setting names (empty when all resolve). */
+function unresolvedBindings(settingNames: string[]): string[] {
+  const names = new Set(settingNames);
+  const { settings, connections } = bindingReferences();
+  return [
+    ...[...settings].filter(([name]) => !names.has(name)).map(([name, file]) => `%${name}% (${file})`),
+    ...[...connections]
+      .filter(([name]) => !names.has(name) && !settingNames.some((n) => n.startsWith(`${name}__`)))
+      .map(([name, file]) => `connection ${name} (${file})`),
+  ];
+}
+
+/**
+ * App settings and site properties the Flex Consumption plan does not accept: they moved to functionAppConfig
+ * (runtime, scale, deployment storage) or do not exist there. Source: "Flex Consumption plan deprecations" in
+ * learn.microsoft.com/azure/azure-functions/functions-app-settings.
+ */
+const FLEX_REJECTED_SETTINGS = [
+  'FUNCTIONS_EXTENSION_VERSION',
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_WORKER_RUNTIME_VERSION',
+  'FUNCTIONS_MAX_HTTP_CONCURRENCY',
+  'FUNCTIONS_WORKER_PROCESS_COUNT',
+  'FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'ENABLE_ORYX_BUILD',
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_CONTENTOVERVNET',
+  'WEBSITE_CONTENTSHARE',
+  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION',
+  'WEBSITE_DNS_SERVER',
+  'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT',
+  'WEBSITE_NODE_DEFAULT_VERSION',
+  'WEBSITE_RUN_FROM_PACKAGE',
+  'WEBSITE_VNET_ROUTE_ALL',
+  'WEBSITE_MOUNT_ENABLED',
+  'WEBSITE_TIME_ZONE',
+  'TZ',
+  'PYTHON_ISOLATE_WORKER_DEPENDENCIES',
+  // A connection string: shared keys are off on the account, and the host must use the identity
+  // (AzureWebJobsStorage__accountName / __credential / __clientId).
+  'AzureWebJobsStorage',
+];
+const FLEX_REJECTED_SITE_CONFIG = [
+  'alwaysOn',
+  'linuxFxVersion',
+  'functionAppScaleLimit',
+  'minimumElasticInstanceCount',
+  'preWarmedInstanceCount',
+  'javaVersion',
+  'netFrameworkVersion',
+  'powerShellVersion',
+  'use32BitWorkerProcess',
+  'containerSize',
+];
+
+describe('infra drift: values that must agree between Bicep and the app', () => {
+  it('every %SETTING% and connection in a function binding is an app setting Bicep sets', () => {
+    const names = appSettings().map((s) => s.name);
+    const { settings, connections } = bindingReferences();
+    expect(settings.has('SYNC_QUEUE_NAME')).toBe(true); // the trigger's queue name
+    expect(connections.has('ServiceBusConnection')).toBe(true);
+    expect(unresolvedBindings(names)).toEqual([]);
+    // A schema default is no help to the host: without the setting, %SYNC_QUEUE_NAME% does not resolve.
+    expect(unresolvedBindings(names.filter((n) => n !== 'SYNC_QUEUE_NAME'))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^%SYNC_QUEUE_NAME%/)]),
+    );
+  });
+
+  it("QUEUE_MAX_DELIVERY_COUNT is the queue's maxDeliveryCount", () => {
+    const env = azureEnvironment();
+    const deliveries = variable(mainBicep, 'maxDeliveryCount');
+    expect(typeof deliveries).toBe('number');
+    expect(loadConfig(env).queue.maxDeliveryCount).toBe(deliveries);
+    expect(env.QUEUE_MAX_DELIVERY_COUNT).toBe(String(deliveries));
+    // The same var reaches the queue: main.bicep -> servicebus.bicep param -> the queue's property.
+    expect(exprText(moduleParams(mainBicep, 'serviceBus').maxDeliveryCount)).toBe('maxDeliveryCount');
+    const serviceBus = parseBicep('modules/servicebus.bicep');
+    const [property] = propertiesNamed(serviceBus, 'maxDeliveryCount');
+    expect(property ? meaningful(property)[1]?.text : undefined).toBe('maxDeliveryCount');
+    // ...and the alert that counts dead letters.
+    expect(exprText(moduleParams(mainBicep, 'alerts').maxDeliveryCount)).toBe('maxDeliveryCount');
+  });
+
+  it("every client id setting is the user-assigned identity's clientId", () => {
+    const identityParam = exprText(moduleParams(mainBicep, 'functionApp').identityClientId);
+    expect(identityParam).toBe('identity.outputs.clientId');
+    const identity = parseBicep('modules/identity.bicep');
+    const output = declarations(identity, 'output_declaration').get('clientId');
+    expect(output?.namedChildren.at(-1)?.text).toBe('identity.properties.clientId');
+    const clientIdSettings = appSettings().filter((s) => /(__clientId|^AZURE_CLIENT_ID)$/.test(s.name));
+    expect(clientIdSettings.length).toBeGreaterThanOrEqual(5);
+    for (const { name, value } of clientIdSettings) expect(exprText(value), name).toBe('identityClientId');
+    // The identity the site runs as is the same one.
+    expect(exprText(moduleParams(mainBicep, 'functionApp').identityId)).toBe('identity.outputs.id');
+    const [auth] = appSettings().filter((s) => s.name === 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
+    expect(exprText(auth?.value)).toBe("'ClientId=${identityClientId};Authorization=AAD'");
+  });
+
+  it('the queue and container names the app uses are the ones Bicep creates and grants roles on', () => {
+    const settings = new Map(appSettings().map((s) => [s.name, s.value]));
+    expect(exprText(settings.get('SYNC_QUEUE_NAME'))).toBe('syncQueueName');
+    expect(exprText(settings.get('PHOTOS_CONTAINER'))).toBe('photosContainerName');
+    expect(exprText(settings.get('COSMOS_DATABASE'))).toBe('cosmosDatabase');
+    expect(exprText(settings.get('POSTGRES_DATABASE'))).toBe('postgresDatabase');
+    const fa = moduleParams(mainBicep, 'functionApp');
+    expect(exprText(fa.cosmosDatabase)).toBe('cosmos.outputs.databaseName');
+    expect(exprText(fa.postgresDatabase)).toBe('postgres.outputs.databaseName');
+    const roles = moduleParams(mainBicep, 'roles');
+    expect(exprText(roles.queueName)).toBe('serviceBus.outputs.queueName');
+    expect(exprText(roles.photosContainerName)).toBe('storage.outputs.photosContainerName');
+    // The deployment container the site reads its package from is the one storage.bicep creates.
+    expect(exprText(fa.deploymentContainerName)).toBe('deploymentContainerName');
+    expect(exprText(moduleParams(mainBicep, 'storage').deploymentContainerName)).toBe(
+      'deploymentContainerName',
+    );
+  });
+
+  it('sets no app setting or site property the Flex Consumption plan rejects', () => {
+    const names = appSettings().map((s) => s.name.toUpperCase());
+    const rejected = FLEX_REJECTED_SETTINGS.filter((n) => names.includes(n.toUpperCase()));
+    expect(rejected).toEqual([]);
+    const [siteConfig] = propertiesNamed(functionApp, 'siteConfig');
+    const body = siteConfig ? meaningful(siteConfig)[1] : undefined;
+    const keys = Object.keys(asRecord(body ? toValue(body) : undefined) ?? {});
+    expect(keys).toContain('appSettings');
+    expect(keys.filter((k) => FLEX_REJECTED_SITE_CONFIG.includes(k))).toEqual([]);
+    // The runtime is declared where Flex reads it.
+    const [runtime] = propertiesNamed(functionApp, 'runtime');
+    const value = runtime ? asRecord(toValue(meaningful(runtime)[1] as SyntaxNode)) : undefined;
+    expect(value).toMatchObject({ name: 'node' });
+  });
+});
+
 describe('infra drift: names shared by Bicep and the app', () => {
-  const main = parseBicep('main.bicep');
+  const main = mainBicep;
 
   it('the Service Bus queue is SYNC_QUEUE_NAME', () => {
     expect(variable(main, 'syncQueueName')).toBe(schemaDefault('SYNC_QUEUE_NAME'));
