@@ -268,6 +268,17 @@ export function sameWriter(current: Stamp, write: Stamp): boolean {
   return current.deviceId === write.deviceId && !isServerStamp(current);
 }
 
+/**
+ * The resolution reported on a write that met a conflict: MANUAL holds it (PENDING_REVIEW), CLIENT_WINS overwrote,
+ * otherwise MERGED when the write also beat a differing value on another field (each side won part of the
+ * record), else SERVER_WINS. One rule for production records and versioned edits alike.
+ */
+export function resolutionOf(strategy: Strategy, beatAnother: boolean): Resolution {
+  if (strategy === 'MANUAL') return 'PENDING_REVIEW';
+  if (strategy === 'CLIENT_WINS') return 'CLIENT_WINS';
+  return beatAnother ? 'MERGED' : 'SERVER_WINS';
+}
+
 /** The values of a record's fields (an absent record has none). */
 export function recordValues(record: MergeRecord | undefined): Record<string, Json> {
   if (!record) return {};
@@ -358,14 +369,7 @@ export function applyWrite(record: MergeRecord | undefined, write: Write, strate
   const result: ApplyResult = { record: toRecord(next), outcome: 'APPLIED', conflicts, superseded };
   if (conflicts.length > 0) {
     result.outcome = 'CONFLICT';
-    result.resolution =
-      strategy === 'MANUAL'
-        ? 'PENDING_REVIEW'
-        : strategy === 'CLIENT_WINS'
-          ? 'CLIENT_WINS'
-          : beat
-            ? 'MERGED'
-            : 'SERVER_WINS';
+    result.resolution = resolutionOf(strategy, beat);
   } else if (sameDeviceDuplicate) {
     result.outcome = 'DUPLICATE';
   }

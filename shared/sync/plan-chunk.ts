@@ -26,6 +26,7 @@ import {
   type Stamp,
   type Strategy,
   type Superseded,
+  resolutionOf,
 } from './merge.js';
 
 export interface PendingEvent {
@@ -539,16 +540,7 @@ function updateEquipment(
   }
   if (written.length > 0) plan.equipment.set(current.id, { version, values, fieldMeta });
 
-  const resolution =
-    conflicts.length === 0
-      ? undefined
-      : strategy === 'MANUAL'
-        ? 'PENDING_REVIEW'
-        : strategy === 'CLIENT_WINS'
-          ? 'CLIENT_WINS'
-          : beat
-            ? 'MERGED'
-            : 'SERVER_WINS';
+  const resolution = conflicts.length === 0 ? undefined : resolutionOf(strategy, beat);
   // Changing nothing (every value already as asked) is still an applied update.
   recordMergeOutcome(
     plan,

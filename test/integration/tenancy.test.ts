@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PoolCache } from '../../shared/adapters/postgres/pools.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import { ValidationError } from '../../shared/errors.js';
 import { migrateAllTenants, provisionTenant, tenantDatabaseName } from '../../shared/usecases/tenants.js';
-import { onlyTenants } from '../support/tenants.js';
+import { onlyTenants, unregisterTenant } from '../support/tenants.js';
 
 afterAll(() => closeApp());
 
@@ -70,13 +70,7 @@ describe('tenant provisioning', () => {
       expect(progress.find((p) => p.tenantId === broken)?.error).toMatch(/database \S+ does not exist/);
     } finally {
       // Unregister the broken tenant: no other file's job that walks every tenant should meet it.
-      const control = new pg.Client({ connectionString: process.env.POSTGRES_URL });
-      await control.connect();
-      try {
-        await control.query('delete from tenants where id = $1', [broken]);
-      } finally {
-        await control.end();
-      }
+      await unregisterTenant(broken);
     }
   });
 });

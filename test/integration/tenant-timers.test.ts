@@ -7,7 +7,6 @@ import {
   type MeterProvider,
   metrics,
 } from '@opentelemetry/api';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneChangeLog } from '../../functions/prune-change-log.js';
 import { sweepPhotos } from '../../functions/sweep-photos.js';
@@ -18,7 +17,7 @@ import type { Tenant } from '../../shared/ports.js';
 import { issueUploadUrls, photoDeps, sweepUnattachedPhotos } from '../../shared/usecases/photos.js';
 import { pruneChangeLogs } from '../../shared/usecases/prune.js';
 import { tenantDatabaseName } from '../../shared/usecases/tenants.js';
-import { freshTenant, onlyTenants } from '../support/tenants.js';
+import { freshTenant, onlyTenants, unregisterTenant } from '../support/tenants.js';
 
 // Issue 10, item 9: a registered tenant whose database does not exist must not stop a timer that walks
 // every tenant. The tenants are this file's own; ids are chosen so the broken one comes first (the
@@ -71,13 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   metrics.disable();
   // Unregister the broken tenant, so no other test file walks it.
-  const control = new pg.Client({ connectionString: process.env.POSTGRES_URL });
-  await control.connect();
-  try {
-    await control.query('delete from tenants where id = $1', [broken]);
-  } finally {
-    await control.end();
-  }
+  await unregisterTenant(broken);
   await closeApp();
 });
 

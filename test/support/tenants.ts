@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { getApp } from '../../shared/app.js';
 import type { Tenant, TenantRegistry } from '../../shared/ports.js';
 import { provisionTenant } from '../../shared/usecases/tenants.js';
@@ -62,4 +63,18 @@ export function onlyTenants(registry: TenantRegistry, ids: readonly string[]): T
     register: (tenant) => registry.register(tenant),
     markMigrated: (id) => registry.markMigrated(id),
   };
+}
+
+/**
+ * Removes a tenant from the registry (its database, if any, is left alone): for a tenant a test registered
+ * without a database, so that no other test file's job that walks every tenant meets it.
+ */
+export async function unregisterTenant(id: string): Promise<void> {
+  const control = new pg.Client({ connectionString: process.env.POSTGRES_URL });
+  await control.connect();
+  try {
+    await control.query('delete from tenants where id = $1', [id]);
+  } finally {
+    await control.end();
+  }
 }
