@@ -16,6 +16,7 @@ import {
   planChunk,
   productionKey,
 } from '../../sync/plan-chunk.js';
+import { LOCK_SEEDS, lockKeys } from './advisory-locks.js';
 import { isPostgresUnavailable } from './connection.js';
 import { BATCH_LOCK } from './event-log.js';
 import { withTransaction } from './transaction.js';
@@ -58,9 +59,6 @@ const isDataError = (error: unknown): boolean => {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^(22|23|42804|54)/.test(code);
 };
-
-/** Advisory lock keys (their seed) of photos being attached: one chunk at a time per photo. */
-const PHOTO_LOCK_SEED = 7243;
 
 /**
  * Applies chunks of PENDING events in the tenant database: one transaction per chunk, one statement per
@@ -251,13 +249,7 @@ export class PostgresChunkProcessor implements ChunkProcessor {
     if (updatedIds.length) {
       await client.query('select 1 from equipment where id = any($1) order by id for update', [updatedIds]);
     }
-    if (productionKeys.length) {
-      await client.query(
-        `select pg_advisory_xact_lock(h) from (
-           select hashtextextended(k, 7241) as h from unnest($1::text[]) k order by 1) locks`,
-        [productionKeys],
-      );
-    }
+    await lockKeys(client, LOCK_SEEDS.productionRecord, productionKeys);
 
     // One connection runs one statement at a time: these go one after another.
     const wells = await client.query<{ id: string; status: 'ACTIVE' | 'INACTIVE' | 'PLUGGED' }>(
@@ -587,15 +579,13 @@ export class PostgresChunkProcessor implements ChunkProcessor {
 }
 
 /** Takes the advisory locks of these photos (lower-cased ids, in sorted order: chunks cannot deadlock). */
-async function lockPhotos(client: pg.PoolClient, photoIds: string[]): Promise<void> {
-  const keys = unique(photoIds.map((id) => id.toLowerCase()));
-  if (!keys.length) return;
-  await client.query(
-    `select pg_advisory_xact_lock(h) from (
-       select hashtextextended(k, ${PHOTO_LOCK_SEED}) as h from unnest($1::text[]) k order by 1) locks`,
-    [keys],
+/** One chunk at a time per photo (ids compared in lower case). */
+const lockPhotos = (client: pg.PoolClient, photoIds: string[]): Promise<void> =>
+  lockKeys(
+    client,
+    LOCK_SEEDS.photo,
+    photoIds.map((id) => id.toLowerCase()),
   );
-}
 
 function mergeSummaries(a: ChunkSummary, b: ChunkSummary): ChunkSummary {
   const byStatus = { ...a.byStatus };

@@ -4,6 +4,7 @@ import type { EventType } from '../../contracts/events.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { ConflictStore, Tenant } from '../../ports.js';
 import type { Stamp, Strategy } from '../../sync/merge.js';
+import { LOCK_SEEDS, lockKeys } from './advisory-locks.js';
 import { guardPostgres } from './connection.js';
 import { withTransaction } from './transaction.js';
 import { PRODUCTION_COLUMNS } from './production-columns.js';
@@ -139,8 +140,8 @@ export class PostgresConflictStore implements ConflictStore {
       .join(', ');
     if (conflict.record_type === 'PRODUCTION') {
       const [wellId, productionDate] = conflict.record_key.split('|');
-      // The same key and seed as the processor's lock (chunk-processor.ts, loadInput).
-      await client.query('select pg_advisory_xact_lock(hashtextextended($1, 7241))', [conflict.record_key]);
+      // The processor's lock of this record (chunk-processor.ts, loadInput).
+      await lockKeys(client, LOCK_SEEDS.productionRecord, [conflict.record_key]);
       const { rows } = await client.query<Record<string, unknown>>(
         `select ${select} from production_records where well_id = $1 and production_date = $2`,
         [wellId, productionDate],
