@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { syncChunkMessageSchema } from '../contracts/messages.js';
 import type { Logger } from '../logger.js';
 import type {
@@ -13,6 +12,7 @@ import type {
 } from '../ports.js';
 import { recordOutcomes } from '../observability.js';
 import { describeError } from '../redact.js';
+import { chunkMessage } from './push.js';
 import { type RetryPolicy, nextRetryDelaySeconds } from '../sync/backoff.js';
 
 export interface ProcessDeps {
@@ -37,8 +37,6 @@ export interface Delivery {
   now?: () => Date;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 /**
  * The copy of a failed chunk for attempt `attempt`. Its MessageId is fixed by the delivered message and
  * the attempt, so a redelivery of the same message that schedules again is dropped by duplicate detection,
@@ -49,20 +47,8 @@ export function nextAttemptMessage(
   deliveredMessageId: string | undefined,
   attempt: number,
 ): OutgoingMessage {
-  const origin =
-    deliveredMessageId ??
-    sha256(`${message.tenantId}|${message.batchId}|${message.reason}|${message.eventIds.join(',')}`);
-  return {
-    messageId: sha256(`${origin}|attempt|${attempt}`),
-    body: { ...message, attempt },
-    applicationProperties: {
-      tenantId: message.tenantId,
-      deviceId: message.deviceId,
-      batchId: message.batchId,
-      reason: message.reason,
-      attempt,
-    },
-  };
+  const origin = deliveredMessageId ?? chunkMessage(message).messageId;
+  return chunkMessage({ ...message, attempt }, `${origin}|attempt|${attempt}`);
 }
 
 /**

@@ -52,6 +52,25 @@ export const eventHash = (event: AcceptedEvent['event']) =>
     }),
   );
 
+/**
+ * One chunk message: its MessageId is fixed by its content (tenant, batch, reason, ids) and `salt`, so the
+ * queue's duplicate detection drops a re-send of the same chunk; the application properties name it for
+ * operators (and carry `attempt` on a scheduled retry).
+ */
+export function chunkMessage(body: SyncChunkMessage, salt = ''): OutgoingMessage {
+  return {
+    messageId: sha256(`${body.tenantId}|${body.batchId}|${body.reason}|${salt}|${body.eventIds.join(',')}`),
+    body,
+    applicationProperties: {
+      tenantId: body.tenantId,
+      deviceId: body.deviceId,
+      batchId: body.batchId,
+      reason: body.reason,
+      ...(body.attempt !== undefined ? { attempt: body.attempt } : {}),
+    },
+  };
+}
+
 /** Splits accepted ids into chunk messages whose MessageId is fixed by their content. */
 export function chunkMessages(
   base: Omit<SyncChunkMessage, 'eventIds'>,
@@ -60,18 +79,7 @@ export function chunkMessages(
 ): OutgoingMessage[] {
   const messages: OutgoingMessage[] = [];
   for (let start = 0; start < eventIds.length; start += CHUNK_SIZE) {
-    const ids = eventIds.slice(start, start + CHUNK_SIZE);
-    const body: SyncChunkMessage = { ...base, eventIds: ids };
-    messages.push({
-      messageId: sha256(`${base.tenantId}|${base.batchId}|${base.reason}|${salt}|${ids.join(',')}`),
-      body,
-      applicationProperties: {
-        tenantId: base.tenantId,
-        deviceId: base.deviceId,
-        batchId: base.batchId,
-        reason: base.reason,
-      },
-    });
+    messages.push(chunkMessage({ ...base, eventIds: eventIds.slice(start, start + CHUNK_SIZE) }, salt));
   }
   return messages;
 }
