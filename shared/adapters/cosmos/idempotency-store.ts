@@ -22,7 +22,6 @@ const STALE_CLAIM_MS = 120_000;
  */
 export const idempotencyItemId = (tenantId: string, userId: string, key: string): string =>
   createHash('sha256').update(`${tenantId}\u0000${userId}\u0000${key}`).digest('hex');
-const itemId = idempotencyItemId;
 
 const statusOf = (error: unknown) => (error as { code?: unknown }).code;
 
@@ -34,7 +33,7 @@ export class CosmosIdempotencyStore implements IdempotencyStore {
   constructor(private readonly container: () => Container) {}
 
   async claim(tenantId: string, userId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
-    const id = itemId(tenantId, userId, key);
+    const id = idempotencyItemId(tenantId, userId, key);
     const fresh: IdempotencyItem = { id, pk: id, requestHash, state: 'IN_FLIGHT', claimedAt: Date.now() };
     return guardCosmos(async () => {
       try {
@@ -68,7 +67,7 @@ export class CosmosIdempotencyStore implements IdempotencyStore {
     requestHash: string,
     response: StoredResponse,
   ) {
-    const id = itemId(tenantId, userId, key);
+    const id = idempotencyItemId(tenantId, userId, key);
     const item: IdempotencyItem = {
       id,
       pk: id,
@@ -81,7 +80,7 @@ export class CosmosIdempotencyStore implements IdempotencyStore {
   }
 
   async release(tenantId: string, userId: string, key: string) {
-    const id = itemId(tenantId, userId, key);
+    const id = idempotencyItemId(tenantId, userId, key);
     await guardCosmos(async () => {
       try {
         await this.container().item(id, id).delete();
