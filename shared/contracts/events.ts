@@ -14,10 +14,42 @@ export const EVENT_TYPES = [
   'EQUIPMENT_UPDATED',
   'PHOTO_ATTACHED',
   'NOTES_ADDED',
+  'RECORD_CREATED',
+  'RECORD_UPDATED',
+  'RECORD_DELETED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export const TARGET_TYPES = ['WELL', 'EQUIPMENT', 'INSPECTION', 'MAINTENANCE', 'PRODUCTION'] as const;
+export const TARGET_TYPES = [
+  'WELL',
+  'EQUIPMENT',
+  'INSPECTION',
+  'MAINTENANCE',
+  'PRODUCTION',
+  'RECORD',
+] as const;
+
+/** The v1.1 record events (SPEC "Record events"): their data is checked against the collection's schema. */
+export const RECORD_EVENT_TYPES = ['RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED'] as const;
+export type RecordEventType = (typeof RECORD_EVENT_TYPES)[number];
+
+/** A collection's name (SPEC v1.1 "Collections"): lower-case, `[a-z][a-z0-9_]{0,62}`. */
+export const collectionNameSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]{0,62}$/,
+    'must be a lower-case name: a letter, then up to 62 letters, digits or "_"',
+  );
+
+/** A record's client-made id: 1–128 characters, no control characters, no surrounding spaces. */
+export const recordIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  .refine((id) => id === id.trim() && !/[\u0000-\u001f\u007f]/.test(id), {
+    message: 'must have no control characters and no leading or trailing spaces',
+  });
 
 export const deviceIdSchema = z
   .string()
@@ -26,7 +58,23 @@ export const deviceIdSchema = z
 const text = (max: number) => z.string().trim().max(max);
 const nonNegative = z.number().finite().min(0);
 
-const targetSchema = z.object({ type: z.enum(TARGET_TYPES), id: z.string().min(1).max(128) });
+/** What a note or photo is attached to; a RECORD target names its collection too (SPEC v1.1). */
+const targetSchema = z
+  .object({
+    type: z.enum(TARGET_TYPES),
+    id: z.string().min(1).max(128),
+    collection: collectionNameSchema.optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.type === 'RECORD' && t.collection === undefined)
+      ctx.addIssue({ code: 'custom', path: ['collection'], message: 'a RECORD target names its collection' });
+    if (t.type !== 'RECORD' && t.collection !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['collection'],
+        message: 'only a RECORD target has a collection',
+      });
+  });
 
 /** The fields of a production record that events write and the merge engine merges field by field. */
 export const PRODUCTION_FIELDS = [
@@ -132,6 +180,29 @@ export const notesAddedSchema = z.object({
   text: text(8000).min(1),
 });
 
+/** A record's fields as sent: checked here for shape only, then against the collection's JSON Schema. */
+const recordDataSchema = z.record(z.string(), z.unknown());
+
+export const recordCreatedSchema = z.object({
+  collection: collectionNameSchema,
+  recordId: recordIdSchema,
+  data: recordDataSchema,
+});
+
+export const recordUpdatedSchema = z.object({
+  collection: collectionNameSchema,
+  recordId: recordIdSchema,
+  baseVersion: z.number().int().min(0),
+  /** A subset of the fields; `null` clears an optional field. */
+  changes: recordDataSchema.refine((c) => Object.keys(c).length > 0, { message: 'needs at least one field' }),
+});
+
+export const recordDeletedSchema = z.object({
+  collection: collectionNameSchema,
+  recordId: recordIdSchema,
+  baseVersion: z.number().int().min(0),
+});
+
 export const PAYLOAD_SCHEMAS = {
   PRODUCTION_LOGGED: productionLoggedSchema,
   WELL_READING_RECORDED: wellReadingRecordedSchema,
@@ -140,6 +211,9 @@ export const PAYLOAD_SCHEMAS = {
   EQUIPMENT_UPDATED: equipmentUpdatedSchema,
   PHOTO_ATTACHED: photoAttachedSchema,
   NOTES_ADDED: notesAddedSchema,
+  RECORD_CREATED: recordCreatedSchema,
+  RECORD_UPDATED: recordUpdatedSchema,
+  RECORD_DELETED: recordDeletedSchema,
 } as const satisfies Record<EventType, z.ZodType>;
 
 export type PayloadOf<T extends EventType> = z.output<(typeof PAYLOAD_SCHEMAS)[T]>;
