@@ -153,6 +153,8 @@ export interface DeviceRecord {
   lastSyncAt: string | null;
   /** Where the device's last pull ended in the change log (for pendingPull). */
   pullPosition: { xid: string; seq: string } | null;
+  /** The tenant's sync-schema version served on the device's last pull (SPEC v1.1 "Collections"); null before one. */
+  schemaVersion: number | null;
 }
 
 /**
@@ -166,7 +168,14 @@ export interface DeviceStatusStore {
   ): Promise<void>;
   recordPull(
     tenantId: string,
-    pull: { deviceId: string; userId: string; at: string; position: { xid: string; seq: string } },
+    pull: {
+      deviceId: string;
+      userId: string;
+      at: string;
+      position: { xid: string; seq: string };
+      /** The schema version the page was served with (absent: left as it was). */
+      schemaVersion?: number;
+    },
   ): Promise<void>;
   /** The device's pushed events have all been settled (lastSyncAt). */
   recordSynced(tenantId: string, deviceId: string, at: string): Promise<void>;

@@ -91,6 +91,8 @@ export const deviceStatusSchema = z.object({
   lastPushAt: isoDateTimeSchema.nullable(),
   lastPullAt: isoDateTimeSchema.nullable(),
   lastSyncAt: isoDateTimeSchema.nullable(),
+  /** The tenant's sync-schema version served on the device's last pull (SPEC v1.1); null before one. */
+  schemaVersion: z.number().int().nullable(),
   pendingEvents: z.number().int(),
   failedEvents: z.number().int(),
   openConflicts: z.number().int(),

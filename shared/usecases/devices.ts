@@ -40,6 +40,7 @@ export async function listDevices(
       lastPushAt: record.lastPushAt,
       lastPullAt: record.lastPullAt,
       lastSyncAt: record.lastSyncAt,
+      schemaVersion: record.schemaVersion,
       pendingEvents: c.pendingEvents,
       failedEvents: c.failedEvents,
       openConflicts: c.openConflicts,

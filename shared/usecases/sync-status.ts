@@ -58,6 +58,7 @@ export async function getDeviceStatus(
     lastPushAt: record.lastPushAt,
     lastPullAt: record.lastPullAt,
     lastSyncAt: record.lastSyncAt,
+    schemaVersion: record.schemaVersion,
     pendingEvents: counts.pendingEvents,
     failedEvents: counts.failedEvents,
     openConflicts: counts.openConflicts,

@@ -19,6 +19,7 @@ const blank = (tenantId: string, deviceId: string, userId: string): DeviceItem =
   lastPullAt: null,
   lastSyncAt: null,
   pullPosition: null,
+  schemaVersion: null,
 });
 
 const toRecord = (record: DeviceItem): DeviceRecord => ({
@@ -31,6 +32,7 @@ const toRecord = (record: DeviceItem): DeviceRecord => ({
   lastPullAt: record.lastPullAt ?? null,
   lastSyncAt: record.lastSyncAt ?? null,
   pullPosition: record.pullPosition ?? null,
+  schemaVersion: record.schemaVersion ?? null,
 });
 
 /** Device documents in Cosmos, partitioned by tenant; writes are field patches, so writers never clobber each other. */
@@ -71,14 +73,23 @@ export class CosmosDeviceStatusStore implements DeviceStatusStore {
 
   recordPull(
     tenantId: string,
-    pull: { deviceId: string; userId: string; at: string; position: { xid: string; seq: string } },
+    pull: {
+      deviceId: string;
+      userId: string;
+      at: string;
+      position: { xid: string; seq: string };
+      schemaVersion?: number;
+    },
   ): Promise<void> {
     // Callers record only a pull by the device's owner (or its first user), as for pushes (device-access.ts).
-    return this.patch(tenantId, pull.deviceId, pull.userId, [
+    const operations: PatchOperation[] = [
       { op: 'set', path: '/userId', value: pull.userId },
       { op: 'set', path: '/lastPullAt', value: pull.at },
       { op: 'set', path: '/pullPosition', value: pull.position },
-    ]);
+    ];
+    if (pull.schemaVersion !== undefined)
+      operations.push({ op: 'set', path: '/schemaVersion', value: pull.schemaVersion });
+    return this.patch(tenantId, pull.deviceId, pull.userId, operations);
   }
 
   recordSynced(tenantId: string, deviceId: string, at: string): Promise<void> {
