@@ -20,6 +20,7 @@ import { eventDocSchema, pushBodySchema } from './events.js';
 import { listDevicesRoute, syncStatsRoute } from './manager.js';
 import { getPhotoRoute, photoUploadUrlsRoute } from './photos.js';
 import { pullQuerySchema, pullResponseSchema } from './pull.js';
+import { deleteScopeMemberRoute, listGrantsRoute, putScopeMemberRoute } from './scopes.js';
 import { authProblems, defineRoute, problem, retryAfterHeader, type RouteContract } from './route.js';
 import {
   batchOutcomeSchema,
@@ -324,4 +325,7 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   putWellRoute,
   putEquipmentRoute,
   deleteEquipmentRoute,
+  listGrantsRoute,
+  putScopeMemberRoute,
+  deleteScopeMemberRoute,
 ] as readonly RouteContract[];
