@@ -45,9 +45,14 @@ export interface PullQuery {
 
 /**
  * A page of what the device should download. Without a cursor: a snapshot (ACTIVE wells, their equipment,
- * users, recent production), paged by entity; then, from the position taken when the snapshot began,
- * every change since — so a client following nextCursor until hasMore is false has every change
- * committed before its first call, and none is skipped.
+ * users, recent production, then the records of the device's held set), paged by entity; then, from the
+ * position taken when the snapshot began, every change since — so a client following nextCursor until
+ * hasMore is false has every change committed before its first call, and none is skipped.
+ *
+ * Records (SPEC v1.1 "Scopes"): the held set is `collections` × (`scopes` ∩ what the caller may read), computed
+ * on every page; when it differs from the one the cursor names, the records that left it come as deletions and
+ * those that joined as a snapshot before the delta goes on (docs/selective-sync.md). ValidationError for an
+ * unknown collection; GoneError RESYNC_REQUIRED for a cursor older than the change history.
  *
  * The device must be the caller's (or not known yet); a manager may pull with another user's device id but
  * does not move that device's recorded position (device-access.ts). ForbiddenError otherwise.

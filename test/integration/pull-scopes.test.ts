@@ -231,6 +231,19 @@ describe('selective pull', () => {
     expect(device.keys()).toEqual(await expected(ALL, null));
     expect(device.keys()).toContain('patients/p-none');
 
+    // The held sets a cursor names are kept server-side: one pruned (unused past the retention) cannot be
+    // diffed against, so a change of set with that cursor is a 410 RESYNC_REQUIRED, as an old cursor is.
+    await pool.query('delete from pull_held_sets');
+    const gone = await call(pullSync, {
+      url: `http://localhost/api/v1/sync/pull?deviceId=dev-m&scopes=B&cursor=${encodeURIComponent(device.cursor ?? '')}`,
+      token: await tokenFor(tenant.id, ['MANAGER'], 'boss'),
+    });
+    expect(gone.status).toBe(410);
+    expect(gone.body).toMatchObject({ code: 'RESYNC_REQUIRED' });
+    // The same set as the cursor's needs no lookup: the delta goes on.
+    await device.sync();
+    expect(device.keys()).toEqual(await expected(ALL, null));
+
     const unknown = await call(pullSync, {
       url: 'http://localhost/api/v1/sync/pull?deviceId=dev-m&collections=patients,nope',
       token: await tokenFor(tenant.id, ['MANAGER'], 'boss'),

@@ -315,14 +315,21 @@ export class PostgresPullStore implements PullStore {
     if (!sets.length) return;
     await this.query(
       tenant,
+      // Inserts the missing sets and refreshes `used_at` of day-old ones; a set already there and fresh
+      // (every page of a steady delta) is neither written nor locked, so a pull stays a read.
       // Scopes as JSON: a text[][] cannot hold one null (every scope) beside lists.
-      `insert into pull_held_sets (hash, collections, scopes)
-       select s->>'hash', array(select jsonb_array_elements_text(s->'collections')),
-              case when s->'scopes' = 'null'::jsonb then null
-                   else array(select jsonb_array_elements_text(s->'scopes')) end
-       from jsonb_array_elements($1::jsonb) s
-       on conflict (hash) do update set used_at = now()
-         where pull_held_sets.used_at < now() - interval '1 day'`,
+      `with s as (
+         select x->>'hash' as hash, array(select jsonb_array_elements_text(x->'collections')) as collections,
+                case when x->'scopes' = 'null'::jsonb then null
+                     else array(select jsonb_array_elements_text(x->'scopes')) end as scopes
+         from jsonb_array_elements($1::jsonb) x),
+       refreshed as (
+         update pull_held_sets p set used_at = now() from s
+         where p.hash = s.hash and p.used_at < now() - interval '1 day' returning p.hash)
+       insert into pull_held_sets (hash, collections, scopes)
+       select s.hash, s.collections, s.scopes from s
+       where not exists (select 1 from pull_held_sets p where p.hash = s.hash)
+       on conflict (hash) do nothing`,
       [JSON.stringify(sets.map(({ hash, set }) => ({ hash, ...set })))],
     );
   }
