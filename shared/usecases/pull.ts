@@ -113,7 +113,6 @@ export async function pullPage(
   type Body<C> = C extends Cursor ? Omit<C, 'v' | 't'> : never;
   const seal = (c: Body<Cursor>) => encodeCursor({ v: 1, t: tenant.id, ...c } as Cursor, key);
   const sets = new HeldSets(deps.pull, tenant, { hash: targetHash, set: target });
-  const empty = { wells: [], equipment: [], users: [], production: [], records: [], deleted: [] };
   let body: Omit<PullResponse, 'tenantId' | 'serverTime' | 'pendingEvents' | 'schemaVersion'>;
   let reached: LogPosition;
   if (!cursor || cursor.m === 's') {
@@ -167,57 +166,15 @@ export async function pullPage(
         hasMore: rest.hasMore,
       };
     }
-  } else if (cursor.m === 'r') {
-    const position = { xid: cursor.x, seq: cursor.s };
-    reached = position;
-    const [held, sure, maybe] = await sets.load([cursor.h, cursor.k, cursor.o] as const);
-    // Asked for another set while this change was settling: start again towards the new one, from what the
-    // device surely and possibly has by now.
-    const resumed = cursor.h === targetHash;
-    body = {
-      ...empty,
-      ...(await reconcilePage(
-        deps,
-        tenant,
-        sets,
-        {
-          position,
-          target: sets.target,
-          state: resumed
-            ? { sure, maybe }
-            : named(interrupted({ sure: sure.set, maybe: maybe.set }, held.set)),
-          phase: resumed ? cursor.f : 'del',
-          after: resumed ? { collection: cursor.c, id: cursor.a } : START,
-        },
-        query.limit,
-        seal,
-      )),
-    };
   } else {
     const position = { xid: cursor.x, seq: cursor.s };
-    const heldHash = cursor.h ?? EMPTY_HASH;
-    if (heldHash !== targetHash) {
-      // The held set changed: deletions of what left it, a snapshot of what joined, then the delta.
+    const change = await heldSetChange(cursor, sets);
+    if (change) {
       reached = position;
-      const [held, watched] = await sets.load([heldHash, cursor.o ?? heldHash] as const);
-      body = {
-        ...empty,
-        ...(await reconcilePage(
-          deps,
-          tenant,
-          sets,
-          {
-            position,
-            target: sets.target,
-            state: { sure: held, maybe: watched },
-            phase: 'del',
-            after: START,
-          },
-          query.limit,
-          seal,
-        )),
-      };
+      body = { ...EMPTY_PAGE, ...(await reconcilePage(deps, tenant, sets, change, query.limit, seal)) };
     } else {
+      // heldSetChange answers every reconciliation cursor: only a delta cursor holding its target is left.
+      if (cursor.m !== 'd') throw new Error('a reconciliation cursor without its change');
       const [watch] = await sets.load([cursor.o ?? targetHash] as const);
       const [page] = await Promise.all([
         deps.pull.changesPage(tenant, position, query.limit, { target, watch: watch.set }),
@@ -313,6 +270,36 @@ class HeldSets {
   touch(): Promise<void> {
     return this.target.hash === EMPTY_HASH ? Promise.resolve() : this.save([this.target]);
   }
+}
+
+const EMPTY_PAGE = { wells: [], equipment: [], users: [], production: [], records: [], deleted: [] };
+
+/**
+ * The change of held set a delta or reconciliation cursor is in, or undefined when the device holds the
+ * target already (a plain delta page). A reconciliation cursor asked for another set than its target starts
+ * again towards the new one, from what the device surely and possibly has by now.
+ */
+async function heldSetChange(
+  cursor: Extract<Cursor, { m: 'r' | 'd' }>,
+  sets: HeldSets,
+): Promise<Reconciliation | undefined> {
+  const position = { xid: cursor.x, seq: cursor.s };
+  if (cursor.m === 'r') {
+    const [held, sure, maybe] = await sets.load([cursor.h, cursor.k, cursor.o] as const);
+    const resumed = cursor.h === sets.target.hash;
+    return {
+      position,
+      target: sets.target,
+      state: resumed ? { sure, maybe } : named(interrupted({ sure: sure.set, maybe: maybe.set }, held.set)),
+      phase: resumed ? cursor.f : 'del',
+      after: resumed ? { collection: cursor.c, id: cursor.a } : START,
+    };
+  }
+  const heldHash = cursor.h ?? EMPTY_HASH;
+  if (heldHash === sets.target.hash) return undefined;
+  // The device surely has its set; while an earlier change settles it may also have some of the wider one.
+  const [held, watched] = await sets.load([heldHash, cursor.o ?? heldHash] as const);
+  return { position, target: sets.target, state: { sure: held, maybe: watched }, phase: 'del', after: START };
 }
 
 interface Reconciliation {
