@@ -43,6 +43,16 @@ beforeAll(async () => {
   await insert('visits', 'v-b1', 'B');
   await insert('leaflets', 'l-1', null);
   await insert('leaflets', 'l-2', null);
+  // v1 entities too: the snapshot sends them first, then the records, within the same page size.
+  for (const id of ['well-1', 'well-2']) {
+    await getApp().referenceData.upsertWell(tenant, id, {
+      name: id,
+      apiNumber: `42-${id}`,
+      latitude: 31,
+      longitude: -102,
+      status: 'ACTIVE',
+    });
+  }
 });
 afterAll(() => closeApp());
 
@@ -141,6 +151,11 @@ describe('selective pull', () => {
     await device.sync('&scopes=A,B');
     expect(device.keys()).toEqual(await expected(ALL, ['A']));
     expect(device.pages.at(-1)?.schemaVersion).toBe(3);
+    expect(device.pages.flatMap((p) => p.wells.map((w) => w.id)).sort()).toEqual(['well-1', 'well-2']);
+    for (const p of device.pages) {
+      const items = p.wells.length + p.equipment.length + p.users.length + p.production.length;
+      expect(items + p.records.length + p.deleted.length).toBeLessThanOrEqual(3);
+    }
     // Changes in both scopes, a record deleted in B.
     await insert('patients', 'p-a9', 'A');
     await insert('patients', 'p-b9', 'B');
