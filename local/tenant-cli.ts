@@ -1,8 +1,11 @@
 // `npm run tenant -- create <id> [--name "Acme Energy"]` · `npm run tenant -- migrate --all` · `npm run tenant -- list`
+// · `npm run tenant -- grant|revoke <id> <scope> <user>` · `npm run tenant -- grants <id> [user]`
 import { parseArgs } from 'node:util';
 import { closeApp, getApp } from '../shared/app.js';
 import { loadConfig } from '../shared/config.js';
 import { strategiesSchema } from '../shared/contracts/conflicts.js';
+import { scopeMemberParamsSchema } from '../shared/contracts/scopes.js';
+import { grantScope, listGrants, revokeScope } from '../shared/usecases/scopes.js';
 import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
 import { loadLocalSettings, localAppSettings } from './settings.js';
@@ -13,6 +16,9 @@ const usage = `usage:
   npm run tenant -- migrate --all                                migrate every registered tenant
   npm run tenant -- list                                         list registered tenants
   npm run tenant -- strategy <tenant-id> <EVENT_TYPE> <LWW|SERVER_WINS|CLIENT_WINS|MANUAL>   set a conflict strategy
+  npm run tenant -- grant <tenant-id> <scope> <user-id>          let an OPERATOR read and write a scope's records
+  npm run tenant -- revoke <tenant-id> <scope> <user-id>         take it back (their devices get deletions)
+  npm run tenant -- grants <tenant-id> [user-id]                 list scope grants
 Uses POSTGRES_URL (or POSTGRES_HOST/POSTGRES_USER with Entra ID) when set; otherwise the local stack's
 Postgres, started for the command if \`npm start\` is not running.`;
 
@@ -87,6 +93,30 @@ async function main(): Promise<void> {
         throw new Error(`strategy needs a registered tenant, an event type and a strategy\n${usage}`);
       await app.conflicts.setStrategies(tenant, parsed.data.strategies, 'cli');
       process.stdout.write(`${tenant.id}: ${JSON.stringify(await app.conflicts.strategies(tenant))}\n`);
+    } else if (command === 'grant' || command === 'revoke') {
+      const [, id, scope, userId] = positionals;
+      const parsed = scopeMemberParamsSchema.safeParse({ scope, userId });
+      const tenant = id ? await app.tenants.find(id) : undefined;
+      if (!tenant || !parsed.success)
+        throw new Error(`${command} needs a registered tenant, a scope and a user id\n${usage}`);
+      if (command === 'grant') {
+        const { created } = await grantScope(app, tenant, parsed.data.scope, parsed.data.userId, 'cli');
+        process.stdout.write(
+          `${tenant.id}: ${parsed.data.userId} ${created ? 'granted' : 'already had'} scope ${parsed.data.scope}\n`,
+        );
+      } else {
+        await revokeScope(app, tenant, parsed.data.scope, parsed.data.userId);
+        process.stdout.write(
+          `${tenant.id}: ${parsed.data.userId} no longer has scope ${parsed.data.scope}\n`,
+        );
+      }
+    } else if (command === 'grants') {
+      const [, id, userId] = positionals;
+      const tenant = id ? await app.tenants.find(id) : undefined;
+      if (!tenant) throw new Error(`grants needs a registered tenant\n${usage}`);
+      for (const g of (await listGrants(app, tenant, userId)).grants) {
+        process.stdout.write(`${g.scope}\t${g.userId}\t${g.grantedBy ?? ''}\t${g.grantedAt}\n`);
+      }
     } else if (command === 'list') {
       for (const t of await app.tenants.list()) {
         process.stdout.write(`${t.id}\t${t.status}\t${t.databaseName}\t${t.displayName ?? ''}\n`);

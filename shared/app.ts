@@ -23,6 +23,7 @@ import { PostgresEventLog } from './adapters/postgres/event-log.js';
 import { connectionFor } from './adapters/postgres/connection.js';
 import { PoolCache } from './adapters/postgres/pools.js';
 import { PostgresReferenceDataStore } from './adapters/postgres/reference-data-store.js';
+import { PostgresScopeGrantStore } from './adapters/postgres/scope-grant-store.js';
 import { PostgresTenantDatabaseAdmin } from './adapters/postgres/tenant-database-admin.js';
 import { PostgresTenantRegistry } from './adapters/postgres/tenant-registry.js';
 import './adapters/postgres/types.js';
@@ -43,6 +44,7 @@ import type {
   PullStore,
   RateLimitCounters,
   ReferenceDataStore,
+  ScopeGrantStore,
   SyncStatsStore,
   Tenant,
   TenantDatabaseAdmin,
@@ -66,6 +68,8 @@ export interface App {
   conflicts: ConflictStore;
   stats: SyncStatsStore;
   pull: PullStore;
+  /** Scope grants: which scopes an OPERATOR reads and writes (SPEC v1.1 "Scopes"). */
+  scopes: ScopeGrantStore;
   photoStore: PhotoStore;
   photoRecords: PhotoRecords;
   rateLimits: RateLimitCounters;
@@ -160,6 +164,7 @@ export function createApp(config: Config): App {
     conflicts: new PostgresConflictStore(tenantPool),
     stats: new PostgresStatsStore(tenantPool),
     pull: new PostgresPullStore(tenantPool),
+    scopes: new PostgresScopeGrantStore(tenantPool),
     photoStore,
     photoRecords: new PostgresPhotoRecords(tenantPool),
     rateLimits: new CosmosRateLimiter(container('rateLimits')),

@@ -4,9 +4,11 @@
  */
 import type { Conflict } from './contracts/conflicts.js';
 import type { EventType, SyncEvent } from './contracts/events.js';
-import type { EntityType, ProductionEntity, UserEntity } from './contracts/pull.js';
+import type { PullDeletion, ProductionEntity, RecordEntity, UserEntity } from './contracts/pull.js';
 import type { Equipment, EquipmentInput, Well, WellInput } from './contracts/reference-data.js';
+import type { ScopeGrant } from './contracts/scopes.js';
 import type { BatchOutcome } from './contracts/sync.js';
+import type { HeldSet } from './sync/held-set.js';
 import type { Strategy } from './sync/merge.js';
 import type { Outcome, PendingEvent } from './sync/plan-chunk.js';
 import type { EventRejection } from './sync/validate-event.js';
@@ -452,7 +454,8 @@ export interface PullPage {
   equipment: Equipment[];
   users: UserEntity[];
   production: ProductionEntity[];
-  deleted: { type: EntityType; id: string }[];
+  records: RecordEntity[];
+  deleted: PullDeletion[];
   /** Where the next page starts. */
   position: LogPosition;
   hasMore: boolean;
@@ -472,10 +475,60 @@ export interface PullStore {
     page: Omit<PullPage, 'position' | 'hasMore'>;
     next: { typeIndex: number; afterId: string } | undefined;
   }>;
-  changesPage(tenant: Tenant, after: LogPosition, limit: number): Promise<PullPage>;
+  /**
+   * The changes after a position: v1 entities all, records only where a change-log row's scope (now or
+   * before) is in `records.watch`; each changed record once, as its current state when it is in
+   * `records.target` (and not deleted), else as a deletion. Rows skipped by the filter still move the position.
+   */
+  changesPage(
+    tenant: Tenant,
+    after: LogPosition,
+    limit: number,
+    records: { target: HeldSet; watch: HeldSet },
+  ): Promise<PullPage>;
+  /** The tenant's collections (with whether each has a scope field) and its schema version (0: none). */
+  syncSchema(
+    tenant: Tenant,
+  ): Promise<{ schemaVersion: number; collections: { name: string; scoped: boolean }[] }>;
+  /** Live records in `from` and not in `minus`, by (collection, id) after `after`, at most `limit`. */
+  recordsPage(
+    tenant: Tenant,
+    filter: { from: HeldSet; minus: HeldSet },
+    after: RecordPosition,
+    limit: number,
+  ): Promise<RecordEntity[]>;
+  /** Stores held sets by hash (idempotent; refreshes a set's use at most daily). */
+  saveHeldSets(tenant: Tenant, sets: { hash: string; set: HeldSet }[]): Promise<void>;
+  /** The stored held sets of these hashes (a missing one is absent from the map). */
+  loadHeldSets(tenant: Tenant, hashes: string[]): Promise<Map<string, HeldSet>>;
+  /** The first transaction id not yet assigned: every transaction that has run so far is below it. */
+  nextXid(tenant: Tenant): Promise<string>;
   /** How far the log was pruned: a cursor before this cannot be served. */
   prunedThrough(tenant: Tenant): Promise<LogPosition>;
   /** Changes after a position (for a device's pendingPull), counted up to a cap. */
   countChangesAfter(tenant: Tenant, after: LogPosition, cap: number): Promise<number>;
   prune(tenant: Tenant, olderThanDays: number): Promise<number>;
+}
+
+/** Where a page of records (snapshot or deletions) resumes: after this (collection, id); '' before all. */
+export interface RecordPosition {
+  collection: string;
+  id: string;
+}
+
+/** Scope grants (SPEC v1.1 "Scopes"): which scopes an OPERATOR reads and writes. */
+export interface ScopeGrantStore {
+  /** Grants the scope (idempotent): `created` false when the user already had it (the grant is unchanged). */
+  grant(
+    tenant: Tenant,
+    scope: string,
+    userId: string,
+    grantedBy: string,
+  ): Promise<{ grant: ScopeGrant; created: boolean }>;
+  /** Revokes it; false when there was no such grant. */
+  revoke(tenant: Tenant, scope: string, userId: string): Promise<boolean>;
+  /** Grants by scope then user, optionally one user's. */
+  list(tenant: Tenant, userId?: string): Promise<ScopeGrant[]>;
+  /** The scopes granted to a user, sorted. */
+  scopesOf(tenant: Tenant, userId: string): Promise<string[]>;
 }

@@ -20,6 +20,7 @@ import { eventDocSchema, pushBodySchema } from './events.js';
 import { listDevicesRoute, syncStatsRoute } from './manager.js';
 import { getPhotoRoute, photoUploadUrlsRoute } from './photos.js';
 import { pullQuerySchema, pullResponseSchema } from './pull.js';
+import { deleteScopeMemberRoute, listGrantsRoute, putScopeMemberRoute } from './scopes.js';
 import { authProblems, defineRoute, problem, retryAfterHeader, type RouteContract } from './route.js';
 import {
   batchOutcomeSchema,
@@ -291,7 +292,9 @@ export const pullRoute = defineRoute({
   route: 'v1/sync/pull',
   summary:
     'Download reference data and changes. Without a cursor: a paged snapshot (ACTIVE wells, their equipment, ' +
-    'users, recent production); then every change since, including deletions. Follow nextCursor until hasMore is false.',
+    'users, recent production, then the records of the chosen collections and scopes); then every change since, ' +
+    'including deletions (a record that leaves the chosen scopes comes as a deletion; scopes or collections added ' +
+    'come as a snapshot). Follow nextCursor until hasMore is false.',
   tags: ['sync'],
   access: FIELD_ROLES,
   query: pullQuerySchema,
@@ -324,4 +327,7 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   putWellRoute,
   putEquipmentRoute,
   deleteEquipmentRoute,
+  listGrantsRoute,
+  putScopeMemberRoute,
+  deleteScopeMemberRoute,
 ] as readonly RouteContract[];

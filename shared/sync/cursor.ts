@@ -1,21 +1,50 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-/** What a pull cursor carries. Opaque to clients; signed, so a changed or foreign cursor is refused. */
+const digits = z.string().regex(/^\d+$/);
+/** A held set's hash (shared/sync/held-set.ts). */
+const setHash = z.string().regex(/^[A-Za-z0-9_-]{1,43}$/);
+
+/**
+ * What a pull cursor carries. Opaque to clients; signed, so a changed or foreign cursor is refused.
+ * - `d` delta: the change-log position (x, s); `h` the held set the device has (absent in cursors from before
+ *   v1.1: nothing); while a change of held set is settling, `o` the wider set whose leavers still become
+ *   deletions, until the position passes transaction `u`.
+ * - `s` snapshot of the v1 entities: boundary (x, s), entity type `i`, after id `a`, production since `p`.
+ * - `r` a change of held set (docs/selective-sync.md): deletions (`f` = 'del') then a snapshot (`f` = 'add')
+ *   of records by (collection `c`, id `a`), towards the held set `h`; `k` the set the device surely has,
+ *   `o` the set it may have; then the delta from (x, s).
+ */
 export const cursorSchema = z.discriminatedUnion('m', [
   z.object({
     v: z.literal(1),
     t: z.string(),
     m: z.literal('d'),
-    x: z.string().regex(/^\d+$/),
-    s: z.string().regex(/^\d+$/),
+    x: digits,
+    s: digits,
+    h: setHash.optional(),
+    o: setHash.optional(),
+    u: digits.optional(),
+  }),
+  z.object({
+    v: z.literal(1),
+    t: z.string(),
+    m: z.literal('r'),
+    x: digits,
+    s: digits,
+    h: setHash,
+    k: setHash,
+    o: setHash,
+    f: z.enum(['del', 'add']),
+    c: z.string().max(64),
+    a: z.string().max(256),
   }),
   z.object({
     v: z.literal(1),
     t: z.string(),
     m: z.literal('s'),
-    x: z.string().regex(/^\d+$/),
-    s: z.string().regex(/^\d+$/),
+    x: digits,
+    s: digits,
     i: z.number().int().min(0).max(10),
     a: z.string().max(256),
     p: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),

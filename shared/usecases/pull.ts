@@ -1,14 +1,32 @@
-import type { Principal } from '../auth/principal.js';
+import { isManager, type Principal } from '../auth/principal.js';
 import type { PullResponse } from '../contracts/pull.js';
 import { DependencyUnavailableError, GoneError, ValidationError } from '../errors.js';
-import type { DeviceStatusStore, EventLog, LogPosition, PullStore, Tenant } from '../ports.js';
+import type {
+  DeviceStatusStore,
+  EventLog,
+  LogPosition,
+  PullStore,
+  ScopeGrantStore,
+  Tenant,
+} from '../ports.js';
 import { type Cursor, comparePositions, decodeCursor, encodeCursor } from '../sync/cursor.js';
+import {
+  EMPTY_HASH,
+  EMPTY_SET,
+  effectiveSet,
+  type HeldSet,
+  type HeldState,
+  heldSetHash,
+  interrupted,
+  transition,
+} from '../sync/held-set.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../redact.js';
 import { checkDeviceAccess } from './device-access.js';
 
 export interface PullDeps {
   pull: PullStore;
+  scopes: ScopeGrantStore;
   eventLog: EventLog;
   devices: DeviceStatusStore;
   log: Logger;
@@ -19,13 +37,22 @@ export interface PullQuery {
   deviceId: string;
   cursor?: string | undefined;
   limit: number;
+  /** Collections whose records the device holds (default: every collection of the tenant's schema). */
+  collections?: string[] | undefined;
+  /** Scopes the device holds (default: every scope the caller may read); unreadable ones are left out. */
+  scopes?: string[] | undefined;
 }
 
 /**
  * A page of what the device should download. Without a cursor: a snapshot (ACTIVE wells, their equipment,
- * users, recent production), paged by entity; then, from the position taken when the snapshot began,
- * every change since — so a client following nextCursor until hasMore is false has every change
- * committed before its first call, and none is skipped.
+ * users, recent production, then the records of the device's held set), paged by entity; then, from the
+ * position taken when the snapshot began, every change since — so a client following nextCursor until
+ * hasMore is false has every change committed before its first call, and none is skipped.
+ *
+ * Records (SPEC v1.1 "Scopes"): the held set is `collections` × (`scopes` ∩ what the caller may read), computed
+ * on every page; when it differs from the one the cursor names, the records that left it come as deletions and
+ * those that joined as a snapshot before the delta goes on (docs/selective-sync.md). ValidationError for an
+ * unknown collection; GoneError RESYNC_REQUIRED for a cursor older than the change history.
  *
  * The device must be the caller's (or not known yet); a manager may pull with another user's device id but
  * does not move that device's recorded position (device-access.ts). ForbiddenError otherwise.
@@ -63,9 +90,30 @@ export async function pullPage(
     }
   }
 
+  // What this device is to hold now: its request, narrowed to what the caller may read at this moment.
+  const [schema, readable] = await Promise.all([
+    deps.pull.syncSchema(tenant),
+    isManager(principal) ? Promise.resolve(null) : deps.scopes.scopesOf(tenant, principal.userId),
+  ]);
+  const known = new Set(schema.collections.map((c) => c.name));
+  const unknown = (query.collections ?? []).filter((c) => !known.has(c));
+  if (unknown.length) {
+    throw new ValidationError('unknown collections', [
+      { path: 'collections', message: `not a collection of this tenant: ${unknown.join(', ')}` },
+    ]);
+  }
+  const target = effectiveSet({
+    requestedCollections: query.collections,
+    requestedScopes: query.scopes,
+    tenantCollections: [...known],
+    readable,
+  });
+  const targetHash = heldSetHash(target);
+
   type Body<C> = C extends Cursor ? Omit<C, 'v' | 't'> : never;
   const seal = (c: Body<Cursor>) => encodeCursor({ v: 1, t: tenant.id, ...c } as Cursor, key);
-  let body: Omit<PullResponse, 'tenantId' | 'serverTime' | 'pendingEvents'>;
+  const sets = new HeldSets(deps.pull, tenant, { hash: targetHash, set: target });
+  let body: Omit<PullResponse, 'tenantId' | 'serverTime' | 'pendingEvents' | 'schemaVersion'>;
   let reached: LogPosition;
   if (!cursor || cursor.m === 's') {
     const boundary = cursor ? { xid: cursor.x, seq: cursor.s } : await deps.pull.snapshotBoundary(tenant);
@@ -79,29 +127,75 @@ export async function pullPage(
       since,
     );
     reached = boundary;
-    body = next
-      ? {
-          ...page,
-          nextCursor: seal({
-            m: 's',
-            x: boundary.xid,
-            s: boundary.seq,
-            i: next.typeIndex,
-            a: next.afterId,
-            p: since,
-          }),
-          hasMore: true,
-        }
-      : {
-          ...page,
-          nextCursor: seal({ m: 'd', x: boundary.xid, s: boundary.seq }),
-          hasMore: (await deps.pull.countChangesAfter(tenant, boundary, 1)) > 0,
-        };
+    if (next) {
+      body = {
+        ...page,
+        nextCursor: seal({
+          m: 's',
+          x: boundary.xid,
+          s: boundary.seq,
+          i: next.typeIndex,
+          a: next.afterId,
+          p: since,
+        }),
+        hasMore: true,
+      };
+    } else {
+      // The v1 entities are done: the records of the held set follow as a snapshot (a change of held set
+      // from nothing), then the delta from the boundary.
+      const taken = page.wells.length + page.equipment.length + page.users.length + page.production.length;
+      const rest = await reconcilePage(
+        deps,
+        tenant,
+        sets,
+        {
+          position: boundary,
+          target: sets.target,
+          state: { sure: EMPTY, maybe: EMPTY },
+          phase: 'add',
+          after: START,
+        },
+        query.limit - taken,
+        seal,
+      );
+      body = {
+        ...page,
+        records: rest.records,
+        deleted: rest.deleted,
+        nextCursor: rest.nextCursor,
+        hasMore: rest.hasMore,
+      };
+    }
   } else {
-    const page = await deps.pull.changesPage(tenant, { xid: cursor.x, seq: cursor.s }, query.limit);
-    const { position, hasMore, ...entities } = page;
-    reached = position;
-    body = { ...entities, nextCursor: seal({ m: 'd', x: position.xid, s: position.seq }), hasMore };
+    const position = { xid: cursor.x, seq: cursor.s };
+    const change = await heldSetChange(cursor, sets);
+    if (change) {
+      reached = position;
+      body = { ...EMPTY_PAGE, ...(await reconcilePage(deps, tenant, sets, change, query.limit, seal)) };
+    } else {
+      // heldSetChange answers every reconciliation cursor: only a delta cursor holding its target is left.
+      if (cursor.m !== 'd') throw new Error('a reconciliation cursor without its change');
+      const [watch] = await sets.load([cursor.o ?? targetHash] as const);
+      const [page] = await Promise.all([
+        deps.pull.changesPage(tenant, position, query.limit, { target, watch: watch.set }),
+        sets.touch(),
+      ]);
+      const { position: next, hasMore, ...entities } = page;
+      reached = next;
+      // The wider watch ends once every transaction that ran while the change settled is behind the cursor.
+      const keep = cursor.o !== undefined && cursor.u !== undefined && BigInt(next.xid) < BigInt(cursor.u);
+      body = {
+        ...entities,
+        nextCursor: seal({
+          m: 'd',
+          x: next.xid,
+          s: next.seq,
+          h: targetHash,
+          ...(keep ? { o: cursor.o, u: cursor.u } : {}),
+        }),
+        hasMore,
+      };
+    }
   }
 
   const [counts] = await Promise.all([
@@ -120,7 +214,179 @@ export async function pullPage(
   return {
     tenantId: tenant.id,
     ...body,
+    schemaVersion: schema.schemaVersion,
     serverTime: new Date().toISOString(),
     pendingEvents: counts.pending,
+  };
+}
+
+const EMPTY = { hash: EMPTY_HASH, set: EMPTY_SET };
+const named = (state: HeldState) => ({
+  sure: { hash: heldSetHash(state.sure), set: state.sure },
+  maybe: { hash: heldSetHash(state.maybe), set: state.maybe },
+});
+const START = { collection: '', id: '' };
+
+interface NamedSet {
+  hash: string;
+  set: HeldSet;
+}
+
+/** Held sets by hash for one pull: the target is known, the empty set needs no lookup, others are loaded. */
+class HeldSets {
+  constructor(
+    private readonly store: PullStore,
+    private readonly tenant: Tenant,
+    readonly target: NamedSet,
+  ) {}
+
+  /** The sets of these hashes; 410 RESYNC_REQUIRED when one was pruned (its cursor is too old). */
+  async load<T extends readonly string[]>(hashes: T): Promise<{ [K in keyof T]: NamedSet }> {
+    const missing = hashes.filter((h) => h !== EMPTY_HASH && h !== this.target.hash);
+    const found = await this.store.loadHeldSets(this.tenant, [...new Set(missing)]);
+    return hashes.map((hash): NamedSet => {
+      if (hash === EMPTY_HASH) return EMPTY;
+      if (hash === this.target.hash) return this.target;
+      const set = found.get(hash);
+      if (!set) {
+        throw new GoneError(
+          'the cursor names a selection of collections and scopes no longer kept; pull again without a cursor',
+          'RESYNC_REQUIRED',
+        );
+      }
+      return { hash, set };
+    }) as { [K in keyof T]: NamedSet };
+  }
+
+  /** Stores sets a cursor is about to name. */
+  save(named: NamedSet[]): Promise<void> {
+    return this.store.saveHeldSets(
+      this.tenant,
+      named.filter((n) => n.hash !== EMPTY_HASH),
+    );
+  }
+
+  /** Keeps the target from being pruned while cursors still name it (a write at most daily). */
+  touch(): Promise<void> {
+    return this.target.hash === EMPTY_HASH ? Promise.resolve() : this.save([this.target]);
+  }
+}
+
+const EMPTY_PAGE = { wells: [], equipment: [], users: [], production: [], records: [], deleted: [] };
+
+/**
+ * The change of held set a delta or reconciliation cursor is in, or undefined when the device holds the
+ * target already (a plain delta page). A reconciliation cursor asked for another set than its target starts
+ * again towards the new one, from what the device surely and possibly has by now.
+ */
+async function heldSetChange(
+  cursor: Extract<Cursor, { m: 'r' | 'd' }>,
+  sets: HeldSets,
+): Promise<Reconciliation | undefined> {
+  const position = { xid: cursor.x, seq: cursor.s };
+  if (cursor.m === 'r') {
+    const [held, sure, maybe] = await sets.load([cursor.h, cursor.k, cursor.o] as const);
+    const resumed = cursor.h === sets.target.hash;
+    return {
+      position,
+      target: sets.target,
+      state: resumed ? { sure, maybe } : named(interrupted({ sure: sure.set, maybe: maybe.set }, held.set)),
+      phase: resumed ? cursor.f : 'del',
+      after: resumed ? { collection: cursor.c, id: cursor.a } : START,
+    };
+  }
+  const heldHash = cursor.h ?? EMPTY_HASH;
+  if (heldHash === sets.target.hash) return undefined;
+  // The device surely has its set; while an earlier change settles it may also have some of the wider one.
+  const [held, watched] = await sets.load([heldHash, cursor.o ?? heldHash] as const);
+  return { position, target: sets.target, state: { sure: held, maybe: watched }, phase: 'del', after: START };
+}
+
+interface Reconciliation {
+  /** The delta resumes here once the change is through. */
+  position: LogPosition;
+  target: NamedSet;
+  state: { sure: NamedSet; maybe: NamedSet };
+  phase: 'del' | 'add';
+  after: { collection: string; id: string };
+}
+
+/**
+ * A page of a change of held set (docs/selective-sync.md): first the records of `maybe` that are not in the
+ * target, as deletions, then the records of the target that are not in `sure`, as a snapshot — each paged by
+ * (collection, id) and read as they are now — then the delta from the cursor's position, watching the hull
+ * of both sets until every transaction that ran meanwhile is behind it.
+ */
+async function reconcilePage(
+  deps: PullDeps,
+  tenant: Tenant,
+  sets: HeldSets,
+  r: Reconciliation,
+  limit: number,
+  seal: (
+    c: Omit<Extract<Cursor, { m: 'r' }>, 'v' | 't'> | Omit<Extract<Cursor, { m: 'd' }>, 'v' | 't'>,
+  ) => string,
+): Promise<Pick<PullResponse, 'records' | 'deleted' | 'nextCursor' | 'hasMore'>> {
+  const state: HeldState = { sure: r.state.sure.set, maybe: r.state.maybe.set };
+  const plan = transition(state, r.target.set);
+  const records: PullResponse['records'] = [];
+  const deleted: PullResponse['deleted'] = [];
+  let remaining = Math.max(limit, 0);
+  let phase = r.phase;
+  let after = r.after;
+  const pause = async () => {
+    await sets.save([r.target, r.state.sure, r.state.maybe]);
+    return {
+      records,
+      deleted,
+      nextCursor: seal({
+        m: 'r',
+        x: r.position.xid,
+        s: r.position.seq,
+        h: r.target.hash,
+        k: r.state.sure.hash,
+        o: r.state.maybe.hash,
+        f: phase,
+        c: after.collection,
+        a: after.id,
+      }),
+      hasMore: true,
+    };
+  };
+  if (phase === 'del') {
+    const rows = await deps.pull.recordsPage(tenant, plan.remove, after, remaining + 1);
+    const taken = rows.slice(0, remaining);
+    for (const row of taken) deleted.push({ type: 'RECORD', collection: row.collection, id: row.id });
+    const last = taken.at(-1);
+    if (last) after = { collection: last.collection, id: last.id };
+    if (rows.length > taken.length) return pause();
+    remaining -= taken.length;
+    phase = 'add';
+    after = START;
+  }
+  const rows = await deps.pull.recordsPage(tenant, plan.add, after, remaining + 1);
+  const taken = rows.slice(0, remaining);
+  records.push(...taken);
+  const last = taken.at(-1);
+  if (last) after = { collection: last.collection, id: last.id };
+  if (rows.length > taken.length) return pause();
+
+  const watch = { hash: heldSetHash(plan.watch), set: plan.watch };
+  const widened = watch.hash !== r.target.hash;
+  const [until] = await Promise.all([
+    widened ? deps.pull.nextXid(tenant) : Promise.resolve(undefined),
+    sets.save(widened ? [r.target, watch] : [r.target]),
+  ]);
+  return {
+    records,
+    deleted,
+    nextCursor: seal({
+      m: 'd',
+      x: r.position.xid,
+      s: r.position.seq,
+      h: r.target.hash,
+      ...(widened && until ? { o: watch.hash, u: until } : {}),
+    }),
+    hasMore: (await deps.pull.countChangesAfter(tenant, r.position, 1)) > 0,
   };
 }

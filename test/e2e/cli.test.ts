@@ -146,6 +146,24 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
     expect(listed.stdout.split('\n')).toContain(`${id}\tACTIVE\t${tenant?.databaseName}\tListed`);
   });
 
+  it('grant, grants, revoke: scope grants from the command line; a missing grant exits 1', async () => {
+    const id = `cli-${randomBytes(4).toString('hex')}`;
+    expect((await tenantCli('create', id)).code).toBe(0);
+    const granted = await tenantCli('grant', id, 'clinic-a', 'nurse-1');
+    expect(granted.code, granted.stderr).toBe(0);
+    expect(granted.stdout).toBe(`${id}: nurse-1 granted scope clinic-a\n`);
+    expect((await tenantCli('grant', id, 'clinic-a', 'nurse-1')).stdout).toContain('already had');
+    const tenant = await getApp().tenants.find(id);
+    expect(tenant && (await getApp().scopes.scopesOf(tenant, 'nurse-1'))).toEqual(['clinic-a']);
+    const listed = await tenantCli('grants', id, 'nurse-1');
+    expect(listed.stdout).toMatch(/^clinic-a\tnurse-1\tcli\t\d{4}-/);
+    expect((await tenantCli('revoke', id, 'clinic-a', 'nurse-1')).code).toBe(0);
+    expect(tenant && (await getApp().scopes.scopesOf(tenant, 'nurse-1'))).toEqual([]);
+    const again = await tenantCli('revoke', id, 'clinic-a', 'nurse-1');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('no grant of scope clinic-a');
+  });
+
   it('migrate --all: each tenant reported; exit 1 exactly when one fails (here: a database taken down)', async () => {
     // Prepare: two tenants of this test, one of them with its database out of reach.
     const [up, down] = [`cli-${randomBytes(4).toString('hex')}`, `cli-${randomBytes(4).toString('hex')}`];

@@ -309,6 +309,22 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     await authFailures('deleteEquipment', del(eqId), operator);
   });
 
+  it('scopes: putScopeMember (201, 200), listScopeGrants, deleteScopeMember (204, 404)', async () => {
+    const member = (scope: string, userId = 'u-oas-op') => ({ params: { scope, userId }, token: manager });
+    expect((await send('putScopeMember', member('oas-site'))).status).toBe(201);
+    expect((await send('putScopeMember', member('oas-site'))).status).toBe(200);
+    expect((await send('putScopeMember', member('a,b'))).status).toBe(400);
+    await authFailures('putScopeMember', member('oas-site'), operator);
+    const list = (query: Record<string, string> = {}) => ({ query, token: manager });
+    expect((await send('listScopeGrants', list({ userId: 'u-oas-op' }))).status).toBe(200);
+    expect((await send('listScopeGrants', list({ userId: '' }))).status).toBe(400);
+    await authFailures('listScopeGrants', list(), operator);
+    expect((await send('deleteScopeMember', member('oas-site'))).status).toBe(204);
+    expect((await send('deleteScopeMember', member('oas-site'))).status).toBe(404);
+    expect((await send('deleteScopeMember', member('a,b'))).status).toBe(400);
+    await authFailures('deleteScopeMember', member('oas-site'), operator);
+  });
+
   it('sync: pushBatch (202, replay, 200 with Prefer: wait, all rejected or duplicates, 409, 422), getBatch, syncStatus, retry', async () => {
     const pushOf = (json: unknown, headers: Record<string, string> = {}, token = operator) => ({
       token,

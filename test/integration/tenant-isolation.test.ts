@@ -17,6 +17,9 @@ import { getDevices } from '../../functions/devices.js';
 import { getPhotoById } from '../../functions/photo-get.js';
 import { photoUploadUrls } from '../../functions/photo-upload-urls.js';
 import { pullSync } from '../../functions/sync-pull.js';
+import { deleteScopeMember } from '../../functions/scope-member-delete.js';
+import { putScopeMember } from '../../functions/scope-member-put.js';
+import { listScopeGrants } from '../../functions/scopes.js';
 import { getStats } from '../../functions/sync-stats.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
@@ -193,6 +196,13 @@ beforeAll(async () => {
     json: equipmentInput('shared-well'),
     token: acmeManager,
   });
+  // A scope grant of acme's, which globex's grant routes must neither list nor revoke.
+  const granted = await call(putScopeMember, {
+    method: 'PUT',
+    params: { scope: 'shared-scope', userId: 'acme-user' },
+    token: acmeManager,
+  });
+  expect(granted.status).toBe(201);
   const acmeUser = await tokenFor(acme.id, ['OPERATOR'], 'acme-user');
   // With an Idempotency-Key, so acme holds a record that a tenant-blind key would share with globex.
   const pushed = await push(
@@ -239,6 +249,9 @@ const handlers = {
   putConflictStrategies,
   listDevices: getDevices,
   syncStats: getStats,
+  listScopeGrants,
+  putScopeMember,
+  deleteScopeMember,
 } as const;
 
 describe('tenant isolation', () => {
@@ -282,6 +295,8 @@ describe('tenant isolation', () => {
       getBatch: { batchId: acmeBatchId },
       getPhoto: { photoId: SHARED_PHOTO },
       resolveConflict: { id: SHARED_PHOTO },
+      putScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
+      deleteScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
@@ -289,6 +304,7 @@ describe('tenant isolation', () => {
       listConflicts: 'http://localhost/api/v1/conflicts?status=OPEN',
       syncStats: 'http://localhost/api/v1/sync/stats',
       listDevices: 'http://localhost/api/v1/devices',
+      listScopeGrants: 'http://localhost/api/v1/scopes',
     };
     const headers: Record<string, Record<string, string>> = {
       // The key acme used: a key store that forgot the tenant would replay acme's answer, or refuse.

@@ -1,7 +1,9 @@
 import type pg from 'pg';
-import type { EntityType, ProductionEntity, UserEntity } from '../../contracts/pull.js';
+import type { EntityType, ProductionEntity, RecordEntity, UserEntity } from '../../contracts/pull.js';
 import type { Equipment, Well } from '../../contracts/reference-data.js';
-import type { LogPosition, PullPage, PullStore, Tenant } from '../../ports.js';
+import type { LogPosition, PullPage, PullStore, RecordPosition, Tenant } from '../../ports.js';
+import { type HeldSet, holds } from '../../sync/held-set.js';
+import { comparePositions } from '../../sync/cursor.js';
 import { guardPostgres } from './connection.js';
 import { equipmentFromRow, wellFromRow } from './reference-data-store.js';
 import { isoRequired } from './types.js';
@@ -10,12 +12,31 @@ import { isoRequired } from './types.js';
 const SNAPSHOT_TYPES = ['well', 'equipment', 'user', 'production'] as const;
 
 interface ChangeRow {
+  kind: 'change' | 'top';
   seq: string;
   xid: string;
-  entity_type: EntityType;
+  entity_type: EntityType | 'record';
   entity_id: string;
   op: 'UPSERT' | 'DELETE';
+  collection: string | null;
 }
+
+/**
+ * SQL of the held-set rule (shared/sync/held-set.ts `holds`) for a record or change-log row: `$c` the set's
+ * collections (text[]), `$s` its scopes (text[]; null: every scope). `scoped` is an SQL expression telling
+ * whether the collection has a scope field. Never null (coalesce), so `not (…)` means "not in the set".
+ */
+const inSet = (collection: string, scope: string, scoped: string, c: number, s: number) =>
+  `(${collection} = any($${c}::text[]) and (not ${scoped} or $${s}::text[] is null or ` +
+  `coalesce(${scope} = any($${s}::text[]), false)))`;
+
+const recordFromRow = (r: Row): RecordEntity => ({
+  collection: r.collection as string,
+  id: r.id as string,
+  version: r.version as number,
+  data: r.data as Record<string, unknown>,
+  updatedAt: isoRequired(r.updated_at as Date),
+});
 
 type Row = Record<string, unknown>;
 
@@ -93,6 +114,7 @@ export class PostgresPullStore implements PullStore {
       equipment: [],
       users: [],
       production: [],
+      records: [],
       deleted: [],
     };
     let remaining = limit;
@@ -143,37 +165,81 @@ export class PostgresPullStore implements PullStore {
     }
   }
 
-  async changesPage(tenant: Tenant, after: LogPosition, limit: number): Promise<PullPage> {
+  async changesPage(
+    tenant: Tenant,
+    after: LogPosition,
+    limit: number,
+    records: { target: HeldSet; watch: HeldSet },
+  ): Promise<PullPage> {
     const { rows } = await this.query<ChangeRow>(
       tenant,
-      // Ordered by the columns themselves (c.xid, c.seq): a bare `order by xid, seq` would sort the text
-      // outputs of the same names, and '12' < '3' sends a page's cursor back (a change twice) or ahead.
-      `select c.seq::text as seq, c.xid::text as xid, c.entity_type, c.entity_id, c.op from change_log c
-       where (c.xid, c.seq) > ($1::xid8, $2::bigint) and c.xid < pg_snapshot_xmin(pg_current_snapshot())
-       order by c.xid, c.seq limit $3`,
-      [after.xid, after.seq, limit + 1],
+      // One statement, so one snapshot: `changes` takes the first limit + 1 rows a device needs (every v1
+      // row; record rows whose scope now or before is in the watched set), `top` the last row visible at all,
+      // so a page that skipped rows of other scopes still moves the position past them. Ordered by the
+      // columns themselves (c.xid, c.seq): a bare `order by xid, seq` would sort the text outputs, and
+      // '12' < '3' sends a page's cursor back (a change twice) or ahead.
+      `with h as (select pg_snapshot_xmin(pg_current_snapshot()) as x),
+       changes as (
+         select c.seq, c.xid, c.entity_type, c.entity_id, c.op, c.collection
+         from change_log c cross join h left join sync_collections sc on sc.name = c.collection
+         where (c.xid, c.seq) > ($1::xid8, $2::bigint) and c.xid < h.x
+           and (c.entity_type <> 'record'
+                or ${inSet('c.collection', 'c.scope', '(sc.scope_field is not null)', 4, 5)}
+                or ${inSet('c.collection', 'c.old_scope', '(sc.scope_field is not null)', 4, 5)})
+         order by c.xid, c.seq limit $3),
+       top as (
+         select c.seq, c.xid from change_log c cross join h
+         where (c.xid, c.seq) > ($1::xid8, $2::bigint) and c.xid < h.x
+         order by c.xid desc, c.seq desc limit 1)
+       select 'change' as kind, seq::text as seq, xid::text as xid, entity_type, entity_id, op, collection
+       from changes
+       union all
+       select 'top', seq::text, xid::text, null, null, null, null from top`,
+      [after.xid, after.seq, limit + 1, records.watch.collections, records.watch.scopes],
     );
-    const changes = rows.slice(0, limit);
-    const last = changes.at(-1);
+    const relevant = rows.filter((r) => r.kind === 'change').sort((a, b) => comparePositions(a, b));
+    const top = rows.find((r) => r.kind === 'top');
+    const changes = relevant.slice(0, limit);
+    const hasMore = relevant.length > limit;
+    const last = hasMore ? changes.at(-1) : (top ?? changes.at(-1));
     const position = last ? { xid: last.xid, seq: last.seq } : after;
     // The entities' current state, once each even when they changed several times in this page.
     const ids = (type: EntityType) => [
       ...new Set(changes.filter((c) => c.entity_type === type).map((c) => c.entity_id)),
     ];
-    const [wells, equipment, users, production] = await Promise.all([
+    const recordKeys = [
+      ...new Map(
+        changes
+          .filter((c) => c.entity_type === 'record')
+          .map((c) => [`${c.collection ?? ''}\u0000${c.entity_id}`, [c.collection ?? '', c.entity_id]]),
+      ).values(),
+    ];
+    const [wells, equipment, users, production, recordRows] = await Promise.all([
       this.byIds(tenant, 'select * from wells where id = any($1)', ids('well')),
       this.byIds(tenant, 'select * from equipment where id = any($1)', ids('equipment')),
       this.byIds(tenant, 'select * from users where id = any($1)', ids('user')),
       this.byIds(tenant, 'select * from production_records where id::text = any($1)', ids('production')),
+      recordKeys.length
+        ? this.query<Row>(
+            tenant,
+            `select r.collection, r.id, r.version, r.data, r.updated_at, r.scope, r.deleted_at,
+                    sc.scope_field is not null as scoped
+             from unnest($1::text[], $2::text[]) k(collection, id)
+             join records r on r.collection = k.collection and r.id = k.id
+             join sync_collections sc on sc.name = r.collection`,
+            [recordKeys.map((k) => k[0]), recordKeys.map((k) => k[1])],
+          ).then((r) => r.rows)
+        : Promise.resolve([] as Row[]),
     ]);
     const page: PullPage = {
       wells: [],
       equipment: [],
       users: [],
       production: [],
+      records: [],
       deleted: [],
       position,
-      hasMore: rows.length > limit,
+      hasMore,
     };
     page.wells = wells.map((r) => wellFromRow(r as unknown as Parameters<typeof wellFromRow>[0])) as Well[];
     for (const row of equipment) {
@@ -185,7 +251,105 @@ export class PostgresPullStore implements PullStore {
     }
     page.users = users.map(userFromRow);
     page.production = production.map((r) => productionFromRow({ ...r, id: String(r.id) }));
+    // A changed record goes as its current state when the device's set holds it, else as a deletion (only
+    // the id): deleted, or moved out of the device's scopes. Its data never goes out of the target set.
+    for (const row of recordRows) {
+      const key = {
+        collection: row.collection as string,
+        scope: row.scope as string | null,
+        scoped: row.scoped as boolean,
+      };
+      if (!row.deleted_at && holds(records.target, key)) page.records.push(recordFromRow(row));
+      else page.deleted.push({ type: 'RECORD', collection: key.collection, id: row.id as string });
+    }
     return page;
+  }
+
+  async syncSchema(
+    tenant: Tenant,
+  ): Promise<{ schemaVersion: number; collections: { name: string; scoped: boolean }[] }> {
+    const { rows } = await this.query<{ name: string | null; scoped: boolean | null; version: number }>(
+      tenant,
+      `select c.name, c.scope_field is not null as scoped,
+              (select coalesce(max(schema_version), 0) from sync_schema_changes)::int as version
+       from (select 1) one left join sync_collections c on true order by c.name`,
+    );
+    return {
+      schemaVersion: rows[0]?.version ?? 0,
+      collections: rows.flatMap((r) =>
+        r.name === null ? [] : [{ name: r.name, scoped: r.scoped === true }],
+      ),
+    };
+  }
+
+  async recordsPage(
+    tenant: Tenant,
+    filter: { from: HeldSet; minus: HeldSet },
+    after: RecordPosition,
+    limit: number,
+  ): Promise<RecordEntity[]> {
+    if (filter.from.collections.length === 0) return [];
+    const scoped = '(sc.scope_field is not null)';
+    const { rows } = await this.query<Row>(
+      tenant,
+      `select r.collection, r.id, r.version, r.data, r.updated_at
+       from records r join sync_collections sc on sc.name = r.collection
+       where r.deleted_at is null and (r.collection, r.id) > ($1::text, $2::text)
+         and ${inSet('r.collection', 'r.scope', scoped, 3, 4)}
+         and not ${inSet('r.collection', 'r.scope', scoped, 5, 6)}
+       order by r.collection, r.id limit $7`,
+      [
+        after.collection,
+        after.id,
+        filter.from.collections,
+        filter.from.scopes,
+        filter.minus.collections,
+        filter.minus.scopes,
+        limit,
+      ],
+    );
+    return rows.map(recordFromRow);
+  }
+
+  async saveHeldSets(tenant: Tenant, sets: { hash: string; set: HeldSet }[]): Promise<void> {
+    if (!sets.length) return;
+    await this.query(
+      tenant,
+      // Inserts the missing sets and refreshes `used_at` of day-old ones; a set already there and fresh
+      // (every page of a steady delta) is neither written nor locked, so a pull stays a read.
+      // Scopes as JSON: a text[][] cannot hold one null (every scope) beside lists.
+      `with s as (
+         select x->>'hash' as hash, array(select jsonb_array_elements_text(x->'collections')) as collections,
+                case when x->'scopes' = 'null'::jsonb then null
+                     else array(select jsonb_array_elements_text(x->'scopes')) end as scopes
+         from jsonb_array_elements($1::jsonb) x),
+       refreshed as (
+         update pull_held_sets p set used_at = now() from s
+         where p.hash = s.hash and p.used_at < now() - interval '1 day' returning p.hash)
+       insert into pull_held_sets (hash, collections, scopes)
+       select s.hash, s.collections, s.scopes from s
+       where not exists (select 1 from pull_held_sets p where p.hash = s.hash)
+       on conflict (hash) do nothing`,
+      [JSON.stringify(sets.map(({ hash, set }) => ({ hash, ...set })))],
+    );
+  }
+
+  async loadHeldSets(tenant: Tenant, hashes: string[]): Promise<Map<string, HeldSet>> {
+    if (!hashes.length) return new Map();
+    const { rows } = await this.query<{ hash: string; collections: string[]; scopes: string[] | null }>(
+      tenant,
+      'select hash, collections, scopes from pull_held_sets where hash = any($1)',
+      [hashes],
+    );
+    return new Map(rows.map((r) => [r.hash, { collections: r.collections, scopes: r.scopes }]));
+  }
+
+  async nextXid(tenant: Tenant): Promise<string> {
+    const { rows } = await this.query<{ xid: string }>(
+      tenant,
+      'select pg_snapshot_xmax(pg_current_snapshot())::text as xid',
+    );
+    return rows[0]?.xid ?? '0';
   }
 
   private async byIds(tenant: Tenant, sql: string, ids: string[]): Promise<Row[]> {
@@ -224,6 +388,12 @@ export class PostgresPullStore implements PullStore {
                            then last.seq else s.pruned_seq end
        from last
        returning (select count(*) from gone)::int as n`,
+      [olderThanDays],
+    );
+    // Held sets no cursor within the retention can still name (a pull refreshes its set daily).
+    await this.query(
+      tenant,
+      'delete from pull_held_sets where used_at < now() - make_interval(days => $1 + 1)',
       [olderThanDays],
     );
     return rows[0]?.n ?? 0;
