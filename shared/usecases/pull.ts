@@ -207,6 +207,7 @@ export async function pullPage(
           userId: principal.userId,
           at: new Date().toISOString(),
           position: reached,
+          schemaVersion: schema.schemaVersion,
         })
         // Status is derived data: a pull must not fail because its bookkeeping did.
         .catch((error: unknown) => deps.log.warn({ err: describeError(error) }, 'could not record the pull')),
