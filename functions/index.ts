@@ -13,6 +13,8 @@ await import('./equipment-delete.js');
 await import('./sync-push.js');
 await import('./sync-batch.js');
 await import('./sync-pull.js');
+await import('./schema-get.js');
+await import('./schema-put.js');
 await import('./photo-upload-urls.js');
 await import('./photo-get.js');
 await import('./sync-retry.js');

@@ -23,6 +23,7 @@ import { PostgresEventLog } from './adapters/postgres/event-log.js';
 import { connectionFor } from './adapters/postgres/connection.js';
 import { PoolCache } from './adapters/postgres/pools.js';
 import { PostgresReferenceDataStore } from './adapters/postgres/reference-data-store.js';
+import { PostgresSchemaStore } from './adapters/postgres/schema-store.js';
 import { PostgresTenantDatabaseAdmin } from './adapters/postgres/tenant-database-admin.js';
 import { PostgresTenantRegistry } from './adapters/postgres/tenant-registry.js';
 import './adapters/postgres/types.js';
@@ -43,6 +44,7 @@ import type {
   PullStore,
   RateLimitCounters,
   ReferenceDataStore,
+  SchemaStore,
   SyncStatsStore,
   Tenant,
   TenantDatabaseAdmin,
@@ -51,6 +53,8 @@ import type {
 import { projectRoot } from './project-root.js';
 import { withTimeout } from './timeout.js';
 import { createPhotoPrecheck } from './usecases/photos.js';
+import { createRecordSchemas } from './usecases/schema.js';
+import type { RecordSchemas } from './schema/validator.js';
 
 /** Everything a function needs, built once per process. */
 export interface App {
@@ -61,6 +65,10 @@ export interface App {
   tenants: TenantRegistry;
   tenantAdmin: TenantDatabaseAdmin;
   referenceData: ReferenceDataStore;
+  /** Each tenant's sync schema (collections, SPEC v1.1). */
+  schemas: SchemaStore;
+  /** A tenant's collections compiled for push-time validation, cached per schema version. */
+  recordSchemas: (tenant: Tenant) => Promise<RecordSchemas>;
   eventLog: EventLog;
   processor: ChunkProcessor;
   conflicts: ConflictStore;
@@ -131,6 +139,8 @@ export function createApp(config: Config): App {
       : undefined;
   const queue: EventQueue & DeadLetterQueue = localQueue ?? createServiceBusQueue(config, credential);
 
+  const schemas = new PostgresSchemaStore(tenantPool);
+
   const photoStore = new BlobPhotoStore({ service: blobService, container: config.blob.photosContainer });
 
   const checks: DependencyCheck[] = [
@@ -154,6 +164,8 @@ export function createApp(config: Config): App {
     tenants: new PostgresTenantRegistry(controlPool),
     tenantAdmin: new PostgresTenantDatabaseAdmin(controlPool, (database) => adminConfigFor(database)),
     referenceData: new PostgresReferenceDataStore(tenantPool),
+    schemas,
+    recordSchemas: createRecordSchemas(schemas),
     eventLog: new PostgresEventLog(tenantPool),
     // The photo check is part of the processor: no processing path (a retry, a halved chunk) can skip it.
     processor: new PostgresChunkProcessor(tenantPool, createPhotoPrecheck(photoStore)),
