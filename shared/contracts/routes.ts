@@ -319,7 +319,10 @@ export const getSchemaRoute = defineRoute({
     'record fields, scope field, conflict strategy; builtin ones are the v1 entities)',
   tags: ['schema'],
   access: FIELD_ROLES,
-  responses: { 200: { description: "The tenant's sync schema", schema: tenantSchemaSchema }, ...authProblems },
+  responses: {
+    200: { description: "The tenant's sync schema", schema: tenantSchemaSchema },
+    ...authProblems,
+  },
 });
 
 export const putCollectionRoute = defineRoute({

@@ -5,7 +5,10 @@ import { collectionNameSchema } from './events.js';
 /** A field name of a collection's records (a top-level property of its JSON Schema). */
 export const fieldNameSchema = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a field name: a letter or "_", then up to 63 letters, digits or "_"');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+    'must be a field name: a letter or "_", then up to 63 letters, digits or "_"',
+  );
 
 /** A collection's conflict strategy (SPEC v1.1 "Collections"): a default and optional per-field overrides. */
 export const collectionConflictSchema = z
@@ -46,7 +49,9 @@ export const collectionSchema = z.object({
   pack: z.string().nullable().describe('The pack that installed it; null when a tenant admin defined it'),
   builtin: z
     .boolean()
-    .describe('A v1 entity (oil-gas pack): served by the v1 routes and written by the v1 events, not RECORD_*'),
+    .describe(
+      'A v1 entity (oil-gas pack): served by the v1 routes and written by the v1 events, not RECORD_*',
+    ),
   writtenBy: z.string().optional().describe('For a builtin collection: which v1 events and routes write it'),
 });
 export type Collection = z.infer<typeof collectionSchema>;

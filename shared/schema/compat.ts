@@ -137,7 +137,10 @@ function compareTypes(old: SchemaNode, next: SchemaNode, path: string, errors: F
   const after = typesOf(next);
   if (!after) return; // no type: any type
   if (!before) {
-    errors.push({ path: `${path}.type`, message: `type set to ${show(next.type)} where any type was allowed` });
+    errors.push({
+      path: `${path}.type`,
+      message: `type set to ${show(next.type)} where any type was allowed`,
+    });
     return;
   }
   const lost = before.filter((t) => !after.includes(t) && !(t === 'integer' && after.includes('number')));

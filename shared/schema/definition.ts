@@ -51,31 +51,47 @@ export function checkDefinition(definition: CollectionDefinition): FieldError[] 
     }
     return errors;
   }
-  if (schema.$id !== undefined) errors.push({ path: 'schema.$id', message: 'must not be set: the server names the schema' });
+  if (schema.$id !== undefined)
+    errors.push({ path: 'schema.$id', message: 'must not be set: the server names the schema' });
   const refs = externalRefs(schema);
-  for (const ref of refs) errors.push({ path: 'schema', message: `$ref ${ref} must point inside this schema (start with "#")` });
-  if (schema.type !== 'object') errors.push({ path: 'schema.type', message: 'must be "object": a record is an object of fields' });
+  for (const ref of refs)
+    errors.push({ path: 'schema', message: `$ref ${ref} must point inside this schema (start with "#")` });
+  if (schema.type !== 'object')
+    errors.push({ path: 'schema.type', message: 'must be "object": a record is an object of fields' });
   if (!isObject(schema.properties) || Object.keys(schema.properties).length === 0) {
     errors.push({ path: 'schema.properties', message: 'must declare the record fields' });
   }
   const properties = propertiesOf(schema);
   for (const name of Object.keys(properties)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name))
-      errors.push({ path: `schema.properties`, message: `field name ${JSON.stringify(name)} must be a letter or "_", then up to 63 letters, digits or "_"` });
+      errors.push({
+        path: `schema.properties`,
+        message: `field name ${JSON.stringify(name)} must be a letter or "_", then up to 63 letters, digits or "_"`,
+      });
   }
   for (const name of requiredOf(schema)) {
-    if (!(name in properties)) errors.push({ path: 'schema.required', message: `names ${name}, which is not a declared property` });
+    if (!(name in properties))
+      errors.push({ path: 'schema.required', message: `names ${name}, which is not a declared property` });
   }
   if (definition.scope !== undefined) {
     const property = properties[definition.scope];
     const types = typesOf(property);
-    if (!property) errors.push({ path: 'scope', message: `${definition.scope} is not a declared property of the schema` });
-    else if (!types || types.some((t) => t !== 'string' && t !== 'integer' && t !== 'null') || !types.some((t) => t !== 'null')) {
+    if (!property)
+      errors.push({ path: 'scope', message: `${definition.scope} is not a declared property of the schema` });
+    else if (
+      !types ||
+      types.some((t) => t !== 'string' && t !== 'integer' && t !== 'null') ||
+      !types.some((t) => t !== 'null')
+    ) {
       errors.push({ path: 'scope', message: `${definition.scope} must be of type string or integer` });
     }
   }
   for (const field of Object.keys(definition.conflict?.fields ?? {})) {
-    if (!(field in properties)) errors.push({ path: `conflict.fields.${field}`, message: `${field} is not a declared property of the schema` });
+    if (!(field in properties))
+      errors.push({
+        path: `conflict.fields.${field}`,
+        message: `${field} is not a declared property of the schema`,
+      });
   }
   if (errors.length === 0) {
     try {
@@ -92,7 +108,8 @@ function externalRefs(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) for (const item of node) externalRefs(item, out);
   else if (isObject(node)) {
     for (const [key, value] of Object.entries(node)) {
-      if ((key === '$ref' || key === '$dynamicRef') && typeof value === 'string' && !value.startsWith('#')) out.push(value);
+      if ((key === '$ref' || key === '$dynamicRef') && typeof value === 'string' && !value.startsWith('#'))
+        out.push(value);
       else externalRefs(value, out);
     }
   }

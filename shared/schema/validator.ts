@@ -66,7 +66,10 @@ const escapePointer = (name: string) => encodeURIComponent(name.replaceAll('~', 
  * on first use. Throws when the schema does not compile (checkDefinition refuses such a schema before it is
  * stored, so this is a bug or a hand-edited row).
  */
-export function compileCollection(definition: CollectionDefinition, id = 'urn:fieldsync:collection'): CollectionValidator {
+export function compileCollection(
+  definition: CollectionDefinition,
+  id = 'urn:fieldsync:collection',
+): CollectionValidator {
   const ajv = newAjv();
   const { $id: _ignored, ...schema } = definition.schema;
   ajv.addSchema(schema, id);
@@ -79,7 +82,11 @@ export function compileCollection(definition: CollectionDefinition, id = 'urn:fi
     let v = fieldValidators.get(field);
     if (!v) {
       const pointer =
-        field in properties ? `#/properties/${escapePointer(field)}` : typeof additional === 'object' ? '#/additionalProperties' : undefined;
+        field in properties
+          ? `#/properties/${escapePointer(field)}`
+          : typeof additional === 'object'
+            ? '#/additionalProperties'
+            : undefined;
       if (!pointer) return undefined;
       v = ajv.getSchema(`${id}${pointer}`);
       if (!v) return undefined;
@@ -136,7 +143,10 @@ export class ValidatorCache {
     if (validator) {
       this.entries.delete(key); // re-insert: most recently used last
     } else {
-      validator = compileCollection(collection.definition, `urn:fieldsync:${encodeURIComponent(tenantId)}:${collection.name}:${collection.version}`);
+      validator = compileCollection(
+        collection.definition,
+        `urn:fieldsync:${encodeURIComponent(tenantId)}:${collection.name}:${collection.version}`,
+      );
       this.compilations += 1;
       if (this.entries.size >= this.max) {
         const oldest = this.entries.keys().next().value;

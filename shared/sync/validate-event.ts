@@ -100,17 +100,31 @@ export function checkEvent(raw: unknown, index: number, now: Date, schemas?: Rec
     }
   }
   if (schemas && (type === 'RECORD_CREATED' || type === 'RECORD_UPDATED' || type === 'RECORD_DELETED')) {
-    const record = payload.data as { collection: string; data?: Record<string, unknown>; changes?: Record<string, unknown> };
+    const record = payload.data as {
+      collection: string;
+      data?: Record<string, unknown>;
+      changes?: Record<string, unknown>;
+    };
     const found = schemas.lookup(record.collection);
     if (found.kind === 'unknown') {
       return reject('UNKNOWN_COLLECTION', `this tenant has no collection ${record.collection}`, [
-        { path: `${prefix}.payload.collection`, message: 'is not a collection of this tenant (GET /v1/schema)' },
+        {
+          path: `${prefix}.payload.collection`,
+          message: 'is not a collection of this tenant (GET /v1/schema)',
+        },
       ]);
     }
     if (found.kind === 'builtin') {
-      return reject('INVALID_PAYLOAD', `${record.collection} is a builtin collection: RECORD_* events do not write it`, [
-        { path: `${prefix}.payload.collection`, message: `is builtin; it is written by ${found.writtenBy}` },
-      ]);
+      return reject(
+        'INVALID_PAYLOAD',
+        `${record.collection} is a builtin collection: RECORD_* events do not write it`,
+        [
+          {
+            path: `${prefix}.payload.collection`,
+            message: `is builtin; it is written by ${found.writtenBy}`,
+          },
+        ],
+      );
     }
     const [part, errors] =
       type === 'RECORD_CREATED'
@@ -123,7 +137,10 @@ export function checkEvent(raw: unknown, index: number, now: Date, schemas?: Rec
       return reject(
         'INVALID_PAYLOAD',
         `the ${type} ${part} do not match the schema of ${record.collection}`,
-        errors.map((e) => ({ path: e.path === '$' ? at : e.path.startsWith('[') ? `${at}${e.path}` : `${at}.${e.path}`, message: e.message })),
+        errors.map((e) => ({
+          path: e.path === '$' ? at : e.path.startsWith('[') ? `${at}${e.path}` : `${at}.${e.path}`,
+          message: e.message,
+        })),
       );
     }
   }

@@ -41,7 +41,10 @@ export const collectionView = (c: StoredCollection): Collection => ({
 /** The packs a schema holds collections of, in PACK_NAMES order (then any other name). */
 const packsOf = (schema: StoredSchema): string[] => {
   const held = new Set(schema.collections.flatMap((c) => (c.pack ? [c.pack] : [])));
-  return [...PACK_NAMES.filter((p) => held.has(p)), ...[...held].filter((p) => !(PACK_NAMES as readonly string[]).includes(p)).sort()];
+  return [
+    ...PACK_NAMES.filter((p) => held.has(p)),
+    ...[...held].filter((p) => !(PACK_NAMES as readonly string[]).includes(p)).sort(),
+  ];
 };
 
 /** GET /v1/schema (SPEC v1.1 "Collections"): the tenant's schema version, packs and collections. */
@@ -85,7 +88,13 @@ export async function putCollection(
       if (!current)
         return {
           kind: 'write',
-          collection: { name, definition: normalised(definition), pack: null, builtin: false, writtenBy: null },
+          collection: {
+            name,
+            definition: normalised(definition),
+            pack: null,
+            builtin: false,
+            writtenBy: null,
+          },
         };
       if (current.builtin)
         return {
@@ -143,9 +152,10 @@ export async function installPacks(
 ): Promise<PackInstall> {
   const unknown = packNames.filter((p) => !(PACK_NAMES as readonly string[]).includes(p));
   if (unknown.length > 0) {
-    throw new ValidationError(`unknown pack(s) ${unknown.join(', ')}; the packs are ${PACK_NAMES.join(', ')}`, [
-      { path: 'packs', message: `must be among ${PACK_NAMES.join(', ')}` },
-    ]);
+    throw new ValidationError(
+      `unknown pack(s) ${unknown.join(', ')}; the packs are ${PACK_NAMES.join(', ')}`,
+      [{ path: 'packs', message: `must be among ${PACK_NAMES.join(', ')}` }],
+    );
   }
   const packs = [...new Set(packNames)].map((p) => loadPack(p as PackName));
   const owner = new Map<string, string>();
@@ -153,11 +163,21 @@ export async function installPacks(
   for (const pack of packs) {
     for (const name of Object.keys(pack.collections)) {
       const other = owner.get(name);
-      if (other) clashes.push({ path: `packs.${pack.name}.${name}`, message: `${name} is defined by both ${other} and ${pack.name}` });
+      if (other)
+        clashes.push({
+          path: `packs.${pack.name}.${name}`,
+          message: `${name} is defined by both ${other} and ${pack.name}`,
+        });
       else owner.set(name, pack.name);
     }
   }
-  if (clashes.length > 0) throw new ConflictError('these packs cannot be combined in one tenant', 'PACK_CONFLICT', undefined, clashes);
+  if (clashes.length > 0)
+    throw new ConflictError(
+      'these packs cannot be combined in one tenant',
+      'PACK_CONFLICT',
+      undefined,
+      clashes,
+    );
   const installed: PackInstall['installed'] = [];
   const refused: FieldError[] = [];
   for (const pack of packs) {
@@ -177,12 +197,24 @@ export async function installPacks(
           if (current.pack !== pack.name)
             return {
               kind: 'refused',
-              errors: [{ path: `packs.${pack.name}.${name}`, message: `${name} already exists (${current.pack ? `pack ${current.pack}` : 'defined by an admin'})` }],
+              errors: [
+                {
+                  path: `packs.${pack.name}.${name}`,
+                  message: `${name} already exists (${current.pack ? `pack ${current.pack}` : 'defined by an admin'})`,
+                },
+              ],
             };
-          if (sameDefinition(current.definition, definition) && current.builtin === wanted.builtin) return { kind: 'unchanged' };
+          if (sameDefinition(current.definition, definition) && current.builtin === wanted.builtin)
+            return { kind: 'unchanged' };
           const errors = current.builtin ? [] : incompatibilities(current.definition, definition);
           if (errors.length > 0)
-            return { kind: 'refused', errors: errors.map((e) => ({ path: `packs.${pack.name}.${name}.${e.path}`, message: e.message })) };
+            return {
+              kind: 'refused',
+              errors: errors.map((e) => ({
+                path: `packs.${pack.name}.${name}.${e.path}`,
+                message: e.message,
+              })),
+            };
           return { kind: 'write', collection: wanted };
         },
         changedBy,
@@ -191,7 +223,8 @@ export async function installPacks(
       else installed.push({ pack: pack.name, collection: name, outcome: result.kind });
     }
   }
-  if (refused.length > 0) throw new ConflictError('the packs could not be installed', 'PACK_CONFLICT', undefined, refused);
+  if (refused.length > 0)
+    throw new ConflictError('the packs could not be installed', 'PACK_CONFLICT', undefined, refused);
   return { installed };
 }
 
