@@ -169,6 +169,70 @@ describe('PUT /v1/schema/collections/{name}', () => {
   });
 });
 
+describe('schema changes under concurrency, and builtin collections', () => {
+  it('concurrent PUTs of several collections: each one change, schema versions gap-free', async () => {
+    // Prepare
+    const before = (await api(admin, 'GET', 'v1/schema')).body.schemaVersion as number;
+    const names = ['c_one', 'c_two', 'c_three', 'c_four', 'c_five'];
+    // Act: all at once, and each twice (the second of a pair is a no-op or the first, never a second change)
+    const answers = await Promise.all(
+      [...names, ...names].map((name) => api(admin, 'PUT', `v1/schema/collections/${name}`, triage)),
+    );
+    // Assess
+    expect(answers.map((a) => a.status).sort()).toEqual([...names.map(() => 200), ...names.map(() => 201)]);
+    const after = (await api(admin, 'GET', 'v1/schema')).body;
+    expect(after.schemaVersion).toBe(before + names.length);
+    for (const name of names)
+      expect(after.collections.find((c: { name: string }) => c.name === name)).toMatchObject({ version: 1 });
+    const { rows } = await getApp()
+      .tenantPool(tenant)
+      .query<{ n: number; top: number }>(
+        'select count(*)::int as n, max(schema_version) as top from sync_schema_changes',
+      );
+    expect(rows[0]).toEqual({ n: after.schemaVersion, top: after.schemaVersion });
+  });
+
+  it('an oil-gas tenant: builtin collections cannot be PUT (409) nor written by RECORD_* (INVALID_PAYLOAD)', async () => {
+    // Prepare
+    const { tenant: oil } = await provisionTenant(
+      getApp(),
+      `schema-oil-${randomBytes(4).toString('hex')}`,
+      'Oil',
+      ['oil-gas'],
+    );
+    const oilAdmin = await tokenFor(oil.id, ['ADMIN'], 'u-admin');
+    // Act
+    const seen = await api(oilAdmin, 'GET', 'v1/schema');
+    const put = await api(oilAdmin, 'PUT', 'v1/schema/collections/wells', triage);
+    const pushed = await api(oilAdmin, 'POST', 'v1/sync/batches', {
+      deviceId: 'dev-oil',
+      events: [
+        event('RECORD_UPDATED', {
+          collection: 'equipment',
+          recordId: 'pump-1',
+          baseVersion: 1,
+          changes: { notes: 'x' },
+        }),
+      ],
+    });
+    // Assess
+    expect(seen.body).toMatchObject({ packs: ['oil-gas'], schemaVersion: 4 });
+    expect(seen.body.collections.find((c: { name: string }) => c.name === 'equipment')).toMatchObject({
+      builtin: true,
+      pack: 'oil-gas',
+      writtenBy: expect.stringMatching(/EQUIPMENT_UPDATED/),
+    });
+    expect(put.status).toBe(409);
+    expect(put.body).toMatchObject({ code: 'BUILTIN_COLLECTION' });
+    expect(pushed.body.rejected).toEqual([
+      expect.objectContaining({
+        code: 'INVALID_PAYLOAD',
+        errors: [expect.objectContaining({ path: 'events[0].payload.collection' })],
+      }),
+    ]);
+  });
+});
+
 describe('push-time validation of record events', () => {
   it('INVALID_PAYLOAD with the field paths; an unknown collection REJECTED UNKNOWN_COLLECTION', async () => {
     // Act: only refused events (none is enqueued)
