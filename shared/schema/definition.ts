@@ -44,12 +44,31 @@ let metaAjv: ReturnType<typeof newAjv> | undefined;
 export function checkDefinition(definition: CollectionDefinition): FieldError[] {
   const errors: FieldError[] = [];
   const { schema } = definition;
+  if (schema.$schema !== undefined && schema.$schema !== DRAFT_2020_12) {
+    // Ajv would throw on a dialect it has no meta-schema for; say what is expected instead.
+    return [{ path: 'schema.$schema', message: `must be ${DRAFT_2020_12} (or left out)` }];
+  }
   metaAjv ??= newAjv();
-  if (!metaAjv.validateSchema(schema)) {
+  let valid: boolean;
+  try {
+    valid = metaAjv.validateSchema(schema) as boolean;
+  } catch (error) {
+    // A nested $schema of another dialect, or anything else Ajv cannot even read: a client mistake (400).
+    return [{ path: 'schema', message: `is not a draft 2020-12 JSON Schema: ${(error as Error).message}` }];
+  }
+  if (!valid) {
     for (const e of metaAjv.errors ?? []) {
       errors.push({ path: `schema${e.instancePath.replaceAll('/', '.')}`, message: e.message ?? 'invalid' });
     }
     return errors;
+  }
+  const known = metaAjv.formats;
+  for (const format of formatsIn(schema)) {
+    if (!(format in known))
+      errors.push({
+        path: 'schema',
+        message: `format ${JSON.stringify(format)} is not one the server checks`,
+      });
   }
   if (schema.$id !== undefined)
     errors.push({ path: 'schema.$id', message: 'must not be set: the server names the schema' });
@@ -101,6 +120,22 @@ export function checkDefinition(definition: CollectionDefinition): FieldError[] 
     }
   }
   return errors;
+}
+
+/** The draft every collection schema is written in (SPEC v1.1). */
+export const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
+
+/** Every `format` value in the schema (an unknown one would silently check nothing). */
+function formatsIn(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const item of node) formatsIn(item, out);
+  else if (isObject(node)) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'format' && typeof value === 'string') out.push(value);
+      else if (key !== 'enum' && key !== 'const' && key !== 'default' && key !== 'examples')
+        formatsIn(value, out);
+    }
+  }
+  return out;
 }
 
 /** Every `$ref` in the schema that does not point inside it. */

@@ -276,6 +276,26 @@ describe('collection definition check', () => {
       def({ type: 'object', properties: { a: { type: 'string' } }, required: ['b'] }),
       'schema.required',
     ],
+    [
+      'another JSON Schema dialect',
+      def({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { a: {} } }),
+      'schema.$schema',
+    ],
+    [
+      'a $ref that resolves to nothing',
+      def({ type: 'object', properties: { a: { $ref: '#/$defs/none' } } }),
+      'schema',
+    ],
+    [
+      'a pattern that is no regular expression',
+      def({ type: 'object', properties: { a: { pattern: '(' } } }),
+      'schema',
+    ],
+    [
+      'a format the server does not check',
+      def({ type: 'object', properties: { a: { format: 'colour' } } }),
+      'schema',
+    ],
   ])('refuses %s', (_what, definition, path) => {
     expect(checkDefinition(definition as CollectionDefinition).map((e) => e.path)).toContain(path);
   });
