@@ -4,9 +4,9 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { Principal } from '../../shared/auth/principal.js';
 import type { Tenant } from '../../shared/ports.js';
 import { pushBatch } from '../../shared/usecases/push.js';
-import { provisionTenant } from '../../shared/usecases/tenants.js';
 import { api } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
+import { freshTenant } from '../support/tenants.js';
 
 // SPEC v1.1 "Collections": GET /v1/schema, PUT /v1/schema/collections/{name} (ADMIN) refusing incompatible
 // changes with 409 and the reasons; RECORD_* events validated against the tenant's collections at push.
@@ -23,13 +23,7 @@ interface Problem {
 }
 
 beforeAll(async () => {
-  const { tenant: created } = await provisionTenant(
-    getApp(),
-    `schema-${randomBytes(4).toString('hex')}`,
-    'Clinic',
-    ['clinic'],
-  );
-  tenant = created;
+  tenant = await freshTenant('schema', ['clinic']);
   admin = await tokenFor(tenant.id, ['ADMIN'], 'u-admin');
   manager = await tokenFor(tenant.id, ['MANAGER'], 'u-manager');
   operator = await tokenFor(tenant.id, ['OPERATOR'], 'u-operator');
@@ -194,12 +188,7 @@ describe('schema changes under concurrency, and builtin collections', () => {
 
   it('an oil-gas tenant: builtin collections cannot be PUT (409) nor written by RECORD_* (INVALID_PAYLOAD)', async () => {
     // Prepare
-    const { tenant: oil } = await provisionTenant(
-      getApp(),
-      `schema-oil-${randomBytes(4).toString('hex')}`,
-      'Oil',
-      ['oil-gas'],
-    );
+    const oil = await freshTenant('schema-oil', ['oil-gas']);
     const oilAdmin = await tokenFor(oil.id, ['ADMIN'], 'u-admin');
     // Act
     const seen = await api(oilAdmin, 'GET', 'v1/schema');
