@@ -5,6 +5,8 @@ import type { Principal } from '../../shared/auth/principal.js';
 import type { Tenant } from '../../shared/ports.js';
 import { pushBatch } from '../../shared/usecases/push.js';
 import { api } from '../support/api.js';
+import { DEMO_TENANTS, seedDemoRecords } from '../../local/demo-data.js';
+import { compileCollection } from '../../shared/schema/validator.js';
 import { tokenFor } from '../support/auth.js';
 import { freshTenant } from '../support/tenants.js';
 
@@ -294,5 +296,38 @@ describe('push-time validation of record events', () => {
         errors: [expect.objectContaining({ path: 'events[1].payload.data.level' })],
       }),
     ]);
+  });
+});
+
+describe('demo data of npm start (local/demo-data.ts)', () => {
+  it("every demo record is valid for its pack's schema, and is stored as the engine stores records", async () => {
+    for (const demo of DEMO_TENANTS.filter((d) => d.records?.length)) {
+      // Prepare
+      const packTenant = await freshTenant('demo', demo.packs);
+      const schema = await getApp().schemas.load(packTenant);
+      const byName = new Map(schema.collections.map((c) => [c.name, c]));
+      for (const record of demo.records ?? []) {
+        const collection = byName.get(record.collection);
+        if (!collection) throw new Error(`${demo.id}: no collection ${record.collection}`);
+        expect(compileCollection(collection.definition).validateData(record.data), record.id).toEqual([]);
+      }
+      // Act
+      await seedDemoRecords(getApp().tenantPool(packTenant), demo, (c) => byName.get(c)?.definition.scope);
+      // Assess
+      const { rows } = await getApp()
+        .tenantPool(packTenant)
+        .query<{ collection: string; id: string; version: number; scope: string | null; field_meta: object }>(
+          'select collection, id, version, scope, field_meta from records order by collection, id',
+        );
+      expect(rows).toHaveLength(demo.records?.length ?? 0);
+      for (const row of rows) {
+        const record = demo.records?.find((r) => r.id === row.id);
+        const field = byName.get(row.collection)?.definition.scope;
+        expect(row.version).toBe(1);
+        expect(row.scope).toBe(field ? String(record?.data[field]) : null);
+        expect(Object.keys(row.field_meta).sort()).toEqual(Object.keys(record?.data ?? {}).sort());
+      }
+      expect(new Set(rows.map((r) => r.scope).filter(Boolean)).size).toBe(2); // two clinics / two buildings
+    }
   });
 });
