@@ -16,10 +16,27 @@ module.exports = {
       to: {
         pathNot: [
           '^shared/sync/',
+          '^shared/schema/',
           '^shared/contracts/',
           '^shared/errors\\.ts$',
           '^node_modules/zod/',
           '^(node:)?crypto$',
+        ],
+      },
+    },
+    {
+      name: 'schema-domain-is-pure',
+      comment:
+        'shared/schema holds the collection rules (definition check, compatibility, validators): contracts, ' +
+        'zod and Ajv only, nothing with I/O.',
+      severity: 'error',
+      from: { path: '^shared/schema/' },
+      to: {
+        pathNot: [
+          '^shared/schema/',
+          '^shared/contracts/',
+          '^shared/errors\\.ts$',
+          '^node_modules/(zod|ajv|ajv-formats)/',
         ],
       },
     },

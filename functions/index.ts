@@ -16,6 +16,8 @@ await import('./sync-pull.js');
 await import('./scopes.js');
 await import('./scope-member-put.js');
 await import('./scope-member-delete.js');
+await import('./schema-get.js');
+await import('./schema-put.js');
 await import('./photo-upload-urls.js');
 await import('./photo-get.js');
 await import('./sync-retry.js');

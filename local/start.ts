@@ -8,7 +8,7 @@ import { projectRoot } from '../shared/project-root.js';
 import { pruneChangeLogs } from '../shared/usecases/prune.js';
 import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
-import { DEMO_TENANTS, seedDemoTenant } from './demo-data.js';
+import { DEMO_TENANTS, seedDemoRecords, seedDemoTenant } from './demo-data.js';
 import { startFunctionsHost } from './host.js';
 import { loadLocalSettings, localAppSettings } from './settings.js';
 import { startLocalStack } from './stack.js';
@@ -43,8 +43,13 @@ async function main(): Promise<void> {
     await migrateControlDatabase(config);
     const app = getApp();
     for (const demo of DEMO_TENANTS) {
-      const result = await provisionTenant(app, demo.id, demo.name);
-      if (result.databaseCreated) await seedDemoTenant(app.referenceData, result.tenant, demo);
+      const result = await provisionTenant(app, demo.id, demo.name, demo.packs);
+      if (result.databaseCreated) {
+        await seedDemoTenant(app.referenceData, result.tenant, demo);
+        const schema = await app.schemas.load(result.tenant);
+        const scopes = new Map(schema.collections.map((c) => [c.name, c.definition.scope]));
+        await seedDemoRecords(app.tenantPool(result.tenant), demo, (c) => scopes.get(c));
+      }
     }
     // Locally every tenant follows the code's schema; in Azure ops run `npm run tenant -- migrate --all`.
     await migrateAllTenants(app, (p) => {
@@ -79,6 +84,7 @@ async function main(): Promise<void> {
       `serving ${host.functions.length} functions at ${host.url} (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
     );
     say(`try: curl ${host.url}/health`);
+    say(`demo tenants: ${DEMO_TENANTS.map((d) => `${d.id} (${d.packs.join(', ')})`).join(', ')}`);
     say(`browser origins allowed (CORS_ALLOWED_ORIGINS): ${config.cors.allowedOrigins.join(', ') || 'none'}`);
     if (sample) {
       say(

@@ -1,18 +1,29 @@
-// `npm run tenant -- create <id> [--name "Acme Energy"]` · `npm run tenant -- migrate --all` · `npm run tenant -- list`
+// `npm run tenant -- create <id> [--name "Acme Energy"] [--pack clinic]…` · `npm run tenant -- schema <id> <file>`
+// · `npm run tenant -- migrate --all` · `npm run tenant -- list`
 // · `npm run tenant -- grant|revoke <id> <scope> <user>` · `npm run tenant -- grants <id> [user]`
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { closeApp, getApp } from '../shared/app.js';
 import { loadConfig } from '../shared/config.js';
 import { strategiesSchema } from '../shared/contracts/conflicts.js';
 import { scopeMemberParamsSchema } from '../shared/contracts/scopes.js';
 import { grantScope, listGrants, revokeScope } from '../shared/usecases/scopes.js';
+import { collectionDefinitionSchema } from '../shared/contracts/schema.js';
+import { AppError, ConflictError, type FieldError, ValidationError } from '../shared/errors.js';
+import { PACK_NAMES } from '../shared/packs/packs.js';
+import type { Tenant } from '../shared/ports.js';
+import { putCollection } from '../shared/usecases/schema.js';
 import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
 import { loadLocalSettings, localAppSettings } from './settings.js';
 import { isListening, type RunningStack, runningLocalPostgresUrl, startLocalStack } from './stack.js';
 
 const usage = `usage:
-  npm run tenant -- create <tenant-id> [--name "Display name"]   create its database, migrate it, register it
+  npm run tenant -- create <tenant-id> [--name "Display name"] [--pack <pack>]…
+                                     create its database, migrate it, install its packs (${PACK_NAMES.join(', ')};
+                                     default oil-gas), register it
+  npm run tenant -- schema <tenant-id> <file.json>   put every collection of the file ({"collections": {name:
+                                     {schema, scope?, conflict?}}}); prints refusals, exit 1 if any
   npm run tenant -- migrate --all                                migrate every registered tenant
   npm run tenant -- list                                         list registered tenants
   npm run tenant -- strategy <tenant-id> <EVENT_TYPE> <LWW|SERVER_WINS|CLIENT_WINS|MANUAL>   set a conflict strategy
@@ -46,7 +57,12 @@ async function connectPostgres(): Promise<RunningStack | undefined> {
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { all: { type: 'boolean' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      all: { type: 'boolean' },
+      name: { type: 'string' },
+      pack: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, tenantId] = positionals;
   if (values.help || !command) {
@@ -68,11 +84,20 @@ async function main(): Promise<void> {
     const app = getApp();
     if (command === 'create') {
       if (!tenantId) throw new Error(`create needs a tenant id\n${usage}`);
-      const result = await provisionTenant(app, tenantId, values.name);
+      // Without --pack a tenant is an oil-gas one, as every tenant was before packs (v1).
+      const packs = values.pack ?? ['oil-gas'];
+      const result = await provisionTenant(app, tenantId, values.name, packs);
       process.stdout.write(
         `tenant ${result.tenant.id}: database ${result.tenant.databaseName} ${result.databaseCreated ? 'created' : 'already existed'}, ` +
           `${result.migrationsApplied.length} migration(s) applied, registered\n`,
       );
+      for (const p of result.packs) process.stdout.write(`  pack ${p.pack}: ${p.collection} ${p.outcome}\n`);
+    } else if (command === 'schema') {
+      const [, id, file] = positionals;
+      const tenant = id ? await app.tenants.find(id) : undefined;
+      if (!tenant || !file) throw new Error(`schema needs a registered tenant and a file\n${usage}`);
+      const refused = await putSchemaFile(app, tenant, file);
+      if (refused > 0) process.exitCode = 1;
     } else if (command === 'migrate') {
       if (!values.all) throw new Error(`migrate needs --all\n${usage}`);
       const summary = await migrateAllTenants(app, (p) => {
@@ -130,7 +155,56 @@ async function main(): Promise<void> {
   }
 }
 
+/** The collections of a schema file: `{"collections": {name: definition}}` (a pack's shape) or `{name: definition}`. */
+function collectionsOf(file: string): [string, unknown][] {
+  const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`${file}: must be a JSON object of collections`);
+  const inner = (json as { collections?: unknown }).collections;
+  const map = typeof inner === 'object' && inner !== null && !Array.isArray(inner) ? inner : json;
+  return Object.entries(map as Record<string, unknown>);
+}
+
+const describe = (errors: readonly FieldError[]) =>
+  errors.map((e) => `    ${e.path}: ${e.message}`).join('\n');
+
+/**
+ * Puts every collection of the file as `PUT /v1/schema/collections/{name}` would (same use case, same
+ * compatibility rules), one by one; prints each outcome and each refusal with its reasons. Returns how many
+ * were refused.
+ */
+async function putSchemaFile(app: ReturnType<typeof getApp>, tenant: Tenant, file: string): Promise<number> {
+  let refused = 0;
+  for (const [name, raw] of collectionsOf(file)) {
+    const parsed = collectionDefinitionSchema.safeParse(raw);
+    try {
+      if (!parsed.success) {
+        throw new ValidationError(
+          'the collection definition is invalid',
+          parsed.error.issues.map((i) => ({ path: i.path.join('.') || '$', message: i.message })),
+        );
+      }
+      const outcome = await putCollection(app, tenant, name, parsed.data, 'cli');
+      const what = outcome.created ? 'created' : outcome.changed ? 'updated' : 'unchanged';
+      process.stdout.write(
+        `${name}: ${what}, version ${outcome.collection.version} (schema version ${outcome.schemaVersion})\n`,
+      );
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      refused += 1;
+      const errors = error instanceof ValidationError || error instanceof ConflictError ? error.errors : [];
+      process.stdout.write(
+        `${name}: REFUSED (${error.code ?? error.kind}) ${error.message}\n${describe(errors)}\n`,
+      );
+    }
+  }
+  return refused;
+}
+
 main().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  // A refused pack install or bad pack name: say every reason.
+  if (error instanceof ValidationError || error instanceof ConflictError)
+    if (error.errors.length > 0) process.stderr.write(`${describe(error.errors)}\n`);
   process.exit(1);
 });

@@ -24,6 +24,7 @@ import { connectionFor } from './adapters/postgres/connection.js';
 import { PoolCache } from './adapters/postgres/pools.js';
 import { PostgresReferenceDataStore } from './adapters/postgres/reference-data-store.js';
 import { PostgresScopeGrantStore } from './adapters/postgres/scope-grant-store.js';
+import { PostgresSchemaStore } from './adapters/postgres/schema-store.js';
 import { PostgresTenantDatabaseAdmin } from './adapters/postgres/tenant-database-admin.js';
 import { PostgresTenantRegistry } from './adapters/postgres/tenant-registry.js';
 import './adapters/postgres/types.js';
@@ -45,6 +46,7 @@ import type {
   RateLimitCounters,
   ReferenceDataStore,
   ScopeGrantStore,
+  SchemaStore,
   SyncStatsStore,
   Tenant,
   TenantDatabaseAdmin,
@@ -53,6 +55,8 @@ import type {
 import { projectRoot } from './project-root.js';
 import { withTimeout } from './timeout.js';
 import { createPhotoPrecheck } from './usecases/photos.js';
+import { createRecordSchemas } from './usecases/schema.js';
+import type { RecordSchemas } from './schema/validator.js';
 
 /** Everything a function needs, built once per process. */
 export interface App {
@@ -63,6 +67,10 @@ export interface App {
   tenants: TenantRegistry;
   tenantAdmin: TenantDatabaseAdmin;
   referenceData: ReferenceDataStore;
+  /** Each tenant's sync schema (collections, SPEC v1.1). */
+  schemas: SchemaStore;
+  /** A tenant's collections compiled for push-time validation, cached per schema version. */
+  recordSchemas: (tenant: Tenant) => Promise<RecordSchemas>;
   eventLog: EventLog;
   processor: ChunkProcessor;
   conflicts: ConflictStore;
@@ -135,6 +143,8 @@ export function createApp(config: Config): App {
       : undefined;
   const queue: EventQueue & DeadLetterQueue = localQueue ?? createServiceBusQueue(config, credential);
 
+  const schemas = new PostgresSchemaStore(tenantPool);
+
   const photoStore = new BlobPhotoStore({ service: blobService, container: config.blob.photosContainer });
 
   const checks: DependencyCheck[] = [
@@ -158,6 +168,8 @@ export function createApp(config: Config): App {
     tenants: new PostgresTenantRegistry(controlPool),
     tenantAdmin: new PostgresTenantDatabaseAdmin(controlPool, (database) => adminConfigFor(database)),
     referenceData: new PostgresReferenceDataStore(tenantPool),
+    schemas,
+    recordSchemas: createRecordSchemas(schemas),
     eventLog: new PostgresEventLog(tenantPool),
     // The photo check is part of the processor: no processing path (a retry, a halved chunk) can skip it.
     processor: new PostgresChunkProcessor(tenantPool, createPhotoPrecheck(photoStore)),

@@ -66,6 +66,8 @@ export class ConflictError extends AppError {
     message: string,
     code?: string,
     readonly retryAfterSeconds?: number,
+    /** What conflicts, by JSON path (e.g. the incompatibilities of a refused schema change). */
+    readonly errors: FieldError[] = [],
   ) {
     super(message, code);
   }

@@ -21,6 +21,12 @@ import { listDevicesRoute, syncStatsRoute } from './manager.js';
 import { getPhotoRoute, photoUploadUrlsRoute } from './photos.js';
 import { pullQuerySchema, pullResponseSchema } from './pull.js';
 import { deleteScopeMemberRoute, listGrantsRoute, putScopeMemberRoute } from './scopes.js';
+import {
+  collectionDefinitionSchema,
+  collectionParamsSchema,
+  collectionSchema,
+  tenantSchemaSchema,
+} from './schema.js';
 import { authProblems, defineRoute, problem, retryAfterHeader, type RouteContract } from './route.js';
 import {
   batchOutcomeSchema,
@@ -307,6 +313,45 @@ export const pullRoute = defineRoute({
   },
 });
 
+export const getSchemaRoute = defineRoute({
+  name: 'getSchema',
+  method: 'GET',
+  route: 'v1/schema',
+  summary:
+    "What this tenant syncs: its schema version, packs and collections (JSON Schema of each collection's " +
+    'record fields, scope field, conflict strategy; builtin ones are the v1 entities)',
+  tags: ['schema'],
+  access: FIELD_ROLES,
+  responses: {
+    200: { description: "The tenant's sync schema", schema: tenantSchemaSchema },
+    ...authProblems,
+  },
+});
+
+export const putCollectionRoute = defineRoute({
+  name: 'putCollection',
+  method: 'PUT',
+  route: 'v1/schema/collections/{name}',
+  summary:
+    'Create a collection, or change it backward compatibly (docs/collections.md): a change bumps the ' +
+    "collection's version and the tenant's schema version; the same definition again changes nothing",
+  tags: ['schema'],
+  access: ['ADMIN'],
+  params: collectionParamsSchema,
+  body: collectionDefinitionSchema,
+  responses: {
+    200: { description: 'The collection was changed, or was already so', schema: collectionSchema },
+    201: { description: 'The collection was created', schema: collectionSchema },
+    ...authProblems,
+    409: problem(
+      'The change is not backward compatible (code SCHEMA_INCOMPATIBLE, `errors` lists every reason by JSON ' +
+        'path), or the collection is builtin (code BUILTIN_COLLECTION)',
+    ),
+    413: problem('The body is larger than 4 MiB'),
+    415: problem('The body is not JSON'),
+  },
+});
+
 /** Every HTTP route, in the order the OpenAPI document lists them. */
 export const ALL_ROUTES: readonly RouteContract[] = [
   healthRoute,
@@ -314,6 +359,8 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   pushBatchRoute,
   getBatchRoute,
   pullRoute,
+  getSchemaRoute,
+  putCollectionRoute,
   photoUploadUrlsRoute,
   getPhotoRoute,
   retryRoute,

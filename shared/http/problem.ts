@@ -52,7 +52,8 @@ export function toProblem(
   const { status, title, slug } = STATUS[error.kind];
   const problem: Problem = { type: problemType(slug), title, status, detail: error.message, requestId };
   if (error.code) problem.code = error.code;
-  if (error instanceof ValidationError && error.errors.length > 0) problem.errors = error.errors;
+  if ((error instanceof ValidationError || error instanceof ConflictError) && error.errors.length > 0)
+    problem.errors = error.errors;
   if (error instanceof RateLimitedError || error instanceof DependencyUnavailableError) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
   }

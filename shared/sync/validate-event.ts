@@ -7,6 +7,7 @@ import {
 } from '../contracts/common.js';
 import { eventEnvelopeSchema, PAYLOAD_SCHEMAS, type SyncEvent } from '../contracts/events.js';
 import type { FieldError } from '../errors.js';
+import type { RecordSchemas } from '../schema/validator.js';
 
 /** How far ahead of the server's clock an event's occurredAt may be (SPEC: 5 minutes). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -17,7 +18,7 @@ export interface EventRejection {
   /** The event's id when it has a usable one; null when the id itself is what is wrong. */
   eventId: string | null;
   index: number;
-  code: 'INVALID_PAYLOAD' | 'CLOCK_SKEW' | 'EVENT_ID_REUSED';
+  code: 'INVALID_PAYLOAD' | 'CLOCK_SKEW' | 'EVENT_ID_REUSED' | 'UNKNOWN_COLLECTION';
   message: string;
   retryable: boolean;
   errors?: FieldError[];
@@ -37,10 +38,14 @@ const MAX_ERRORS_PER_EVENT = 20;
 /**
  * Checks one pushed event on its own: nesting depth (at most MAX_JSON_DEPTH levels, the event being level
  * 1), storable text, envelope, the payload schema of its type (dates included: years 0001–9999 in UTC),
- * then the rules that need the server's clock. Never throws; a bad event becomes a rejection with JSON
- * paths under `events[i]`, so its neighbours are accepted.
+ * then the rules that need the server's clock, then (SPEC v1.1 "Record events") a RECORD_* event against the
+ * tenant's collections when `schemas` is given: an unknown collection is UNKNOWN_COLLECTION, a builtin one
+ * (a v1 entity) INVALID_PAYLOAD at `payload.collection`, `data` is checked against the full schema and
+ * `changes` field by field (paths `events[i].payload.data.<field>` / `events[i].payload.changes.<field>`).
+ * Never throws; a bad event becomes a rejection with JSON paths under `events[i]`, so its neighbours are
+ * accepted.
  */
-export function checkEvent(raw: unknown, index: number, now: Date): EventCheck {
+export function checkEvent(raw: unknown, index: number, now: Date, schemas?: RecordSchemas): EventCheck {
   const prefix = `events[${index}]`;
   const reject = (code: EventRejection['code'], message: string, errors?: FieldError[]): EventCheck => ({
     ok: false,
@@ -92,6 +97,51 @@ export function checkEvent(raw: unknown, index: number, now: Date): EventCheck {
       return reject('INVALID_PAYLOAD', 'the production date is in the future', [
         { path: `${prefix}.payload.productionDate`, message: `must not be after ${latest}` },
       ]);
+    }
+  }
+  if (schemas && (type === 'RECORD_CREATED' || type === 'RECORD_UPDATED' || type === 'RECORD_DELETED')) {
+    const record = payload.data as {
+      collection: string;
+      data?: Record<string, unknown>;
+      changes?: Record<string, unknown>;
+    };
+    const found = schemas.lookup(record.collection);
+    if (found.kind === 'unknown') {
+      return reject('UNKNOWN_COLLECTION', `this tenant has no collection ${record.collection}`, [
+        {
+          path: `${prefix}.payload.collection`,
+          message: 'is not a collection of this tenant (GET /v1/schema)',
+        },
+      ]);
+    }
+    if (found.kind === 'builtin') {
+      return reject(
+        'INVALID_PAYLOAD',
+        `${record.collection} is a builtin collection: RECORD_* events do not write it`,
+        [
+          {
+            path: `${prefix}.payload.collection`,
+            message: `is builtin; it is written by ${found.writtenBy}`,
+          },
+        ],
+      );
+    }
+    const [part, errors] =
+      type === 'RECORD_CREATED'
+        ? ['data', found.validator.validateData(record.data ?? {})]
+        : type === 'RECORD_UPDATED'
+          ? ['changes', found.validator.validateChanges(record.changes ?? {})]
+          : ['', []];
+    if (errors.length > 0) {
+      const at = `${prefix}.payload.${part}`;
+      return reject(
+        'INVALID_PAYLOAD',
+        `the ${type} ${part} do not match the schema of ${record.collection}`,
+        errors.map((e) => ({
+          path: e.path === '$' ? at : e.path.startsWith('[') ? `${at}${e.path}` : `${at}.${e.path}`,
+          message: e.message,
+        })),
+      );
     }
   }
   return {

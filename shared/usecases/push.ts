@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
-import { MAX_EVENTS_PER_BATCH, type PushBody } from '../contracts/events.js';
+import { MAX_EVENTS_PER_BATCH, type PushBody, RECORD_EVENT_TYPES } from '../contracts/events.js';
 import type { PushAccepted } from '../contracts/sync.js';
 import { ConflictError, PayloadTooLargeError, UnprocessableError } from '../errors.js';
 import type {
@@ -16,6 +16,7 @@ import type {
 import { recordOutcomes } from '../observability.js';
 import { canonicalJson } from '../sync/canonical.js';
 import { checkEvent, type EventRejection } from '../sync/validate-event.js';
+import type { RecordSchemas } from '../schema/validator.js';
 import { checkDeviceAccess } from './device-access.js';
 
 /** Events per queue message: a few hundred ids keep each message far below Service Bus's 256 KB. */
@@ -26,6 +27,8 @@ export interface PushDeps {
   queue: EventQueue;
   idempotency: IdempotencyStore;
   devices: DeviceStatusStore;
+  /** The tenant's collections, for RECORD_* events (usecases/schema.ts createRecordSchemas: cached per schema version). */
+  recordSchemas: (tenant: Tenant) => Promise<RecordSchemas>;
   now?: () => Date;
 }
 
@@ -132,14 +135,19 @@ export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<P
   }
 }
 
+const isRecordEvent = (raw: unknown): boolean =>
+  (RECORD_EVENT_TYPES as readonly unknown[]).includes((raw as { type?: unknown } | null)?.type);
+
 async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushCommand): Promise<PushAccepted> {
   const now = (deps.now ?? (() => new Date()))();
   const batchId = randomUUID();
   const receivedAt = now.toISOString();
   const rejected: EventRejection[] = [];
   const accepted: AcceptedEvent[] = [];
+  // The tenant's collections are loaded only for a batch that has record events (v1 pushes pay nothing).
+  const schemas = body.events.some(isRecordEvent) ? await deps.recordSchemas(tenant) : undefined;
   body.events.forEach((raw, index) => {
-    const check = checkEvent(raw, index, now);
+    const check = checkEvent(raw, index, now, schemas);
     if (check.ok) accepted.push({ event: check.event, hash: eventHash(check.event) });
     else rejected.push(check.rejection);
   });

@@ -1,6 +1,7 @@
 import { tenantIdSchema } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
-import type { Tenant, TenantDatabaseAdmin, TenantRegistry } from '../ports.js';
+import type { SchemaStore, Tenant, TenantDatabaseAdmin, TenantRegistry } from '../ports.js';
+import { installPacks, type PackInstall } from './schema.js';
 
 /** Database name of a tenant: one-to-one, as tenant ids have no underscores. */
 export const tenantDatabaseName = (tenantId: string): string =>
@@ -10,13 +11,22 @@ export interface ProvisionResult {
   tenant: Tenant;
   databaseCreated: boolean;
   migrationsApplied: string[];
+  /** What installing the packs did, per collection (created, updated, unchanged). */
+  packs: PackInstall['installed'];
 }
 
-/** Creates the tenant's database if needed, migrates it, then registers it: safe to run again. */
+/**
+ * Creates the tenant's database if needed, migrates it, installs the given packs (SPEC v1.1 "Collections":
+ * shared/packs/<name>.json; none by default), then registers it: safe to run again (an installed pack is left
+ * as it is, or upgraded compatibly). ValidationError for a bad id or an unknown pack; ConflictError
+ * PACK_CONFLICT when packs cannot be combined or clash with the tenant's collections (then it is not
+ * registered).
+ */
 export async function provisionTenant(
-  deps: { tenants: TenantRegistry; tenantAdmin: TenantDatabaseAdmin },
+  deps: { tenants: TenantRegistry; tenantAdmin: TenantDatabaseAdmin; schemas: SchemaStore },
   tenantId: string,
   displayName?: string,
+  packs: readonly string[] = [],
 ): Promise<ProvisionResult> {
   const id = tenantIdSchema.safeParse(tenantId);
   if (!id.success) {
@@ -27,10 +37,18 @@ export async function provisionTenant(
   const databaseName = tenantDatabaseName(id.data);
   const databaseCreated = await deps.tenantAdmin.ensureDatabase(databaseName);
   const migrationsApplied = await deps.tenantAdmin.migrate(databaseName);
-  // Registered last: a tenant is served only once its schema is complete.
+  // The packs before registering: a tenant is served only once its schema is complete.
+  const unregistered: Tenant = {
+    id: id.data,
+    databaseName,
+    displayName: displayName ?? null,
+    status: 'ACTIVE',
+  };
+  const installed =
+    packs.length > 0 ? await installPacks(deps, unregistered, packs, 'provisioning') : { installed: [] };
   const tenant = await deps.tenants.register({ id: id.data, databaseName, displayName: displayName ?? null });
   await deps.tenants.markMigrated(id.data);
-  return { tenant, databaseCreated, migrationsApplied };
+  return { tenant, databaseCreated, migrationsApplied, packs: installed.installed };
 }
 
 export interface MigrationProgress {

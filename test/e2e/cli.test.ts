@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -220,6 +222,90 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
     expect((await api(manager, 'GET', 'v1/settings/conflict-strategies')).body.strategies).toMatchObject({
       PRODUCTION_LOGGED: 'SERVER_WINS',
     });
+  });
+
+  it('create --pack: installs the packs (SPEC v1.1) the API then lists; without --pack: oil-gas', async () => {
+    // Prepare
+    const id = `cli-${randomBytes(4).toString('hex')}`;
+    const plain = `cli-${randomBytes(4).toString('hex')}`;
+    // Act
+    const created = await tenantCli('create', id, '--pack', 'clinic', '--pack', 'facilities');
+    const defaulted = await tenantCli('create', plain);
+    // Assess
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^ {2}pack clinic: encounters created$/m);
+    expect(created.stdout).toMatch(/^ {2}pack facilities: spatial_anchors created$/m);
+    const seen = await api(await tokenFor(id, ['OPERATOR'], 'u-cli'), 'GET', 'v1/schema');
+    expect(seen.body.packs).toEqual(['facilities', 'clinic']);
+    expect(seen.body.collections.map((c: { name: string }) => c.name)).toEqual([
+      'buildings',
+      'encounters',
+      'equipment',
+      'patients',
+      'spatial_anchors',
+    ]);
+    expect(seen.body.schemaVersion).toBe(5);
+    expect(defaulted.code, defaulted.stderr).toBe(0);
+    const v1 = await api(await tokenFor(plain, ['OPERATOR'], 'u-cli'), 'GET', 'v1/schema');
+    expect(v1.body.packs).toEqual(['oil-gas']);
+    expect(v1.body.collections.every((c: { builtin: boolean }) => c.builtin)).toBe(true);
+  });
+
+  it('create --pack refuses packs that clash (oil-gas and facilities both define equipment) and unknown ones', async () => {
+    const clash = await tenantCli(
+      'create',
+      `cli-${randomBytes(4).toString('hex')}`,
+      '--pack',
+      'oil-gas',
+      '--pack',
+      'facilities',
+    );
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(/equipment is defined by both oil-gas and facilities/);
+    const unknown = await tenantCli('create', `cli-${randomBytes(4).toString('hex')}`, '--pack', 'bakery');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown pack\(s\) bakery/);
+  });
+
+  it('schema <id> <file>: puts every collection; prints refusals with their reasons and exits 1', async () => {
+    // Prepare: a clinic tenant and a file adding a collection, widening patients, and breaking encounters
+    const id = `cli-${randomBytes(4).toString('hex')}`;
+    expect((await tenantCli('create', id, '--pack', 'clinic')).code).toBe(0);
+    const { loadPack } = await import('../../shared/packs/packs.js');
+    const clinic = loadPack('clinic').collections;
+    const patients = structuredClone(clinic.patients) as { schema: { properties: Record<string, unknown> } };
+    patients.schema.properties.bloodGroup = { type: 'string' };
+    const encounters = structuredClone(clinic.encounters) as {
+      schema: { properties: Record<string, unknown> };
+    };
+    delete encounters.schema.properties.diagnosis;
+    const dir = mkdtempSync(join(tmpdir(), 'fieldsync-schema-'));
+    const file = join(dir, 'schema.json');
+    const goodFile = join(dir, 'good.json');
+    const referrals = {
+      schema: { type: 'object', properties: { clinicId: { type: 'string' } } },
+      scope: 'clinicId',
+    };
+    writeFileSync(file, JSON.stringify({ collections: { referrals, patients, encounters } }));
+    writeFileSync(goodFile, JSON.stringify({ referrals }));
+    try {
+      // Act
+      const run1 = await tenantCli('schema', id, file);
+      const run2 = await tenantCli('schema', id, goodFile);
+      // Assess
+      expect(run1.code, run1.stderr).toBe(1);
+      expect(run1.stdout).toMatch(/^referrals: created, version 1 \(schema version 3\)$/m);
+      expect(run1.stdout).toMatch(/^patients: updated, version 2 \(schema version 4\)$/m);
+      expect(run1.stdout).toMatch(/^encounters: REFUSED \(SCHEMA_INCOMPATIBLE\)/m);
+      expect(run1.stdout).toMatch(/^ {4}schema\.properties\.diagnosis: property diagnosis removed/m);
+      expect(run2.code, run2.stderr).toBe(0);
+      expect(run2.stdout).toMatch(/^referrals: unchanged, version 1 \(schema version 4\)$/m);
+      const seen = await api(await tokenFor(id, ['OPERATOR'], 'u-cli'), 'GET', 'v1/schema');
+      expect(seen.body.schemaVersion).toBe(4);
+      expect(seen.body.collections.find((c: { name: string }) => c.name === 'encounters').version).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -546,6 +546,38 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     await authFailures('syncStats', { token: manager }, operator);
   });
 
+  it('schema: getSchema, putCollection (201, 200, 400, 409 with reasons)', async () => {
+    const admin = await tokenFor(t.tenant.id, ['ADMIN'], 'u-oas-admin');
+    const definition = {
+      schema: { type: 'object', properties: { siteId: { type: 'string' }, reading: { type: 'number' } } },
+      scope: 'siteId',
+    };
+    const name = `oas_${randomBytes(3).toString('hex')}`;
+    const put = (json: unknown, collection = name) => ({ params: { name: collection }, token: admin, json });
+    expect((await send('putCollection', put(definition))).status).toBe(201);
+    expect(
+      (await send('putCollection', put({ ...definition, conflict: { strategy: 'MANUAL' } }))).status,
+    ).toBe(200);
+    const removed = { ...definition, schema: { type: 'object', properties: { siteId: { type: 'string' } } } };
+    const refused = await send('putCollection', put(removed));
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      code: 'SCHEMA_INCOMPATIBLE',
+      errors: [{ path: 'schema.properties.reading' }],
+    });
+    expect((await send('putCollection', put(definition, 'Bad-Name'))).status).toBe(400);
+    expect((await send('putCollection', put({ schema: { type: 'array' } }))).status).toBe(400);
+    await authFailures('putCollection', put(definition), manager);
+    await bodyFailures('putCollection', put(definition));
+
+    const schema = await send('getSchema', { token: operator });
+    expect(schema.status).toBe(200);
+    expect((schema.body as { collections: { name: string }[] }).collections.map((c) => c.name)).toContain(
+      name,
+    );
+    await authFailures('getSchema', { token: operator });
+  });
+
   it('405 with Allow as components.responses.MethodNotAllowed documents it; OPTIONS with Allow', async () => {
     const response = await fetch(`${base}/v1/sync/batches`, { method: 'DELETE' });
     const text = await response.text();

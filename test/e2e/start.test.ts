@@ -93,6 +93,37 @@ describe('npm start', () => {
     });
     expect(asOperator.status).toBe(403); // the sample token is valid (not 401) and is an operator's
 
+    // A demo tenant per pack (SPEC v1.1), with its collections and a little data over two scopes.
+    const demoToken = (tenant: string) =>
+      execFileSync(
+        process.execPath,
+        [
+          join(root, 'dist', 'local', 'token-cli.js'),
+          '--tenant',
+          tenant,
+          '--user',
+          'd1',
+          '--role',
+          'OPERATOR',
+        ],
+        { env: { PATH: process.env.PATH ?? '', FIELDSYNC_DATA_DIR: dataDir } },
+      )
+        .toString()
+        .trim();
+    for (const [tenant, pack, collections] of [
+      ['clinic-demo', 'clinic', ['encounters', 'patients']],
+      ['facilities-demo', 'facilities', ['buildings', 'equipment', 'spatial_anchors']],
+      ['acme', 'oil-gas', ['equipment', 'production', 'users', 'wells']],
+    ] as const) {
+      const schema = await fetch(`${first.url}/v1/schema`, {
+        headers: { authorization: `Bearer ${demoToken(tenant)}` },
+      });
+      expect(schema.status, tenant).toBe(200);
+      const body = (await schema.json()) as { packs: string[]; collections: { name: string }[] };
+      expect(body.packs, tenant).toEqual([pack]);
+      expect(body.collections.map((c) => c.name)).toEqual(collections);
+    }
+
     expect(await stopWithCtrlC(first.child)).toBe(0);
     expect(leftovers(dataDir)).toEqual([]);
     expect(leftovers(`--blobPort ${env.LOCAL_BLOB_PORT}`)).toEqual([]);

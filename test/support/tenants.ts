@@ -4,10 +4,13 @@ import { getApp } from '../../shared/app.js';
 import type { Tenant, TenantRegistry } from '../../shared/ports.js';
 import { provisionTenant } from '../../shared/usecases/tenants.js';
 
-/** A fresh tenant of this test's own: its database created, migrated and registered. */
-export async function freshTenant(prefix = 't'): Promise<Tenant> {
+/**
+ * A fresh tenant of this test's own: its database created, migrated and registered, with the given packs
+ * (SPEC v1.1: 'clinic', 'facilities', 'oil-gas'; none by default).
+ */
+export async function freshTenant(prefix = 't', packs: readonly string[] = []): Promise<Tenant> {
   const id = `${prefix}-${randomBytes(4).toString('hex')}`;
-  const { tenant } = await provisionTenant(getApp(), id);
+  const { tenant } = await provisionTenant(getApp(), id, undefined, packs);
   return tenant;
 }
 

@@ -114,6 +114,9 @@ describe('deployment package (.funcignore, as azd applies it)', () => {
       expect(main).toMatch(/^dist\/functions\//);
       for (const needed of ['host.json', 'package.json', 'package-lock.json', main])
         expect(files.has(needed), needed).toBe(true);
+      // The packs (SPEC v1.1), beside the module that reads them: tsc copies them into dist/ (tsconfig include).
+      for (const pack of ['oil-gas', 'facilities', 'clinic'])
+        expect(files.has(`dist/shared/packs/${pack}.json`), pack).toBe(true);
       // Every compiled module under dist/functions and dist/shared: the entry imports them.
       const compiled = [...files].filter((f) => /^dist\/(functions|shared)\/.*\.js$/.test(f));
       expect(compiled.length).toBeGreaterThan(20);
