@@ -20,6 +20,8 @@ import { pullSync } from '../../functions/sync-pull.js';
 import { deleteScopeMember } from '../../functions/scope-member-delete.js';
 import { putScopeMember } from '../../functions/scope-member-put.js';
 import { listScopeGrants } from '../../functions/scopes.js';
+import { getTenantSchema } from '../../functions/schema-get.js';
+import { putSchemaCollection } from '../../functions/schema-put.js';
 import { getStats } from '../../functions/sync-stats.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
@@ -252,6 +254,8 @@ const handlers = {
   listScopeGrants,
   putScopeMember,
   deleteScopeMember,
+  getSchema: getTenantSchema,
+  putCollection: putSchemaCollection,
 } as const;
 
 describe('tenant isolation', () => {
@@ -287,6 +291,7 @@ describe('tenant isolation', () => {
       },
       resolveConflict: { resolution: 'CLIENT_WINS' },
       putConflictStrategies: { strategies: { PRODUCTION_LOGGED: 'MANUAL' } },
+      putCollection: { schema: { type: 'object', properties: { name: { type: 'string' } } } },
     };
     const params: Record<string, Record<string, string>> = {
       putWell: { id: 'shared-well' },
@@ -297,6 +302,7 @@ describe('tenant isolation', () => {
       resolveConflict: { id: SHARED_PHOTO },
       putScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
       deleteScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
+      putCollection: { name: 'shared_collection' },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
