@@ -1,7 +1,8 @@
 /**
  * The processor's decisions for one chunk of events, as a pure function: given the pending events, the
  * reference data they name and the current mergeable records, it returns every effect to write and every
- * event's outcome. The Postgres adapter loads the inputs and writes the plan in one transaction.
+ * event's outcome. The use case (shared/usecases/apply-chunk.ts) locks and loads the inputs through the
+ * ChunkStore port, calls this, and has the store write the plan, in one transaction.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -17,15 +18,13 @@ import {
   applyWrite,
   type ApplyResult,
   compareStamps,
-  type FieldConflict,
   isServerStamp,
+  type FieldMeta,
   type Json,
-  jsonEqual,
   type MergeRecord,
-  sameWriter,
+  mergeVersioned,
   type Stamp,
   type Strategy,
-  type Superseded,
   resolutionOf,
 } from './merge.js';
 
@@ -34,7 +33,44 @@ export interface PendingEvent {
   batchId: string;
   deviceId: string;
   userId: string;
+  /**
+   * The pusher's roles when the push was accepted (sync_events.roles): they decide which record scopes the
+   * event may write. Absent (an event accepted before roles were stored): not restricted.
+   */
+  roles?: readonly string[] | undefined;
 }
+
+/** The rules of a collection the engine applies (sync_collections): its scope field and conflict strategies. */
+export interface CollectionRule {
+  /** The field whose value is the record's scope (null: an unscoped collection). */
+  scopeField: string | null;
+  /** The default strategy and per-field overrides. */
+  conflict: { strategy: Strategy; fields?: Record<string, Strategy> | undefined };
+}
+
+/**
+ * A record of a collection (table `records`). Its liveness is merged as one more field, `_deleted`
+ * (DELETED_FIELD: false on create and with every update, true on delete), stamped in `fieldMeta` like the
+ * others, so a delete and a concurrent edit settle by the same versioned merge as two edits.
+ */
+export interface RecordState {
+  collection: string;
+  id: string;
+  version: number;
+  data: Record<string, Json>;
+  fieldMeta: Record<string, FieldMeta>;
+  deleted: boolean;
+  /** The stamp of the delete (`fieldMeta._deleted.stamp` while deleted), null when live. */
+  deleteStamp: Stamp | null;
+  /** String(value of the collection's scope field), null when unscoped or the value is null/absent. */
+  scope: string | null;
+}
+
+/** The pseudo-field of a record's liveness in `fieldMeta` and in conflicts (`{_deleted: true}` = deleted). */
+export const DELETED_FIELD = '_deleted';
+
+/** The key of a record in plans, locks and conflicts: `${collection}/${id}` (a collection name has no '/'). */
+export const recordKey = (collection: string, id: string) => `${collection}/${id}`;
 
 export interface EquipmentState {
   id: string;
@@ -69,6 +105,12 @@ export interface ChunkInput {
   photoAttaches?: Map<string, SettledAttach[]>;
   /** Outcomes decided before planning by checks outside the database (e.g. the photo is not in Blob Storage). */
   prechecked?: Map<string, Outcome>;
+  /** The tenant's collections by name (absent: none). */
+  collections?: Map<string, CollectionRule>;
+  /** Current records that the chunk's record events and RECORD targets name, by `recordKey`. */
+  records?: Map<string, RecordState>;
+  /** Scopes granted to the chunk's users (scope_grants), by user id. */
+  grants?: Map<string, ReadonlySet<string>>;
   /** Makes conflict ids; injected so plans are reproducible in tests. */
   newId: () => string;
 }
@@ -84,6 +126,8 @@ export interface SettledAttach {
 export interface Target {
   type: string;
   id: string;
+  /** A RECORD target's collection. */
+  collection?: string | undefined;
 }
 
 export interface Outcome {
@@ -94,7 +138,7 @@ export interface Outcome {
 
 export interface ConflictRecord {
   id: string;
-  recordType: 'PRODUCTION' | 'EQUIPMENT';
+  recordType: 'PRODUCTION' | 'EQUIPMENT' | 'RECORD';
   recordKey: string;
   fields: string[];
   /** The event whose values did not (or not yet) make it into the record. */
@@ -123,6 +167,8 @@ export interface ChunkPlan {
     string,
     { version: number; values: EquipmentState['values']; fieldMeta: EquipmentState['fieldMeta'] }
   >;
+  /** Records to upsert (created, updated, deleted or resurrected), by `recordKey`. */
+  records: Map<string, RecordState>;
   appends: {
     WELL_READING_RECORDED: AppendRow[];
     EQUIPMENT_INSPECTED: AppendRow[];
@@ -191,9 +237,23 @@ function targetRule(
   plan: ChunkPlan,
   chunkEvents: Map<string, PendingEvent>,
   target: Target,
+  records: Map<string, RecordState>,
 ): Outcome | undefined {
   if (target.type === 'WELL') return wellRule(input, target.id);
   if (target.type === 'EQUIPMENT') return equipmentRule(input, target.id);
+  if (target.type === 'RECORD') {
+    // As planned so far: a record this chunk creates (or deletes) counts, whatever its stamp.
+    const record = records.get(recordKey(target.collection ?? '', target.id));
+    if (record && !record.deleted) return undefined;
+    return rejected(
+      'TARGET_NOT_FOUND',
+      `no ${record ? 'live ' : ''}record ${target.id} in collection ${target.collection ?? '?'}` +
+        (record
+          ? ' (it is deleted)'
+          : '; if its RECORD_CREATED is still being processed, push this one again or retry it once it is applied'),
+      true,
+    );
+  }
   if (!(target.type in CREATED_BY)) {
     return rejected('TARGET_NOT_FOUND', `no target of type ${target.type}`);
   }
@@ -213,7 +273,11 @@ function targetRule(
 
 const sameTarget = (a: Target, b: Target) =>
   a.type === b.type &&
-  (a.type === 'WELL' || a.type === 'EQUIPMENT' ? a.id === b.id : a.id.toLowerCase() === b.id.toLowerCase());
+  (a.type === 'WELL' || a.type === 'EQUIPMENT'
+    ? a.id === b.id
+    : a.type === 'RECORD'
+      ? a.collection === b.collection && a.id === b.id
+      : a.id.toLowerCase() === b.id.toLowerCase());
 
 /** One attach of a photo that passed its checks, in this chunk or an earlier one. */
 interface AttachCandidate {
@@ -278,6 +342,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
     outcomes: new Map(),
     production: new Map(),
     equipment: new Map(),
+    records: new Map(),
     appends: {
       WELL_READING_RECORDED: [],
       EQUIPMENT_INSPECTED: [],
@@ -291,6 +356,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
   };
   const productionState = new Map(input.production);
   const equipmentState = new Map(input.equipment);
+  const recordState = new Map(input.records);
   const chunkEvents = new Map(input.events.map((p) => [p.event.id.toLowerCase(), p]));
   const photoCandidates = new Map<string, AttachCandidate[]>();
   const sorted = [...input.events].sort(byStamp);
@@ -352,6 +418,11 @@ export function planChunk(input: ChunkInput): ChunkPlan {
         equipmentState.set(p.equipmentId, next);
         break;
       }
+      case 'RECORD_CREATED':
+      case 'RECORD_UPDATED':
+      case 'RECORD_DELETED':
+        planRecordEvent(plan, input, recordState, pending, stamp);
+        break;
       case 'WELL_READING_RECORDED': {
         const refusal = wellRule(input, event.payload.wellId);
         if (refusal) plan.outcomes.set(event.id, refusal);
@@ -373,14 +444,14 @@ export function planChunk(input: ChunkInput): ChunkPlan {
         break;
       }
       case 'NOTES_ADDED': {
-        const refusal = targetRule(input, plan, chunkEvents, event.payload.target);
+        const refusal = targetRule(input, plan, chunkEvents, event.payload.target, recordState);
         if (refusal) plan.outcomes.set(event.id, refusal);
         else append('NOTES_ADDED');
         break;
       }
       case 'PHOTO_ATTACHED': {
         const p = event.payload;
-        const refusal = targetRule(input, plan, chunkEvents, p.target);
+        const refusal = targetRule(input, plan, chunkEvents, p.target, recordState);
         if (refusal) {
           plan.outcomes.set(event.id, refusal);
           break;
@@ -466,18 +537,10 @@ const toReport = (c: ConflictRecord): ConflictReport => ({
 });
 
 /**
- * EQUIPMENT_UPDATED is versioned. Per field, against the field's meta {version that last wrote it, stamp}:
- * - a field not written since the device's baseVersion takes the device's value (the device saw what it edits);
- * - a field written since the base by the same device is that device correcting itself (never a conflict): its
- *   newer stamp wins;
- * - a field written since the base by another writer, to another value, is a conflict settled by the strategy:
- *   LWW by stamp — a newer write wins and the beaten event becomes the loser (`superseded`, CONFLICT
- *   SERVER_WINS), an older one loses (CONFLICT SERVER_WINS) — so both arrival orders record the same conflict;
- *   SERVER_WINS keeps, CLIENT_WINS overwrites, MANUAL holds for review.
- * - an equal value is no conflict; a newer stamp still takes the field (and a new version), so that a later
- *   older write does not slip in under a base the newer one already re-asserted (LWW stays order-independent).
- * Any write of a field bumps the version. Conflict records have the same shape as production ones
- * (`recordMergeOutcome`).
+ * EQUIPMENT_UPDATED is a declaration over the generic versioned merge (`mergeVersioned`, merge.ts): the fields are
+ * EQUIPMENT_UPDATE_FIELDS, one strategy for all of them (the tenant's for EQUIPMENT_UPDATED). A field with no
+ * meta counts as written at version 1 with the row's `updated_at` (baseStamp). Any write of a field bumps the
+ * version. Conflict records have the same shape as production ones (`recordMergeOutcome`).
  */
 function updateEquipment(
   plan: ChunkPlan,
@@ -487,60 +550,14 @@ function updateEquipment(
   stamp: Stamp,
   strategy: Strategy,
 ): EquipmentState {
-  const values = { ...current.values };
-  const fieldMeta = { ...current.fieldMeta };
-  type Field = (typeof EQUIPMENT_UPDATE_FIELDS)[number];
-  const written: Field[] = [];
-  const conflicts: FieldConflict[] = [];
-  const superseded: Superseded[] = [];
-  let beat = false;
-  for (const field of EQUIPMENT_UPDATE_FIELDS) {
-    const value = payload.changes[field];
-    if (value === undefined) continue;
-    const meta = fieldMeta[field] ?? { version: 1, stamp: current.baseStamp };
-    const newer = compareStamps(stamp, meta.stamp) > 0;
-    if (jsonEqual(values[field], value)) {
-      // A field no event wrote yet has no real stamp (baseStamp is the row's updated_at): the first writer takes it.
-      if (newer || !fieldMeta[field]) written.push(field);
-      continue;
-    }
-    if (meta.version <= payload.baseVersion) {
-      written.push(field);
-      continue;
-    }
-    if (sameWriter(meta.stamp, stamp)) {
-      if (newer) written.push(field);
-      continue;
-    }
-    const conflict: FieldConflict = {
-      field,
-      serverValue: values[field],
-      clientValue: value as Json,
-      serverStamp: meta.stamp,
-      clientStamp: stamp,
-    };
-    if (strategy === 'CLIENT_WINS' || (strategy === 'LWW' && newer)) {
-      written.push(field);
-      beat = true;
-      if (strategy === 'CLIENT_WINS') conflicts.push(conflict);
-      else if (!isServerStamp(meta.stamp)) {
-        superseded.push({
-          eventId: meta.stamp.eventId,
-          field,
-          loserValue: values[field],
-          winnerValue: value,
-        });
-      }
-    } else conflicts.push(conflict);
-  }
-  const version = written.length > 0 ? current.version + 1 : current.version;
-  for (const field of written) {
-    values[field] = payload.changes[field] as Json;
-    fieldMeta[field] = { version, stamp };
-  }
-  if (written.length > 0) plan.equipment.set(current.id, { version, values, fieldMeta });
-
-  const resolution = conflicts.length === 0 ? undefined : resolutionOf(strategy, beat);
+  const changes = EQUIPMENT_UPDATE_FIELDS.flatMap((field) =>
+    payload.changes[field] === undefined ? [] : [[field, payload.changes[field] as Json] as const],
+  );
+  const result = mergeVersioned(current, changes, payload.baseVersion, stamp, () => strategy);
+  const { version, fieldMeta } = result;
+  const values = result.values as EquipmentState['values'];
+  if (result.written.length > 0) plan.equipment.set(current.id, { version, values, fieldMeta });
+  const resolution = result.conflicts.length === 0 ? undefined : resolutionOf(strategy, result.beat);
   // Changing nothing (every value already as asked) is still an applied update.
   recordMergeOutcome(
     plan,
@@ -549,12 +566,297 @@ function updateEquipment(
     'EQUIPMENT',
     current.id,
     {
-      outcome: conflicts.length > 0 ? 'CONFLICT' : 'APPLIED',
-      conflicts,
-      superseded,
+      outcome: result.conflicts.length > 0 ? 'CONFLICT' : 'APPLIED',
+      conflicts: result.conflicts,
+      superseded: result.superseded,
       ...(resolution ? { resolution } : {}),
     },
     strategy,
   );
   return { ...current, version, values, fieldMeta };
+}
+
+/** The text of a scope value: strings as they are, other JSON as JSON; null/absent: no scope. */
+export function scopeOf(rule: CollectionRule, data: Record<string, Json>): string | null {
+  if (!rule.scopeField) return null;
+  const value = Object.hasOwn(data, rule.scopeField) ? data[rule.scopeField] : undefined;
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+const SERVER_EPOCH: Stamp = { occurredAt: '1970-01-01T00:00:00.000Z', deviceId: 'server', eventId: '' };
+
+const WRITES_EVERY_SCOPE: ReadonlySet<string> = new Set(['MANAGER', 'ADMIN']);
+
+/**
+ * The scope rule for writes (DESIGN-13): an OPERATOR writes a record of a scoped collection only when every
+ * scope the write touches (the record's current scope and its new one) is granted to them; a scoped record
+ * with no scope value is the managers' alone. MANAGER/ADMIN (and events accepted before roles were stored)
+ * write every scope. Unscoped collections: anyone.
+ */
+function scopeRefusal(
+  input: ChunkInput,
+  pending: PendingEvent,
+  rule: CollectionRule,
+  scopes: (string | null)[],
+): Outcome | undefined {
+  if (!rule.scopeField || !pending.roles || pending.roles.some((r) => WRITES_EVERY_SCOPE.has(r)))
+    return undefined;
+  const granted = input.grants?.get(pending.userId);
+  const missing = [...new Set(scopes)].filter((s) => s === null || !granted?.has(s));
+  if (missing.length === 0) return undefined;
+  return rejected(
+    'SCOPE_NOT_GRANTED',
+    `user ${pending.userId} may not write ${rule.scopeField} ${missing
+      .map((s) => (s === null ? '(no value)' : JSON.stringify(s)))
+      .join(', ')}: not granted to them (PUT /v1/scopes/{scope}/members/{userId})`,
+  );
+}
+
+/** The resolution of a write whose fields may have different strategies: MANUAL holds, CLIENT_WINS overwrote. */
+function mixedResolution(strategies: Strategy[], beat: boolean) {
+  if (strategies.includes('MANUAL')) return resolutionOf('MANUAL', beat);
+  if (strategies.includes('CLIENT_WINS')) return resolutionOf('CLIENT_WINS', beat);
+  return resolutionOf('LWW', beat);
+}
+
+/**
+ * RECORD_CREATED / RECORD_UPDATED / RECORD_DELETED (SPEC v1.1 "Record events", DESIGN-13 "Record engine"), over the
+ * same versioned merge as EQUIPMENT_UPDATED with a strategy per field (the collection's `conflict.fields[f]`, else
+ * its `conflict.strategy`; the liveness pseudo-field `_deleted` takes the default):
+ * - unknown collection: REJECTED UNKNOWN_COLLECTION; scope not granted: REJECTED SCOPE_NOT_GRANTED;
+ * - create of an absent record: version 1, every field (and `_deleted: false`) stamped {1, stamp};
+ * - create of an existing record: an update from baseVersion 0 with changes = data;
+ * - update / delete of an absent record: REJECTED RECORD_NOT_FOUND, retryable (its create may be on its way);
+ * - update (or create) of a tombstone: under LWW merged like any write — `_deleted: false` with a newer stamp
+ *   than the delete resurrects the record and the delete becomes the loser, an older one loses `_deleted`;
+ *   otherwise REJECTED RECORD_DELETED;
+ * - delete: writes `_deleted: true` from its baseVersion; an edit of another device since the base makes it a
+ *   conflict on `_deleted` that the strategy settles (LWW by stamp, SERVER_WINS keeps, CLIENT_WINS deletes,
+ *   MANUAL keeps the record and holds the conflict for a manager, whose CLIENT_WINS deletes).
+ * A tombstone keeps its data (fields merged while deleted still merge), so any arrival order ends in the same
+ * state under LWW.
+ */
+function planRecordEvent(
+  plan: ChunkPlan,
+  input: ChunkInput,
+  records: Map<string, RecordState>,
+  pending: PendingEvent,
+  stamp: Stamp,
+): void {
+  const { event } = pending;
+  const p = event.payload as {
+    collection: string;
+    recordId: string;
+    data?: Record<string, Json>;
+    changes?: Record<string, Json>;
+    baseVersion?: number;
+  };
+  const rule = input.collections?.get(p.collection);
+  if (!rule) {
+    plan.outcomes.set(
+      event.id,
+      rejected('UNKNOWN_COLLECTION', `no collection ${p.collection} in this tenant's sync schema`),
+    );
+    return;
+  }
+  const key = recordKey(p.collection, p.recordId);
+  const current = records.get(key);
+  const strategyOf = (field: string): Strategy =>
+    (field !== DELETED_FIELD && rule.conflict.fields?.[field]) || rule.conflict.strategy;
+
+  if (event.type === 'RECORD_CREATED' && !current) {
+    const data = p.data ?? {};
+    const scope = scopeOf(rule, data);
+    const refusal = scopeRefusal(input, pending, rule, [scope]);
+    if (refusal) {
+      plan.outcomes.set(event.id, refusal);
+      return;
+    }
+    const meta = { version: 1, stamp };
+    const created: RecordState = {
+      collection: p.collection,
+      id: p.recordId,
+      version: 1,
+      data,
+      fieldMeta: Object.fromEntries([...Object.keys(data), DELETED_FIELD].map((f) => [f, meta])),
+      deleted: false,
+      deleteStamp: null,
+      scope,
+    };
+    records.set(key, created);
+    plan.records.set(key, created);
+    plan.outcomes.set(event.id, { status: 'APPLIED' });
+    return;
+  }
+  if (!current) {
+    plan.outcomes.set(
+      event.id,
+      rejected(
+        'RECORD_NOT_FOUND',
+        `no record ${p.recordId} in collection ${p.collection}; if its RECORD_CREATED is still being processed, ` +
+          'push this event again or retry it once that one is applied',
+        true,
+      ),
+    );
+    return;
+  }
+  if (current.deleted && event.type !== 'RECORD_DELETED' && strategyOf(DELETED_FIELD) !== 'LWW') {
+    plan.outcomes.set(
+      event.id,
+      rejected('RECORD_DELETED', `record ${p.recordId} of ${p.collection} was deleted on the server`),
+    );
+    return;
+  }
+  const changes: Record<string, Json> =
+    event.type === 'RECORD_DELETED'
+      ? { [DELETED_FIELD]: true }
+      : { ...(event.type === 'RECORD_CREATED' ? p.data : p.changes), [DELETED_FIELD]: false };
+  const baseVersion = event.type === 'RECORD_CREATED' ? 0 : (p.baseVersion ?? 0);
+  const newScope = Object.hasOwn(changes, rule.scopeField ?? '') ? scopeOf(rule, changes) : current.scope;
+  const refusal = scopeRefusal(input, pending, rule, [current.scope, newScope]);
+  if (refusal) {
+    plan.outcomes.set(event.id, refusal);
+    return;
+  }
+  const { [DELETED_FIELD]: _live, ...rest } = changes;
+  // Data fields in name order, liveness last: conflict reports list fields the same way in every order.
+  const ordered = [
+    ...Object.keys(rest)
+      .sort()
+      .map((f) => [f, rest[f] as Json] as const),
+    [DELETED_FIELD, changes[DELETED_FIELD] as Json] as const,
+  ];
+  const result = mergeVersioned(
+    {
+      version: current.version,
+      values: { ...current.data, [DELETED_FIELD]: current.deleted },
+      fieldMeta: current.fieldMeta,
+      // A value with no meta (a record written by SQL, not by an event) is the server's.
+      baseStamp: SERVER_EPOCH,
+    },
+    ordered,
+    baseVersion,
+    stamp,
+    strategyOf,
+  );
+  if (result.written.length > 0) {
+    const { [DELETED_FIELD]: deleted, ...data } = result.values;
+    const next: RecordState = {
+      ...current,
+      version: result.version,
+      data,
+      fieldMeta: result.fieldMeta,
+      deleted: deleted === true,
+      deleteStamp: deleted === true ? (result.fieldMeta[DELETED_FIELD]?.stamp ?? stamp) : null,
+      scope: scopeOf(rule, data),
+    };
+    records.set(key, next);
+    plan.records.set(key, next);
+  }
+  const resolution =
+    result.conflicts.length === 0
+      ? undefined
+      : mixedResolution(
+          result.conflicts.map((c) => strategyOf(c.field)),
+          result.beat,
+        );
+  recordMergeOutcome(
+    plan,
+    input,
+    event.id,
+    'RECORD',
+    key,
+    {
+      outcome: result.conflicts.length > 0 ? 'CONFLICT' : 'APPLIED',
+      conflicts: result.conflicts,
+      superseded: result.superseded,
+      ...(resolution ? { resolution } : {}),
+    },
+    'LWW',
+  );
+}
+
+/** Everything a chunk names, lower-cased where ids are compared in lower case; keys to lock are sorted. */
+export interface ChunkReferences {
+  wellIds: string[];
+  equipmentIds: string[];
+  /** EQUIPMENT_UPDATED targets: their rows are locked, in sorted order. */
+  updatedEquipmentIds: string[];
+  /** `${wellId}|${productionDate}` of PRODUCTION_LOGGED, sorted (advisory locks). */
+  productionKeys: string[];
+  /** Photo ids (lower case) of PHOTO_ATTACHED. */
+  photoIds: string[];
+  /** Records the record events write, `recordKey` sorted (advisory locks). */
+  recordKeys: string[];
+  /** Records named by RECORD targets of notes and photos (read, not locked). */
+  recordTargetKeys: string[];
+  /** Collections named by record events and RECORD targets. */
+  collections: string[];
+  /** Users of the chunk's events whose roles restrict them to granted scopes. */
+  scopedUserIds: string[];
+  /** Ids of targets by type (INSPECTION, MAINTENANCE, PRODUCTION: UUIDs in lower case). */
+  targetIds: Record<'INSPECTION' | 'MAINTENANCE' | 'PRODUCTION', string[]>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const unique = <T>(values: T[]) => [...new Set(values)];
+
+/** What a chunk's events read and lock (pure): the use case locks these, the store loads them. */
+export function chunkReferences(events: PendingEvent[]): ChunkReferences {
+  const targets = events.flatMap(({ event }) =>
+    event.type === 'NOTES_ADDED' || event.type === 'PHOTO_ATTACHED' ? [event.payload.target as Target] : [],
+  );
+  const targetIds = (type: string) => targets.filter((t) => t.type === type).map((t) => t.id);
+  /** Ids of event-made targets: event ids and record ids are UUIDs, stored in lower case. */
+  const uuidTargets = (type: string) =>
+    unique(targetIds(type).map((id) => id.toLowerCase())).filter((id) => UUID.test(id));
+  const field = (name: 'wellId' | 'equipmentId') =>
+    events.flatMap(({ event }) => {
+      const value = (event.payload as Record<string, unknown>)[name];
+      return event.type.startsWith('RECORD_') || typeof value !== 'string' ? [] : [value];
+    });
+  const recordEvents = events.flatMap(({ event }) =>
+    event.type === 'RECORD_CREATED' || event.type === 'RECORD_UPDATED' || event.type === 'RECORD_DELETED'
+      ? [event.payload as { collection: string; recordId: string }]
+      : [],
+  );
+  const recordTargets = targets.filter((t) => t.type === 'RECORD');
+  return {
+    wellIds: unique([...field('wellId'), ...targetIds('WELL')]),
+    equipmentIds: unique([...field('equipmentId'), ...targetIds('EQUIPMENT')]),
+    updatedEquipmentIds: unique(
+      events.flatMap(({ event }) => (event.type === 'EQUIPMENT_UPDATED' ? [event.payload.equipmentId] : [])),
+    ).sort(),
+    productionKeys: unique(
+      events.flatMap(({ event }) =>
+        event.type === 'PRODUCTION_LOGGED'
+          ? [productionKey(event.payload.wellId, event.payload.productionDate)]
+          : [],
+      ),
+    ).sort(),
+    photoIds: unique(
+      events.flatMap(({ event }) =>
+        event.type === 'PHOTO_ATTACHED' ? [event.payload.photoId.toLowerCase()] : [],
+      ),
+    ),
+    recordKeys: unique(recordEvents.map((r) => recordKey(r.collection, r.recordId))).sort(),
+    recordTargetKeys: unique(recordTargets.map((t) => recordKey(t.collection ?? '', t.id))).sort(),
+    collections: unique([
+      ...recordEvents.map((r) => r.collection),
+      ...recordTargets.flatMap((t) => (t.collection ? [t.collection] : [])),
+    ]).sort(),
+    scopedUserIds: unique(
+      events.flatMap((p) =>
+        p.event.type.startsWith('RECORD_') && p.roles && !p.roles.some((r) => WRITES_EVERY_SCOPE.has(r))
+          ? [p.userId]
+          : [],
+      ),
+    ),
+    targetIds: {
+      INSPECTION: uuidTargets('INSPECTION'),
+      MAINTENANCE: uuidTargets('MAINTENANCE'),
+      PRODUCTION: uuidTargets('PRODUCTION'),
+    },
+  };
 }
