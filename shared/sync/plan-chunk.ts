@@ -23,6 +23,7 @@ import {
   type Json,
   type MergeRecord,
   mergeVersioned,
+  sameWriter,
   type Stamp,
   type Strategy,
   resolutionOf,
@@ -49,9 +50,8 @@ export interface CollectionRule {
 }
 
 /**
- * A record of a collection (table `records`). Its liveness is merged as one more field, `_deleted`
- * (DELETED_FIELD: false on create and with every update, true on delete), stamped in `fieldMeta` like the
- * others, so a delete and a concurrent edit settle by the same versioned merge as two edits.
+ * A record of a collection (table `records`): its data fields with their meta, and its liveness (deleted, the
+ * newest delete's stamp, every delete taken). In conflicts the liveness is the pseudo-field `_deleted`.
  */
 export interface RecordState {
   collection: string;
@@ -60,13 +60,15 @@ export interface RecordState {
   data: Record<string, Json>;
   fieldMeta: Record<string, FieldMeta>;
   deleted: boolean;
-  /** The stamp of the delete (`fieldMeta._deleted.stamp` while deleted), null when live. */
+  /** The stamp of the newest delete while deleted, null when live. */
   deleteStamp: Stamp | null;
+  /** Every delete this record has taken (stored in field_meta._deleted.deletes): a resurrection names them all. */
+  deletes: Stamp[];
   /** String(value of the collection's scope field), null when unscoped or the value is null/absent. */
   scope: string | null;
 }
 
-/** The pseudo-field of a record's liveness in `fieldMeta` and in conflicts (`{_deleted: true}` = deleted). */
+/** The pseudo-field of a record's liveness in conflicts (`{_deleted: true}` = deleted) and in field_meta. */
 export const DELETED_FIELD = '_deleted';
 
 /** The key of a record in plans, locks and conflicts: `${collection}/${id}` (a collection name has no '/'). */
@@ -169,6 +171,12 @@ export interface ChunkPlan {
   >;
   /** Records to upsert (created, updated, deleted or resurrected), by `recordKey`. */
   records: Map<string, RecordState>;
+  /**
+   * Liveness losses (conflict rows of fields [`_deleted`]) of earlier chunks to take back: of the writers that
+   * wanted what the record now is (`loserWanted`), or of one event (`eventId`). Their events become APPLIED again
+   * unless another conflict row names them.
+   */
+  reinstated: ({ recordKey: string } & ({ loserWanted: boolean } | { eventId: string }))[];
   appends: {
     WELL_READING_RECORDED: AppendRow[];
     EQUIPMENT_INSPECTED: AppendRow[];
@@ -343,6 +351,7 @@ export function planChunk(input: ChunkInput): ChunkPlan {
     production: new Map(),
     equipment: new Map(),
     records: new Map(),
+    reinstated: [],
     appends: {
       WELL_READING_RECORDED: [],
       EQUIPMENT_INSPECTED: [],
@@ -620,22 +629,104 @@ function mixedResolution(strategies: Strategy[], beat: boolean) {
   return resolutionOf('LWW', beat);
 }
 
+/** A liveness conflict row: the loser wanted the record deleted (`true`) or alive (`false`). */
+const isLivenessLoss = (c: ConflictRecord, recordKey: string, loserWanted?: boolean) =>
+  c.recordType === 'RECORD' &&
+  c.recordKey === recordKey &&
+  c.fields.length === 1 &&
+  c.fields[0] === DELETED_FIELD &&
+  (loserWanted === undefined || c.clientValue[DELETED_FIELD] === loserWanted);
+
 /**
- * RECORD_CREATED / RECORD_UPDATED / RECORD_DELETED (SPEC v1.1 "Record events", DESIGN-13 "Record engine"), over the
- * same versioned merge as EQUIPMENT_UPDATED with a strategy per field (the collection's `conflict.fields[f]`, else
- * its `conflict.strategy`; the liveness pseudo-field `_deleted` takes the default):
+ * Records that `loser` lost the record's liveness to `winner` (null: the server's own write): one conflict row,
+ * fields [`_deleted`], the loser's wish as clientValue. A loser of this chunk gets its outcome here, one of an
+ * earlier chunk is flipped in the log (`superseded`).
+ */
+function livenessLoss(
+  plan: ChunkPlan,
+  input: ChunkInput,
+  recordKey: string,
+  loserId: string,
+  winner: Stamp | null,
+  loserWanted: boolean,
+  resolution: ConflictRecord['resolution'] = 'SERVER_WINS',
+): void {
+  const conflict: ConflictRecord = {
+    id: input.newId(),
+    recordType: 'RECORD',
+    recordKey,
+    fields: [DELETED_FIELD],
+    eventId: loserId,
+    otherEventId: winner && !isServerStamp(winner) ? winner.eventId : null,
+    serverValue: { [DELETED_FIELD]: !loserWanted },
+    clientValue: { [DELETED_FIELD]: loserWanted },
+    resolution,
+  };
+  plan.conflicts.push(conflict);
+  if (plan.outcomes.has(loserId))
+    plan.outcomes.set(loserId, { status: 'CONFLICT', conflict: toReport(conflict) });
+  else plan.superseded.push({ eventId: loserId, conflict: toReport(conflict) });
+}
+
+/**
+ * Takes back liveness losses that the record's liveness no longer makes (LWW): those of the writers that wanted
+ * what the record now is (`loserWanted`), or of one event that no longer holds any field of a tombstone
+ * (`eventId`). This chunk's rows go from the plan (an event of the chunk left with no conflict is APPLIED); earlier
+ * chunks' rows are taken back by the store (`plan.reinstated`).
+ */
+function reinstate(
+  plan: ChunkPlan,
+  recordKey: string,
+  which: { loserWanted: boolean } | { eventId: string },
+) {
+  const matches = (c: ConflictRecord) =>
+    'eventId' in which
+      ? isLivenessLoss(c, recordKey) && c.eventId === which.eventId
+      : isLivenessLoss(c, recordKey, which.loserWanted);
+  const dropped = plan.conflicts.filter(matches);
+  if (dropped.length) {
+    const ids = new Set(dropped.map((c) => c.id));
+    plan.conflicts = plan.conflicts.filter((c) => !ids.has(c.id));
+    plan.superseded = plan.superseded.filter((s) => !ids.has(s.conflict.conflictId));
+    for (const c of dropped) {
+      const outcome = plan.outcomes.get(c.eventId);
+      if (!outcome?.conflict || !ids.has(outcome.conflict.conflictId)) continue;
+      const left = plan.conflicts.filter((x) => x.eventId === c.eventId).at(-1);
+      plan.outcomes.set(
+        c.eventId,
+        left ? { status: 'CONFLICT', conflict: toReport(left) } : { status: 'APPLIED' },
+      );
+    }
+  }
+  plan.reinstated.push({ recordKey, ...which });
+}
+
+/** Does any field of the record carry this event's stamp (does the event still hold a value)? */
+const holdsAField = (record: RecordState, eventId: string) =>
+  Object.entries(record.fieldMeta).some(([f, m]) => f !== DELETED_FIELD && m.stamp.eventId === eventId);
+
+/**
+ * RECORD_CREATED / RECORD_UPDATED / RECORD_DELETED (SPEC v1.1 "Record events", DESIGN-13 "Record engine"). The
+ * data fields merge by the same versioned merge as EQUIPMENT_UPDATED (`mergeVersioned`), with a strategy per
+ * field (the collection's `conflict.fields[f]`, else its `conflict.strategy`), whether the record is alive or a
+ * tombstone (a tombstone keeps its data). The record's liveness is decided apart, by the default strategy:
  * - unknown collection: REJECTED UNKNOWN_COLLECTION; scope not granted: REJECTED SCOPE_NOT_GRANTED;
- * - create of an absent record: version 1, every field (and `_deleted: false`) stamped {1, stamp};
+ * - create of an absent record: version 1, every field stamped {1, stamp};
  * - create of an existing record: an update from baseVersion 0 with changes = data;
  * - update / delete of an absent record: REJECTED RECORD_NOT_FOUND, retryable (its create may be on its way);
- * - update (or create) of a tombstone: under LWW merged like any write — `_deleted: false` with a newer stamp
- *   than the delete resurrects the record and the delete becomes the loser, an older one loses `_deleted`;
- *   otherwise REJECTED RECORD_DELETED;
- * - delete: writes `_deleted: true` from its baseVersion; an edit of another device since the base makes it a
- *   conflict on `_deleted` that the strategy settles (LWW by stamp, SERVER_WINS keeps, CLIENT_WINS deletes,
- *   MANUAL keeps the record and holds the conflict for a manager, whose CLIENT_WINS deletes).
- * A tombstone keeps its data (fields merged while deleted still merge), so any arrival order ends in the same
- * state under LWW.
+ * - delete of a live record: the contenders are the data fields written since its baseVersion by another device
+ *   (or the server). None: deleted (version + 1, deleted_at, delete stamp). Else the strategy decides: LWW — the
+ *   delete wins when it is newer than every contender (their holders lose the liveness), and loses otherwise;
+ *   SERVER_WINS keeps the record; CLIENT_WINS deletes it; MANUAL keeps it and holds the delete for a manager
+ *   (whose CLIENT_WINS deletes it);
+ * - update (or create) of a tombstone: LWW — newer than the newest delete resurrects the record (every delete
+ *   loses), older merges its data into the tombstone and loses the liveness; other strategies: REJECTED
+ *   RECORD_DELETED;
+ * - a delete of a tombstone joins it (no conflict).
+ * Under LWW the liveness conflict set is canonical — the writers whose wish is not the final state (deletes when
+ * the record ends alive; edits that still hold a field when it ends deleted) — so losses that a later write
+ * reverses are taken back (`reinstate`). Every delete is remembered (`deletes`, in field_meta._deleted), so
+ * a resurrection names all of them. Any arrival order, chunking and redelivery: same state, same conflict set.
  */
 function planRecordEvent(
   plan: ChunkPlan,
@@ -662,8 +753,12 @@ function planRecordEvent(
   }
   const key = recordKey(p.collection, p.recordId);
   const current = records.get(key);
-  const strategyOf = (field: string): Strategy =>
-    (field !== DELETED_FIELD && rule.conflict.fields?.[field]) || rule.conflict.strategy;
+  const liveness = rule.conflict.strategy;
+  const strategyOf = (field: string): Strategy => rule.conflict.fields?.[field] ?? rule.conflict.strategy;
+  const save = (next: RecordState) => {
+    records.set(key, next);
+    plan.records.set(key, next);
+  };
 
   if (event.type === 'RECORD_CREATED' && !current) {
     const data = p.data ?? {};
@@ -674,18 +769,17 @@ function planRecordEvent(
       return;
     }
     const meta = { version: 1, stamp };
-    const created: RecordState = {
+    save({
       collection: p.collection,
       id: p.recordId,
       version: 1,
       data,
-      fieldMeta: Object.fromEntries([...Object.keys(data), DELETED_FIELD].map((f) => [f, meta])),
+      fieldMeta: Object.fromEntries(Object.keys(data).map((f) => [f, meta])),
       deleted: false,
       deleteStamp: null,
+      deletes: [],
       scope,
-    };
-    records.set(key, created);
-    plan.records.set(key, created);
+    });
     plan.outcomes.set(event.id, { status: 'APPLIED' });
     return;
   }
@@ -701,59 +795,54 @@ function planRecordEvent(
     );
     return;
   }
-  if (current.deleted && event.type !== 'RECORD_DELETED' && strategyOf(DELETED_FIELD) !== 'LWW') {
+
+  if (event.type === 'RECORD_DELETED') {
+    const refusal = scopeRefusal(input, pending, rule, [current.scope]);
+    if (refusal) {
+      plan.outcomes.set(event.id, refusal);
+      return;
+    }
+    planDelete(plan, input, current, p.baseVersion ?? 0, stamp, liveness, save);
+    return;
+  }
+
+  // RECORD_UPDATED, or RECORD_CREATED of an existing record (an update from version 0).
+  if (current.deleted && liveness !== 'LWW') {
     plan.outcomes.set(
       event.id,
       rejected('RECORD_DELETED', `record ${p.recordId} of ${p.collection} was deleted on the server`),
     );
     return;
   }
-  const changes: Record<string, Json> =
-    event.type === 'RECORD_DELETED'
-      ? { [DELETED_FIELD]: true }
-      : { ...(event.type === 'RECORD_CREATED' ? p.data : p.changes), [DELETED_FIELD]: false };
-  const baseVersion = event.type === 'RECORD_CREATED' ? 0 : (p.baseVersion ?? 0);
-  const newScope = Object.hasOwn(changes, rule.scopeField ?? '') ? scopeOf(rule, changes) : current.scope;
+  const changes = (event.type === 'RECORD_CREATED' ? p.data : p.changes) ?? {};
+  const newScope =
+    rule.scopeField && Object.hasOwn(changes, rule.scopeField) ? scopeOf(rule, changes) : current.scope;
   const refusal = scopeRefusal(input, pending, rule, [current.scope, newScope]);
   if (refusal) {
     plan.outcomes.set(event.id, refusal);
     return;
   }
-  const { [DELETED_FIELD]: _live, ...rest } = changes;
-  // Data fields in name order, liveness last: conflict reports list fields the same way in every order.
-  const ordered = [
-    ...Object.keys(rest)
-      .sort()
-      .map((f) => [f, rest[f] as Json] as const),
-    [DELETED_FIELD, changes[DELETED_FIELD] as Json] as const,
-  ];
   const result = mergeVersioned(
-    {
-      version: current.version,
-      values: { ...current.data, [DELETED_FIELD]: current.deleted },
-      fieldMeta: current.fieldMeta,
-      // A value with no meta (a record written by SQL, not by an event) is the server's.
-      baseStamp: SERVER_EPOCH,
-    },
-    ordered,
-    baseVersion,
+    { version: current.version, values: current.data, fieldMeta: current.fieldMeta, baseStamp: SERVER_EPOCH },
+    Object.keys(changes)
+      .filter((f) => f !== DELETED_FIELD)
+      .sort()
+      .map((f) => [f, changes[f] as Json] as const),
+    event.type === 'RECORD_CREATED' ? 0 : (p.baseVersion ?? 0),
     stamp,
     strategyOf,
   );
-  if (result.written.length > 0) {
-    const { [DELETED_FIELD]: deleted, ...data } = result.values;
-    const next: RecordState = {
-      ...current,
-      version: result.version,
-      data,
-      fieldMeta: result.fieldMeta,
-      deleted: deleted === true,
-      deleteStamp: deleted === true ? (result.fieldMeta[DELETED_FIELD]?.stamp ?? stamp) : null,
-      scope: scopeOf(rule, data),
-    };
-    records.set(key, next);
-    plan.records.set(key, next);
-  }
+  const resurrects =
+    current.deleted && current.deleteStamp !== null && compareStamps(stamp, current.deleteStamp) > 0;
+  const next: RecordState = {
+    ...current,
+    version: result.written.length > 0 || resurrects ? current.version + 1 : current.version,
+    data: result.values,
+    fieldMeta: result.fieldMeta,
+    scope: scopeOf(rule, result.values),
+    ...(resurrects ? { deleted: false, deleteStamp: null } : {}),
+  };
+  if (result.written.length > 0 || resurrects) save(next);
   const resolution =
     result.conflicts.length === 0
       ? undefined
@@ -775,6 +864,92 @@ function planRecordEvent(
     },
     'LWW',
   );
+  if (current.deleted) {
+    // Writers this one beat on data may no longer hold anything of the tombstone: their liveness losses go.
+    for (const loser of new Set(result.superseded.map((s) => s.eventId)))
+      if (!holdsAField(next, loser)) reinstate(plan, key, { eventId: loser });
+    if (resurrects) {
+      // Alive again: every delete loses, and the edits that lost to them did not.
+      reinstate(plan, key, { loserWanted: false });
+      for (const d of current.deletes)
+        if (!sameWriter(d, stamp)) livenessLoss(plan, input, key, d.eventId, stamp, true);
+    } else if (
+      holdsAField(next, event.id) &&
+      current.deleteStamp &&
+      !sameWriter(current.deleteStamp, stamp)
+    ) {
+      livenessLoss(plan, input, key, event.id, current.deleteStamp, false);
+    }
+  }
+}
+
+/** RECORD_DELETED of an existing record (planRecordEvent's rules). */
+function planDelete(
+  plan: ChunkPlan,
+  input: ChunkInput,
+  current: RecordState,
+  baseVersion: number,
+  stamp: Stamp,
+  strategy: Strategy,
+  save: (next: RecordState) => void,
+): void {
+  const key = recordKey(current.collection, current.id);
+  const deletes = [...current.deletes.filter((d) => d.eventId !== stamp.eventId), stamp].sort(compareStamps);
+  const tombstone = (): RecordState => ({
+    ...current,
+    version: current.version + 1,
+    deleted: true,
+    deleteStamp: stamp,
+    deletes,
+  });
+  if (current.deleted) {
+    // Joins the tombstone; the newest delete stamps it.
+    const newest = deletes.at(-1) as Stamp;
+    save({ ...current, deletes, deleteStamp: newest });
+    plan.outcomes.set(stamp.eventId, { status: 'APPLIED' });
+    return;
+  }
+  const contenders = Object.entries(current.fieldMeta).filter(
+    ([f, m]) => f !== DELETED_FIELD && m.version > baseVersion && !sameWriter(m.stamp, stamp),
+  );
+  if (contenders.length === 0) {
+    save(tombstone());
+    plan.outcomes.set(stamp.eventId, { status: 'APPLIED' });
+    if (strategy === 'LWW') reinstate(plan, key, { loserWanted: true });
+    return;
+  }
+  const newest = contenders
+    .map(([, m]) => m.stamp)
+    .sort(compareStamps)
+    .at(-1) as Stamp;
+  plan.outcomes.set(stamp.eventId, { status: 'APPLIED' });
+  if (strategy === 'LWW') {
+    if (compareStamps(newest, stamp) > 0) {
+      // An edit newer than the delete keeps the record; the delete is remembered for a later resurrection.
+      save({ ...current, deletes });
+      livenessLoss(plan, input, key, stamp.eventId, newest, true);
+      return;
+    }
+    save(tombstone());
+    reinstate(plan, key, { loserWanted: true });
+    const holders = new Set(
+      contenders
+        .map(([, m]) => m.stamp)
+        .filter((s) => !isServerStamp(s))
+        .map((s) => s.eventId),
+    );
+    for (const holder of holders) livenessLoss(plan, input, key, holder, stamp, false);
+    return;
+  }
+  const resolution = strategy === 'MANUAL' ? 'PENDING_REVIEW' : strategy;
+  if (strategy === 'CLIENT_WINS') save(tombstone());
+  else save({ ...current, deletes });
+  livenessLoss(plan, input, key, stamp.eventId, newest, true, resolution);
+  if (strategy === 'CLIENT_WINS') {
+    // The delete overwrote: its conflict names what it replaced (serverValue: alive), as CLIENT_WINS does.
+    const report = plan.outcomes.get(stamp.eventId)?.conflict;
+    if (report) report.serverValue = { [DELETED_FIELD]: false };
+  }
 }
 
 /** Everything a chunk names, lower-cased where ids are compared in lower case; keys to lock are sorted. */

@@ -56,6 +56,38 @@ export function deliverRecords(model: RecordsModel, chunk: PendingEvent[]): Map<
   };
   const plan = planChunk(input);
   for (const [key, record] of plan.records) model.records.set(key, record);
+  // As the store does (chunk-store.ts, reinstate): earlier chunks' liveness losses taken back.
+  for (const r of plan.reinstated) {
+    const dropped = model.conflicts.filter(
+      (c) =>
+        c.recordKey === r.recordKey &&
+        c.fields.length === 1 &&
+        c.fields[0] === '_deleted' &&
+        ('eventId' in r ? c.eventId === r.eventId : c.clientValue._deleted === r.loserWanted),
+    );
+    const ids = new Set(dropped.map((c) => c.id));
+    model.conflicts = model.conflicts.filter((c) => !ids.has(c.id));
+    for (const c of dropped) {
+      const outcome = model.outcomes.get(c.eventId);
+      if (outcome?.status !== 'CONFLICT' || !ids.has(outcome.conflict?.conflictId ?? '')) continue;
+      const left = model.conflicts.filter((x) => x.eventId === c.eventId).at(-1);
+      model.outcomes.set(
+        c.eventId,
+        left
+          ? {
+              status: 'CONFLICT',
+              conflict: {
+                conflictId: left.id,
+                fields: left.fields,
+                resolution: left.resolution,
+                serverValue: left.serverValue,
+                clientValue: left.clientValue,
+              },
+            }
+          : { status: 'APPLIED' },
+      );
+    }
+  }
   model.conflicts.push(...plan.conflicts);
   for (const { eventId, conflict } of plan.superseded) {
     const status = model.outcomes.get(eventId)?.status;

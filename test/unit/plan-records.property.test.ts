@@ -71,6 +71,7 @@ const state = (model: RecordsModel) =>
       {
         data: r.data,
         deleted: r.deleted,
+        deletes: r.deletes.map((d) => d.eventId).sort(),
         stamps: Object.fromEntries(Object.entries(r.fieldMeta).map(([f, m]) => [f, m.stamp])),
       },
     ]),
@@ -180,6 +181,64 @@ describe('record events — LWW order independence (fast-check)', () => {
           expect(losses(b)).toEqual(losses(a));
         },
       ),
+      RUNS,
+    );
+  });
+
+  it('deletes against several offline edits: the same records, outcomes and conflict set in every order', () => {
+    fc.assert(
+      fc.property(generated(['update', 'delete'], 6), ([ops, d1, d2]) => {
+        const events = toEvents(ops);
+        const [a, b] = [run(events, withSeedFirst(d1)), run(events, withSeedFirst(d2))];
+        expect(state(b)).toEqual(state(a));
+        expect(statuses(b)).toEqual(statuses(a));
+        expect(losses(b)).toEqual(losses(a));
+        // Reference: a record is deleted when its newest delete is newer than its newest (concurrent) edit; then
+        // the edits still holding a field lost the liveness, else every delete did.
+        for (const key of ['notes/r1', 'notes/r2']) {
+          const stampKey = (e: PendingEvent) => [e.event.occurredAt, e.deviceId, e.event.id].join('|');
+          const mine = events.filter(
+            (e) =>
+              `notes/${(e.event.payload as { recordId: string }).recordId}` === key &&
+              e.event.id.startsWith('evt'),
+          );
+          const newest = (type: string) =>
+            mine
+              .filter((e) => e.event.type === type)
+              .map(stampKey)
+              .sort()
+              .at(-1);
+          const [del, upd] = [newest('RECORD_DELETED'), newest('RECORD_UPDATED')];
+          const record = a.records.get(key);
+          const gone = del !== undefined && (upd === undefined || del > upd);
+          expect(record?.deleted ?? false).toBe(gone);
+          const holders = new Set(Object.values(record?.fieldMeta ?? {}).map((m) => m.stamp.eventId));
+          const expected = mine
+            .filter((e) =>
+              gone
+                ? e.event.type === 'RECORD_UPDATED' && holders.has(e.event.id)
+                : e.event.type === 'RECORD_DELETED',
+            )
+            .map((e) => `${key}|${e.event.id}|_deleted|${JSON.stringify(e.event.type === 'RECORD_DELETED')}`)
+            .sort();
+          expect(losses(a).filter((l) => l.startsWith(`${key}|`) && l.includes('|_deleted|'))).toEqual(
+            expected,
+          );
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('everything at once (creates, edits, deletes): the same records, outcomes and conflict set', () => {
+    fc.assert(
+      fc.property(generated(['create', 'update', 'delete'], 7), ([ops, d1, d2]) => {
+        const events = toEvents(ops);
+        const [a, b] = [run(events, withSeedFirst(d1)), run(events, withSeedFirst(d2))];
+        expect(state(b)).toEqual(state(a));
+        expect(statuses(b)).toEqual(statuses(a));
+        expect(losses(b)).toEqual(losses(a));
+      }),
       RUNS,
     );
   });

@@ -35,7 +35,7 @@ describe('record events: create, update, rejections', () => {
     deliverRecords(model, [created('c1', 'r1', { title: 'a', body: 'b' }, { occurredAt: T1 })]);
     const r = model.records.get('notes/r1');
     expect(r).toMatchObject({ version: 1, data: { title: 'a', body: 'b' }, deleted: false, scope: null });
-    expect(Object.keys(r?.fieldMeta ?? {}).sort()).toEqual(['_deleted', 'body', 'title']);
+    expect(Object.keys(r?.fieldMeta ?? {}).sort()).toEqual(['body', 'title']);
     expect(r?.fieldMeta.title).toEqual({
       version: 1,
       stamp: { occurredAt: T1, deviceId: 'dev-a', eventId: 'c1' },

@@ -15,6 +15,7 @@ import {
   type RecordState,
   type SettledAttach,
   type Target,
+  DELETED_FIELD,
   productionKey,
   recordKey,
 } from '../../sync/plan-chunk.js';
@@ -346,15 +347,60 @@ async function loadInput(
           id: r.id,
           version: r.version,
           data: r.data,
-          fieldMeta: r.field_meta,
+          fieldMeta: Object.fromEntries(Object.entries(r.field_meta).filter(([f]) => f !== DELETED_FIELD)),
           deleted: r.deleted,
           deleteStamp: r.delete_stamp,
+          // Every delete taken, kept beside the liveness meta (planRecordEvent).
+          deletes:
+            (r.field_meta[DELETED_FIELD] as { deletes?: Stamp[] } | undefined)?.deletes ??
+            (r.delete_stamp ? [r.delete_stamp] : []),
           scope: r.scope,
         },
       ]),
     ),
     grants: grantsByUser,
   };
+}
+
+/**
+ * Takes back liveness losses of earlier chunks (plan.reinstated) in one statement: deletes the conflict rows and
+ * sets each event whose report named one back to APPLIED, or to its latest remaining conflict. Runs before this
+ * chunk's conflicts are inserted and its superseded events flipped (those come after and take precedence).
+ */
+async function reinstate(client: pg.PoolClient, reinstated: ChunkPlan['reinstated']): Promise<void> {
+  if (!reinstated.length) return;
+  await client.query(
+    `with dropped as (
+       delete from conflicts c
+       using jsonb_to_recordset($1::jsonb) as v(record_key text, loser_wanted boolean, event_id uuid)
+       where c.record_type = 'RECORD' and c.record_key = v.record_key and c.fields = array['_deleted']
+         and (v.event_id is null or c.event_id = v.event_id)
+         and (v.loser_wanted is null or (c.client_value ->> '_deleted')::boolean = v.loser_wanted)
+       returning c.id, c.event_id),
+     -- The statement sees conflicts as they were before the delete: the dropped rows are excluded by id.
+     reports as (
+       select d.event_id,
+              (select jsonb_build_object('conflictId', c.id, 'fields', to_jsonb(c.fields), 'resolution', c.resolution,
+                                         'serverValue', c.server_value, 'clientValue', c.client_value)
+               from conflicts c
+               where c.event_id = d.event_id and c.id not in (select id from dropped)
+               order by c.created_at desc, c.id desc limit 1) as report
+       from dropped d group by d.event_id)
+     update sync_events s
+     set status = case when r.report is null then 'APPLIED' else 'CONFLICT' end, conflict = r.report
+     from reports r
+     where s.id = r.event_id and s.status = 'CONFLICT'
+       and (s.conflict ->> 'conflictId')::uuid in (select id from dropped)`,
+    [
+      JSON.stringify(
+        reinstated.map((r) => ({
+          record_key: r.recordKey,
+          loser_wanted: 'loserWanted' in r ? r.loserWanted : null,
+          event_id: 'eventId' in r ? r.eventId : null,
+        })),
+      ),
+    ],
+  );
 }
 
 /** Upserts the chunk's records in one statement (the change-log triggers log them, deletions as DELETE). */
@@ -378,7 +424,10 @@ async function writeRecords(client: pg.PoolClient, plan: ChunkPlan): Promise<voi
           id: r.id,
           version: r.version,
           data: r.data,
-          field_meta: r.fieldMeta,
+          // Every delete the record took, under the liveness key (no data field is named `_deleted`).
+          field_meta: r.deletes.length
+            ? { ...r.fieldMeta, [DELETED_FIELD]: { deletes: r.deletes } }
+            : r.fieldMeta,
           scope: r.scope,
           deleted: r.deleted,
           delete_stamp: r.deleteStamp,
@@ -448,6 +497,8 @@ async function writePlan(client: pg.PoolClient, events: PendingEvent[], plan: Ch
       ],
     );
   }
+
+  await reinstate(client, plan.reinstated);
 
   if (plan.conflicts.length) {
     const c = plan.conflicts;
