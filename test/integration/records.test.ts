@@ -231,4 +231,80 @@ describe('record events through the processor', () => {
       );
     }
   });
+
+  it('LWW: a newer offline edit resurrects a deleted record, and the older edit that had lost to the delete is applied again', async () => {
+    // Prepare: the encounter at version 1; an old edit (tablet A) and a delete (desk) are applied.
+    await push(opA, 'tab-a', [encounter('enc-back', { diagnosis: 'flu' }, 90)]);
+    const oldEdit = await push(opA, 'tab-a', [edit('enc-back', 1, { prescription: 'fluids' }, 60)]);
+    const deletion = await push(manager, 'desk', [remove('enc-back', 1, 40)]);
+    expect((await settled(opA, oldEdit.batchId)).events[0]).toMatchObject({
+      status: 'CONFLICT',
+      conflict: { fields: ['_deleted'] },
+    });
+    // Act: tablet B's edit, made offline after the delete, arrives.
+    const newEdit = await push(opB, 'tab-b', [edit('enc-back', 1, { clinician: 'dr b' }, 20)]);
+    // Assess: alive again with every edit's data; the delete is the loser; the old edit's loss is taken back.
+    expect(newEdit.events[0]?.status).toBe('APPLIED');
+    expect(await record('enc-back')).toMatchObject({
+      deleted: false,
+      data: { diagnosis: 'flu', prescription: 'fluids', clinician: 'dr b' },
+    });
+    expect((await settled(manager, deletion.batchId)).events[0]).toMatchObject({
+      status: 'CONFLICT',
+      conflict: { fields: ['_deleted'], clientValue: { _deleted: true }, serverValue: { _deleted: false } },
+    });
+    expect((await settled(opA, oldEdit.batchId)).events[0]).toMatchObject({ status: 'APPLIED' });
+    const rows = await sql(
+      `select c.event_id, c.fields from conflicts c where c.record_key = 'encounters/enc-back' order by c.created_at`,
+    );
+    expect(rows).toEqual([{ event_id: deletion.events[0]?.eventId, fields: ['_deleted'] }]);
+    const log = await sql(
+      `select op from change_log where entity_type = 'record' and entity_id = 'enc-back' order by seq`,
+    );
+    expect(log.map((r) => r.op)).toEqual(['UPSERT', 'UPSERT', 'DELETE', 'UPSERT']);
+  });
+
+  it('MANUAL: a delete against an offline edit is held, and a manager’s CLIENT_WINS deletes the record', async () => {
+    await sql(
+      `insert into sync_collections (name, schema, conflict) values ('visits', '{"type":"object"}', '{"strategy":"MANUAL"}')`,
+    );
+    const create = event(
+      'RECORD_CREATED',
+      { collection: 'visits', recordId: 'v-1', data: { room: '3' } },
+      60,
+    );
+    await push(opA, 'tab-a', [create]);
+    await push(opA, 'tab-a', [
+      event(
+        'RECORD_UPDATED',
+        { collection: 'visits', recordId: 'v-1', baseVersion: 1, changes: { room: '4' } },
+        40,
+      ),
+    ]);
+    const held = await push(opB, 'tab-b', [
+      event('RECORD_DELETED', { collection: 'visits', recordId: 'v-1', baseVersion: 1 }, 20),
+    ]);
+    expect(held.events[0]).toMatchObject({
+      status: 'CONFLICT',
+      conflict: { fields: ['_deleted'], resolution: 'PENDING_REVIEW' },
+    });
+    const live = async () =>
+      (
+        await sql(
+          `select deleted_at is null as live, data from records where collection = 'visits' and id = 'v-1'`,
+        )
+      )[0];
+    expect(await live()).toEqual({ live: true, data: { room: '4' } });
+    const resolved = await api(
+      manager,
+      'POST',
+      `v1/conflicts/${held.events[0]?.conflict?.conflictId}/resolve`,
+      {
+        resolution: 'CLIENT_WINS',
+      },
+    );
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toMatchObject({ resolvedValue: { _deleted: true } });
+    expect(await live()).toEqual({ live: false, data: { room: '4' } });
+  });
 });
