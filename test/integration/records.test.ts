@@ -7,6 +7,7 @@ import type { Tenant } from '../../shared/ports.js';
 import { api } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { pushAccepted, settled } from '../support/sync.js';
+import { issueUploadUrls } from '../../shared/usecases/photos.js';
 import { freshTenant } from '../support/tenants.js';
 
 // SPEC v1.1 "Record events" through the real stack: push route, queue, the chunk engine on Postgres, the
@@ -306,5 +307,48 @@ describe('record events through the processor', () => {
     expect(resolved.status).toBe(200);
     expect(resolved.body).toMatchObject({ resolvedValue: { _deleted: true } });
     expect(await live()).toEqual({ live: false, data: { room: '4' } });
+  });
+
+  it('a photo attaches to a live record (target RECORD), stored as collection/id', async () => {
+    await push(opA, 'tab-a', [
+      event('RECORD_CREATED', { collection: 'checklists', recordId: 'c-photo', data: { item: 'mask' } }, 30),
+    ]);
+    const photoId = randomUUID();
+    const bytes = Buffer.alloc(400, 7);
+    Buffer.from([0xff, 0xd8, 0xff, 0xe0]).copy(bytes);
+    const { uploads } = await issueUploadUrls(
+      { photoStore: getApp().photoStore, photoRecords: getApp().photoRecords },
+      tenant,
+      { userId: 'u-op-a' },
+      { deviceId: 'tab-a', photos: [{ photoId, contentType: 'image/jpeg', sizeBytes: bytes.length }] },
+    );
+    const upload = uploads[0];
+    if (!upload) throw new Error('no upload URL');
+    const put = await fetch(upload.uploadUrl, {
+      method: 'PUT',
+      headers: { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'image/jpeg' },
+      body: bytes,
+    });
+    expect(put.status).toBe(201);
+    const attach = (id: string) =>
+      event(
+        'PHOTO_ATTACHED',
+        {
+          photoId,
+          blobName: upload.blobName,
+          contentType: 'image/jpeg',
+          sizeBytes: bytes.length,
+          target: { type: 'RECORD', collection: 'checklists', id },
+          takenAt: minutesAgo(10),
+        },
+        5,
+      );
+    const missing = await push(opA, 'tab-a', [attach('c-none')]);
+    expect(missing.events[0]?.error).toMatchObject({ code: 'TARGET_NOT_FOUND', retryable: true });
+    const attached = await push(opA, 'tab-a', [attach('c-photo')]);
+    expect(attached.events[0]?.status).toBe('APPLIED');
+    expect(await sql('select status, target_type, target_id from photos where id = $1', [photoId])).toEqual([
+      { status: 'ATTACHED', target_type: 'RECORD', target_id: 'checklists/c-photo' },
+    ]);
   });
 });
