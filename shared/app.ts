@@ -14,7 +14,7 @@ import { CosmosDeviceStatusStore } from './adapters/cosmos/device-status-store.j
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store.js';
 import { LocalQueue } from './adapters/local-queue/pg-boss-queue.js';
 import { ServiceBusQueue } from './adapters/servicebus/service-bus-queue.js';
-import { PostgresChunkProcessor } from './adapters/postgres/chunk-processor.js';
+import { PostgresChunkStore } from './adapters/postgres/chunk-store.js';
 import { PostgresConflictStore } from './adapters/postgres/conflict-store.js';
 import { PostgresPhotoRecords } from './adapters/postgres/photo-records.js';
 import { PostgresPullStore } from './adapters/postgres/pull-store.js';
@@ -57,6 +57,7 @@ import { withTimeout } from './timeout.js';
 import { createPhotoPrecheck } from './usecases/photos.js';
 import { createRecordSchemas } from './usecases/schema.js';
 import type { RecordSchemas } from './schema/validator.js';
+import { ChunkEngine } from './usecases/apply-chunk.js';
 
 /** Everything a function needs, built once per process. */
 export interface App {
@@ -172,7 +173,7 @@ export function createApp(config: Config): App {
     recordSchemas: createRecordSchemas(schemas),
     eventLog: new PostgresEventLog(tenantPool),
     // The photo check is part of the processor: no processing path (a retry, a halved chunk) can skip it.
-    processor: new PostgresChunkProcessor(tenantPool, createPhotoPrecheck(photoStore)),
+    processor: new ChunkEngine(new PostgresChunkStore(tenantPool), createPhotoPrecheck(photoStore)),
     conflicts: new PostgresConflictStore(tenantPool),
     stats: new PostgresStatsStore(tenantPool),
     pull: new PostgresPullStore(tenantPool),

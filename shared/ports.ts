@@ -12,7 +12,8 @@ import type { HeldSet } from './sync/held-set.js';
 import type { CollectionDefinition } from './contracts/schema.js';
 import type { FieldError } from './errors.js';
 import type { Strategy } from './sync/merge.js';
-import type { Outcome, PendingEvent } from './sync/plan-chunk.js';
+import type { ChunkInput, ChunkPlan, ChunkReferences, Outcome, PendingEvent } from './sync/plan-chunk.js';
+import type { EventError } from './contracts/sync.js';
 import type { EventRejection } from './sync/validate-event.js';
 
 export interface Tenant {
@@ -197,6 +198,8 @@ export interface BatchHeader {
   id: string;
   deviceId: string;
   userId: string;
+  /** The pusher's roles, stored on each event: the processor's scope rule for record writes uses them. */
+  roles?: readonly string[];
   receivedAt: string;
   total: number;
 }
@@ -291,6 +294,48 @@ export interface ChunkProcessor {
   process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary>;
 }
 
+/**
+ * Storage of the chunk engine (shared/usecases/apply-chunk.ts), tenant database only: no rule lives here. The
+ * use case decides the transaction scope, the lock order, the precheck, the plan and the poison isolation;
+ * the store runs the statements (one per table and step, never one per event).
+ */
+export interface ChunkStore {
+  /** Runs `work` in one transaction of the tenant database: commit when it resolves, rollback when it throws. */
+  inTransaction<T>(tenant: Tenant, work: (tx: ChunkTransaction) => Promise<T>): Promise<T>;
+  /**
+   * True when `error` (thrown by a transaction) was caused by the data of an event of the chunk (a value the
+   * database refuses), so the same events fail the same way again: the engine isolates the event by halving.
+   * False for infrastructure failures (retried).
+   */
+  isPoison(error: unknown): boolean;
+  /** Settles one still-PENDING event as REJECTED with `error` (own transaction); returns its device id, if settled. */
+  refuse(tenant: Tenant, eventId: string, error: EventError): Promise<string[]>;
+}
+
+/** The steps of one chunk's transaction (ChunkStore.inTransaction). */
+export interface ChunkTransaction {
+  /** Waits for the commit of the push that recorded the batch (its message may arrive first). */
+  awaitBatch(batchId: string): Promise<void>;
+  /** The events of `eventIds` still PENDING, locked for update (a redelivered chunk finds none). */
+  loadPending(eventIds: string[]): Promise<PendingEvent[]>;
+  /** Serialises chunks per photo (ids in lower case), from the blob check to the commit of the link. */
+  lockPhotos(photoIds: string[]): Promise<void>;
+  /** Locks what the chunk rewrites, in sorted order: equipment rows, production and record keys. */
+  lockRecords(refs: ChunkReferences): Promise<void>;
+  /** Reads everything the plan needs (reference data, records, collections, grants, strategies, photo attaches). */
+  loadInput(events: PendingEvent[], refs: ChunkReferences): Promise<Omit<ChunkInput, 'newId' | 'prechecked'>>;
+  /**
+   * Writes the plan: records, appends, conflicts, superseded and relabelled events, and every event's outcome.
+   * Appends the database finds already present are DUPLICATE: their outcomes are set in `plan.outcomes`.
+   */
+  writePlan(events: PendingEvent[], plan: ChunkPlan): Promise<void>;
+  /**
+   * Of these locked blobs, the ones whose photo is not ATTACHED with that blob (swept ones are handed back to the
+   * sweep): the engine unlocks them.
+   */
+  unattachedBlobs(locked: LockedBlob[]): Promise<string[]>;
+}
+
 /** Conflicts and the tenant's conflict strategies (tenant database). */
 export interface ConflictStore {
   list(
@@ -312,6 +357,8 @@ export interface ConflictStore {
   ): Promise<Conflict>;
   strategies(tenant: Tenant): Promise<Partial<Record<EventType, Strategy>>>;
   setStrategies(tenant: Tenant, strategies: Partial<Record<EventType, Strategy>>, by: string): Promise<void>;
+  /** The JSON Schema (draft 2020-12) of a collection's records (sync_collections.schema); undefined: none. */
+  collectionSchema(tenant: Tenant, collection: string): Promise<Record<string, unknown> | undefined>;
 }
 
 /** Per-device counts from the tenant database, for device status. */

@@ -7,7 +7,8 @@ export const STRATEGIES = ['LWW', 'SERVER_WINS', 'CLIENT_WINS', 'MANUAL'] as con
 
 export const conflictSchema = z.object({
   id: z.uuid(),
-  recordType: z.enum(['PRODUCTION', 'EQUIPMENT']),
+  /** RECORD (v1.1): a record of a collection, `recordKey` = `${collection}/${id}`. */
+  recordType: z.enum(['PRODUCTION', 'EQUIPMENT', 'RECORD']),
   recordKey: z.string(),
   fields: z.array(z.string()),
   eventId: z.uuid(),
@@ -53,7 +54,10 @@ export const strategiesSchema = z.object({
   strategies: z.partialRecord(z.enum(EVENT_TYPES), z.enum(STRATEGIES)),
 });
 
-/** The schema of each field a manager may set when merging, per record type. */
+/**
+ * The schema of each field a manager may set when merging, per v1 record type. A RECORD's fields are its
+ * collection's: merged values are checked against the collection's JSON Schema (shared/usecases/conflicts.ts).
+ */
 export const MERGEABLE_FIELDS = {
   PRODUCTION: {
     oilVolume: z.number().finite().min(0).nullable(),

@@ -454,3 +454,118 @@ export class ConflictLedger {
     );
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Versioned records (EQUIPMENT_UPDATED, RECORD_*): one merge for every versioned record type
+
+/** Per field of a versioned record: the record version that last wrote it and the stamp of that write. */
+export interface FieldMeta {
+  version: number;
+  stamp: Stamp;
+}
+
+/** A versioned record as the merge sees it: values by field, each field's meta, the record's version. */
+export interface VersionedState {
+  version: number;
+  values: Record<string, Json>;
+  fieldMeta: Record<string, FieldMeta>;
+  /** Stamp of a field that has a value but no meta (written before field meta existed: equipment's columns). */
+  baseStamp: Stamp;
+}
+
+/** What one versioned write did: the new state, the fields it wrote, the conflicts it met and whom it beat. */
+export interface VersionedResult {
+  version: number;
+  values: Record<string, Json>;
+  fieldMeta: Record<string, FieldMeta>;
+  written: string[];
+  /** Fields this write lost, or that are held (MANUAL), or that it overwrote (CLIENT_WINS). */
+  conflicts: FieldConflict[];
+  /** Earlier writers of another device this write beat under LWW (they become CONFLICT losers). */
+  superseded: Superseded[];
+  /** True when this write beat a differing value (LWW newer, or CLIENT_WINS): MERGED when it also lost one. */
+  beat: boolean;
+}
+
+/**
+ * The versioned per-field merge of EQUIPMENT_UPDATED, for any versioned record (SPEC "Conflicts", v1.1 "Record
+ * events": "merged field by field exactly as EQUIPMENT_UPDATED"). `changes` are applied in the given order; for
+ * each field, against its meta {version that last wrote it, stamp}:
+ * - a field with neither value nor meta (never written) takes the write's value;
+ * - a field not written since `baseVersion` takes the write's value (the device saw what it edits);
+ * - a field written since the base by the same device is that device correcting itself (never a conflict): its
+ *   newer stamp wins;
+ * - a field written since the base by another writer, to another value, is a conflict settled by the field's
+ *   strategy (`strategyOf`): LWW by stamp (a newer write wins and the beaten event is `superseded`; an older one
+ *   loses), SERVER_WINS keeps, CLIENT_WINS overwrites, MANUAL holds for review;
+ * - an equal value is no conflict; a newer stamp still takes the field (and a new version), so that an older
+ *   write arriving later does not slip in under a base the newer one already re-asserted (LWW order-independent).
+ * Any written field bumps the record's version by one (once per write). Pure; `current` is not mutated.
+ */
+export function mergeVersioned(
+  current: VersionedState,
+  changes: readonly (readonly [string, Json])[],
+  baseVersion: number,
+  stamp: Stamp,
+  strategyOf: (field: string) => Strategy,
+): VersionedResult {
+  const values = { ...current.values };
+  const fieldMeta = { ...current.fieldMeta };
+  const written: string[] = [];
+  const conflicts: FieldConflict[] = [];
+  const superseded: Superseded[] = [];
+  let beat = false;
+  for (const [field, value] of changes) {
+    const known = Object.hasOwn(fieldMeta, field) ? fieldMeta[field] : undefined;
+    if (!known && !Object.hasOwn(values, field)) {
+      written.push(field);
+      continue;
+    }
+    const meta = known ?? { version: 1, stamp: current.baseStamp };
+    const newer = compareStamps(stamp, meta.stamp) > 0;
+    if (jsonEqual(values[field] as Json, value)) {
+      // A field no event wrote yet has no real stamp (baseStamp is the row's updated_at): the first writer takes it.
+      if (newer || !known) written.push(field);
+      continue;
+    }
+    if (meta.version <= baseVersion) {
+      written.push(field);
+      continue;
+    }
+    if (sameWriter(meta.stamp, stamp)) {
+      if (newer) written.push(field);
+      continue;
+    }
+    const strategy = strategyOf(field);
+    const conflict: FieldConflict = {
+      field,
+      serverValue: values[field] as Json,
+      clientValue: value,
+      serverStamp: meta.stamp,
+      clientStamp: stamp,
+    };
+    if (strategy === 'CLIENT_WINS' || (strategy === 'LWW' && newer)) {
+      written.push(field);
+      beat = true;
+      if (strategy === 'CLIENT_WINS') conflicts.push(conflict);
+      else if (!isServerStamp(meta.stamp)) {
+        superseded.push({
+          eventId: meta.stamp.eventId,
+          field,
+          loserValue: values[field] as Json,
+          winnerValue: value,
+        });
+      }
+    } else conflicts.push(conflict);
+  }
+  const version = written.length > 0 ? current.version + 1 : current.version;
+  const byField = new Map(changes);
+  // defineProperty: a field named `__proto__` is a field like any other, never the object's prototype.
+  const set = (o: object, k: string, v: unknown) =>
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const field of written) {
+    set(values, field, byField.get(field) as Json);
+    set(fieldMeta, field, { version, stamp });
+  }
+  return { version, values, fieldMeta, written, conflicts, superseded, beat };
+}

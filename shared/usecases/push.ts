@@ -154,7 +154,15 @@ async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushComm
 
   const result = await deps.eventLog.acceptBatch(
     tenant,
-    { id: batchId, deviceId: body.deviceId, userId: principal.userId, receivedAt, total: body.events.length },
+    {
+      id: batchId,
+      deviceId: body.deviceId,
+      userId: principal.userId,
+      // Stored on each event: the processor's scope rule for record writes (DESIGN-13).
+      roles: principal.roles,
+      receivedAt,
+      total: body.events.length,
+    },
     accepted,
     rejected,
     async (acceptedIds) => {

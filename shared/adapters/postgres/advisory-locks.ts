@@ -4,9 +4,10 @@ import type pg from 'pg';
  * Seeds of the transaction-scoped advisory locks that serialise writers of one thing across chunks and
  * managers' resolutions. A key is `hashtextextended(key, seed)`: the same key and seed everywhere it is taken.
  * - `productionRecord`: `${wellId}|${productionDate}` (covers records that do not exist yet);
- * - `photo`: a photo id in lower case, held from its blob check to the commit of its link.
+ * - `photo`: a photo id in lower case, held from its blob check to the commit of its link;
+ * - `record`: a record's `${collection}/${id}` (covers records that do not exist yet; v1.1 record events).
  */
-export const LOCK_SEEDS = { productionRecord: 7241, photo: 7243 } as const;
+export const LOCK_SEEDS = { productionRecord: 7241, photo: 7243, record: 7245 } as const;
 
 /**
  * Takes the advisory locks of `keys` until the end of `client`'s transaction, always in the same (sorted)

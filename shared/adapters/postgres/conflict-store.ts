@@ -51,6 +51,12 @@ const EQUIPMENT_COLUMNS: Record<string, string> = {
   notes: 'notes',
 };
 
+/** `${collection}/${id}` → [collection, id] (a collection name has no '/'; an id may). */
+const splitRecordKey = (key: string) => {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)] as const;
+};
+
 /** Conflicts, their review by managers, and the tenant's strategies. */
 export class PostgresConflictStore implements ConflictStore {
   constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
@@ -106,6 +112,7 @@ export class PostgresConflictStore implements ConflictStore {
       if (fields.length > 0) {
         if (conflict.record_type === 'PRODUCTION')
           await this.writeProduction(client, conflict, values, stamp);
+        else if (conflict.record_type === 'RECORD') await this.writeRecord(client, conflict, values, stamp);
         else await this.writeEquipment(client, conflict, values, stamp);
       }
       // Resolved against the record as it is now (another resolution or a newer write may have changed it since
@@ -134,6 +141,16 @@ export class PostgresConflictStore implements ConflictStore {
    * the equipment row) and returns its current field values by field name ({} when the record is gone).
    */
   private async lockRecord(client: pg.PoolClient, conflict: ConflictRow): Promise<Record<string, unknown>> {
+    if (conflict.record_type === 'RECORD') {
+      // The chunk engine's lock of this record (chunk-store.ts, lockRecords).
+      await lockKeys(client, LOCK_SEEDS.record, [conflict.record_key]);
+      const [collection, id] = splitRecordKey(conflict.record_key);
+      const { rows } = await client.query<{ data: Record<string, unknown>; deleted: boolean }>(
+        'select data, deleted_at is not null as deleted from records where collection = $1 and id = $2',
+        [collection, id],
+      );
+      return rows[0] ? { ...rows[0].data, _deleted: rows[0].deleted } : {};
+    }
     const columns = conflict.record_type === 'PRODUCTION' ? PRODUCTION_COLUMNS : EQUIPMENT_COLUMNS;
     const select = Object.entries(columns)
       .map(([field, column]) => `${column} as "${field}"`)
@@ -206,6 +223,49 @@ export class PostgresConflictStore implements ConflictStore {
        where id = $1`,
       params,
     );
+  }
+
+  /**
+   * A manager's values for a record: data fields merged into `data`, `_deleted` sets or clears the tombstone, every
+   * written field stamped {version + 1, the manager's stamp}; the scope column follows the scope field.
+   */
+  private async writeRecord(
+    client: pg.PoolClient,
+    conflict: ConflictRow,
+    values: Record<string, unknown>,
+    stamp: Stamp,
+  ): Promise<void> {
+    const [collection, id] = splitRecordKey(conflict.record_key);
+    const { _deleted: deleted, ...data } = values;
+    await client.query(
+      `update records r set data = r.data || $3::jsonb, version = r.version + 1, updated_at = now(),
+         field_meta = r.field_meta || (
+           select coalesce(jsonb_object_agg(f, jsonb_build_object('version', r.version + 1, 'stamp', $5::jsonb)), '{}')
+           from unnest($4::text[]) f),
+         deleted_at = case when $6::boolean is null then r.deleted_at when $6 then coalesce(r.deleted_at, now()) end,
+         delete_stamp = case when $6::boolean is null then r.delete_stamp when $6 then $5::jsonb end,
+         scope = case when c.scope_field is null then null else (r.data || $3::jsonb) ->> c.scope_field end
+       from sync_collections c
+       where c.name = r.collection and r.collection = $1 and r.id = $2`,
+      [
+        collection,
+        id,
+        JSON.stringify(data),
+        Object.keys(values),
+        JSON.stringify(stamp),
+        typeof deleted === 'boolean' ? deleted : null,
+      ],
+    );
+  }
+
+  async collectionSchema(tenant: Tenant, collection: string): Promise<Record<string, unknown> | undefined> {
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<{ schema: Record<string, unknown> }>(
+        'select schema from sync_collections where name = $1',
+        [collection],
+      ),
+    );
+    return rows[0]?.schema;
   }
 
   async strategies(tenant: Tenant): Promise<Partial<Record<EventType, Strategy>>> {

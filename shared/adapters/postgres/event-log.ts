@@ -48,8 +48,8 @@ export class PostgresEventLog implements EventLog {
       // One JSON document for the whole batch: Postgres parses it in C, faster than array literals built in JS.
       const inserted = await client.query<{ id: string }>(
         `insert into sync_events (id, batch_id, device_id, user_id, type, payload, location, payload_hash,
-                                  occurred_at, received_at)
-         select e.id, $1, $2, $3, e.type, e.payload, e.location, e.hash, e.occurred_at, $4
+                                  occurred_at, received_at, roles)
+         select e.id, $1, $2, $3, e.type, e.payload, e.location, e.hash, e.occurred_at, $4, $6::text[]
          from jsonb_to_recordset($5::jsonb)
            as e(id uuid, type text, payload jsonb, location jsonb, hash text, occurred_at timestamptz)
          on conflict (id) do nothing
@@ -69,6 +69,7 @@ export class PostgresEventLog implements EventLog {
               occurred_at: e.event.occurredAt,
             })),
           ),
+          batch.roles ? [...batch.roles] : null,
         ],
       );
       const acceptedIds = new Set(inserted.rows.map((r) => r.id));
@@ -79,7 +80,7 @@ export class PostgresEventLog implements EventLog {
         // A plain UPDATE (not ON CONFLICT DO UPDATE) locks only those rows, never one a processor holds.
         const retaken = await client.query<{ id: string }>(
           `update sync_events s set batch_id = $1, received_at = $3, status = 'PENDING', error = null,
-             conflict = null, applied_at = null, attempts = s.attempts + 1
+             conflict = null, applied_at = null, attempts = s.attempts + 1, roles = $5::text[]
            from jsonb_to_recordset($4::jsonb) as v(id uuid, hash text)
            where s.id = v.id and s.payload_hash = v.hash and s.device_id = $2
              and s.status in ('REJECTED', 'FAILED') and coalesce((s.error->>'retryable')::boolean, false)
@@ -89,6 +90,7 @@ export class PostgresEventLog implements EventLog {
             batch.deviceId,
             batch.receivedAt,
             JSON.stringify(notInserted.map((e) => ({ id: e.event.id, hash: e.hash }))),
+            batch.roles ? [...batch.roles] : null,
           ],
         );
         for (const r of retaken.rows) acceptedIds.add(r.id);
