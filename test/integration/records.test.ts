@@ -11,12 +11,19 @@ import { issueUploadUrls } from '../../shared/usecases/photos.js';
 import { freshTenant } from '../support/tenants.js';
 
 // SPEC v1.1 "Record events" through the real stack: push route, queue, the chunk engine on Postgres, the
-// conflict routes. Collections are inserted with SQL into this test's own tenant (the schema routes are
-// another helper's). Planner rules case by case: test/unit/plan-records*.test.ts.
+// conflict routes. Collections are put through PUT /v1/schema/collections/{name} into this test's own
+// tenant. Planner rules case by case: test/unit/plan-records*.test.ts.
 let tenant: Tenant;
 let opA: string;
 let opB: string;
 let manager: string;
+let admin: string;
+
+/** Puts a collection as an ADMIN would (the push-side schema cache follows the schema version). */
+async function putCollection(name: string, definition: object): Promise<void> {
+  const response = await api(admin, 'PUT', `v1/schema/collections/${name}`, definition);
+  expect([200, 201], response.text).toContain(response.status);
+}
 
 const ENCOUNTER_SCHEMA = {
   type: 'object',
@@ -32,12 +39,16 @@ const ENCOUNTER_SCHEMA = {
 
 beforeAll(async () => {
   tenant = await freshTenant('recs');
-  await sql(
-    `insert into sync_collections (name, schema, scope_field, conflict) values
-       ('encounters', $1, 'clinicId', '{"strategy":"LWW","fields":{"diagnosis":"MANUAL"}}'),
-       ('checklists', '{"type":"object","properties":{"item":{"type":"string"}}}', null, '{"strategy":"LWW"}')`,
-    [JSON.stringify(ENCOUNTER_SCHEMA)],
-  );
+  admin = await tokenFor(tenant.id, ['ADMIN'], 'u-admin');
+  await putCollection('encounters', {
+    schema: ENCOUNTER_SCHEMA,
+    scope: 'clinicId',
+    conflict: { strategy: 'LWW', fields: { diagnosis: 'MANUAL' } },
+  });
+  await putCollection('checklists', {
+    schema: { type: 'object', properties: { item: { type: 'string' } } },
+    conflict: { strategy: 'LWW' },
+  });
   await sql(
     `insert into scope_grants (scope, user_id) values ('clinic-a', 'u-op-a'), ('clinic-a', 'u-op-b')`,
   );
@@ -222,14 +233,20 @@ describe('record events through the processor', () => {
       expect(ops).toEqual([{ op: 'DELETE' }]);
     }
     // Under MANUAL for the record's liveness (the collection's default), an edit of a tombstone is refused.
-    await sql(`update sync_collections set conflict = '{"strategy":"MANUAL"}' where name = 'encounters'`);
+    await putCollection('encounters', {
+      schema: ENCOUNTER_SCHEMA,
+      scope: 'clinicId',
+      conflict: { strategy: 'MANUAL' },
+    });
     try {
       const late = await push(opB, 'tab-b', [edit('enc-del-1', 1, { clinician: 'dr b' }, 5)]);
       expect(late.events[0]?.error).toMatchObject({ code: 'RECORD_DELETED', retryable: false });
     } finally {
-      await sql(
-        `update sync_collections set conflict = '{"strategy":"LWW","fields":{"diagnosis":"MANUAL"}}' where name = 'encounters'`,
-      );
+      await putCollection('encounters', {
+        schema: ENCOUNTER_SCHEMA,
+        scope: 'clinicId',
+        conflict: { strategy: 'LWW', fields: { diagnosis: 'MANUAL' } },
+      });
     }
   });
 
@@ -266,9 +283,10 @@ describe('record events through the processor', () => {
   });
 
   it('MANUAL: a delete against an offline edit is held, and a manager’s CLIENT_WINS deletes the record', async () => {
-    await sql(
-      `insert into sync_collections (name, schema, conflict) values ('visits', '{"type":"object"}', '{"strategy":"MANUAL"}')`,
-    );
+    await putCollection('visits', {
+      schema: { type: 'object', properties: { room: { type: 'string' } } },
+      conflict: { strategy: 'MANUAL' },
+    });
     const create = event(
       'RECORD_CREATED',
       { collection: 'visits', recordId: 'v-1', data: { room: '3' } },
