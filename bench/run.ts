@@ -1,9 +1,12 @@
 // `npm run bench`: measures the push pipeline on this machine against a raw Postgres baseline measured in
-// the same run. Flags: --devices N (20) --events N (1000 per device).
+// the same run. Flags: --devices N (20) --events N (1000 per device) --domain oil-gas|clinic (oil-gas: the
+// v1 events; clinic: v1.1 record events over the clinic pack, issue 13).
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type pg from 'pg';
 import { signDevToken } from '../shared/auth/dev-token.js';
 import { closeApp, getApp } from '../shared/app.js';
 import { loadConfig } from '../shared/config.js';
@@ -15,6 +18,7 @@ import { startFunctionsHost } from '../local/host.js';
 import { freePort } from '../local/ports.js';
 import { startLocalStack } from '../local/stack.js';
 import { shiftEvents } from './events.js';
+import { CLINICS, clinicShiftEvents, sharedEncounterId } from './records.js';
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -25,8 +29,14 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { devices: { type: 'string', default: '20' }, events: { type: 'string', default: '1000' } },
+    options: {
+      devices: { type: 'string', default: '20' },
+      events: { type: 'string', default: '1000' },
+      domain: { type: 'string', default: 'oil-gas' },
+    },
   });
+  const domain = values.domain;
+  if (domain !== 'oil-gas' && domain !== 'clinic') throw new Error('--domain is oil-gas or clinic');
   const devices = Number(values.devices);
   const perDevice = Number(values.events);
   const dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-bench-'));
@@ -50,7 +60,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   await migrateControlDatabase(config);
   const app = getApp();
-  const { tenant } = await provisionTenant(app, 'bench');
+  const { tenant } = await provisionTenant(app, 'bench', 'Bench', domain === 'clinic' ? ['clinic'] : []);
   const wellIds = Array.from({ length: 50 }, (_, i) => `well-${i}`);
   for (const [i, id] of wellIds.entries()) {
     await app.referenceData.upsertWell(tenant, id, {
@@ -67,6 +77,11 @@ async function main(): Promise<void> {
     serialNumber: 'SN-1',
     status: 'OPERATIONAL',
   });
+  if (domain === 'clinic') {
+    // Each clinician (user u-d) is granted the clinic their device works in.
+    for (let d = 0; d < devices; d += 1)
+      await app.scopes.grant(tenant, `clinic-${d % CLINICS}`, `u-${d}`, 'bench');
+  }
   const host = await startFunctionsHost({
     port: await freePort(),
     functionsEntry: join(projectRoot(), 'dist', 'functions', 'index.js'),
@@ -80,10 +95,12 @@ async function main(): Promise<void> {
 
   try {
     say(
-      `fieldsync bench — ${devices} devices × ${perDevice} events, ${config.queue.driver} queue, Node ${process.version}`,
+      `fieldsync bench (${domain}) — ${devices} devices × ${perDevice} events, ${config.queue.driver} queue, Node ${process.version}`,
     );
+    const shift = (d: number, count: number) =>
+      domain === 'clinic' ? clinicShiftEvents(d, count) : shiftEvents(d, count, wellIds, 'pump-1');
     const bodies = Array.from({ length: devices }, (_, d) =>
-      JSON.stringify({ deviceId: `bench-device-${d}`, events: shiftEvents(d, perDevice, wellIds, 'pump-1') }),
+      JSON.stringify({ deviceId: `bench-device-${d}`, events: shift(d, perDevice) }),
     );
     const bodyBytes = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0);
     say(`request bodies: ${(bodyBytes / 1e6).toFixed(1)} MB of JSON`);
@@ -99,12 +116,39 @@ async function main(): Promise<void> {
         }),
       ),
     );
-    // Warm-up: one small push, so connection set-up is not measured.
-    await fetch(`${host.url}/v1/sync/batches`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ deviceId: 'warm-up', events: shiftEvents(999, 5, wellIds, 'pump-1') }),
+    // Warm-up: one small push, so connection set-up is not measured (clinic: a manager creates each
+    // clinic's shared encounter, which the clinicians then edit).
+    const manager = await signDevToken({
+      secret,
+      issuer: 'fieldsync-bench',
+      audience: 'fieldsync-api',
+      tenantId: 'bench',
+      userId: 'u-manager',
+      roles: ['MANAGER'],
     });
+    const warmUp =
+      domain === 'clinic'
+        ? Array.from({ length: CLINICS }, (_, c) => ({
+            id: randomUUID(),
+            type: 'RECORD_CREATED',
+            occurredAt: new Date(Date.now() - 86_400_000).toISOString(),
+            payload: {
+              collection: 'encounters',
+              recordId: sharedEncounterId(`clinic-${c}`),
+              data: {
+                clinicId: `clinic-${c}`,
+                patientId: 'pat-shared',
+                encounteredAt: new Date(Date.now() - 86_400_000).toISOString(),
+              },
+            },
+          }))
+        : shiftEvents(999, 5, wellIds, 'pump-1');
+    const warm = await fetch(`${host.url}/v1/sync/batches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${manager}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ deviceId: 'warm-up', events: warmUp }),
+    });
+    if (warm.status !== 202) throw new Error(`warm-up push answered ${warm.status}: ${await warm.text()}`);
     await waitForNoPending(app, tenant, 30_000);
 
     const started = performance.now();
@@ -177,6 +221,10 @@ async function main(): Promise<void> {
       `raw Postgres baseline (INSERT … SELECT FROM unnest … ON CONFLICT, same rows): ${fmt(rawRate)} rows/s`,
     );
     say(`ratio pipeline / raw: ${(pipelineRate / rawRate).toFixed(2)}`);
+    if (domain === 'clinic') {
+      await benchRecords(pool, host.url, manager);
+      return;
+    }
 
     // Pull: a first sync of a tenant with 10,000 wells, through every page (limit 1000), over HTTP.
     await pool.query(
@@ -212,6 +260,65 @@ async function main(): Promise<void> {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Clinic figures: the records the pipeline wrote, the same rows upserted straight into a scratch copy of the
+ * records table (one unnest statement per 1000 rows: the floor for writing them), and a manager's first
+ * pull of every record (collections=patients,encounters, limit 1000, all pages) over HTTP.
+ */
+async function benchRecords(pool: pg.Pool, baseUrl: string, token: string): Promise<void> {
+  const { rows } = await pool.query<{
+    collection: string;
+    id: string;
+    version: number;
+    data: unknown;
+    field_meta: unknown;
+    scope: string | null;
+  }>('select collection, id, version, data, field_meta, scope from records');
+  await pool.query('create table bench_raw_records (like records including all)');
+  const rawStart = performance.now();
+  for (let i = 0; i < rows.length; i += 1000) {
+    const slice = rows.slice(i, i + 1000);
+    await pool.query(
+      `insert into bench_raw_records (collection, id, version, data, field_meta, scope)
+       select * from unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::jsonb[], $6::text[])
+       on conflict (collection, id) do update set data = excluded.data, version = excluded.version`,
+      [
+        slice.map((r) => r.collection),
+        slice.map((r) => r.id),
+        slice.map((r) => r.version),
+        slice.map((r) => JSON.stringify(r.data)),
+        slice.map((r) => JSON.stringify(r.field_meta)),
+        slice.map((r) => r.scope),
+      ],
+    );
+  }
+  const rawMillis = performance.now() - rawStart;
+  const conflicts = await pool.query<{ n: number }>('select count(*)::int as n from conflicts');
+  say(
+    `records: ${fmt(rows.length)} written (${fmt(conflicts.rows[0]?.n ?? 0)} conflicts recorded); raw upsert of the same rows: ${fmt(rows.length / (rawMillis / 1000))} rows/s`,
+  );
+  const pullStart = performance.now();
+  let cursor: string | undefined;
+  let pulled = 0;
+  let pages = 0;
+  for (;;) {
+    const response = await fetch(
+      `${baseUrl}/v1/sync/pull?deviceId=bench-manager&limit=1000&collections=patients,encounters${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    if (response.status !== 200)
+      throw new Error(`pull answered ${response.status}: ${await response.text()}`);
+    const page = (await response.json()) as { records: unknown[]; nextCursor: string; hasMore: boolean };
+    pulled += page.records.length;
+    pages += 1;
+    cursor = page.nextCursor;
+    if (!page.hasMore) break;
+  }
+  say(
+    `pull: ${fmt(pulled)} records (snapshot, all pages, limit 1000) in ${fmt(performance.now() - pullStart)} ms over ${pages} pages`,
+  );
 }
 
 async function waitForNoPending(
