@@ -220,6 +220,51 @@ describe('a clinic tenant (issue 13 proof)', () => {
     expect(delta.records.map((r) => r.id)).not.toContain('enc-2');
   });
 
+  it('counts record events in device status, the device list and the stats, and shows the schema version a device synced with', async () => {
+    // Prepare: a device of its own (fresh counts), and what the tenant's schema version is now.
+    const schema = await api(nurseA, 'GET', 'v1/schema');
+    expect(schema.status, schema.text).toBe(200);
+    const schemaVersion = (schema.body as { schemaVersion: number }).schemaVersion;
+    expect(schemaVersion).toBeGreaterThanOrEqual(2); // two collections put in beforeAll
+    const from = new Date(Date.now() - 1000).toISOString();
+
+    // Act: three record events (two applied, one refused), then a pull.
+    const outcome = await pushSettled(nurseA, 'tab-count', [
+      event('RECORD_CREATED', minutesAgo(3), {
+        collection: 'patients',
+        recordId: 'pat-count-1',
+        data: { clinicId: 'clinic-a', name: 'Kofi Boateng' },
+      }),
+      event('RECORD_CREATED', minutesAgo(2), {
+        collection: 'patients',
+        recordId: 'pat-count-2',
+        data: { clinicId: 'clinic-a', name: 'Esi Boateng' },
+      }),
+      event('RECORD_UPDATED', minutesAgo(1), {
+        collection: 'patients',
+        recordId: 'pat-count-missing',
+        baseVersion: 1,
+        changes: { name: 'nobody' },
+      }),
+    ]);
+    expect(outcome.events.map((e) => e.status)).toEqual(['APPLIED', 'APPLIED', 'REJECTED']);
+    await pullAll(nurseA, 'tab-count', '&collections=patients');
+
+    // Assess: the device's status, the managers' list and the stats count them like v1 events.
+    const status = await api(nurseA, 'GET', 'v1/sync/status?deviceId=tab-count');
+    expect(status.body).toMatchObject({ deviceId: 'tab-count', schemaVersion, pendingEvents: 0 });
+    const list = await api(manager, 'GET', 'v1/devices');
+    const listed = (list.body as { devices: { deviceId: string; schemaVersion: number | null }[] }).devices;
+    expect(listed.find((d) => d.deviceId === 'tab-count')).toMatchObject({ schemaVersion });
+    const stats = await api(
+      manager,
+      'GET',
+      `v1/sync/stats?deviceId=tab-count&from=${encodeURIComponent(from)}`,
+    );
+    expect(stats.status, stats.text).toBe(200);
+    expect(stats.body).toMatchObject({ total: 3, counts: { applied: 2, rejected: 1 } });
+  });
+
   it('never shows clinic B’s patients to an operator granted clinic A, in any response', async () => {
     // Prepare: a clinic-B patient with a recognisable name; clinic A has one of its own.
     const secret = `Zed Secret-${randomUUID().slice(0, 8)}`;
