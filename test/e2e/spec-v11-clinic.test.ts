@@ -6,6 +6,7 @@ import type { BatchOutcome } from '../../shared/contracts/sync.js';
 import { api, pushSettled } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { freshTenant } from '../support/tenants.js';
+import { pullAll, recordEvent } from '../support/records.js';
 
 // Issue 13 proof, clinic tenant (SPEC v1.1, seed 004): two devices create and edit the same encounter
 // offline — fields merge, a conflict under LWW, a MANUAL one a manager resolves — a delete against an
@@ -14,46 +15,7 @@ import { freshTenant } from '../support/tenants.js';
 afterAll(() => closeApp());
 
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
-const event = (type: string, occurredAt: string, payload: Record<string, unknown>) => ({
-  id: randomUUID(),
-  type,
-  occurredAt,
-  payload,
-});
-
-interface PulledRecord {
-  collection: string;
-  id: string;
-  version: number;
-  data: Record<string, unknown>;
-}
-interface Pulled {
-  records: PulledRecord[];
-  deleted: { type: string; collection?: string; id: string }[];
-  nextCursor: string;
-  hasMore: boolean;
-}
-
-/** Every page of a pull from `cursor` (none: a first sync), as one list of records and deletions. */
-async function pullAll(token: string, deviceId: string, query = '', cursor?: string) {
-  const records: PulledRecord[] = [];
-  const deleted: Pulled['deleted'] = [];
-  const texts: string[] = [];
-  for (;;) {
-    const response = await api(
-      token,
-      'GET',
-      `v1/sync/pull?deviceId=${deviceId}&limit=100${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    expect(response.status, response.text).toBe(200);
-    texts.push(response.text);
-    const page = response.body as Pulled;
-    records.push(...page.records);
-    deleted.push(...page.deleted);
-    cursor = page.nextCursor;
-    if (!page.hasMore) return { records, deleted, cursor, text: texts.join('\n') };
-  }
-}
+const event = recordEvent;
 
 const PATIENTS = {
   schema: {

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp } from '../../shared/app.js';
 import { api, pushSettled } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { freshTenant } from '../support/tenants.js';
+import { pullAll as pullRecordsAll, recordEvent } from '../support/records.js';
 
 // Issue 13 proof, facilities tenant (SPEC v1.1 "Scopes", seed 002): a technician subscribed to one building
 // pulls only that building, and a piece of equipment moved to another building disappears from the first
@@ -11,41 +11,10 @@ import { freshTenant } from '../support/tenants.js';
 afterAll(() => closeApp());
 
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
-const event = (type: string, occurredAt: string, payload: Record<string, unknown>) => ({
-  id: randomUUID(),
-  type,
-  occurredAt,
-  payload,
-});
+const event = recordEvent;
 
-interface Page {
-  records: { collection: string; id: string; version: number; data: Record<string, unknown> }[];
-  deleted: { type: string; collection?: string; id: string }[];
-  nextCursor: string;
-  hasMore: boolean;
-}
-
-async function pullAll(token: string, deviceId: string, query: string, cursor?: string) {
-  const out: { records: Page['records']; deleted: Page['deleted']; cursor: string } = {
-    records: [],
-    deleted: [],
-    cursor: '',
-  };
-  for (;;) {
-    const response = await api(
-      token,
-      'GET',
-      `v1/sync/pull?deviceId=${deviceId}&limit=2${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    expect(response.status, response.text).toBe(200);
-    const page = response.body as Page;
-    out.records.push(...page.records);
-    out.deleted.push(...page.deleted);
-    cursor = page.nextCursor;
-    out.cursor = cursor;
-    if (!page.hasMore) return out;
-  }
-}
+const pullAll = (token: string, deviceId: string, query: string, cursor?: string) =>
+  pullRecordsAll(token, deviceId, query, cursor, 2);
 
 const EQUIPMENT = {
   schema: {

@@ -11,6 +11,7 @@ import {
   planChunk,
   productionKey,
 } from '../../shared/sync/plan-chunk.js';
+import { deliveryArb } from '../support/delivery.js';
 
 // planChunk against an in-memory model of the tables it drives: the equipment row and production records take
 // plan.equipment / plan.production, the event log takes the outcomes and flips plan.superseded (as the Postgres
@@ -404,26 +405,6 @@ const RUNS = { numRuns: 400 };
 const TIMES = ['2025-10-25T08:30:00.000Z', '2025-10-25T08:30:00.000Z', '2025-10-25T08:31:00.000Z', T0900];
 const EQUIPMENT_FIELDS = ['status', 'serialNumber', 'notes'] as const;
 const PRODUCTION_FIELDS = ['oilVolume', 'gasVolume', 'notes'] as const;
-
-/** Every index at least once, some more than once, in any order, cut into chunks. */
-const deliveryArb = (n: number): fc.Arbitrary<number[][]> =>
-  fc
-    .array(fc.nat({ max: n - 1 }), { maxLength: n })
-    .chain((extra) => {
-      const all = [...Array.from({ length: n }, (_, i) => i), ...extra];
-      return fc.tuple(
-        fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
-        fc.array(fc.boolean(), { minLength: all.length, maxLength: all.length }),
-      );
-    })
-    .map(([order, cuts]) => {
-      const chunks: number[][] = [[]];
-      order.forEach((i, k) => {
-        if (k > 0 && cuts[k]) chunks.push([]);
-        chunks.at(-1)?.push(i);
-      });
-      return chunks;
-    });
 
 const run = (events: PendingEvent[], chunks: number[][]) => {
   const model = newModel();

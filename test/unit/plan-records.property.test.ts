@@ -10,6 +10,7 @@ import {
   type RecordsModel,
   updated,
 } from '../support/records-model.js';
+import { deliveryArb } from '../support/delivery.js';
 
 // Order independence of record events under LWW (SPEC v1.1 "Record events": "order independence … as in v1";
 // DESIGN-13 "Record engine"), through planChunk and an in-memory model of the tables (test/support/records-model.ts):
@@ -26,26 +27,6 @@ const TIMES = [
 ];
 const CREATED_AT = '2025-10-25T08:00:00.000Z';
 const FIELDS = ['x', 'y', 'z'] as const;
-
-/** Every index at least once, some more than once, in any order, cut into chunks. */
-const deliveryArb = (n: number): fc.Arbitrary<number[][]> =>
-  fc
-    .array(fc.nat({ max: n - 1 }), { maxLength: n })
-    .chain((extra) => {
-      const all = [...Array.from({ length: n }, (_, i) => i), ...extra];
-      return fc.tuple(
-        fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
-        fc.array(fc.boolean(), { minLength: all.length, maxLength: all.length }),
-      );
-    })
-    .map(([order, cuts]) => {
-      const chunks: number[][] = [[]];
-      order.forEach((i, k) => {
-        if (k > 0 && cuts[k]) chunks.push([]);
-        chunks.at(-1)?.push(i);
-      });
-      return chunks;
-    });
 
 /** Delivers the chunks, then retries retryable refusals (as a device pushing again) until none is left. */
 function run(events: PendingEvent[], chunks: number[][]): RecordsModel {
@@ -84,6 +65,12 @@ const losses = (model: RecordsModel) =>
     .sort();
 const statuses = (model: RecordsModel) =>
   Object.fromEntries([...model.outcomes].map(([id, o]) => [id, o.status]));
+/** Two runs over the same events ended alike: records, every event's status, the lost (event, field, value). */
+const expectSameResult = (a: RecordsModel, b: RecordsModel) => {
+  expect(state(b)).toEqual(state(a));
+  expect(statuses(b)).toEqual(statuses(a));
+  expect(losses(b)).toEqual(losses(a));
+};
 
 interface Op {
   kind: 'create' | 'update' | 'delete';
@@ -155,9 +142,7 @@ describe('record events — LWW order independence (fast-check)', () => {
       fc.property(generated(['create', 'update'], 6), ([ops, d1, d2]) => {
         const events = toEvents(ops);
         const [a, b] = [run(events, withSeedFirst(d1)), run(events, withSeedFirst(d2))];
-        expect(state(b)).toEqual(state(a));
-        expect(statuses(b)).toEqual(statuses(a));
-        expect(losses(b)).toEqual(losses(a));
+        expectSameResult(a, b);
       }),
       RUNS,
     );
@@ -176,9 +161,7 @@ describe('record events — LWW order independence (fast-check)', () => {
         ([ops, d1, d2]) => {
           const events = toEvents(ops);
           const [a, b] = [run(events, withSeedFirst(d1)), run(events, withSeedFirst(d2))];
-          expect(state(b)).toEqual(state(a));
-          expect(statuses(b)).toEqual(statuses(a));
-          expect(losses(b)).toEqual(losses(a));
+          expectSameResult(a, b);
         },
       ),
       RUNS,
@@ -190,9 +173,7 @@ describe('record events — LWW order independence (fast-check)', () => {
       fc.property(generated(['update', 'delete'], 6), ([ops, d1, d2]) => {
         const events = toEvents(ops);
         const [a, b] = [run(events, withSeedFirst(d1)), run(events, withSeedFirst(d2))];
-        expect(state(b)).toEqual(state(a));
-        expect(statuses(b)).toEqual(statuses(a));
-        expect(losses(b)).toEqual(losses(a));
+        expectSameResult(a, b);
         // Reference: a record is deleted when its newest delete is newer than its newest (concurrent) edit; then
         // the edits still holding a field lost the liveness, else every delete did.
         for (const key of ['notes/r1', 'notes/r2']) {
@@ -235,9 +216,7 @@ describe('record events — LWW order independence (fast-check)', () => {
       fc.property(generated(['create', 'update', 'delete'], 7), ([ops, d1, d2]) => {
         const events = toEvents(ops);
         const [a, b] = [run(events, withSeedFirst(d1)), run(events, withSeedFirst(d2))];
-        expect(state(b)).toEqual(state(a));
-        expect(statuses(b)).toEqual(statuses(a));
-        expect(losses(b)).toEqual(losses(a));
+        expectSameResult(a, b);
       }),
       RUNS,
     );
