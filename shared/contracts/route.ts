@@ -57,6 +57,12 @@ export interface RouteContract<
    * 401/403/429/503 with a token, 500) are added by standardResponses() unless given here.
    */
   responses: Record<number, ResponseContract>;
+  /**
+   * For a compat route (SPEC "The seed APIs, served unchanged"): the error body its source document
+   * specifies, used instead of problem+json for the answers standardResponses() adds. The handler's
+   * endpoint() is given the matching renderer (shared/http/endpoint.ts `EndpointOptions.renderError`).
+   */
+  errorBody?: { schema: z.ZodType; contentType: string };
 }
 
 export const defineRoute = <
@@ -73,17 +79,21 @@ export const problem = (description: string): ResponseContract => ({
   schema: problemSchema,
   contentType: 'application/problem+json',
 });
+const problemResponseContract = problem;
+
+const AUTH_PROBLEM_TEXT = {
+  401: 'No token, or the token is invalid, expired or for another issuer or audience',
+  403: 'The role may not call this route, X-Tenant-Id names another tenant than the token, or the tenant is not provisioned',
+  429: 'Too many requests of this user (by default 30 pushes a minute, 300 pull pages a minute, 10 other requests a second); retry after the Retry-After header',
+  503: 'A dependency is unavailable; retry after the Retry-After header',
+} as const;
 
 /** The problems every authenticated route can answer (400 only where there is a request to be invalid). */
 export const authProblems = {
-  401: problem('No token, or the token is invalid, expired or for another issuer or audience'),
-  403: problem(
-    'The role may not call this route, X-Tenant-Id names another tenant than the token, or the tenant is not provisioned',
-  ),
-  429: problem(
-    'Too many requests of this user (by default 30 pushes a minute, 300 pull pages a minute, 10 other requests a second); retry after the Retry-After header',
-  ),
-  503: problem('A dependency is unavailable; retry after the Retry-After header'),
+  401: problem(AUTH_PROBLEM_TEXT[401]),
+  403: problem(AUTH_PROBLEM_TEXT[403]),
+  429: problem(AUTH_PROBLEM_TEXT[429]),
+  503: problem(AUTH_PROBLEM_TEXT[503]),
 };
 
 /** Seconds to wait before trying again (RFC 9110 §10.2.3), an integer ≥ 1. */
@@ -111,6 +121,16 @@ export const REQUEST_ID_HEADER: HeaderContract = {
  * answers against it.
  */
 export function standardResponses(route: RouteContract): Record<number, ResponseContract> {
+  const problem = (description: string): ResponseContract =>
+    route.errorBody
+      ? { description, schema: route.errorBody.schema, contentType: route.errorBody.contentType }
+      : problemResponseContract(description);
+  const authProblems = {
+    401: problem(AUTH_PROBLEM_TEXT[401]),
+    403: problem(AUTH_PROBLEM_TEXT[403]),
+    429: problem(AUTH_PROBLEM_TEXT[429]),
+    503: problem(AUTH_PROBLEM_TEXT[503]),
+  };
   const standard: Record<number, ResponseContract> = {
     500: problem('An unexpected error; the detail names the request id to quote'),
   };

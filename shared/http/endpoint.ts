@@ -17,7 +17,8 @@ import type { Tenant } from '../ports.js';
 import { describeError } from '../redact.js';
 import { readJsonBody, validate } from './body.js';
 import { CORS_EXPOSED_HEADERS } from './cors.js';
-import { problemResponse } from './problem.js';
+import { problemResponse, toProblem } from './problem.js';
+import type { Problem } from '../contracts/common.js';
 import { enforceRateLimit } from './rate-limit.js';
 
 /** The parsed type of an optional schema slot; undefined when the route declares none. */
@@ -44,6 +45,16 @@ export interface EndpointResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+}
+
+/**
+ * Options of a route's wrapper. `renderError` turns the one problem mapping (shared/http/problem.ts
+ * `toProblem`: status, title, detail, code, errors, headers) into another error body — a compat route's
+ * source document specifies its own (SPEC "The seed APIs, served unchanged"); status codes and headers
+ * (Retry-After, WWW-Authenticate, x-request-id) stay as they are.
+ */
+export interface EndpointOptions {
+  renderError?: (problem: Problem) => { body: unknown; contentType?: string };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -81,6 +92,7 @@ async function authenticate(
 export function endpoint<C extends RouteContract>(
   contract: C,
   handler: (input: EndpointInput<C>) => Promise<EndpointResult>,
+  options: EndpointOptions = {},
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
     const started = performance.now();
@@ -137,7 +149,9 @@ export function endpoint<C extends RouteContract>(
       };
     } catch (error) {
       if (!(error instanceof AppError)) log.error({ err: describeError(error) }, 'request failed');
-      response = problemResponse(error, requestId);
+      response = options.renderError
+        ? dialectErrorResponse(error, requestId, options.renderError)
+        : problemResponse(error, requestId);
     }
     // Azure's platform CORS adds Access-Control-Allow-Origin but cannot be told what to expose: say it here,
     // on every answer, so a browser client can read Retry-After, Location, x-request-id… (harmless otherwise).
@@ -175,3 +189,23 @@ export const httpOptions = (
   authLevel: 'anonymous',
   handler,
 });
+
+/** An error answered in a dialect's own body: the status and headers of problem+json, another body. */
+function dialectErrorResponse(
+  error: unknown,
+  requestId: string,
+  render: NonNullable<EndpointOptions['renderError']>,
+): HttpResponseInit {
+  const { problem, headers } = toProblem(error, requestId);
+  const { body, contentType } = render(problem);
+  return {
+    status: problem.status,
+    headers: {
+      ...headers,
+      'content-type': contentType ?? 'application/json',
+      'x-request-id': requestId,
+      'cache-control': 'no-store',
+    },
+    body: JSON.stringify(body),
+  };
+}
