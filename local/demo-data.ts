@@ -1,6 +1,10 @@
-import type pg from 'pg';
+import { createHash } from 'node:crypto';
+import type { Principal } from '../shared/auth/principal.js';
 import type { EquipmentInput, WellInput } from '../shared/contracts/reference-data.js';
-import type { ReferenceDataStore, Tenant, UserRecord } from '../shared/ports.js';
+import type { PushAccepted } from '../shared/contracts/sync.js';
+import type { ReferenceDataStore, ScopeGrantStore, Tenant, UserRecord } from '../shared/ports.js';
+import { type PushDeps, pushBatch } from '../shared/usecases/push.js';
+import { grantScope } from '../shared/usecases/scopes.js';
 
 /** A record of a pack's collection, as the demo writes it. */
 interface DemoRecord {
@@ -15,6 +19,8 @@ interface DemoTenant {
   /** The packs it is created with (SPEC v1.1). */
   packs: string[];
   records?: DemoRecord[];
+  /** Scopes granted to its operators, so an OPERATOR token sees one clinic / one building. */
+  grants?: { scope: string; userId: string }[];
   wells: (WellInput & { id: string })[];
   equipment: (EquipmentInput & { id: string })[];
   users: UserRecord[];
@@ -137,8 +143,13 @@ export const DEMO_TENANTS: DemoTenant[] = [
     equipment: [],
     users: [
       { id: 'u-nurse-1', displayName: 'Nia Nurse', email: 'nia@clinic.example', role: 'OPERATOR' },
+      { id: 'u-nurse-2', displayName: 'Sam Nurse', email: 'sam@clinic.example', role: 'OPERATOR' },
       { id: 'u-doctor-1', displayName: 'Dr Obi', email: 'obi@clinic.example', role: 'MANAGER' },
       { id: 'u-admin-1', displayName: 'Ada Admin', email: 'ada@clinic.example', role: 'ADMIN' },
+    ],
+    grants: [
+      { scope: 'clinic-north', userId: 'u-nurse-1' },
+      { scope: 'clinic-south', userId: 'u-nurse-2' },
     ],
     records: [
       patient('pt-1001', 'clinic-north', 'Amina Okafor', '1987-03-14', 'FEMALE'),
@@ -178,8 +189,13 @@ export const DEMO_TENANTS: DemoTenant[] = [
     equipment: [],
     users: [
       { id: 'u-tech-1', displayName: 'Theo Technician', email: 'theo@northwind.example', role: 'OPERATOR' },
+      { id: 'u-tech-2', displayName: 'Tara Technician', email: 'tara@northwind.example', role: 'OPERATOR' },
       { id: 'u-lead-1', displayName: 'Lia Lead', email: 'lia@northwind.example', role: 'MANAGER' },
       { id: 'u-admin-1', displayName: 'Ada Admin', email: 'ada@northwind.example', role: 'ADMIN' },
+    ],
+    grants: [
+      { scope: 'bldg-hq', userId: 'u-tech-1' },
+      { scope: 'bldg-depot', userId: 'u-tech-2' },
     ],
     records: [
       {
@@ -265,36 +281,87 @@ export async function seedDemoTenant(
   await store.upsertUsers(tenant, demo.users);
 }
 
-/**
- * Writes a demo tenant's pack records straight into `records` (once, when its database is first created),
- * as the record engine would have created them: version 1, every field stamped at version 1 by the server,
- * the scope column holding the collection's scope field as text. One statement for all of them.
- */
-export async function seedDemoRecords(
-  pool: pg.Pool,
+/** The device the demo manager writes a demo tenant's records from (it shows in device status). */
+export const DEMO_DEVICE_ID = 'demo-seed';
+
+/** The demo tenant's manager: who writes its records and grants its scopes. */
+export function demoManager(demo: DemoTenant): UserRecord {
+  const manager = demo.users.find((u) => u.role === 'MANAGER');
+  if (!manager) throw new Error(`demo tenant ${demo.id} has no manager`);
+  return manager;
+}
+
+/** A UUID fixed by its name (version 5 layout over SHA-256): the same demo record is the same event. */
+function namedUuid(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex').slice(0, 32).split('');
+  hex[12] = '5';
+  hex[16] = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Grants the demo tenant's scopes to its operators (idempotent), as its manager would. */
+export async function grantDemoScopes(
+  deps: { scopes: ScopeGrantStore },
+  tenant: Tenant,
   demo: DemoTenant,
-  scopeFieldOf: (collection: string) => string | undefined,
-  at = new Date().toISOString(),
 ): Promise<void> {
+  if (!demo.grants?.length) return;
+  const by: Principal = { userId: demoManager(demo).id, tenantId: tenant.id, roles: ['MANAGER'] };
+  for (const g of demo.grants) await grantScope(deps, tenant, g.scope, g.userId, by);
+}
+
+/**
+ * Writes a demo tenant's pack records through the real path: one batch of RECORD_CREATED events pushed by the
+ * demo manager's device ({@link DEMO_DEVICE_ID}) through the push use case, so the demo has events, outcomes,
+ * change-log rows and a device status like any other data. The batch is accepted (durable) here and applied by
+ * the processor once it runs (`npm start`: as soon as the host serves). Event ids are fixed by the tenant and
+ * record, so the same batch (same `now`) pushed again is all DUPLICATE, never a second create (another `now`
+ * is EVENT_ID_REUSED: refused, never written twice). Undefined when the tenant has no records.
+ */
+export async function pushDemoRecords(
+  deps: PushDeps,
+  tenant: Tenant,
+  demo: DemoTenant,
+  now = new Date(),
+): Promise<PushAccepted | undefined> {
   const records = demo.records ?? [];
-  if (records.length === 0) return;
-  const stamp = { occurredAt: at, deviceId: 'server', eventId: '' };
-  const rows = records.map((r) => {
-    const field = scopeFieldOf(r.collection);
-    const scope = field === undefined ? null : r.data[field];
-    return {
-      collection: r.collection,
-      id: r.id,
-      data: r.data,
-      field_meta: Object.fromEntries(Object.keys(r.data).map((f) => [f, { version: 1, stamp }])),
-      scope: scope === null || scope === undefined ? null : String(scope),
-    };
+  if (records.length === 0) return undefined;
+  const manager = demoManager(demo);
+  const result = await pushBatch(deps, {
+    tenant,
+    principal: { userId: manager.id, tenantId: tenant.id, roles: ['MANAGER'] },
+    body: {
+      deviceId: DEMO_DEVICE_ID,
+      events: records.map((r) => ({
+        id: namedUuid(`${demo.id}/${r.collection}/${r.id}`),
+        type: 'RECORD_CREATED',
+        occurredAt: now.toISOString(),
+        payload: { collection: r.collection, recordId: r.id, data: r.data },
+      })),
+    },
   });
-  await pool.query(
-    `insert into records (collection, id, version, data, field_meta, scope)
-     select r.collection, r.id, 1, r.data, r.field_meta, r.scope
-     from jsonb_to_recordset($1::jsonb) as r(collection text, id text, data jsonb, field_meta jsonb, scope text)
-     on conflict (collection, id) do nothing`,
-    [JSON.stringify(rows)],
-  );
+  if (result.kind !== 'accepted') throw new Error('the demo push was replayed: it sends no Idempotency-Key');
+  if (result.response.rejected.length) {
+    throw new Error(`demo records refused: ${JSON.stringify(result.response.rejected)}`);
+  }
+  return result.response;
+}
+
+/**
+ * What `npm start` prints about the pack demo tenants: their users, roles and granted scopes (one line each),
+ * and how to get a token for one.
+ */
+export function demoHelp(): string[] {
+  const lines = DEMO_TENANTS.filter((d) => d.records?.length).map((d) => {
+    const users = d.users.map((u) => {
+      const scopes = (d.grants ?? []).filter((g) => g.userId === u.id).map((g) => g.scope);
+      return `${u.id} ${u.role}${scopes.length ? ` [${scopes.join(', ')}]` : ''}`;
+    });
+    return `${d.id}: ${users.join(', ')}`;
+  });
+  return [
+    ...lines,
+    'an OPERATOR pulls only the scopes in [ ]; e.g. npm run -s token -- --tenant clinic-demo --user u-nurse-1 --role OPERATOR',
+  ];
 }

@@ -8,7 +8,7 @@ import { projectRoot } from '../shared/project-root.js';
 import { pruneChangeLogs } from '../shared/usecases/prune.js';
 import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
-import { DEMO_TENANTS, seedDemoRecords, seedDemoTenant } from './demo-data.js';
+import { DEMO_TENANTS, demoHelp, grantDemoScopes, pushDemoRecords, seedDemoTenant } from './demo-data.js';
 import { startFunctionsHost } from './host.js';
 import { loadLocalSettings, localAppSettings } from './settings.js';
 import { startLocalStack } from './stack.js';
@@ -46,9 +46,9 @@ async function main(): Promise<void> {
       const result = await provisionTenant(app, demo.id, demo.name, demo.packs);
       if (result.databaseCreated) {
         await seedDemoTenant(app.referenceData, result.tenant, demo);
-        const schema = await app.schemas.load(result.tenant);
-        const scopes = new Map(schema.collections.map((c) => [c.name, c.definition.scope]));
-        await seedDemoRecords(app.tenantPool(result.tenant), demo, (c) => scopes.get(c));
+        await grantDemoScopes(app, result.tenant, demo);
+        // Pack records as a manager's device pushes them: accepted now, applied once the host serves.
+        await pushDemoRecords(app, result.tenant, demo);
       }
     }
     // Locally every tenant follows the code's schema; in Azure ops run `npm run tenant -- migrate --all`.
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     );
     say(`try: curl ${host.url}/health`);
     say(`demo tenants: ${DEMO_TENANTS.map((d) => `${d.id} (${d.packs.join(', ')})`).join(', ')}`);
+    for (const line of demoHelp()) say(`  ${line}`);
     say(`browser origins allowed (CORS_ALLOWED_ORIGINS): ${config.cors.allowedOrigins.join(', ') || 'none'}`);
     if (sample) {
       say(

@@ -158,6 +158,12 @@ export interface DeviceRecord {
   lastSyncAt: string | null;
   /** Where the device's last pull ended in the change log (for pendingPull). */
   pullPosition: { xid: string; seq: string } | null;
+  /**
+   * The hash of the held set (collections × scopes, shared/sync/held-set.ts) the device's next delta from
+   * `pullPosition` watches: pendingPull counts only the record changes that delta would send. Null for a
+   * pull recorded before it was kept (pendingPull then counts every change-log row).
+   */
+  heldSet: string | null;
   /** The tenant's sync-schema version served on the device's last pull (SPEC v1.1 "Collections"); null before one. */
   schemaVersion: number | null;
 }
@@ -180,6 +186,8 @@ export interface DeviceStatusStore {
       position: { xid: string; seq: string };
       /** The schema version the page was served with (absent: left as it was). */
       schemaVersion?: number;
+      /** The hash of the held set the next delta from `position` watches (absent: stored as null). */
+      heldSet?: string;
     },
   ): Promise<void>;
   /** The device's pushed events have all been settled (lastSyncAt). */
@@ -554,8 +562,13 @@ export interface PullStore {
   nextXid(tenant: Tenant): Promise<string>;
   /** How far the log was pruned: a cursor before this cannot be served. */
   prunedThrough(tenant: Tenant): Promise<LogPosition>;
-  /** Changes after a position (for a device's pendingPull), counted up to a cap. */
-  countChangesAfter(tenant: Tenant, after: LogPosition, cap: number): Promise<number>;
+  /**
+   * Change-log rows after a position that a delta would send, counted up to `cap` (one bounded statement):
+   * every v1 row, and a record row only when its scope now or before (`scope`, `old_scope`) is in the held
+   * set stored under `heldSet` — the delta's own filter. Without `heldSet`, or for a hash no longer stored
+   * (pruned, or not saved yet), every row counts; the empty set's hash counts no record row.
+   */
+  countChangesAfter(tenant: Tenant, after: LogPosition, cap: number, heldSet?: string): Promise<number>;
   prune(tenant: Tenant, olderThanDays: number): Promise<number>;
 }
 

@@ -111,7 +111,13 @@ export async function pullPage(
   const targetHash = heldSetHash(target);
 
   type Body<C> = C extends Cursor ? Omit<C, 'v' | 't'> : never;
-  const seal = (c: Body<Cursor>) => encodeCursor({ v: 1, t: tenant.id, ...c } as Cursor, key);
+  // The last cursor issued names the set the device's next delta watches: recorded with the position, so
+  // device status counts only the changes that delta would send (pendingPull).
+  let issued: Body<Cursor> | undefined;
+  const seal = (c: Body<Cursor>) => {
+    issued = c;
+    return encodeCursor({ v: 1, t: tenant.id, ...c } as Cursor, key);
+  };
   const sets = new HeldSets(deps.pull, tenant, { hash: targetHash, set: target });
   let body: Omit<PullResponse, 'tenantId' | 'serverTime' | 'pendingEvents' | 'schemaVersion'>;
   let reached: LogPosition;
@@ -208,6 +214,7 @@ export async function pullPage(
           at: new Date().toISOString(),
           position: reached,
           schemaVersion: schema.schemaVersion,
+          heldSet: watchedBy(issued) ?? targetHash,
         })
         // Status is derived data: a pull must not fail because its bookkeeping did.
         .catch((error: unknown) => deps.log.warn({ err: describeError(error) }, 'could not record the pull')),
@@ -219,6 +226,15 @@ export async function pullPage(
     serverTime: new Date().toISOString(),
     pendingEvents: counts.pending,
   };
+}
+
+/**
+ * The set a delta from this cursor's position watches: a delta cursor's wider set while a change settles,
+ * else its own; undefined for a snapshot or a change of set (those head for the target).
+ */
+function watchedBy(cursor: { m: string; h?: string; o?: string } | undefined): string | undefined {
+  if (cursor?.m !== 'd') return undefined;
+  return cursor.o ?? cursor.h ?? EMPTY_HASH;
 }
 
 const EMPTY = { hash: EMPTY_HASH, set: EMPTY_SET };

@@ -45,10 +45,11 @@ export async function getDeviceStatus(
   ]);
   const counts = all.get(deviceId) ?? NO_COUNTS;
   if (!record) throw new NotFoundError(`no device ${deviceId}`);
-  // Changes the device has not pulled yet, counted up to a cap (a device far behind just needs a sync).
+  // Changes the device has not pulled yet, counted up to a cap (a device far behind just needs a sync):
+  // only those its next delta would send — record changes of its own collections and scopes.
   const pendingPull =
     record.pullPosition && deps.pull
-      ? await deps.pull.countChangesAfter(tenant, record.pullPosition, 10_000)
+      ? await deps.pull.countChangesAfter(tenant, record.pullPosition, 10_000, record.heldSet ?? undefined)
       : null;
   return {
     deviceId,

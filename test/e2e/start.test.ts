@@ -94,7 +94,7 @@ describe('npm start', () => {
     expect(asOperator.status).toBe(403); // the sample token is valid (not 401) and is an operator's
 
     // A demo tenant per pack (SPEC v1.1), with its collections and a little data over two scopes.
-    const demoToken = (tenant: string) =>
+    const demoToken = (tenant: string, user = 'd1') =>
       execFileSync(
         process.execPath,
         [
@@ -102,7 +102,7 @@ describe('npm start', () => {
           '--tenant',
           tenant,
           '--user',
-          'd1',
+          user,
           '--role',
           'OPERATOR',
         ],
@@ -122,6 +122,28 @@ describe('npm start', () => {
       const body = (await schema.json()) as { packs: string[]; collections: { name: string }[] };
       expect(body.packs, tenant).toEqual([pack]);
       expect(body.collections.map((c) => c.name)).toEqual(collections);
+    }
+
+    // The pack demo records are pushed by a demo manager's device and applied by the engine shortly after
+    // start; each demo OPERATOR is granted one scope and pulls only it (the printed help names them).
+    for (const [tenant, user, field, scope, count] of [
+      ['clinic-demo', 'u-nurse-1', 'clinicId', 'clinic-north', 3],
+      ['facilities-demo', 'u-tech-1', 'buildingId', 'bldg-hq', 5], // 2 buildings (unscoped) + 3 of bldg-hq
+    ] as const) {
+      expect(first.output()).toContain(`${user} OPERATOR [${scope}]`);
+      const token = demoToken(tenant, user);
+      let records: { data: Record<string, unknown> }[] = [];
+      const deadline = Date.now() + 30_000;
+      while (records.length < count && Date.now() < deadline) {
+        const pulled = await fetch(`${first.url}/v1/sync/pull?deviceId=e2e-${user}&limit=100`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(pulled.status, tenant).toBe(200);
+        records = ((await pulled.json()) as { records: typeof records }).records;
+        if (records.length < count) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(records, tenant).toHaveLength(count);
+      for (const r of records) expect([undefined, scope], tenant).toContain(r.data[field]);
     }
 
     expect(await stopWithCtrlC(first.child)).toBe(0);

@@ -5,10 +5,17 @@ import type { Principal } from '../../shared/auth/principal.js';
 import type { Tenant } from '../../shared/ports.js';
 import { pushBatch } from '../../shared/usecases/push.js';
 import { api } from '../support/api.js';
-import { DEMO_TENANTS, seedDemoRecords } from '../../local/demo-data.js';
+import {
+  DEMO_DEVICE_ID,
+  DEMO_TENANTS,
+  demoManager,
+  grantDemoScopes,
+  pushDemoRecords,
+} from '../../local/demo-data.js';
 import { compileCollection } from '../../shared/schema/validator.js';
 import { tokenFor } from '../support/auth.js';
 import { freshTenant } from '../support/tenants.js';
+import { waitFor } from '../support/wait.js';
 
 // SPEC v1.1 "Collections": GET /v1/schema, PUT /v1/schema/collections/{name} (ADMIN) refusing incompatible
 // changes with 409 and the reasons; RECORD_* events validated against the tenant's collections at push.
@@ -300,26 +307,42 @@ describe('push-time validation of record events', () => {
 });
 
 describe('demo data of npm start (local/demo-data.ts)', () => {
-  it("every demo record is valid for its pack's schema, and is stored as the engine stores records", async () => {
+  it("every demo record is valid for its pack's schema, and is written through push and the engine", async () => {
     for (const demo of DEMO_TENANTS.filter((d) => d.records?.length)) {
       // Prepare
+      const app = getApp();
       const packTenant = await freshTenant('demo', demo.packs);
-      const schema = await getApp().schemas.load(packTenant);
+      const schema = await app.schemas.load(packTenant);
       const byName = new Map(schema.collections.map((c) => [c.name, c]));
       for (const record of demo.records ?? []) {
         const collection = byName.get(record.collection);
         if (!collection) throw new Error(`${demo.id}: no collection ${record.collection}`);
         expect(compileCollection(collection.definition).validateData(record.data), record.id).toEqual([]);
       }
-      // Act
-      await seedDemoRecords(getApp().tenantPool(packTenant), demo, (c) => byName.get(c)?.definition.scope);
-      // Assess
-      const { rows } = await getApp()
-        .tenantPool(packTenant)
-        .query<{ collection: string; id: string; version: number; scope: string | null; field_meta: object }>(
-          'select collection, id, version, scope, field_meta from records order by collection, id',
-        );
-      expect(rows).toHaveLength(demo.records?.length ?? 0);
+      // Act: as npm start does; the shared host's processor applies the batch.
+      await grantDemoScopes(app, packTenant, demo);
+      const at = new Date();
+      const accepted = await pushDemoRecords(app, packTenant, demo, at);
+      if (!accepted) throw new Error(`${demo.id}: nothing pushed`);
+      const outcome = await waitFor(
+        async () => {
+          const o = await app.eventLog.batchOutcome(packTenant, accepted.batchId);
+          return o?.status === 'COMPLETED' ? o : undefined;
+        },
+        { what: `${demo.id}'s demo batch to complete` },
+      );
+      // Assess: every record applied by the engine (not written behind its back).
+      const total = demo.records?.length ?? 0;
+      expect(outcome.counts, JSON.stringify(outcome)).toMatchObject({ total, applied: total });
+      const pool = app.tenantPool(packTenant);
+      const { rows } = await pool.query<{
+        collection: string;
+        id: string;
+        version: number;
+        scope: string | null;
+        field_meta: object;
+      }>('select collection, id, version, scope, field_meta from records order by collection, id');
+      expect(rows).toHaveLength(total);
       for (const row of rows) {
         const record = demo.records?.find((r) => r.id === row.id);
         const field = byName.get(row.collection)?.definition.scope;
@@ -328,6 +351,27 @@ describe('demo data of npm start (local/demo-data.ts)', () => {
         expect(Object.keys(row.field_meta).sort()).toEqual(Object.keys(record?.data ?? {}).sort());
       }
       expect(new Set(rows.map((r) => r.scope).filter(Boolean)).size).toBe(2); // two clinics / two buildings
+      const logged = await pool.query<{ n: number }>(
+        "select count(*)::int as n from change_log where entity_type = 'record'",
+      );
+      expect(logged.rows[0]?.n).toBe(total);
+      const device = await app.devices.get(packTenant.id, DEMO_DEVICE_ID);
+      expect(device).toMatchObject({ userId: demoManager(demo).id });
+      expect(device?.lastPushAt).not.toBeNull();
+      // Each operator is granted one scope, one of those the records use.
+      const grants = await app.scopes.list(packTenant);
+      expect(grants.map((g) => ({ scope: g.scope, userId: g.userId }))).toEqual(
+        [...(demo.grants ?? [])].sort((a, b) => a.scope.localeCompare(b.scope)),
+      );
+      for (const g of grants)
+        expect(
+          rows.some((r) => r.scope === g.scope),
+          g.scope,
+        ).toBe(true);
+      // The same demo batch pushed again (a seeding retried) creates nothing: its events are duplicates.
+      const again = await pushDemoRecords(app, packTenant, demo, at);
+      expect(again?.accepted).toBe(0);
+      expect(again?.duplicates).toHaveLength(total);
     }
   });
 });

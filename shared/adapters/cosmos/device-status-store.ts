@@ -19,6 +19,7 @@ const blank = (tenantId: string, deviceId: string, userId: string): DeviceItem =
   lastPullAt: null,
   lastSyncAt: null,
   pullPosition: null,
+  heldSet: null,
   schemaVersion: null,
 });
 
@@ -32,6 +33,7 @@ const toRecord = (record: DeviceItem): DeviceRecord => ({
   lastPullAt: record.lastPullAt ?? null,
   lastSyncAt: record.lastSyncAt ?? null,
   pullPosition: record.pullPosition ?? null,
+  heldSet: record.heldSet ?? null,
   schemaVersion: record.schemaVersion ?? null,
 });
 
@@ -79,6 +81,7 @@ export class CosmosDeviceStatusStore implements DeviceStatusStore {
       at: string;
       position: { xid: string; seq: string };
       schemaVersion?: number;
+      heldSet?: string;
     },
   ): Promise<void> {
     // Callers record only a pull by the device's owner (or its first user), as for pushes (device-access.ts).
@@ -86,6 +89,8 @@ export class CosmosDeviceStatusStore implements DeviceStatusStore {
       { op: 'set', path: '/userId', value: pull.userId },
       { op: 'set', path: '/lastPullAt', value: pull.at },
       { op: 'set', path: '/pullPosition', value: pull.position },
+      // Always with the position: a hash left from an earlier pull would filter the count by the wrong set.
+      { op: 'set', path: '/heldSet', value: pull.heldSet ?? null },
     ];
     if (pull.schemaVersion !== undefined)
       operations.push({ op: 'set', path: '/schemaVersion', value: pull.schemaVersion });

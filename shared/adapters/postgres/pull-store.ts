@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { EntityType, ProductionEntity, RecordEntity, UserEntity } from '../../contracts/pull.js';
 import type { Equipment, Well } from '../../contracts/reference-data.js';
 import type { LogPosition, PullPage, PullStore, RecordPosition, Tenant } from '../../ports.js';
-import { type HeldSet, holds } from '../../sync/held-set.js';
+import { EMPTY_HASH, type HeldSet, holds } from '../../sync/held-set.js';
 import { comparePositions } from '../../sync/cursor.js';
 import { guardPostgres } from './connection.js';
 import { equipmentFromRow, wellFromRow } from './reference-data-store.js';
@@ -27,8 +27,12 @@ interface ChangeRow {
  * whether the collection has a scope field. Never null (coalesce), so `not (…)` means "not in the set".
  */
 const inSet = (collection: string, scope: string, scoped: string, c: number, s: number) =>
-  `(${collection} = any($${c}::text[]) and (not ${scoped} or $${s}::text[] is null or ` +
-  `coalesce(${scope} = any($${s}::text[]), false)))`;
+  inSetOf(collection, scope, scoped, `$${c}::text[]`, `$${s}::text[]`);
+
+/** {@link inSet} over any two text[] expressions (e.g. the columns of a stored held set). */
+const inSetOf = (collection: string, scope: string, scoped: string, c: string, s: string) =>
+  `(${collection} = any(${c}) and (not ${scoped} or ${s} is null or ` +
+  `coalesce(${scope} = any(${s}), false)))`;
 
 const recordFromRow = (r: Row): RecordEntity => ({
   collection: r.collection as string,
@@ -365,14 +369,29 @@ export class PostgresPullStore implements PullStore {
     return rows[0] ?? { xid: '0', seq: '0' };
   }
 
-  async countChangesAfter(tenant: Tenant, after: LogPosition, cap: number): Promise<number> {
+  async countChangesAfter(
+    tenant: Tenant,
+    after: LogPosition,
+    cap: number,
+    heldSet?: string,
+  ): Promise<number> {
+    const scoped = '(sc.scope_field is not null)';
+    // The delta's filter (changesPage) with the set read in the same statement: a record row counts when its
+    // scope now or before is in the set. `h` has at most one row (the primary key); no row and a hash other
+    // than the empty set's means the set is not known (pruned, not saved yet): count the row, as before.
+    // Bounded by `cap` whatever the log holds.
     const { rows } = await this.query<{ n: number }>(
       tenant,
       `select count(*)::int as n from (
-         select 1 from change_log
-         where (xid, seq) > ($1::xid8, $2::bigint) and xid < pg_snapshot_xmin(pg_current_snapshot())
+         select 1 from change_log c
+         left join sync_collections sc on sc.name = c.collection
+         left join pull_held_sets h on h.hash = $4::text
+         where (c.xid, c.seq) > ($1::xid8, $2::bigint) and c.xid < pg_snapshot_xmin(pg_current_snapshot())
+           and (c.entity_type <> 'record' or $4::text is null or (h.hash is null and $4::text <> $5::text)
+                or coalesce(${inSetOf('c.collection', 'c.scope', scoped, 'h.collections', 'h.scopes')}, false)
+                or coalesce(${inSetOf('c.collection', 'c.old_scope', scoped, 'h.collections', 'h.scopes')}, false))
          limit $3) c`,
-      [after.xid, after.seq, cap],
+      [after.xid, after.seq, cap, heldSet ?? null, EMPTY_HASH],
     );
     return rows[0]?.n ?? 0;
   }
