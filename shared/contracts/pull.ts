@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { isoDateSchema, isoDateTimeSchema } from './common.js';
 import { collectionNameSchema, deviceIdSchema } from './events.js';
 import { equipmentSchema, wellSchema } from './reference-data.js';
+import { scopeValueSchema } from './scopes.js';
 
-/** A comma list of a query parameter (`a,b`), trimmed, empty items dropped, each checked by `item`. */
-const commaList = (item: z.ZodString, max: number) =>
+/** A comma list of a query parameter (`a,b`), trimmed, empty items dropped, each checked by `item`; ≥ 1 item. */
+const commaList = (item: z.ZodType<string, string>, max: number) =>
   z
     .string()
     .max(64 * 1024)
@@ -16,7 +17,8 @@ const commaList = (item: z.ZodString, max: number) =>
           .filter(Boolean),
       ),
     ])
-    .pipe(z.array(item).max(max));
+    // An empty list would silently sync nothing (a typo, a client bug): name one, or omit the parameter.
+    .pipe(z.array(item).min(1, 'name at least one, or leave the parameter out for the default').max(max));
 
 export const pullQuerySchema = z.object({
   deviceId: deviceIdSchema,
@@ -28,7 +30,7 @@ export const pullQuerySchema = z.object({
       'Comma list of the collections whose records this device holds (default: every collection of the ' +
         "tenant's schema). v1 entities always come.",
     ),
-  scopes: commaList(z.string().min(1).max(256), 1000)
+  scopes: commaList(scopeValueSchema, 1000)
     .optional()
     .describe(
       "Comma list of the scopes (values of the collections' scope fields) this device holds (default: every " +

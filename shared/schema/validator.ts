@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { jsonPath } from '../contracts/common.js';
+import { scopeValueSchema } from '../contracts/scopes.js';
 import type { FieldError } from '../errors.js';
 import { newAjv } from './ajv.js';
 import { type CollectionDefinition, propertiesOf, requiredOf } from './definition.js';
@@ -30,6 +31,12 @@ export interface CollectionValidator {
    * refused when `additionalProperties` is false, checked against it when it is a schema, allowed otherwise.
    */
   validateChanges(changes: Record<string, unknown>): FieldError[];
+  /**
+   * A stored record's fields as clients see them: a field an update cleared (`null` where the field's schema
+   * does not accept null) is left out, so a pulled record is valid for the schema GET /v1/schema serves.
+   * A field whose schema accepts null keeps its null.
+   */
+  present(data: Record<string, unknown>): Record<string, unknown>;
 }
 
 /** At most this many field errors per record: enough to fix it, bounded for the rejection stored. */
@@ -77,6 +84,22 @@ export function compileCollection(
   const properties = propertiesOf(schema);
   const required = new Set(requiredOf(schema));
   const additional = schema.additionalProperties;
+  // A record's scope value must be one a grant can name (scopes.ts): else only managers could ever read it.
+  const scopeField = definition.scope;
+  const scopeErrors = (fields: Record<string, unknown>): FieldError[] => {
+    if (!scopeField || !Object.hasOwn(fields, scopeField)) return [];
+    const value = fields[scopeField];
+    if (value === null || value === undefined || typeof value === 'object') return [];
+    return scopeValueSchema.safeParse(String(value)).success
+      ? []
+      : [
+          {
+            path: jsonPath([scopeField]),
+            message:
+              'is the scope field: a scope value has 1–256 characters, no "/" or "," and no leading space (else no grant could name it)',
+          },
+        ];
+  };
   const fieldValidators = new Map<string, ValidateFunction>();
   const fieldValidator = (field: string): ValidateFunction | undefined => {
     let v = fieldValidators.get(field);
@@ -96,7 +119,8 @@ export function compileCollection(
   };
   return {
     validateData(data) {
-      return root(data) ? [] : toFieldErrors(root.errors, []).slice(0, MAX_ERRORS);
+      const errors = root(data) ? [] : toFieldErrors(root.errors, []);
+      return [...errors, ...scopeErrors(data)].slice(0, MAX_ERRORS);
     },
     validateChanges(changes) {
       const errors: FieldError[] = [];
@@ -114,7 +138,16 @@ export function compileCollection(
         }
         if (validate && !validate(value)) errors.push(...toFieldErrors(validate.errors, [field]));
       }
+      errors.push(...scopeErrors(changes));
       return errors.slice(0, MAX_ERRORS);
+    },
+    present(data) {
+      if (!Object.values(data).includes(null)) return data;
+      return Object.fromEntries(
+        Object.entries(data).filter(
+          ([field, value]) => value !== null || (fieldValidator(field)?.(null) ?? true),
+        ),
+      );
     },
   };
 }

@@ -23,6 +23,7 @@ import {
 import type { Logger } from '../logger.js';
 import { describeError } from '../redact.js';
 import { checkDeviceAccess } from './device-access.js';
+import type { RecordSchemas } from '../schema/validator.js';
 
 export interface PullDeps {
   pull: PullStore;
@@ -31,6 +32,8 @@ export interface PullDeps {
   devices: DeviceStatusStore;
   log: Logger;
   config: { pull: { productionDays: number; retentionDays: number } };
+  /** The tenant's compiled collections (to leave cleared fields out of pulled records); absent: sent as stored. */
+  recordSchemas?: (tenant: Tenant) => Promise<RecordSchemas>;
 }
 
 export interface PullQuery {
@@ -219,6 +222,15 @@ export async function pullPage(
         // Status is derived data: a pull must not fail because its bookkeeping did.
         .catch((error: unknown) => deps.log.warn({ err: describeError(error) }, 'could not record the pull')),
   ]);
+  // A field an update cleared (null, where its schema does not accept null) is not sent: the record stays
+  // valid for the schema the device is told about.
+  if (body.records.length > 0 && deps.recordSchemas) {
+    const schemas = await deps.recordSchemas(tenant);
+    body.records = body.records.map((r) => {
+      const found = schemas.lookup(r.collection);
+      return found.kind === 'collection' ? { ...r, data: found.validator.present(r.data) } : r;
+    });
+  }
   return {
     tenantId: tenant.id,
     ...body,

@@ -146,6 +146,36 @@ describe('a clinic tenant (issue 13 proof)', () => {
     expect(final?.data).toMatchObject({ prescription: 'quinine', diagnosis: 'malaria' });
   });
 
+  it('leaves a field cleared by an update (null) out of the pulled record, so it stays valid for the schema', async () => {
+    const created = await pushSettled(nurseA, 'tab-a', [
+      event('RECORD_CREATED', minutesAgo(40), {
+        collection: 'encounters',
+        recordId: 'enc-clear',
+        data: { clinicId: 'clinic-a', patientId: 'pat-1', encounteredAt: minutesAgo(40), notes: 'typo' },
+      }),
+    ]);
+    expect(created.events[0]?.status).toBe('APPLIED');
+    const cleared = await pushSettled(nurseA, 'tab-a', [
+      event('RECORD_UPDATED', minutesAgo(30), {
+        collection: 'encounters',
+        recordId: 'enc-clear',
+        baseVersion: 1,
+        changes: { notes: null, prescription: null },
+      }),
+    ]);
+    expect(cleared.events[0]?.status).toBe('APPLIED');
+    const pulled = (await pullAll(nurseA, 'tab-a-clear', '&collections=encounters')).records.find(
+      (r) => r.id === 'enc-clear',
+    );
+    // notes (a string) is gone; prescription's schema accepts null, so its null is a value and stays.
+    expect(pulled?.data).toEqual({
+      clinicId: 'clinic-a',
+      patientId: 'pat-1',
+      encounteredAt: expect.any(String),
+      prescription: null,
+    });
+  });
+
   it('lets a later delete win over an earlier offline edit, and reports the edit as the loser', async () => {
     const created = await pushSettled(nurseA, 'tab-a', [
       event('RECORD_CREATED', minutesAgo(50), {

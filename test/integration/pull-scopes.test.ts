@@ -265,5 +265,18 @@ describe('selective pull', () => {
     });
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ errors: [{ path: 'collections' }] });
+    // An empty list, or a scope no grant could name, would silently sync nothing: refused with its parameter.
+    for (const [query, path] of [
+      ['collections=', 'collections'],
+      ['scopes=,', 'scopes'],
+      ['scopes=a%2Fb', 'scopes[0]'],
+    ] as const) {
+      const refused = await call(pullSync, {
+        url: `http://localhost/api/v1/sync/pull?deviceId=dev-m&${query}`,
+        token: await tokenFor(tenant.id, ['MANAGER'], 'boss'),
+      });
+      expect(refused.status, query).toBe(400);
+      expect(refused.body, query).toMatchObject({ errors: [{ path }] });
+    }
   });
 });

@@ -79,6 +79,26 @@ describe('collection validator', () => {
     expect(nullable.validateChanges({ a: null })).toEqual([]);
   });
 
+  it('present(): a cleared field (null where the schema does not accept null) is left out; a nullable one keeps null', () => {
+    const nullable = compileCollection({
+      schema: { type: 'object', properties: { a: { type: ['string', 'null'] }, b: { type: 'string' } } },
+    });
+    expect(nullable.present({ a: null, b: null, c: 'x' })).toEqual({ a: null, c: 'x' });
+    const { diagnosis: _cleared, ...rest } = { ...encounter, diagnosis: 'x' };
+    expect(v.present({ ...encounter, diagnosis: null })).toEqual(rest);
+    // What present() gives is valid for the schema again (the pulled record a client may re-validate).
+    expect(v.validateData(v.present({ ...encounter, notes: null }))).toEqual([]);
+  });
+
+  it('the scope field takes only values a grant can name (no "/" or ",")', () => {
+    expect(v.validateData({ ...encounter, clinicId: 'clinic/a' })).toEqual([
+      { path: 'clinicId', message: expect.stringContaining('scope') },
+    ]);
+    expect(v.validateChanges({ clinicId: 'a,b' }).map((e) => e.path)).toEqual(['clinicId']);
+    expect(v.validateChanges({ clinicId: ' lead' }).map((e) => e.path)).toEqual(['clinicId']);
+    expect(v.validateChanges({ clinicId: 'clinic-b' })).toEqual([]);
+  });
+
   it('nested paths and $refs: a facilities anchor position', () => {
     const anchors = compileCollection(collectionOf('facilities', 'spatial_anchors'));
     expect(anchors.validateChanges({ position: { x: 1, y: 2 } })).toEqual([

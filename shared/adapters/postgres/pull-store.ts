@@ -276,7 +276,8 @@ export class PostgresPullStore implements PullStore {
       tenant,
       `select c.name, c.scope_field is not null as scoped,
               (select coalesce(max(schema_version), 0) from sync_schema_changes)::int as version
-       from (select 1) one left join sync_collections c on true order by c.name`,
+       -- Builtin collections (the oil-gas pack's v1 entities) hold no records: the v1 keys serve them.
+       from (select 1) one left join sync_collections c on not c.builtin order by c.name`,
     );
     return {
       schemaVersion: rows[0]?.version ?? 0,
