@@ -141,7 +141,7 @@ export interface PackInstall {
  * Installs packs into a tenant (tenant creation, `--pack`): each collection of each pack is created, left
  * as it is when identical, or upgraded when the shipped definition is a compatible change of the stored one.
  * Refused, with every reason as ConflictError PACK_CONFLICT: two chosen packs defining the same collection
- * (oil-gas and facilities both have `equipment`), a collection already defined by another pack or by an
+ * (none of the shipped packs do), a collection already defined by another pack or by an
  * admin, an incompatible upgrade. Unknown pack names are a ValidationError. Safe to run again.
  */
 export async function installPacks(

@@ -251,17 +251,19 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
     expect(v1.body.collections.every((c: { builtin: boolean }) => c.builtin)).toBe(true);
   });
 
-  it('create --pack refuses packs that clash (oil-gas and facilities both define equipment) and unknown ones', async () => {
-    const clash = await tenantCli(
-      'create',
-      `cli-${randomBytes(4).toString('hex')}`,
-      '--pack',
-      'oil-gas',
-      '--pack',
-      'facilities',
-    );
-    expect(clash.code).toBe(1);
-    expect(clash.stderr).toMatch(/equipment is defined by both oil-gas and facilities/);
+  it('create --pack combines oil-gas and facilities (the v1 well equipment is well_equipment), refuses unknown packs', async () => {
+    const both = `cli-${randomBytes(4).toString('hex')}`;
+    const created = await tenantCli('create', both, '--pack', 'oil-gas', '--pack', 'facilities');
+    expect(created.code, created.stderr).toBe(0);
+    const seen = await api(await tokenFor(both, ['OPERATOR'], 'u-cli'), 'GET', 'v1/schema');
+    expect(
+      seen.body.collections
+        .filter((c: { name: string }) => c.name.endsWith('equipment'))
+        .map((c: { name: string; pack: string; builtin: boolean }) => [c.name, c.pack, c.builtin]),
+    ).toEqual([
+      ['equipment', 'facilities', false],
+      ['well_equipment', 'oil-gas', true],
+    ]);
     const unknown = await tenantCli('create', `cli-${randomBytes(4).toString('hex')}`, '--pack', 'bakery');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown pack\(s\) bakery/);

@@ -113,7 +113,7 @@ describe('npm start', () => {
     for (const [tenant, pack, collections] of [
       ['clinic-demo', 'clinic', ['encounters', 'patients']],
       ['facilities-demo', 'facilities', ['buildings', 'equipment', 'spatial_anchors']],
-      ['acme', 'oil-gas', ['equipment', 'production', 'users', 'wells']],
+      ['acme', 'oil-gas', ['production', 'users', 'well_equipment', 'wells']],
     ] as const) {
       const schema = await fetch(`${first.url}/v1/schema`, {
         headers: { authorization: `Bearer ${demoToken(tenant)}` },

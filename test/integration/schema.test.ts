@@ -206,7 +206,7 @@ describe('schema changes under concurrency, and builtin collections', () => {
       deviceId: 'dev-oil',
       events: [
         event('RECORD_UPDATED', {
-          collection: 'equipment',
+          collection: 'well_equipment',
           recordId: 'pump-1',
           baseVersion: 1,
           changes: { notes: 'x' },
@@ -215,7 +215,7 @@ describe('schema changes under concurrency, and builtin collections', () => {
     });
     // Assess
     expect(seen.body).toMatchObject({ packs: ['oil-gas'], schemaVersion: 4 });
-    expect(seen.body.collections.find((c: { name: string }) => c.name === 'equipment')).toMatchObject({
+    expect(seen.body.collections.find((c: { name: string }) => c.name === 'well_equipment')).toMatchObject({
       builtin: true,
       pack: 'oil-gas',
       writtenBy: expect.stringMatching(/EQUIPMENT_UPDATED/),
