@@ -122,8 +122,13 @@ async function main(): Promise<void> {
       const [, id, scope, userId] = positionals;
       const parsed = scopeMemberParamsSchema.safeParse({ scope, userId });
       const tenant = id ? await app.tenants.find(id) : undefined;
-      if (!tenant || !parsed.success)
-        throw new Error(`${command} needs a registered tenant, a scope and a user id\n${usage}`);
+      if (!id || scope === undefined || userId === undefined)
+        throw new Error(`${command} needs a tenant, a scope and a user id\n${usage}`);
+      if (!tenant) throw new Error(`no registered tenant ${id} (npm run tenant -- list)`);
+      if (!parsed.success)
+        throw new Error(
+          parsed.error.issues.map((i) => `${String(i.path[0] ?? command)}: ${i.message}`).join('\n'),
+        );
       if (command === 'grant') {
         const { created } = await grantScope(app, tenant, parsed.data.scope, parsed.data.userId, 'cli');
         process.stdout.write(
@@ -139,7 +144,11 @@ async function main(): Promise<void> {
       const [, id, userId] = positionals;
       const tenant = id ? await app.tenants.find(id) : undefined;
       if (!tenant) throw new Error(`grants needs a registered tenant\n${usage}`);
-      for (const g of (await listGrants(app, tenant, userId)).grants) {
+      const { grants } = await listGrants(app, tenant, userId);
+      // Say so when there are none: an empty output reads like a failure.
+      if (grants.length === 0)
+        process.stdout.write(`${tenant.id}: no scope grants${userId ? ` for ${userId}` : ''}\n`);
+      for (const g of grants) {
         process.stdout.write(`${g.scope}\t${g.userId}\t${g.grantedBy ?? ''}\t${g.grantedAt}\n`);
       }
     } else if (command === 'list') {

@@ -164,6 +164,11 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
     const again = await tenantCli('revoke', id, 'clinic-a', 'nurse-1');
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('no grant of scope clinic-a');
+    // None left: said so, not an empty output; a scope no grant can name: the reason, not the usage.
+    expect((await tenantCli('grants', id)).stdout).toBe(`${id}: no scope grants\n`);
+    const comma = await tenantCli('grant', id, 'a,b', 'nurse-1');
+    expect(comma.code).toBe(1);
+    expect(comma.stderr).toMatch(/^scope: must not contain "\/" or ","/m);
   });
 
   it('migrate --all: each tenant reported; exit 1 exactly when one fails (here: a database taken down)', async () => {
