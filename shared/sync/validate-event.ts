@@ -67,6 +67,13 @@ export function checkEvent(raw: unknown, index: number, now: Date, schemas?: Rec
       { path: jsonPath(unstorable, prefix), message: 'must be valid Unicode text without NUL characters' },
     ]);
   }
+  const proto = findProtoKey(raw);
+  if (proto) {
+    // Parsing would drop the key silently (it names the prototype): refuse it instead of losing a field.
+    return reject('INVALID_PAYLOAD', 'the event is invalid', [
+      { path: jsonPath(proto, prefix), message: 'a field may not be named __proto__' },
+    ]);
+  }
   const envelope = eventEnvelopeSchema.safeParse(raw);
   if (!envelope.success) {
     return reject(
@@ -154,4 +161,22 @@ export function checkEvent(raw: unknown, index: number, now: Date, schemas?: Rec
       ...(location ? { location } : {}),
     } as SyncEvent,
   };
+}
+
+/** The path of the first own key `__proto__` in a parsed JSON value (nesting already bounded), or undefined. */
+function findProtoKey(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findProtoKey(item, [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return [...path, key];
+    const found = findProtoKey((value as Record<string, unknown>)[key], [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -123,6 +123,22 @@ describe('collection validator', () => {
 });
 
 describe('push-time validation of RECORD_* events (checkEvent)', () => {
+  it('refuses a field named __proto__ (parsing would drop it silently) with its path', () => {
+    // As JSON.parse gives it: an own key, not the prototype.
+    const raw = JSON.parse(
+      JSON.stringify(event('RECORD_CREATED', { collection: 'patients', recordId: 'p-9', data: {} })).replace(
+        '"data":{}',
+        '"data":{"clinicId":"clinic-a","name":"x","__proto__":{"admin":true}}',
+      ),
+    ) as unknown;
+    const checked = checkEvent(raw, 4, NOW, schemas);
+    expect(checked.ok).toBe(false);
+    if (!checked.ok)
+      expect(checked.rejection.errors).toEqual([
+        { path: 'events[4].payload.data.__proto__', message: 'a field may not be named __proto__' },
+      ]);
+  });
+
   it('passes a valid create and update', () => {
     expect(
       checkEvent(
