@@ -63,6 +63,11 @@ export interface RouteContract<
    * endpoint() is given the matching renderer (shared/http/endpoint.ts `EndpointOptions.renderError`).
    */
   errorBody?: { schema: z.ZodType; contentType: string };
+  /**
+   * The rate-limit budget the route spends when it is not a v1 push or pull by its path (a compat route that
+   * pushes spends the push budget: SPEC "Rate limits"); shared/http/rate-limit.ts routeClassOf.
+   */
+  rateClass?: 'push' | 'pull';
 }
 
 export const defineRoute = <

@@ -578,6 +578,24 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     await authFailures('getSchema', { token: operator });
   });
 
+  it("compat wellos: compatWellosFieldDataSync (200, 400) and its errors in the dialect's body", async () => {
+    const wellos = (json: unknown, token = operator) => ({
+      token,
+      json,
+      headers: { 'x-device-id': 'oas-wellos' },
+    });
+    const event = { ...reading(t.wellId, 904), timestamp: new Date().toISOString() };
+    const synced = await send(
+      'compatWellosFieldDataSync',
+      wellos({ tenantId: t.tenant.id, events: [event] }),
+    );
+    expect(synced.status).toBe(200);
+    expect(synced.body).toMatchObject({ errors: [] });
+    expect((await send('compatWellosFieldDataSync', wellos({ events: 'none' }))).status).toBe(400);
+    await authFailures('compatWellosFieldDataSync', wellos({ events: [event] }));
+    await bodyFailures('compatWellosFieldDataSync', wellos({ events: [event] }));
+  });
+
   it('405 with Allow as components.responses.MethodNotAllowed documents it; OPTIONS with Allow', async () => {
     const response = await fetch(`${base}/v1/sync/batches`, { method: 'DELETE' });
     const text = await response.text();
