@@ -27,6 +27,7 @@ await import('./sync-stats.js');
 await import('./conflicts.js');
 await import('./conflict-resolve.js');
 await import('./conflict-strategies.js');
+await import('./compat/wellpulse/index.js');
 await import('./process-sync-chunk.js');
 await import('./prune-change-log.js');
 await import('./sweep-photos.js');

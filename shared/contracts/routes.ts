@@ -18,6 +18,7 @@ import {
   strategiesSchema,
 } from './conflicts.js';
 import { eventDocSchema, pushBodySchema } from './events.js';
+import { WELLPULSE_ROUTES } from '../compat/wellpulse/routes.js';
 import { listDevicesRoute, syncStatsRoute } from './manager.js';
 import { getPhotoRoute, photoUploadUrlsRoute } from './photos.js';
 import { pullQuerySchema, pullResponseSchema } from './pull.js';
@@ -379,4 +380,5 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   putScopeMemberRoute,
   deleteScopeMemberRoute,
   ...WELLOS_ROUTES,
+  ...WELLPULSE_ROUTES,
 ] as readonly RouteContract[];

@@ -44,6 +44,11 @@ export interface PullQuery {
   collections?: string[] | undefined;
   /** Scopes the device holds (default: every scope the caller may read); unreadable ones are left out. */
   scopes?: string[] | undefined;
+  /**
+   * false: the page is served but not recorded on the device (no lastPullAt, no position) — for a compat
+   * pull that names no device (docs/compat/wellpulse.md). Default true.
+   */
+  record?: boolean | undefined;
 }
 
 /**
@@ -210,6 +215,7 @@ export async function pullPage(
   const [counts] = await Promise.all([
     deps.eventLog.deviceCounts(tenant, query.deviceId),
     access.owns &&
+      query.record !== false &&
       deps.devices
         .recordPull(tenant.id, {
           deviceId: query.deviceId,

@@ -596,6 +596,68 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     await bodyFailures('compatWellosFieldDataSync', wellos({ events: [event] }));
   });
 
+  it('compat wellpulse (seed 001): wellpulsePull, wellpulsePush, wellpulseStatus in the document’s error body', async () => {
+    const entry = {
+      wellId: t.wellId,
+      entryType: 'PRODUCTION',
+      data: { oilVolume: 12 },
+      recordedAt: new Date(Date.now() - 60_000).toISOString(),
+    };
+    const push = (json: unknown, headers: Record<string, string> = {}) => ({
+      token: operator,
+      json,
+      headers,
+    });
+    expect((await send('wellpulsePush', push({ deviceId: 'oas-wp-1', entries: [entry] }))).status).toBe(200);
+    expect(
+      (
+        await send(
+          'wellpulsePush',
+          push({ deviceId: 'oas-wp-1', entries: [{ ...entry, data: { oilVolume: -1 } }] }),
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await send(
+          'wellpulsePush',
+          push({ deviceId: 'oas-wp-1', entries: Array.from({ length: 1001 }, () => entry) }),
+        )
+      ).status,
+    ).toBe(413);
+    const wrongSubdomain = { 'x-tenant-subdomain': strangerTenant };
+    expect(
+      (await send('wellpulsePush', push({ deviceId: 'oas-wp-1', entries: [] }, wrongSubdomain))).status,
+    ).toBe(403);
+    await authFailures('wellpulsePush', push({ deviceId: 'oas-wp-1', entries: [entry] }));
+    await bodyFailures('wellpulsePush', push({ deviceId: 'oas-wp-1', entries: [entry] }));
+
+    const pull = (query: Record<string, string> = {}, headers: Record<string, string> = {}) => ({
+      token: operator,
+      query,
+      headers,
+    });
+    const first = await send('wellpulsePull', pull({ deviceId: 'oas-wp-1' }));
+    expect(first.status).toBe(200);
+    const { lastSyncTimestamp } = first.body as { lastSyncTimestamp: string };
+    expect((await send('wellpulsePull', pull({ lastSync: lastSyncTimestamp }))).status).toBe(200);
+    expect((await send('wellpulsePull', pull({ lastSync: 'yesterday' }))).status).toBe(400);
+    expect((await send('wellpulsePull', pull({}, wrongSubdomain))).status).toBe(403);
+    await authFailures('wellpulsePull', pull());
+
+    const status = (query: Record<string, string>, headers: Record<string, string> = {}) => ({
+      token: operator,
+      query,
+      headers,
+    });
+    expect((await send('wellpulseStatus', status({ deviceId: 'oas-wp-1' }))).status).toBe(200);
+    expect((await send('wellpulseStatus', status({}))).status).toBe(400);
+    expect((await send('wellpulseStatus', status({ deviceId: 'oas-wp-1' }, wrongSubdomain))).status).toBe(
+      403,
+    );
+    await authFailures('wellpulseStatus', status({ deviceId: 'oas-wp-1' }));
+  });
+
   it('405 with Allow as components.responses.MethodNotAllowed documents it; OPTIONS with Allow', async () => {
     const response = await fetch(`${base}/v1/sync/batches`, { method: 'DELETE' });
     const text = await response.text();

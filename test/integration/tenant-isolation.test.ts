@@ -24,6 +24,9 @@ import { getTenantSchema } from '../../functions/schema-get.js';
 import { putSchemaCollection } from '../../functions/schema-put.js';
 import { getStats } from '../../functions/sync-stats.js';
 import { wellosFieldDataSync } from '../../functions/compat/wellos/field-data-sync.js';
+import { wellpulsePullHandler } from '../../functions/compat/wellpulse/sync-pull.js';
+import { wellpulsePushHandler } from '../../functions/compat/wellpulse/sync-push.js';
+import { wellpulseStatusHandler } from '../../functions/compat/wellpulse/sync-status.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
@@ -258,7 +261,18 @@ const handlers = {
   getSchema: getTenantSchema,
   putCollection: putSchemaCollection,
   compatWellosFieldDataSync: wellosFieldDataSync,
+  wellpulsePull: wellpulsePullHandler,
+  wellpulsePush: wellpulsePushHandler,
+  wellpulseStatus: wellpulseStatusHandler,
 } as const;
+
+/** A compat route's 403 in its document's error body (problem+json for every other route). */
+const forbiddenBodies: Record<string, unknown> = {
+  wellpulsePull: { statusCode: 403 },
+  wellpulsePush: { statusCode: 403 },
+  wellpulseStatus: { statusCode: 403 },
+  compatWellosFieldDataSync: { syncedEventIds: [], conflicts: [], errors: [expect.any(String)] },
+};
 
 describe('tenant isolation', () => {
   it('a globex token never reads or writes acme data, on any route; a forged X-Tenant-Id gets 403', async () => {
@@ -298,6 +312,17 @@ describe('tenant isolation', () => {
         deviceInfo: { deviceId: 'shared-device' },
         events: [{ ...reading('shared-well'), timestamp: new Date().toISOString() }],
       },
+      wellpulsePush: {
+        deviceId: 'shared-device',
+        entries: [
+          {
+            wellId: 'shared-well',
+            entryType: 'PRODUCTION',
+            data: { oilVolume: 7 },
+            recordedAt: '2025-10-25T08:30:00.000Z',
+          },
+        ],
+      },
     };
     const params: Record<string, Record<string, string>> = {
       putWell: { id: 'shared-well' },
@@ -317,6 +342,8 @@ describe('tenant isolation', () => {
       syncStats: 'http://localhost/api/v1/sync/stats',
       listDevices: 'http://localhost/api/v1/devices',
       listScopeGrants: 'http://localhost/api/v1/scopes',
+      wellpulsePull: 'http://localhost/api/compat/wellpulse/sync/pull?deviceId=shared-device',
+      wellpulseStatus: 'http://localhost/api/compat/wellpulse/sync/status?deviceId=shared-device',
     };
     const headers: Record<string, Record<string, string>> = {
       // The key acme used: a key store that forgot the tenant would replay acme's answer, or refuse.
@@ -344,12 +371,17 @@ describe('tenant isolation', () => {
           headers: { ...headers[route.name], 'x-tenant-id': acme.id },
         });
         expect(forged.status, `${route.name} with X-Tenant-Id of acme`).toBe(403);
-        // (A compat route answers in its document's error body: the status is what is checked there.)
-        if (!route.errorBody)
-          expect(forged.body, route.name).toMatchObject({
-            status: 403,
-            type: 'urn:fieldsync:problem:forbidden',
+        expect(forged.body, route.name).toMatchObject(
+          forbiddenBodies[route.name] ?? { status: 403, type: 'urn:fieldsync:problem:forbidden' },
+        );
+        // Document 001's X-Tenant-Subdomain naming acme: refused too, nothing read or written.
+        if (route.name.startsWith('wellpulse')) {
+          const subdomain = await call(handler, {
+            ...request,
+            headers: { 'x-tenant-subdomain': acme.id },
           });
+          expect(subdomain.status, `${route.name} with X-Tenant-Subdomain of acme`).toBe(403);
+        }
 
         const response = await call(handler, { ...request, headers: headers[route.name] ?? {} });
         expect(response.status, `${route.name}`).toBeLessThan(500);
@@ -364,6 +396,9 @@ describe('tenant isolation', () => {
         // globex may have its own device of that name (its push above); never acme's.
         if (route.name === 'syncStatus' && response.status === 200) {
           expect(response.body).not.toMatchObject({ lastPushAt: before.cosmos.devices[0]?.lastPushAt });
+        }
+        if (route.name === 'wellpulseStatus' && response.status === 200) {
+          expect(response.body).not.toMatchObject({ lastSyncAt: before.cosmos.devices[0]?.lastSyncAt });
         }
         // The device uploads to whatever URL it was given: that must never be acme's blob.
         if (route.name === 'photoUploadUrls' && response.status === 200) {

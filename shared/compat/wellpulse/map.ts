@@ -1,0 +1,289 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Problem } from '../../contracts/common.js';
+import type { UserEntity } from '../../contracts/pull.js';
+import type { Well } from '../../contracts/reference-data.js';
+import type { BatchOutcome, EventOutcome } from '../../contracts/sync.js';
+import { canonicalJson } from '../../sync/canonical.js';
+import type { Entry, WellpulseErrorBody, WellpulsePullResponse, WellpulsePushResponse } from './wire.js';
+
+/*
+ * The pure translation between seed document 001 and the v1 use cases: entries → v1 events, a batch outcome →
+ * the document's push answer, v1 entities → its wells and users, the pull position ↔ `lastSyncTimestamp`,
+ * and its error body. docs/compat/wellpulse.md says what maps to what and why.
+ */
+
+/** The document's error body ("Example Error Response") from the one problem mapping. */
+export function renderError(problem: Problem): { body: WellpulseErrorBody; contentType: string } {
+  return {
+    body: {
+      statusCode: problem.status,
+      message: problem.detail ?? problem.title,
+      ...(problem.errors?.length
+        ? { errors: problem.errors.map((e) => ({ field: e.path, message: e.message })) }
+        : {}),
+    },
+    contentType: 'application/json',
+  };
+}
+
+/**
+ * A stable event id for an entry, which has none of its own (document "Push Data": "Duplicate detection:
+ * Same well + recordedAt + deviceId"): the SHA-256 of tenant, device, well, recordedAt, entry type and the
+ * entry's content, shaped as an RFC 9562 version-8 UUID. The same entry re-sent by the same device is the
+ * same v1 event, which the event log answers as a duplicate and never applies twice.
+ */
+export function entryEventId(tenantId: string, deviceId: string, entry: Entry): string {
+  const hash = createHash('sha256')
+    .update(
+      canonicalJson({
+        v: 'wellpulse/1',
+        tenantId,
+        deviceId,
+        wellId: entry.wellId,
+        entryType: entry.entryType,
+        recordedAt: entry.recordedAt,
+        data: entry.data,
+        latitude: entry.latitude,
+        longitude: entry.longitude,
+        photos: entry.photos,
+        notes: entry.notes,
+      }),
+    )
+    .digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x80; // version 8
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** `YYYY-MM-DD` of an ISO 8601 date or date-time as written (the device's local day when it sent an offset). */
+const datePart = (text: string | undefined) => text?.slice(0, 10);
+const withPhotos = (notes: string | undefined, photos: string[] | undefined): string | undefined => {
+  const lines = [notes, photos?.length ? `Photos: ${photos.join(' ')}` : undefined].filter(
+    (line): line is string => line !== undefined && line !== '',
+  );
+  return lines.length ? lines.join('\n') : undefined;
+};
+/** Drops undefined members, so the v1 payload holds only what the entry had. */
+const defined = <T extends Record<string, unknown>>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** The inspection verdict v1 requires, from what the document's inspection says. */
+function inspectionStatus(data: Entry['data']): 'PASS' | 'FAIL' | 'NEEDS_ATTENTION' {
+  if (data.equipmentStatus === 'FAILED') return 'FAIL';
+  if (data.equipmentStatus === 'DEGRADED' || data.leaksDetected || data.safetyHazards)
+    return 'NEEDS_ATTENTION';
+  return 'PASS';
+}
+
+/** A maintenance entry names no equipment: it is kept as a note on its well, every field written out. */
+function maintenanceText(entry: Entry): string {
+  const d = entry.data;
+  const lines = [
+    `Maintenance${d.maintenanceType ? ` (${d.maintenanceType})` : ''}`,
+    d.workPerformed?.length ? `Work performed: ${d.workPerformed.join('; ')}` : undefined,
+    d.partsReplaced?.length ? `Parts replaced: ${d.partsReplaced.join('; ')}` : undefined,
+    d.downtime !== undefined ? `Downtime: ${d.downtime} h` : undefined,
+    d.cost !== undefined ? `Cost: ${d.cost} USD` : undefined,
+    d.vendorName ? `Vendor: ${d.vendorName}` : undefined,
+    d.nextMaintenanceDate ? `Next maintenance: ${datePart(d.nextMaintenanceDate)}` : undefined,
+    withPhotos(entry.notes, entry.photos),
+  ];
+  return lines.filter((line): line is string => line !== undefined).join('\n');
+}
+
+/**
+ * The v1 event of an entry (SPEC "Events"): PRODUCTION → PRODUCTION_LOGGED for the day of `recordedAt`;
+ * INSPECTION → EQUIPMENT_INSPECTED of the well; MAINTENANCE → NOTES_ADDED on the well (v1's
+ * MAINTENANCE_LOGGED needs equipment, which the document's entries do not name). `recordedAt` is the event's
+ * occurredAt; latitude/longitude its location. The v1 checks (CLOCK_SKEW, a production day in the future,
+ * ranges) then judge it like any pushed event.
+ */
+export function entryToEvent(id: string, entry: Entry): Record<string, unknown> {
+  const d = entry.data;
+  const location =
+    entry.latitude !== undefined && entry.longitude !== undefined
+      ? { location: { latitude: entry.latitude, longitude: entry.longitude } }
+      : {};
+  const notes = withPhotos(entry.notes, entry.photos);
+  const base = { id, occurredAt: entry.recordedAt, ...location };
+  switch (entry.entryType) {
+    case 'PRODUCTION':
+      return {
+        ...base,
+        type: 'PRODUCTION_LOGGED',
+        payload: defined({
+          wellId: entry.wellId,
+          productionDate: datePart(entry.recordedAt),
+          oilVolume: d.oilVolume,
+          gasVolume: d.gasVolume,
+          waterVolume: d.waterVolume,
+          tubingPressure: d.tubingPressure,
+          casingPressure: d.casingPressure,
+          chokeSize: d.chokeSize,
+          runtime: d.runtime,
+          notes,
+        }),
+      };
+    case 'INSPECTION':
+      return {
+        ...base,
+        type: 'EQUIPMENT_INSPECTED',
+        payload: defined({
+          wellId: entry.wellId,
+          inspectionType: d.inspectionType ?? 'ROUTINE',
+          status: inspectionStatus(d),
+          // v1 equipment knows no DEGRADED: a degraded unit is one that needs maintenance.
+          equipmentStatus: d.equipmentStatus === 'DEGRADED' ? 'MAINTENANCE' : d.equipmentStatus,
+          leaksDetected: d.leaksDetected,
+          safetyHazards: d.safetyHazards === undefined ? undefined : d.safetyHazards ? 'REPORTED' : 'NONE',
+          visualCondition: d.visualCondition,
+          correctiveActions: d.correctiveActions?.length ? d.correctiveActions.join('\n') : undefined,
+          nextInspectionDate: datePart(d.nextInspectionDate),
+          notes,
+          inspectedAt: entry.recordedAt,
+        }),
+      };
+    case 'MAINTENANCE':
+      return {
+        ...base,
+        type: 'NOTES_ADDED',
+        payload: { target: { type: 'WELL', id: entry.wellId }, text: maintenanceText(entry) },
+      };
+  }
+}
+
+/** Where a v1 payload field came from in the entry, for error messages (`data.oilVolume`, `recordedAt`…). */
+function entryField(path: string): string {
+  const tail = path.replace(/^events\[\d+\]\.?/, '');
+  if (tail === 'occurredAt' || /^payload\.(productionDate|inspectedAt)$/.test(tail)) return 'recordedAt';
+  if (tail.startsWith('location.')) return tail.slice('location.'.length);
+  if (/^payload\.(wellId|target)/.test(tail)) return 'wellId';
+  if (tail === 'payload.notes' || tail === 'payload.text') return 'notes';
+  if (tail === 'payload.status' || tail === 'payload.equipmentStatus') return 'data.equipmentStatus';
+  if (tail.startsWith('payload.')) return `data.${tail.slice('payload.'.length)}`;
+  return tail || 'entry';
+}
+
+/** The document's `error` text of an entry that was not stored: the v1 code and message, fields named as the entry's. */
+function errorText(index: number, error: NonNullable<EventOutcome['error']>): string {
+  const fields = (error.errors ?? []).map((e) => `entries[${index}].${entryField(e.path)}: ${e.message}`);
+  return [`${error.code}: ${error.message}`, ...fields].join('; ');
+}
+
+/** A conflict's `resolution` in the document's terms: a held one keeps the server's value until reviewed. */
+const RESOLUTION = {
+  CLIENT_WINS: 'CLIENT_WINS',
+  SERVER_WINS: 'SERVER_WINS',
+  MERGED: 'MERGED',
+  PENDING_REVIEW: 'SERVER_WINS',
+} as const;
+
+/**
+ * The document's push answer from the batch outcome. Per entry (in request order), by its event's status:
+ * APPLIED, DUPLICATE (sent before) and CONFLICT (stored, merged; listed in `conflicts`) are `succeeded`;
+ * REJECTED and FAILED are `failed`, each listed in `errors`; still PENDING (processing outlasted the wait)
+ * is in neither — stored and enqueued, so a re-push answers it as a duplicate.
+ */
+export function pushResponse(
+  entries: readonly Entry[],
+  ids: readonly string[],
+  outcome: Pick<BatchOutcome, 'events'> | undefined,
+  syncedAt: string,
+): WellpulsePushResponse {
+  const byId = new Map<string, EventOutcome>();
+  for (const event of outcome?.events ?? []) if (event.eventId) byId.set(event.eventId, event);
+  const answer: WellpulsePushResponse = { succeeded: 0, failed: 0, conflicts: [], errors: [], syncedAt };
+  entries.forEach((entry, index) => {
+    const id = ids[index] ?? '';
+    const event = byId.get(id);
+    if (!event || event.status === 'PENDING') return;
+    if (event.status === 'REJECTED' || event.status === 'FAILED') {
+      answer.failed += 1;
+      const error = event.error ?? { code: event.status, message: 'not stored', retryable: false };
+      answer.errors.push({ wellId: entry.wellId, error: errorText(index, error) });
+      return;
+    }
+    answer.succeeded += 1;
+    if (event.conflict) {
+      const c = event.conflict;
+      answer.conflicts.push({
+        entryId: id,
+        wellId: entry.wellId,
+        recordedAt: entry.recordedAt,
+        reason:
+          `another write changed ${c.fields.join(', ')}` +
+          (c.resolution === 'PENDING_REVIEW'
+            ? '; held for a manager (the server value stays until then)'
+            : ''),
+        resolution: RESOLUTION[c.resolution],
+      });
+    }
+  });
+  return answer;
+}
+
+/** A well as the document's pull sends it. */
+export const toWell = (well: Well): WellpulsePullResponse['wells'][number] => ({
+  id: well.id,
+  name: well.name,
+  apiNumber: well.apiNumber,
+  latitude: well.latitude,
+  longitude: well.longitude,
+  status: well.status,
+  lease: well.lease,
+  field: well.field,
+  operator: well.operator,
+});
+
+/** A user as the document's pull sends it (`email` is a string there: '' when none is known). */
+export const toUser = (user: UserEntity): WellpulsePullResponse['users'][number] => ({
+  id: user.id,
+  email: user.email ?? '',
+  name: user.displayName,
+  role: user.role,
+});
+
+/** A change-log position (shared/sync/cursor.ts `x`, `s`): transaction id and sequence, decimal. */
+export interface Position {
+  x: string;
+  s: string;
+}
+
+const MAC_DIGITS = 10;
+const mac = (key: string, tenantId: string, p: Position) => {
+  const digest = createHmac('sha256', key).update(`wellpulse|${tenantId}|${p.x}|${p.s}`).digest();
+  return (digest.readBigUInt64BE(0) % 10n ** BigInt(MAC_DIGITS)).toString().padStart(MAC_DIGITS, '0');
+};
+const lengthPrefixed = (digits: string) => `${String(digits.length).padStart(2, '0')}${digits}`;
+
+/**
+ * `lastSyncTimestamp`: an ISO 8601 timestamp (when the pull began, to the millisecond) whose further fraction
+ * digits carry the change-log position reached, length-prefixed, and a 10-digit MAC with the tenant's cursor
+ * key — e.g. `2025-10-25T14:30:00.123` + `05` `12345` + `02` `17` + MAC + `Z`. A client that parses it gets
+ * the time; one that sends it back as `lastSync` resumes exactly where it stopped (a time alone would skip
+ * changes committed out of order by concurrent writers).
+ */
+export function encodeLastSync(startedAt: Date, position: Position, key: string, tenantId: string): string {
+  const iso = startedAt.toISOString(); // …ss.mmmZ
+  const digits = `${lengthPrefixed(position.x)}${lengthPrefixed(position.s)}${mac(key, tenantId, position)}`;
+  return `${iso.slice(0, -1)}${digits}Z`;
+}
+
+/** The position a `lastSync` carries, or undefined when it carries none (or one not issued to this tenant). */
+export function decodeLastSync(text: string, key: string, tenantId: string): Position | undefined {
+  const match = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\d+)Z$/.exec(text);
+  const digits = match?.[1];
+  if (!digits) return undefined;
+  const xLength = Number(digits.slice(0, 2));
+  const x = digits.slice(2, 2 + xLength);
+  const rest = digits.slice(2 + xLength);
+  const sLength = Number(rest.slice(0, 2));
+  const s = rest.slice(2, 2 + sLength);
+  const given = rest.slice(2 + sLength);
+  if (!x || !s || x.length !== xLength || s.length !== sLength || given.length !== MAC_DIGITS)
+    return undefined;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(mac(key, tenantId, { x, s })))
+    ? { x, s }
+    : undefined;
+}

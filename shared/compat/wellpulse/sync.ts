@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import type { HttpRequest } from '@azure/functions';
+import type { App } from '../../app.js';
+import type { Principal } from '../../auth/principal.js';
+import type { PullResponse } from '../../contracts/pull.js';
+import { ForbiddenError, GoneError, NotFoundError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Tenant } from '../../ports.js';
+import { decodeCursor, encodeCursor } from '../../sync/cursor.js';
+import { EMPTY_HASH } from '../../sync/held-set.js';
+import { pullPage } from '../../usecases/pull.js';
+import { pushBatch } from '../../usecases/push.js';
+import { getBatchOutcome, getDeviceStatus } from '../../usecases/sync-status.js';
+import { waitForBatch } from '../../usecases/wait-for-batch.js';
+import {
+  decodeLastSync,
+  encodeLastSync,
+  entryEventId,
+  entryToEvent,
+  type Position,
+  pushResponse,
+  toUser,
+  toWell,
+} from './map.js';
+import {
+  TENANT_SUBDOMAIN_HEADER,
+  type WellpulsePullResponse,
+  type WellpulsePushBody,
+  type WellpulsePushResponse,
+  type WellpulseStatusResponse,
+} from './wire.js';
+
+/*
+ * Document 001's three routes as calls of the v1 use cases (pull.ts, push.ts + wait-for-batch.ts,
+ * sync-status.ts): nothing here stores or merges anything itself.
+ */
+
+/**
+ * `X-Tenant-Subdomain` (document "Headers"), when sent, must name the token's tenant: this deployment's
+ * subdomain of a tenant is its id (compared case-insensitively, as host names are). ForbiddenError otherwise.
+ */
+export function checkTenantSubdomain(request: HttpRequest, tenant: Tenant): void {
+  const subdomain = request.headers.get(TENANT_SUBDOMAIN_HEADER);
+  if (subdomain !== null && subdomain.trim().toLowerCase() !== tenant.id.toLowerCase()) {
+    throw new ForbiddenError('X-Tenant-Subdomain does not match the tenant of the token');
+  }
+}
+
+/** How long a push waits for its entries to be processed: v1's longest `Prefer: wait` (SPEC "Push"). */
+export const PUSH_WAIT_MS = 30_000;
+/** v1 pull pages are read this large while a compat pull gathers everything (the v1 maximum). */
+const PAGE = 1000;
+
+/**
+ * The device id a pull that names none is read with: one per user, never recorded (pull.ts `record: false`),
+ * so no device appears for it.
+ */
+const anonymousDevice = (principal: Principal) =>
+  `wellpulse-${createHash('sha256').update(`${principal.tenantId}|${principal.userId}`).digest('hex').slice(0, 32)}`;
+
+/**
+ * GET /sync/pull (document "Pull Data"): every page of the v1 pull gathered into one answer — without a
+ * usable `lastSync`, the snapshot (ACTIVE wells, users); with one, the changes since the position it carries
+ * (wells and users that changed, a well that left ACTIVE with its new status). Records of collections are
+ * not asked for (`collections: []`). A `lastSync` that carries no position of this tenant, or one older than
+ * the change history (v1's 410), gets the full set again: the document's client knows no 410, and a full
+ * set skips nothing.
+ */
+export async function wellpulsePull(
+  app: App,
+  log: Logger,
+  tenant: Tenant,
+  principal: Principal,
+  query: { lastSync?: string | undefined; deviceId?: string | undefined },
+): Promise<WellpulsePullResponse> {
+  const startedAt = new Date();
+  const key = await app.pull.cursorKey(tenant);
+  const since = query.lastSync === undefined ? undefined : decodeLastSync(query.lastSync, key, tenant.id);
+  const deps = { ...app, log };
+  const base = {
+    deviceId: query.deviceId ?? anonymousDevice(principal),
+    record: query.deviceId !== undefined,
+    limit: PAGE,
+    collections: [] as string[],
+  };
+  const gather = async (cursor: string | undefined) => {
+    const pages: PullResponse[] = [];
+    for (let next = cursor; ;) {
+      const page = await pullPage(deps, tenant, principal, { ...base, cursor: next });
+      pages.push(page);
+      if (!page.hasMore) return pages;
+      next = page.nextCursor;
+    }
+  };
+  const fromPosition = (p: Position) =>
+    encodeCursor({ v: 1, t: tenant.id, m: 'd', x: p.x, s: p.s, h: EMPTY_HASH }, key);
+  let pages: PullResponse[];
+  try {
+    pages = await gather(since ? fromPosition(since) : undefined);
+  } catch (error) {
+    if (!(since && error instanceof GoneError)) throw error;
+    pages = await gather(undefined);
+  }
+  const wells = new Map<string, WellpulsePullResponse['wells'][number]>();
+  const users = new Map<string, WellpulsePullResponse['users'][number]>();
+  for (const page of pages) {
+    // A later page has the later state of an entity that changed twice.
+    for (const well of page.wells) wells.set(well.id, toWell(well));
+    for (const user of page.users) users.set(user.id, toUser(user));
+  }
+  const last = pages.at(-1);
+  const reached = last ? decodeCursor(last.nextCursor, key) : undefined;
+  return {
+    wells: [...wells.values()],
+    users: [...users.values()],
+    // The last page's cursor is a plain delta cursor (no records held); anything else would be a change of
+    // the v1 pull itself — then a bare time, which gets the full set next time (safe, never a skip).
+    lastSyncTimestamp:
+      reached?.m === 'd' && reached.o === undefined
+        ? encodeLastSync(startedAt, { x: reached.x, s: reached.s }, key, tenant.id)
+        : startedAt.toISOString(),
+    tenantId: tenant.id,
+  };
+}
+
+/**
+ * POST /sync/push (document "Push Data"): the entries become v1 events with stable ids (map.ts
+ * entryEventId), go through the push use case like any batch, and the answer waits for their processing (the
+ * document answers synchronously) up to {@link PUSH_WAIT_MS}; entries not processed by then are counted in
+ * neither `succeeded` nor `failed` (they are stored; a re-push answers them as duplicates).
+ */
+export async function wellpulsePush(
+  app: App,
+  tenant: Tenant,
+  principal: Principal,
+  body: WellpulsePushBody,
+  waitMillis = PUSH_WAIT_MS,
+): Promise<WellpulsePushResponse> {
+  if (body.entries.length === 0) {
+    return { succeeded: 0, failed: 0, conflicts: [], errors: [], syncedAt: new Date().toISOString() };
+  }
+  const ids = body.entries.map((entry) => entryEventId(tenant.id, body.deviceId, entry));
+  const events = body.entries.map((entry, index) => entryToEvent(ids[index] ?? '', entry));
+  const result = await pushBatch(app, { tenant, principal, body: { deviceId: body.deviceId, events } });
+  if (result.kind !== 'accepted') throw new Error('a push without Idempotency-Key was replayed');
+  const { batchId } = result.response;
+  const outcome =
+    (await waitForBatch(app, tenant, principal, batchId, waitMillis)) ??
+    (await getBatchOutcome(app, tenant, principal, batchId));
+  return pushResponse(body.entries, ids, outcome, new Date().toISOString());
+}
+
+/**
+ * GET /sync/status (document "Sync Status"): `lastSyncAt` is the device's last push or pull, `pendingEntries`
+ * the changes it has not pulled yet (v1 `pendingPull`; 0 until it pulls with its `deviceId`). A device the
+ * server has never seen has not synced: `lastSyncAt` null (the document's type allows it), not a 404.
+ */
+export async function wellpulseStatus(
+  app: App,
+  tenant: Tenant,
+  principal: Principal,
+  deviceId: string,
+): Promise<WellpulseStatusResponse> {
+  try {
+    const status = await getDeviceStatus(app, tenant, principal, deviceId);
+    return { deviceId, lastSyncAt: status.lastSyncAt, pendingEntries: status.pendingPull ?? 0 };
+  } catch (error) {
+    if (error instanceof NotFoundError) return { deviceId, lastSyncAt: null, pendingEntries: 0 };
+    throw error;
+  }
+}

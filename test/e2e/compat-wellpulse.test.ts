@@ -1,0 +1,478 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeApp, getApp } from '../../shared/app.js';
+import type { PullResponse } from '../../shared/contracts/pull.js';
+import { api, pushSettled } from '../support/api.js';
+import { tokenFor } from '../support/auth.js';
+import { daysAgo, production } from '../support/events.js';
+import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { waitFor } from '../support/wait.js';
+
+// Seed document 001 ("Offline Sync API") served under /api/compat/wellpulse, over HTTP against the local
+// Functions host: the flow its client performs (pull, record entries offline, push, push the same shift
+// again, status, delta pull after others wrote), every field that client reads, and the same data seen
+// through v1 in both directions.
+const BASE = 'compat/wellpulse';
+const TABLET = 'FIELD_TABLET_001';
+
+interface WpPull {
+  wells: Record<string, unknown>[];
+  users: Record<string, unknown>[];
+  lastSyncTimestamp: string;
+  tenantId: string;
+}
+interface WpPush {
+  succeeded: number;
+  failed: number;
+  conflicts: { entryId: string; wellId: string; recordedAt: string; reason: string; resolution: string }[];
+  errors: { wellId: string; error: string }[];
+  syncedAt: string;
+}
+
+let t: SeededTenant;
+let operator: string; // the tablet's user
+let operator2: string; // another crew member, on a v1 device
+let manager: string;
+let headers: Record<string, string>;
+
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+const apiNumber = () => `42-${randomBytes(4).toString('hex')}`;
+
+beforeAll(async () => {
+  t = await seededTenant('wp');
+  operator = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-wp-jake');
+  operator2 = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-wp-maria');
+  manager = await tokenFor(t.tenant.id, ['MANAGER'], 'u-wp-boss');
+  headers = { 'x-tenant-subdomain': t.tenant.id };
+  await getApp().referenceData.upsertUsers(t.tenant, [
+    {
+      id: 'u-wp-jake',
+      displayName: 'Jake Thompson',
+      email: 'operator@permianpetroleum.com',
+      role: 'OPERATOR',
+    },
+    { id: 'u-wp-boss', displayName: 'Pat Boss', email: null, role: 'MANAGER' },
+  ]);
+  const put = await api(manager, 'PUT', 'v1/wells/wp-well-2', {
+    name: 'Spraberry Unit #2',
+    apiNumber: apiNumber(),
+    latitude: 31.99,
+    longitude: -102.07,
+    status: 'ACTIVE',
+    lease: 'Spraberry Unit',
+    field: 'Spraberry Trend',
+    operator: 'Permian Petroleum LLC',
+  });
+  expect(put.status, put.text).toBe(201);
+});
+afterAll(() => closeApp());
+
+const pull = async (query = '', token = operator): Promise<WpPull> => {
+  const response = await api(token, 'GET', `${BASE}/sync/pull${query}`, undefined, headers);
+  expect(response.status, response.text).toBe(200);
+  return response.body as WpPull;
+};
+const pushEntries = (entries: unknown[], deviceId = TABLET, token = operator) =>
+  api(token, 'POST', `${BASE}/sync/push`, { deviceId, entries }, headers);
+/**
+ * Pushes until every entry is settled, as the document's client does on its next auto-sync (entries still
+ * processing when the answer came are in neither count, and come back as duplicates): returns the first
+ * answer and the settled one.
+ */
+async function pushUntilSettled(entries: unknown[], deviceId = TABLET, token = operator) {
+  const first = await pushEntries(entries, deviceId, token);
+  expect(first.status, first.text).toBe(200);
+  let last = first.body as WpPush;
+  await waitFor(
+    async () => {
+      if (last.succeeded + last.failed === entries.length) return true;
+      const again = await pushEntries(entries, deviceId, token);
+      expect(again.status, again.text).toBe(200);
+      last = again.body as WpPush;
+      return last.succeeded + last.failed === entries.length;
+    },
+    { what: 'every entry settled', timeoutMs: 120_000, intervalMs: 200 },
+  );
+  return { first: first.body as WpPush, settled: last };
+}
+/** Follows a v1 pull to its end from `cursor`. */
+async function v1PullAll(token: string, deviceId: string, cursor?: string) {
+  const pages: PullResponse[] = [];
+  for (let next = cursor; ;) {
+    const response = await api(
+      token,
+      'GET',
+      `v1/sync/pull?deviceId=${deviceId}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`,
+    );
+    expect(response.status, response.text).toBe(200);
+    const page = response.body as PullResponse;
+    pages.push(page);
+    if (!page.hasMore) return { pages, cursor: page.nextCursor };
+    next = page.nextCursor;
+  }
+}
+const count = async (sql: string, params: unknown[]) =>
+  Number((await getApp().tenantPool(t.tenant).query<{ n: string }>(sql, params)).rows[0]?.n);
+
+describe('compat/wellpulse (seed document 001)', () => {
+  let lastSync = '';
+  const recordedAt = minutesAgo(120);
+  const shift = [
+    {
+      wellId: 'well-1',
+      entryType: 'PRODUCTION',
+      data: { oilVolume: 82.3, gasVolume: 375.8, waterVolume: 28.4, runtime: 24 },
+      recordedAt,
+      latitude: 31.9973,
+      longitude: -102.0779,
+      notes: 'Equipment running smoothly',
+    },
+    {
+      wellId: 'well-1',
+      entryType: 'INSPECTION',
+      data: {
+        inspectionType: 'DETAILED',
+        equipmentStatus: 'DEGRADED',
+        leaksDetected: true,
+        safetyHazards: false,
+        visualCondition: 'FAIR',
+        correctiveActions: ['Tighten flange', 'Replace gasket'],
+        nextInspectionDate: '2030-01-15T00:00:00.000Z',
+      },
+      recordedAt: minutesAgo(110),
+      notes: 'Small drip at the wellhead',
+    },
+    {
+      wellId: 'wp-well-2',
+      entryType: 'MAINTENANCE',
+      data: {
+        maintenanceType: 'PREVENTIVE',
+        workPerformed: ['Changed oil'],
+        partsReplaced: ['Oil filter'],
+        downtime: 2,
+        cost: 150,
+        vendorName: 'Basin Services',
+      },
+      recordedAt: minutesAgo(100),
+      photos: ['https://photos.example/wp-1.jpg'],
+    },
+  ];
+
+  it('pull: ACTIVE wells and the users, as the document writes them, with lastSyncTimestamp and tenantId', async () => {
+    const before = Date.now();
+    const body = await pull(`?deviceId=${TABLET}`);
+    expect(Object.keys(body).sort()).toEqual(['lastSyncTimestamp', 'tenantId', 'users', 'wells']);
+    expect(body.tenantId).toBe(t.tenant.id);
+    expect(body.wells.map((w) => w.id).sort()).toEqual(['well-1', 'wp-well-2']); // well-off is INACTIVE
+    expect(body.wells.find((w) => w.id === 'wp-well-2')).toEqual({
+      id: 'wp-well-2',
+      name: 'Spraberry Unit #2',
+      apiNumber: expect.stringMatching(/^42-/),
+      latitude: 31.99,
+      longitude: -102.07,
+      status: 'ACTIVE',
+      lease: 'Spraberry Unit',
+      field: 'Spraberry Trend',
+      operator: 'Permian Petroleum LLC',
+    });
+    expect(body.wells.find((w) => w.id === 'well-1')).toMatchObject({
+      lease: null,
+      field: null,
+      operator: null,
+    });
+    expect(body.users).toEqual(
+      expect.arrayContaining([
+        { id: 'u-wp-jake', email: 'operator@permianpetroleum.com', name: 'Jake Thompson', role: 'OPERATOR' },
+        { id: 'u-wp-boss', email: '', name: 'Pat Boss', role: 'MANAGER' },
+      ]),
+    );
+    // An ISO 8601 time the client can read (when the pull began), which it stores as its lastSync.
+    const at = Date.parse(body.lastSyncTimestamp);
+    expect(at).toBeGreaterThanOrEqual(before - 1);
+    expect(at).toBeLessThanOrEqual(Date.now());
+    expect(body.lastSyncTimestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+Z$/);
+    lastSync = body.lastSyncTimestamp;
+  });
+
+  it('push: entries recorded offline are stored through the v1 events, once however often they are re-sent', async () => {
+    const { first, settled } = await pushUntilSettled(shift);
+    expect(first.failed).toBe(0);
+    expect(first.succeeded).toBeLessThanOrEqual(3);
+    expect(settled).toEqual({
+      succeeded: 3,
+      failed: 0,
+      conflicts: [],
+      errors: [],
+      syncedAt: expect.any(String),
+    });
+    expect(Math.abs(Date.parse(settled.syncedAt) - Date.now())).toBeLessThan(120_000);
+
+    // The v1 effects: one production record for (well, day), one inspection, the maintenance as a note.
+    const day = recordedAt.slice(0, 10);
+    const row = await getApp()
+      .tenantPool(t.tenant)
+      .query(
+        'select oil_volume, gas_volume, water_volume, runtime, notes from production_records where well_id = $1 and production_date = $2',
+        ['well-1', day],
+      );
+    expect(row.rows).toEqual([
+      {
+        oil_volume: 82.3,
+        gas_volume: 375.8,
+        water_volume: 28.4,
+        runtime: 24,
+        notes: 'Equipment running smoothly',
+      },
+    ]);
+    const inspection = await getApp()
+      .tenantPool(t.tenant)
+      .query(
+        'select inspection_type, status, equipment_status, leaks_detected, safety_hazards, visual_condition, corrective_actions, next_inspection_date::text as next from inspections where device_id = $1',
+        [TABLET],
+      );
+    expect(inspection.rows).toEqual([
+      {
+        inspection_type: 'DETAILED',
+        status: 'NEEDS_ATTENTION',
+        equipment_status: 'MAINTENANCE',
+        leaks_detected: true,
+        safety_hazards: 'NONE',
+        visual_condition: 'FAIR',
+        corrective_actions: 'Tighten flange\nReplace gasket',
+        next: '2030-01-15',
+      },
+    ]);
+    const note = await getApp()
+      .tenantPool(t.tenant)
+      .query('select target_type, target_id, text from notes where device_id = $1', [TABLET]);
+    expect(note.rows).toEqual([
+      {
+        target_type: 'WELL',
+        target_id: 'wp-well-2',
+        text: [
+          'Maintenance (PREVENTIVE)',
+          'Work performed: Changed oil',
+          'Parts replaced: Oil filter',
+          'Downtime: 2 h',
+          'Cost: 150 USD',
+          'Vendor: Basin Services',
+          'Photos: https://photos.example/wp-1.jpg',
+        ].join('\n'),
+      },
+    ]);
+
+    // The same shift again (the client lost the answer): all succeeded, nothing stored twice.
+    const again = await pushEntries(shift);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({
+      succeeded: 3,
+      failed: 0,
+      conflicts: [],
+      errors: [],
+      syncedAt: expect.any(String),
+    });
+    expect(await count('select count(*) as n from sync_events where device_id = $1', [TABLET])).toBe(3);
+    expect(await count('select count(*) as n from inspections where device_id = $1', [TABLET])).toBe(1);
+    expect(await count('select count(*) as n from notes where device_id = $1', [TABLET])).toBe(1);
+    expect(
+      await count(
+        'select count(*) as n from production_records where well_id = $1 and production_date = $2',
+        ['well-1', day],
+      ),
+    ).toBe(1);
+  });
+
+  it('push: a bad entry is 400 in the document’s error body with field paths; a business rule fails only its entry', async () => {
+    const bad = await pushEntries([
+      shift[0],
+      { ...shift[0], data: { oilVolume: -5 }, recordedAt: minutesAgo(90) },
+    ]);
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/^application\/json/);
+    expect(bad.body).toEqual({
+      statusCode: 400,
+      message: expect.any(String),
+      errors: [{ field: 'entries[1].data.oilVolume', message: expect.any(String) }],
+    });
+
+    const inactive = {
+      wellId: 'well-off',
+      entryType: 'PRODUCTION',
+      data: { oilVolume: 5 },
+      recordedAt: minutesAgo(80),
+    };
+    const future = { ...shift[0], recordedAt: new Date(Date.now() + 3_600_000).toISOString() };
+    const fresh = { ...shift[0], data: { oilVolume: 60 }, recordedAt: minutesAgo(3 * 24 * 60) };
+    const { settled } = await pushUntilSettled([inactive, future, fresh]);
+    expect(settled.succeeded).toBe(1);
+    expect(settled.failed).toBe(2);
+    expect(settled.errors).toEqual([
+      { wellId: 'well-off', error: expect.stringMatching(/^WELL_INACTIVE: /) },
+      { wellId: 'well-1', error: expect.stringMatching(/^CLOCK_SKEW: /) },
+    ]);
+  });
+
+  it('status: the last sync of the device and the changes it has not pulled yet', async () => {
+    const status = await api(operator, 'GET', `${BASE}/sync/status?deviceId=${TABLET}`, undefined, headers);
+    expect(status.status).toBe(200);
+    const body = status.body as { deviceId: string; lastSyncAt: string; pendingEntries: number };
+    expect(Object.keys(body).sort()).toEqual(['deviceId', 'lastSyncAt', 'pendingEntries']);
+    expect(body.deviceId).toBe(TABLET);
+    expect(Date.parse(body.lastSyncAt)).toBeGreaterThanOrEqual(Date.parse(lastSync));
+    // Its own entries became production changes after its pull: they are what it has not pulled yet.
+    expect(body.pendingEntries).toBeGreaterThan(0);
+    const unknown = await api(operator, 'GET', `${BASE}/sync/status?deviceId=NEVER_SEEN`, undefined, headers);
+    expect(unknown.body).toEqual({ deviceId: 'NEVER_SEEN', lastSyncAt: null, pendingEntries: 0 });
+    // Someone else's device: 403 in the document's body.
+    const foreign = await api(operator2, 'GET', `${BASE}/sync/status?deviceId=${TABLET}`, undefined, headers);
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toMatchObject({ statusCode: 403, message: expect.any(String) });
+  });
+
+  it('delta pull: what others changed since lastSync (a well leaving ACTIVE included), nothing else; then nothing pending', async () => {
+    // Another client (v1, the manager's) renames one well and shuts the other in.
+    const renamed = await api(manager, 'PUT', 'v1/wells/well-1', {
+      name: 'Spraberry Unit #1A (renamed)',
+      apiNumber: apiNumber(),
+      latitude: 31.9973,
+      longitude: -102.0779,
+      status: 'ACTIVE',
+    });
+    expect(renamed.status).toBe(200);
+    const shutIn = await api(manager, 'PUT', 'v1/wells/wp-well-2', {
+      name: 'Spraberry Unit #2',
+      apiNumber: apiNumber(),
+      latitude: 31.99,
+      longitude: -102.07,
+      status: 'INACTIVE',
+    });
+    expect(shutIn.status).toBe(200);
+
+    const delta = await pull(`?deviceId=${TABLET}&lastSync=${encodeURIComponent(lastSync)}`);
+    expect(delta.users).toEqual([]);
+    expect(delta.wells.map((w) => [w.id, w.name, w.status]).sort()).toEqual([
+      ['well-1', 'Spraberry Unit #1A (renamed)', 'ACTIVE'],
+      ['wp-well-2', 'Spraberry Unit #2', 'INACTIVE'],
+    ]);
+    expect(delta.lastSyncTimestamp).not.toBe(lastSync);
+    lastSync = delta.lastSyncTimestamp;
+    const empty = await pull(`?deviceId=${TABLET}&lastSync=${encodeURIComponent(lastSync)}`);
+    expect(empty).toMatchObject({ wells: [], users: [] });
+    lastSync = empty.lastSyncTimestamp;
+    const status = await api(operator, 'GET', `${BASE}/sync/status?deviceId=${TABLET}`, undefined, headers);
+    expect(status.body).toMatchObject({ deviceId: TABLET, pendingEntries: 0 });
+
+    // A plain time as lastSync (not one this server issued) gets the full set: never a skipped change.
+    const plain = await pull(`?lastSync=${encodeURIComponent(new Date().toISOString())}`);
+    expect(plain.wells.map((w) => w.id)).toEqual(['well-1']);
+    const garbage = await api(operator, 'GET', `${BASE}/sync/pull?lastSync=yesterday`, undefined, headers);
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).toEqual({
+      statusCode: 400,
+      message: expect.any(String),
+      errors: [{ field: 'lastSync', message: expect.any(String) }],
+    });
+  });
+
+  it('delta pull skips nothing under concurrent writers: a change committed late, but made before lastSync, still comes', async () => {
+    const pool = getApp().tenantPool(t.tenant);
+    const held = await pool.connect();
+    try {
+      // A writer changes well-1 and keeps its transaction open…
+      await held.query('begin');
+      await held.query("update wells set name = 'Held rename', updated_at = now() where id = 'well-1'");
+      // …while another change commits, and the tablet pulls (its lastSync is now later than the held write).
+      const other = await api(manager, 'PUT', 'v1/wells/wp-late', {
+        name: 'Late well',
+        apiNumber: apiNumber(),
+        latitude: 32,
+        longitude: -102,
+        status: 'ACTIVE',
+      });
+      expect(other.status).toBe(201);
+      const during = await pull(`?lastSync=${encodeURIComponent(lastSync)}`);
+      expect(during.wells.map((w) => w.name)).not.toContain('Held rename');
+      lastSync = during.lastSyncTimestamp;
+      await held.query('commit');
+    } finally {
+      held.release();
+    }
+    const seen = new Set<unknown>();
+    await waitFor(
+      async () => {
+        const after = await pull(`?lastSync=${encodeURIComponent(lastSync)}`);
+        lastSync = after.lastSyncTimestamp;
+        for (const well of after.wells) seen.add(well.name);
+        return seen.has('Held rename') && seen.has('Late well');
+      },
+      { what: 'both changes in the delta pulls' },
+    );
+  });
+
+  it('cross-dialect: a wellpulse entry is in the v1 pull; a conflict with a v1 device is reported to the entry', async () => {
+    // A v1 device logs production for a day first, with a later clock than the tablet's entry.
+    const day = daysAgo(2);
+    const v1 = await pushSettled(operator2, 'v1-phone-1', [
+      production('well-1', { oilVolume: 90 }, { productionDate: day, occurredAt: minutesAgo(10) }),
+    ]);
+    expect(v1.events).toMatchObject([{ status: 'APPLIED' }]);
+    // The tablet's entry for the same day was recorded earlier: the oil volume conflicts (the v1 write wins,
+    // last writer), its gas volume merges in.
+    const entry = {
+      wellId: 'well-1',
+      entryType: 'PRODUCTION',
+      data: { oilVolume: 70, gasVolume: 300 },
+      recordedAt: `${day}T08:30:00.000Z`,
+    };
+    const { settled } = await pushUntilSettled([entry]);
+    expect(settled).toMatchObject({ succeeded: 1, failed: 0, errors: [] });
+    expect(settled.conflicts).toEqual([
+      {
+        entryId: expect.stringMatching(
+          /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        ),
+        wellId: 'well-1',
+        recordedAt: entry.recordedAt,
+        reason: expect.stringContaining('oilVolume'),
+        resolution: 'SERVER_WINS',
+      },
+    ]);
+    // The v1 device's next pull has the merged record: its oil volume, the tablet's gas volume; and the
+    // tablet's first shift's production of today.
+    const { pages } = await v1PullAll(operator2, 'v1-phone-1');
+    const production2 = pages.flatMap((p) => p.production);
+    expect(production2.find((p) => p.productionDate === day)).toMatchObject({
+      wellId: 'well-1',
+      oilVolume: 90,
+      gasVolume: 300,
+    });
+    expect(production2.find((p) => p.productionDate === recordedAt.slice(0, 10))).toMatchObject({
+      wellId: 'well-1',
+      oilVolume: 82.3,
+      notes: 'Equipment running smoothly',
+    });
+  });
+
+  it('X-Tenant-Subdomain must name the token’s tenant: 403 in the document’s body on every route', async () => {
+    const wrong = { 'x-tenant-subdomain': 'someone-else' };
+    const calls = [
+      api(operator, 'GET', `${BASE}/sync/pull`, undefined, wrong),
+      api(operator, 'POST', `${BASE}/sync/push`, { deviceId: TABLET, entries: [] }, wrong),
+      api(operator, 'GET', `${BASE}/sync/status?deviceId=${TABLET}`, undefined, wrong),
+    ];
+    for (const response of await Promise.all(calls)) {
+      expect(response.status).toBe(403);
+      expect(response.body).toEqual({
+        statusCode: 403,
+        message: expect.stringContaining('X-Tenant-Subdomain'),
+      });
+    }
+    // Without the header (subdomain routing) and with the id in another case, it is served.
+    expect((await api(operator, 'GET', `${BASE}/sync/pull`)).status).toBe(200);
+    const upper = { 'x-tenant-subdomain': t.tenant.id.toUpperCase() };
+    expect((await api(operator, 'GET', `${BASE}/sync/pull`, undefined, upper)).status).toBe(200);
+    const noToken = await api(undefined, 'GET', `${BASE}/sync/pull`);
+    expect(noToken.status).toBe(401);
+    expect(noToken.body).toEqual({ statusCode: 401, message: expect.any(String) });
+  });
+});
