@@ -28,6 +28,7 @@ import {
   tenantSchemaSchema,
 } from './schema.js';
 import { authProblems, defineRoute, problem, retryAfterHeader, type RouteContract } from './route.js';
+import { CLINIC_ROUTES } from '../compat/clinic/routes.js';
 import {
   batchOutcomeSchema,
   batchParamsSchema,
@@ -377,4 +378,5 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   listGrantsRoute,
   putScopeMemberRoute,
   deleteScopeMemberRoute,
+  ...CLINIC_ROUTES,
 ] as readonly RouteContract[];
