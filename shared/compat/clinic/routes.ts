@@ -214,10 +214,17 @@ export const clinicProcessRoute = defineRoute({
   name: 'clinicProcess',
   method: 'POST',
   route: `${BASE}/process/{id}`,
-  summary: 'Document 004: process one queued item now and answer its outcome (waits up to 20 s)',
+  summary:
+    'Document 004: process one queued item now and answer its outcome (waits up to 20 s, or `Prefer: wait=N` seconds)',
   tags: TAGS,
   access: FIELD_ROLES,
   params: itemParamsSchema,
+  headers: z.object({
+    Prefer: z
+      .string()
+      .optional()
+      .describe('`wait=N`: wait at most N seconds (0–20) for the outcome instead of 20 (RFC 7240)'),
+  }),
   errorBody: ERROR_BODY,
   responses: {
     200: { description: 'SYNCED: the record is written', schema: processSyncedSchema },
