@@ -32,3 +32,4 @@ await import('./process-sync-chunk.js');
 await import('./prune-change-log.js');
 await import('./sweep-photos.js');
 await import('./compat/wellos/field-data-sync.js');
+await import('./compat/clinic/index.js');

@@ -256,6 +256,44 @@ export interface EventLog {
   /** Marks still-PENDING events FAILED (their message was dead-lettered); returns how many. */
   markFailed(tenant: Tenant, eventIds: string[], error: { code: string; message: string }): Promise<number>;
   deviceCounts(tenant: Tenant, deviceId: string): Promise<{ pending: number; failed: number }>;
+  /**
+   * Record events (RECORD_*) of the log, oldest received first, each with the OPEN/RESOLVED state of its
+   * conflict and its record's current version: by ids, or a device's / user's, or (`unsettledOnly`) only
+   * those not synced yet — PENDING, FAILED, REJECTED, or CONFLICT with an OPEN conflict. Added for the
+   * compat/clinic queue items (shared/compat/clinic), which are record events.
+   */
+  recordEvents(tenant: Tenant, filter: RecordEventFilter): Promise<RecordEventRow[]>;
+}
+
+/** Which record events EventLog.recordEvents returns (every given condition holds). */
+export interface RecordEventFilter {
+  ids?: string[];
+  deviceId?: string;
+  userId?: string;
+  unsettledOnly?: boolean;
+  /** At most this many (1..1000). */
+  limit: number;
+}
+
+/** One record event of the log, as EventLog.recordEvents returns it. */
+export interface RecordEventRow {
+  id: string;
+  batchId: string;
+  deviceId: string;
+  userId: string;
+  type: 'RECORD_CREATED' | 'RECORD_UPDATED' | 'RECORD_DELETED';
+  payload: Record<string, unknown>;
+  occurredAt: string;
+  receivedAt: string;
+  status: BatchOutcome['events'][number]['status'];
+  error: EventError | null;
+  conflict: BatchOutcome['events'][number]['conflict'] | null;
+  /** How often the event was taken again (retry, or pushed again after a retryable refusal). */
+  attempts: number;
+  /** The state of the event's conflict (null: none). */
+  conflictStatus: 'OPEN' | 'RESOLVED' | null;
+  /** The record's current version (null: no such record). */
+  recordVersion: number | null;
 }
 
 export interface ChunkSummary {

@@ -79,7 +79,7 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], version: 
       .extend(route.body ? bodyHeaders.shape : {})
       .extend(route.headers?.shape ?? {});
     registry.registerPath({
-      method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete',
+      method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
       path: openApiPath(route.route),
       operationId: route.name,
       summary: route.summary,

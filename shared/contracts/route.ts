@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { problemSchema } from './common.js';
 import type { Role } from '../auth/principal.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A response header as the OpenAPI document shows it. */
 export interface HeaderContract {

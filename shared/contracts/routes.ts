@@ -30,6 +30,7 @@ import {
   tenantSchemaSchema,
 } from './schema.js';
 import { authProblems, defineRoute, problem, retryAfterHeader, type RouteContract } from './route.js';
+import { CLINIC_ROUTES } from '../compat/clinic/routes.js';
 import {
   batchOutcomeSchema,
   batchParamsSchema,
@@ -381,4 +382,5 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   deleteScopeMemberRoute,
   ...WELLOS_ROUTES,
   ...WELLPULSE_ROUTES,
+  ...CLINIC_ROUTES,
 ] as readonly RouteContract[];

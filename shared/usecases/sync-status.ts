@@ -3,7 +3,14 @@ import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
 import { checkDeviceAccess } from './device-access.js';
 import { NO_COUNTS } from './devices.js';
-import type { DeviceStatusStore, EventLog, PullStore, SyncStatsStore, Tenant } from '../ports.js';
+import type {
+  DeviceStatusStore,
+  EventLog,
+  PullStore,
+  RecordEventRow,
+  SyncStatsStore,
+  Tenant,
+} from '../ports.js';
 
 /**
  * A batch's outcome, for its own user or a manager. Someone else's batch is "not found", not "forbidden":
@@ -66,4 +73,41 @@ export async function getDeviceStatus(
     pendingPull,
     photos: { ...counts.photos },
   };
+}
+
+/**
+ * Record events (RECORD_*) not synced yet — PENDING, FAILED, REJECTED, or CONFLICT with an OPEN conflict —
+ * of one device (its owner or a manager: ForbiddenError DEVICE_NOT_OWNED otherwise) or, without a device,
+ * of the caller; a field user only ever sees their own events. At most `limit` (≤ 1000), oldest first.
+ */
+export async function listUnsettledRecordEvents(
+  deps: { eventLog: EventLog; devices: DeviceStatusStore },
+  tenant: Tenant,
+  principal: Principal,
+  request: { deviceId?: string | undefined; limit: number },
+): Promise<RecordEventRow[]> {
+  if (request.deviceId) await checkDeviceAccess(deps.devices, tenant, principal, request.deviceId, 'read');
+  return deps.eventLog.recordEvents(tenant, {
+    unsettledOnly: true,
+    limit: request.limit,
+    ...(request.deviceId ? { deviceId: request.deviceId } : {}),
+    ...(!request.deviceId || !isManager(principal) ? { userId: principal.userId } : {}),
+  });
+}
+
+/**
+ * One record event by id, for its own user or a manager. Someone else's event is "not found" (NotFoundError),
+ * as a batch is: an event id says nothing about whether it exists to those who may not see it.
+ */
+export async function getRecordEvent(
+  deps: { eventLog: EventLog },
+  tenant: Tenant,
+  principal: Principal,
+  eventId: string,
+): Promise<RecordEventRow> {
+  const [row] = await deps.eventLog.recordEvents(tenant, { ids: [eventId], limit: 1 });
+  if (!row || (!isManager(principal) && row.userId !== principal.userId)) {
+    throw new NotFoundError(`no queued operation ${eventId}`);
+  }
+  return row;
 }

@@ -8,6 +8,8 @@ import { tokenFor } from '../support/auth.js';
 import { daysAgo, note, production, reading } from '../support/events.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
 import { waitFor } from '../support/wait.js';
+import { holdProcessing } from '../support/hold.js';
+import { freshTenant as freshClinicTenant } from '../support/tenants.js';
 
 /**
  * The OpenAPI document against the served API: real requests to every operation of the document (good and
@@ -675,6 +677,100 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     const options = await fetch(`${base}/health`, { method: 'OPTIONS' });
     expect(options.status).toBe(204);
     expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('compat/clinic (document 004): clinicQueue, clinicPending, clinicProcess, clinicResolve, clinicRetry, clinicStats', async () => {
+    const clinic = await freshClinicTenant('oas-clinic', ['clinic']);
+    const nurse = await tokenFor(clinic.id, ['OPERATOR'], 'u-oas-nurse');
+    const nurse2 = await tokenFor(clinic.id, ['OPERATOR'], 'u-oas-nurse2');
+    const boss = await tokenFor(clinic.id, ['MANAGER'], 'u-oas-boss');
+    for (const userId of ['u-oas-nurse', 'u-oas-nurse2']) {
+      const grant = await send('putScopeMember', { params: { scope: 'clinic-o', userId }, token: boss });
+      expect(grant.status).toBe(201);
+    }
+    const queuedAt = new Date(Date.now() - 600_000).toISOString();
+    const op = (over: Record<string, unknown> = {}) => ({
+      deviceId: 'oas-tab',
+      operation: 'CREATE',
+      resourceType: 'patient',
+      data: { clinicId: 'clinic-o', name: 'Wanjiru' },
+      createdAtClient: queuedAt,
+      ...over,
+    });
+    const queue = (json: unknown, token = nurse) => send('clinicQueue', { token, json });
+    expect((await queue(op({ id: 'oas-p-1' }))).status).toBe(201);
+    expect((await queue(op({ id: 'oas-p-1' }))).status).toBe(200);
+    expect((await queue(op({ id: 'oas-p-1', data: { clinicId: 'clinic-o', name: 'X' } }))).status).toBe(409);
+    expect((await queue(op({ operation: 'UPDATE' }))).status).toBe(400);
+    expect((await queue(op({ id: 'oas-p-9' }), nurse2)).status).toBe(403);
+    await authFailures('clinicQueue', { token: nurse, json: op() });
+    await bodyFailures('clinicQueue', { token: nurse, json: op() });
+
+    const processOf = (id: string, token = nurse, headers: Record<string, string> = {}) =>
+      send('clinicProcess', { params: { id }, token, headers });
+    const created = await processOf('oas-p-1');
+    expect(created.status).toBe(200);
+    // The record's id: the document's `result.id` (the item's event id for a CREATE without resourceId).
+    const patientId = (created.body as { result: { id: string } }).result.id;
+    expect((await processOf('no-such-item')).status).toBe(404);
+    expect((await processOf('bad id!')).status).toBe(400);
+    const update = (id: string, device: string, name: string, minutes: number, resourceId = patientId) =>
+      op({
+        id,
+        deviceId: device,
+        operation: 'UPDATE',
+        resourceId,
+        version: 1,
+        data: { name },
+        createdAtClient: new Date(Date.now() - minutes * 60_000).toISOString(),
+      });
+    expect((await queue(update('oas-u-0', 'oas-tab', 'x', 5, 'no-such-patient'))).status).toBe(201);
+    expect((await processOf('oas-u-0')).status).toBe(422);
+    expect((await queue(update('oas-u-a', 'oas-tab', 'Wanjiru A', 4))).status).toBe(201);
+    const updatedA = await processOf('oas-u-a');
+    expect(updatedA.status, updatedA.text).toBe(200);
+    expect((await queue(update('oas-u-b', 'oas-tab2', 'Wanjiru B', 8), nurse2)).status).toBe(201);
+    expect((await processOf('oas-u-b', nurse2)).status).toBe(409);
+    const hold = await holdProcessing(clinic);
+    try {
+      expect((await queue(op({ id: 'oas-p-2' }))).status).toBe(201);
+      await hold.waiting();
+      expect((await processOf('oas-p-2', nurse, { prefer: 'wait=1' })).status).toBe(202);
+    } finally {
+      await hold.release();
+    }
+    await authFailures('clinicProcess', { params: { id: 'oas-p-1' }, token: nurse });
+
+    const pendingOf = (deviceId: string, token = nurse) =>
+      send('clinicPending', { query: { deviceId, userId: 'u-oas-nurse' }, token });
+    expect((await pendingOf('oas-tab')).status).toBe(200);
+    expect((await pendingOf('bad id!')).status).toBe(400);
+    expect((await pendingOf('oas-tab', nurse2)).status).toBe(403);
+    await authFailures('clinicPending', { query: { deviceId: 'oas-tab' }, token: nurse });
+
+    const resolve = (id: string, resolution: string, token = nurse2) =>
+      send('clinicResolve', { params: { id }, query: { resolution }, token });
+    expect((await resolve('oas-u-b', 'CLIENT_WINS')).status).toBe(403);
+    expect((await resolve('oas-u-b', 'SERVER_WINS')).status).toBe(200);
+    expect((await resolve('oas-u-b', 'CLIENT_WINS', boss)).status).toBe(409);
+    expect((await resolve('oas-p-1', 'SERVER_WINS', nurse)).status).toBe(404);
+    expect((await resolve('oas-u-b', 'LOUDEST_WINS')).status).toBe(400);
+    await authFailures('clinicResolve', {
+      params: { id: 'oas-u-b' },
+      query: { resolution: 'SERVER_WINS' },
+      token: nurse2,
+    });
+
+    const retry = (query: Record<string, string>) => send('clinicRetry', { query, token: nurse });
+    expect((await retry({ deviceId: 'oas-tab', userId: 'u-oas-nurse' })).status).toBe(202);
+    expect((await retry({ deviceId: 'bad id!' })).status).toBe(400);
+    expect((await retry({ deviceId: 'oas-tab2' })).status).toBe(403);
+    await authFailures('clinicRetry', { query: {}, token: nurse });
+
+    const stats = (query: Record<string, string>) => send('clinicStats', { query, token: boss });
+    expect((await stats({ userId: 'u-oas-nurse' })).status).toBe(200);
+    expect((await stats({ from: 'yesterday' })).status).toBe(400);
+    await authFailures('clinicStats', { query: {}, token: boss }, nurse);
   });
 
   it('saw every operation, and every documented status that can be provoked here', () => {

@@ -27,6 +27,12 @@ import { wellosFieldDataSync } from '../../functions/compat/wellos/field-data-sy
 import { wellpulsePullHandler } from '../../functions/compat/wellpulse/sync-pull.js';
 import { wellpulsePushHandler } from '../../functions/compat/wellpulse/sync-push.js';
 import { wellpulseStatusHandler } from '../../functions/compat/wellpulse/sync-status.js';
+import { clinicPending } from '../../functions/compat/clinic/pending.js';
+import { clinicProcess } from '../../functions/compat/clinic/process.js';
+import { clinicQueue } from '../../functions/compat/clinic/queue.js';
+import { clinicResolve } from '../../functions/compat/clinic/resolve.js';
+import { clinicRetry } from '../../functions/compat/clinic/retry.js';
+import { clinicStats } from '../../functions/compat/clinic/stats.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
@@ -236,6 +242,42 @@ beforeAll(async () => {
   expect(acmeBlobNames).toEqual([expect.stringMatching(new RegExp(`^${acme.id}/`))]);
   await settled(acmeManager, acmeBatchId);
 });
+// compat/clinic (document 004): acme holds a queued item 'shared-item' of a collection both tenants have, on
+// acme's 'shared-device'; globex's queue, process and resolve of the same item id must find only its own.
+const CLINIC_ITEM = 'shared-item';
+const clinicOperation = (name: string) => ({
+  id: CLINIC_ITEM,
+  deviceId: 'shared-device',
+  operation: 'CREATE',
+  resourceType: 'shared_patient',
+  data: { name },
+  createdAtClient: new Date(Date.now() - 60_000).toISOString(),
+});
+beforeAll(async () => {
+  for (const tenant of [acme, globex]) {
+    const put = await call(putSchemaCollection, {
+      method: 'PUT',
+      params: { name: 'shared_patients' },
+      json: { schema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+      token: await tokenFor(tenant.id, ['ADMIN'], 'acme-boss'),
+    });
+    expect(put.status, put.text).toBe(201);
+  }
+  const acmeUser = await tokenFor(acme.id, ['OPERATOR'], 'acme-user');
+  const queued = await call(clinicQueue, {
+    method: 'POST',
+    json: clinicOperation('Acme well patient'),
+    token: acmeUser,
+  });
+  expect(queued.status, queued.text).toBe(201);
+  // Processed (settled) before the snapshots are taken.
+  const processed = await call(clinicProcess, {
+    method: 'POST',
+    params: { id: CLINIC_ITEM },
+    token: acmeUser,
+  });
+  expect(processed.body).toMatchObject({ status: 'SYNCED' });
+});
 afterAll(() => closeApp());
 
 const handlers = {
@@ -264,6 +306,12 @@ const handlers = {
   wellpulsePull: wellpulsePullHandler,
   wellpulsePush: wellpulsePushHandler,
   wellpulseStatus: wellpulseStatusHandler,
+  clinicQueue,
+  clinicPending,
+  clinicProcess,
+  clinicResolve,
+  clinicRetry,
+  clinicStats,
 } as const;
 
 /** A compat route's 403 in its document's error body (problem+json for every other route). */
@@ -323,6 +371,7 @@ describe('tenant isolation', () => {
           },
         ],
       },
+      clinicQueue: clinicOperation('Globex patient'),
     };
     const params: Record<string, Record<string, string>> = {
       putWell: { id: 'shared-well' },
@@ -334,6 +383,8 @@ describe('tenant isolation', () => {
       putScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
       deleteScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
       putCollection: { name: 'shared_collection' },
+      clinicProcess: { id: CLINIC_ITEM },
+      clinicResolve: { id: CLINIC_ITEM },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
@@ -344,6 +395,10 @@ describe('tenant isolation', () => {
       listScopeGrants: 'http://localhost/api/v1/scopes',
       wellpulsePull: 'http://localhost/api/compat/wellpulse/sync/pull?deviceId=shared-device',
       wellpulseStatus: 'http://localhost/api/compat/wellpulse/sync/status?deviceId=shared-device',
+      clinicPending: 'http://localhost/api/compat/clinic/api/v1/sync/pending?deviceId=shared-device',
+      clinicRetry: 'http://localhost/api/compat/clinic/api/v1/sync/retry?deviceId=shared-device',
+      clinicStats: 'http://localhost/api/compat/clinic/api/v1/sync/stats',
+      clinicResolve: `http://localhost/api/compat/clinic/api/v1/sync/resolve/${CLINIC_ITEM}?resolution=SERVER_WINS`,
     };
     const headers: Record<string, Record<string, string>> = {
       // The key acme used: a key store that forgot the tenant would replay acme's answer, or refuse.
@@ -371,8 +426,12 @@ describe('tenant isolation', () => {
           headers: { ...headers[route.name], 'x-tenant-id': acme.id },
         });
         expect(forged.status, `${route.name} with X-Tenant-Id of acme`).toBe(403);
+        // A compat route answers in its document's error body (route.errorBody), with the same status.
+        if (route.errorBody)
+          expect(route.errorBody.schema.safeParse(forged.body).success, route.name).toBe(true);
         expect(forged.body, route.name).toMatchObject(
-          forbiddenBodies[route.name] ?? { status: 403, type: 'urn:fieldsync:problem:forbidden' },
+          forbiddenBodies[route.name] ??
+            (route.errorBody ? {} : { status: 403, type: 'urn:fieldsync:problem:forbidden' }),
         );
         // Document 001's X-Tenant-Subdomain naming acme: refused too, nothing read or written.
         if (route.name.startsWith('wellpulse')) {

@@ -1,6 +1,15 @@
 import type pg from 'pg';
 import type { BatchOutcome, EventOutcome, EventStatus } from '../../contracts/sync.js';
-import type { AcceptedEvent, AcceptResult, BatchHeader, EventLog, RetryFilter, Tenant } from '../../ports.js';
+import type {
+  AcceptedEvent,
+  AcceptResult,
+  BatchHeader,
+  EventLog,
+  RecordEventFilter,
+  RecordEventRow,
+  RetryFilter,
+  Tenant,
+} from '../../ports.js';
 import type { EventRejection } from '../../sync/validate-event.js';
 import { guardPostgres } from './connection.js';
 import { withTransaction } from './transaction.js';
@@ -258,5 +267,62 @@ export class PostgresEventLog implements EventLog {
       ),
     );
     return rows[0] ?? { pending: 0, failed: 0 };
+  }
+  async recordEvents(tenant: Tenant, filter: RecordEventFilter): Promise<RecordEventRow[]> {
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<{
+        id: string;
+        batch_id: string;
+        device_id: string;
+        user_id: string;
+        type: RecordEventRow['type'];
+        payload: Record<string, unknown>;
+        occurred_at: Date;
+        received_at: Date;
+        status: EventStatus;
+        error: RecordEventRow['error'];
+        conflict: RecordEventRow['conflict'];
+        attempts: number;
+        conflict_status: RecordEventRow['conflictStatus'];
+        record_version: number | null;
+      }>(
+        `select e.id, e.batch_id, e.device_id, e.user_id, e.type, e.payload, e.occurred_at, e.received_at,
+                e.status, e.error, e.conflict, e.attempts, c.status as conflict_status, r.version as record_version
+         from sync_events e
+         left join conflicts c on c.id = (e.conflict ->> 'conflictId')::uuid
+         left join records r on r.collection = e.payload ->> 'collection' and r.id = e.payload ->> 'recordId'
+         where e.type in ('RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED')
+           and ($1::uuid[] is null or e.id = any($1))
+           and ($2::text is null or e.device_id = $2)
+           and ($3::text is null or e.user_id = $3)
+           and (not $4::boolean or e.status in ('PENDING', 'FAILED', 'REJECTED')
+                or (e.status = 'CONFLICT' and c.status = 'OPEN'))
+         order by e.received_at, e.occurred_at, e.id
+         limit $5`,
+        [
+          filter.ids ?? null,
+          filter.deviceId ?? null,
+          filter.userId ?? null,
+          filter.unsettledOnly ?? false,
+          Math.min(Math.max(filter.limit, 1), 1000),
+        ],
+      ),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      batchId: r.batch_id,
+      deviceId: r.device_id,
+      userId: r.user_id,
+      type: r.type,
+      payload: r.payload,
+      occurredAt: r.occurred_at.toISOString(),
+      receivedAt: r.received_at.toISOString(),
+      status: r.status,
+      error: r.error,
+      conflict: r.conflict,
+      attempts: r.attempts,
+      conflictStatus: r.conflict_status,
+      recordVersion: r.record_version,
+    }));
   }
 }

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  collectionOf,
+  documentPath,
+  documentStats,
+  eventIdOfItem,
+  eventIdOfRequest,
+  resolutionFor,
+  toRecordEvent,
+} from '../../shared/compat/clinic/mapping.js';
+import type { SyncStats } from '../../shared/contracts/manager.js';
+
+// The clinic dialect's pure mapping (shared/compat/clinic/mapping.ts): ids, names, events, stats, resolutions.
+
+const request = {
+  userId: '507f1f77bcf86cd799439011',
+  deviceId: 'device-123',
+  operation: 'CREATE' as const,
+  resourceType: 'encounter',
+  data: { clinicId: 'c-1', patientId: 'p-1', diagnosis: 'Common cold' },
+  createdAtClient: '2025-11-30T10:00:00.000Z',
+  version: 1,
+};
+
+describe('compat/clinic mapping', () => {
+  it('keeps a UUID item id, and maps any other id to one stable UUID', () => {
+    const uuid = '8D6F0C1E-3B7A-4C2D-9E1F-0A1B2C3D4E5F';
+    expect(eventIdOfItem(uuid)).toBe(uuid.toLowerCase());
+    const objectId = eventIdOfItem('507f1f77bcf86cd799439030');
+    expect(objectId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(eventIdOfItem('507f1f77bcf86cd799439030')).toBe(objectId);
+    expect(eventIdOfItem('507f1f77bcf86cd799439031')).not.toBe(objectId);
+  });
+
+  it('derives the id of a request from its content, not from the userId it claims', () => {
+    const id = eventIdOfRequest(request);
+    expect(eventIdOfRequest({ ...request, userId: 'someone-else' })).toBe(id);
+    expect(eventIdOfRequest({ ...request, data: { ...request.data, diagnosis: 'Flu' } })).not.toBe(id);
+    expect(eventIdOfRequest({ ...request, id: 'local-1' })).toBe(eventIdOfItem('local-1'));
+  });
+
+  it("names the tenant's collection for the document's resource type", () => {
+    const has = (name: string) => ['patients', 'encounters', 'vitals'].includes(name);
+    expect(collectionOf('encounter', has)).toBe('encounters');
+    expect(collectionOf('Patient', has)).toBe('patients');
+    expect(collectionOf('vitals', has)).toBe('vitals');
+    expect(collectionOf('invoice', has)).toBe('invoice');
+  });
+
+  it('turns operations into record events with the pack’s fields', () => {
+    const created = toRecordEvent(request, 'e-1', 'encounters');
+    expect(created).toEqual({
+      id: 'e-1',
+      type: 'RECORD_CREATED',
+      occurredAt: request.createdAtClient,
+      payload: {
+        collection: 'encounters',
+        recordId: 'e-1',
+        data: { ...request.data, encounteredAt: request.createdAtClient },
+      },
+    });
+    const updated = toRecordEvent(
+      {
+        ...request,
+        operation: 'UPDATE',
+        resourceId: 'enc-9',
+        data: { _id: 'enc-9', diagnosis: 'Flu' },
+        version: 3,
+      },
+      'e-2',
+      'encounters',
+    );
+    expect(updated.payload).toEqual({
+      collection: 'encounters',
+      recordId: 'enc-9',
+      baseVersion: 3,
+      changes: { diagnosis: 'Flu' },
+    });
+    expect(
+      toRecordEvent({ ...request, operation: 'DELETE', resourceId: 'enc-9' }, 'e-3', 'encounters'),
+    ).toMatchObject({
+      type: 'RECORD_DELETED',
+      payload: { collection: 'encounters', recordId: 'enc-9', baseVersion: 1 },
+    });
+  });
+
+  it('speaks of the document’s fields in errors', () => {
+    expect(documentPath('events[0].payload.changes.diagnosis')).toBe('data.diagnosis');
+    expect(documentPath('events[0].payload.data')).toBe('data');
+    expect(documentPath('events[0].payload.baseVersion')).toBe('version');
+    expect(documentPath('events[0].occurredAt')).toBe('createdAtClient');
+  });
+
+  it('formats syncRate as the document does (140 of 150 → "93.33%")', () => {
+    const stats = {
+      total: 150,
+      counts: { pending: 5, applied: 130, duplicate: 10, conflict: 2, rejected: 2, failed: 1 },
+      from: '2025-11-01T00:00:00.000Z',
+      to: '2025-11-30T00:00:00.000Z',
+    } as SyncStats;
+    expect(documentStats(stats)).toEqual({
+      total: 150,
+      pending: 5,
+      synced: 140,
+      failed: 3,
+      conflicts: 2,
+      syncRate: '93.33%',
+      from: stats.from,
+      to: stats.to,
+    });
+    expect(documentStats({ ...stats, total: 0 }).syncRate).toBe('0.00%');
+  });
+
+  it('maps the document’s resolutions onto the conflict use case', () => {
+    const open = { status: 'OPEN' as const, resolution: 'PENDING_REVIEW' as const, resolvedBy: null };
+    expect(resolutionFor('CLIENT_WINS', open)).toBe('CLIENT_WINS');
+    expect(resolutionFor('SERVER_WINS', open)).toBe('SERVER_WINS');
+    expect(resolutionFor('MANUAL', open)).toBe('flagged');
+    const byStrategy = { status: 'RESOLVED' as const, resolution: 'SERVER_WINS' as const, resolvedBy: null };
+    expect(resolutionFor('SERVER_WINS', byStrategy)).toBe('kept');
+    expect(resolutionFor('CLIENT_WINS', byStrategy)).toBe('refused');
+    expect(resolutionFor('SERVER_WINS', { ...byStrategy, resolvedBy: 'u-manager' })).toBe('refused');
+  });
+});
