@@ -1,3 +1,4 @@
+import { FIELDOPS_ROUTES } from '../compat/fieldops/routes.js';
 import { z } from 'zod';
 import { FIELD_ROLES, MANAGER_ROLES } from '../auth/principal.js';
 import { healthSchema } from './health.js';
@@ -377,4 +378,5 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   listGrantsRoute,
   putScopeMemberRoute,
   deleteScopeMemberRoute,
+  ...FIELDOPS_ROUTES,
 ] as readonly RouteContract[];

@@ -10,7 +10,10 @@ import { withTimeout } from '../timeout.js';
 /** Which budget a route spends: pushes, pull pages, or everything else. */
 export type RouteClass = 'push' | 'pull' | 'other';
 
-export const routeClassOf = (contract: Pick<RouteContract, 'method' | 'route'>): RouteClass => {
+export const routeClassOf = (
+  contract: Pick<RouteContract, 'method' | 'route' | 'rateLimitClass'>,
+): RouteClass => {
+  if (contract.rateLimitClass) return contract.rateLimitClass;
   const route = contract.route.replace(/^\/+|\/+$/g, '');
   if (contract.method === 'POST' && route === 'v1/sync/batches') return 'push';
   if (contract.method === 'GET' && route === 'v1/sync/pull') return 'pull';
