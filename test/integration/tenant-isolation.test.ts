@@ -23,6 +23,8 @@ import { listScopeGrants } from '../../functions/scopes.js';
 import { getTenantSchema } from '../../functions/schema-get.js';
 import { putSchemaCollection } from '../../functions/schema-put.js';
 import { getStats } from '../../functions/sync-stats.js';
+import { fieldopsSyncBatch } from '../../functions/compat/fieldops/sync-batch.js';
+import { fieldopsUploadUrl } from '../../functions/compat/fieldops/upload-url.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
@@ -39,6 +41,7 @@ import { maintenance, reading } from '../support/events.js';
 import { call } from '../support/http.js';
 import { push, settled } from '../support/sync.js';
 import { freshTenant } from '../support/tenants.js';
+import { waitFor } from '../support/wait.js';
 
 // Two tenants holding records with the same ids, used by users with the same ids: every route is called
 // with the second tenant's tokens, and everything the first tenant keeps — its database, its Cosmos
@@ -231,6 +234,14 @@ beforeAll(async () => {
   }
   expect(acmeBlobNames).toEqual([expect.stringMatching(new RegExp(`^${acme.id}/`))]);
   await settled(acmeManager, acmeBatchId);
+  // The processor records the device's lastSyncAt just after the batch completes: wait for it, so that
+  // write does not land between the snapshots below.
+  await waitFor(
+    async () =>
+      (await getApp().devices.list(acme.id)).find((d) => d.deviceId === 'shared-device')?.lastSyncAt ??
+      undefined,
+    { what: "acme's device lastSyncAt", timeoutMs: 30_000, intervalMs: 50 },
+  );
 });
 afterAll(() => closeApp());
 
@@ -256,6 +267,8 @@ const handlers = {
   deleteScopeMember,
   getSchema: getTenantSchema,
   putCollection: putSchemaCollection,
+  compatFieldopsSyncBatch: fieldopsSyncBatch,
+  compatFieldopsUploadUrl: fieldopsUploadUrl,
 } as const;
 
 describe('tenant isolation', () => {
@@ -292,6 +305,26 @@ describe('tenant isolation', () => {
       resolveConflict: { resolution: 'CLIENT_WINS' },
       putConflictStrategies: { strategies: { PRODUCTION_LOGGED: 'MANUAL' } },
       putCollection: { schema: { type: 'object', properties: { name: { type: 'string' } } } },
+      // Document 003: an event on the shared well with an inline photo (stored under globex's own prefix).
+      compatFieldopsSyncBatch: {
+        events: [
+          {
+            id: 'evt-shared',
+            eventType: 'PRODUCTION_CREATED',
+            aggregateId: 'shared-well',
+            payload: { productionDate: '2025-10-20', oilVolume: 1 },
+            timestamp: new Date(Date.now() - 60_000).toISOString(),
+          },
+        ],
+        photos: [
+          {
+            eventId: 'evt-shared',
+            filename: 'shared.jpg',
+            contentType: 'image/jpeg',
+            base64Data: jpeg(100).toString('base64'),
+          },
+        ],
+      },
     };
     const params: Record<string, Record<string, string>> = {
       putWell: { id: 'shared-well' },
@@ -303,6 +336,7 @@ describe('tenant isolation', () => {
       putScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
       deleteScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
       putCollection: { name: 'shared_collection' },
+      compatFieldopsUploadUrl: { id: 'shared-eq' },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
@@ -315,11 +349,15 @@ describe('tenant isolation', () => {
     const headers: Record<string, Record<string, string>> = {
       // The key acme used: a key store that forgot the tenant would replay acme's answer, or refuse.
       pushBatch: { 'idempotency-key': SHARED_KEY },
+      // Compat routes speak for acme's device name (the one globex already has).
+      compatFieldopsSyncBatch: { 'x-device-id': 'shared-device' },
+      compatFieldopsUploadUrl: { 'x-device-id': 'shared-device' },
     };
     const authRoutes = ALL_ROUTES.filter((r) => r.access !== 'public');
     expect(authRoutes.map((r) => r.name).sort()).toEqual(Object.keys(handlers).sort());
 
     let uploads = 0;
+    let compatSynced = 0;
     for (const route of authRoutes) {
       const handler = handlers[route.name as keyof typeof handlers];
       for (const token of globexTokens) {
@@ -336,13 +374,18 @@ describe('tenant isolation', () => {
           headers: { ...headers[route.name], 'x-tenant-id': acme.id },
         });
         expect(forged.status, `${route.name} with X-Tenant-Id of acme`).toBe(403);
-        expect(forged.body, route.name).toMatchObject({
-          status: 403,
-          type: 'urn:fieldsync:problem:forbidden',
-        });
+        // In problem+json, or in the dialect's own error body for a compat route.
+        if (route.errorBody)
+          expect(route.errorBody.schema.safeParse(forged.body).success, route.name).toBe(true);
+        else
+          expect(forged.body, route.name).toMatchObject({
+            status: 403,
+            type: 'urn:fieldsync:problem:forbidden',
+          });
 
         const response = await call(handler, { ...request, headers: headers[route.name] ?? {} });
         expect(response.status, `${route.name}`).toBeLessThan(500);
+        if (route.name === 'compatFieldopsSyncBatch' && response.status === 200) compatSynced += 1;
         // Reads of acme's batch or photo find nothing from globex.
         if (route.name === 'getBatch' || route.name === 'getPhoto')
           expect([403, 404]).toContain(response.status);
@@ -382,8 +425,10 @@ describe('tenant isolation', () => {
     ]);
     expect(after.idempotency['acme-user']).toMatchObject({ state: 'COMPLETED' });
     expect(uploads).toBeGreaterThan(0);
-    expect(Object.keys((await blobSnapshot(globex, [])).listed)).toEqual([
-      expect.stringMatching(new RegExp(`^${globex.id}/`)),
-    ]);
+    expect(compatSynced).toBeGreaterThan(0);
+    // Its own photo blobs (the upload above, and compat inline photos), every one under its own prefix.
+    const globexBlobs = Object.keys((await blobSnapshot(globex, [])).listed);
+    expect(globexBlobs.length).toBeGreaterThan(0);
+    for (const name of globexBlobs) expect(name).toMatch(new RegExp(`^${globex.id}/`));
   });
 });
