@@ -33,3 +33,4 @@ await import('./prune-change-log.js');
 await import('./sweep-photos.js');
 await import('./compat/wellos/field-data-sync.js');
 await import('./compat/clinic/index.js');
+await import('./compat/fieldops/index.js');

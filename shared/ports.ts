@@ -499,6 +499,11 @@ export interface PhotoStore {
    * blob, 'attached' when it is locked by an attach (left alone).
    */
   markAwaiting(blobName: string): Promise<'tagged' | 'missing' | 'attached'>;
+  /**
+   * Writes the bytes as the blob (a photo sent inline, compat dialect 003), as a device's PUT to its upload
+   * URL would: 'locked' when an attach has locked the blob (its verified bytes stay as they are).
+   */
+  put(blobName: string, bytes: Uint8Array, contentType: string): Promise<'stored' | 'locked'>;
 }
 
 export interface PhotoRecord {

@@ -68,6 +68,11 @@ export interface RouteContract<
    * pushes spends the push budget: SPEC "Rate limits"); shared/http/rate-limit.ts routeClassOf.
    */
   rateClass?: 'push' | 'pull';
+  /**
+   * The largest body this route reads, in bytes after decompression; MAX_BODY_BYTES (4 MiB,
+   * shared/http/body.ts) unless said. A compat route with inline photos needs more (docs/compat/fieldops.md).
+   */
+  maxBodyBytes?: number;
 }
 
 export const defineRoute = <
@@ -143,7 +148,11 @@ export function standardResponses(route: RouteContract): Record<number, Response
     standard[400] = problem('The request is invalid; `errors` lists the JSON paths (or parameters) at fault');
   }
   if (route.body) {
-    standard[413] = problem('The body is larger than 4 MiB (after gzip decompression)');
+    standard[413] = problem(
+      route.maxBodyBytes
+        ? `The body is larger than ${route.maxBodyBytes} bytes (after gzip decompression)`
+        : 'The body is larger than 4 MiB (after gzip decompression)',
+    );
     standard[415] = problem(
       'The body is not JSON (application/json in UTF-8), or its Content-Encoding is neither gzip nor identity',
     );

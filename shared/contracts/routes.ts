@@ -1,3 +1,4 @@
+import { FIELDOPS_ROUTES } from '../compat/fieldops/routes.js';
 import { z } from 'zod';
 import { WELLOS_ROUTES } from '../compat/wellos/routes.js';
 import { FIELD_ROLES, MANAGER_ROLES } from '../auth/principal.js';
@@ -383,4 +384,5 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   ...WELLOS_ROUTES,
   ...WELLPULSE_ROUTES,
   ...CLINIC_ROUTES,
+  ...FIELDOPS_ROUTES,
 ] as readonly RouteContract[];

@@ -114,7 +114,7 @@ export function endpoint<C extends RouteContract>(
       const body = contract.body
         ? validate(
             contract.body,
-            await readJsonBody(request, undefined, { itemsCheckedByHandler }),
+            await readJsonBody(request, contract.maxBodyBytes, { itemsCheckedByHandler }),
             'body',
             '',
             {

@@ -15,9 +15,6 @@ export const routeClassOf = (contract: Pick<RouteContract, 'method' | 'route' | 
   const route = contract.route.replace(/^\/+|\/+$/g, '');
   if (contract.method === 'POST' && route === 'v1/sync/batches') return 'push';
   if (contract.method === 'GET' && route === 'v1/sync/pull') return 'pull';
-  // Seed document 001 ("Rate Limiting"): its sync push spends the push budget, its pull the pull budget.
-  if (contract.method === 'POST' && route === 'compat/wellpulse/sync/push') return 'push';
-  if (contract.method === 'GET' && route === 'compat/wellpulse/sync/pull') return 'pull';
   return 'other';
 };
 

@@ -3,9 +3,9 @@
  * managers' read URLs, and the sweep that hands never-attached uploads to the storage lifecycle rule.
  * docs/photos.md describes the flow and the decisions.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
-import { MAX_PHOTO_BYTES, type PayloadOf } from '../contracts/events.js';
+import { MAX_PHOTO_BYTES, PHOTO_CONTENT_TYPES, type PayloadOf } from '../contracts/events.js';
 import {
   type Photo,
   type PhotoContentType,
@@ -123,6 +123,133 @@ export async function getPhoto(
     userId: record.userId,
     readUrl: read.url,
     readUrlExpiresAt: read.expiresAt,
+  };
+}
+
+/** A photo sent with its bytes (compat dialect 003's inline base64 photos), to be stored as if uploaded. */
+export interface InlinePhoto {
+  photoId: string;
+  /** As declared by the client; checked against PHOTO_CONTENT_TYPES and against the bytes. */
+  contentType: string;
+  bytes: Uint8Array;
+}
+
+/** What became of one inline photo: stored (or already attached) with its size and sha256, or refused. */
+export type StoredInlinePhoto =
+  | {
+      ok: true;
+      photoId: string;
+      blobName: string;
+      contentType: PhotoContentType;
+      sizeBytes: number;
+      sha256: string;
+      /** The photo was attached before: its verified blob was left as it is. */
+      alreadyAttached: boolean;
+    }
+  | { ok: false; photoId: string; code: 'INVALID_PAYLOAD'; message: string; path: string };
+
+const isPhotoContentType = (value: string): value is PhotoContentType =>
+  (PHOTO_CONTENT_TYPES as readonly string[]).includes(value);
+
+/**
+ * Stores photos sent inline, as the upload-URL path would have them: the same checks up front as an upload
+ * URL request (content type one of PHOTO_CONTENT_TYPES, 1..MAX_PHOTO_BYTES bytes) and the magic number the
+ * precheck will check anyway (so bytes that cannot pass are never written); each good photo is recorded
+ * AWAITING_UPLOAD for the device (one upsert, before any byte is written) and written to its blob
+ * `{tenantId}/{photoId}.{ext}`. A photo already ATTACHED is not written again (its blob is locked). The
+ * caller then pushes PHOTO_ATTACHED with the returned size and sha256, and the processor's precheck verifies
+ * the blob like any uploaded one. Refused photos come back with INVALID_PAYLOAD and a path; nothing is kept
+ * for them. Throws DependencyUnavailableError('blob') on a Blob Storage outage.
+ */
+export async function storeInlinePhotos(
+  deps: PhotoDeps,
+  tenant: Tenant,
+  principal: Pick<Principal, 'userId'>,
+  deviceId: string,
+  photos: InlinePhoto[],
+): Promise<StoredInlinePhoto[]> {
+  const checked: StoredInlinePhoto[] = photos.map((p) => {
+    const photoId = p.photoId.toLowerCase();
+    const refuse = (message: string, path: string): StoredInlinePhoto => ({
+      ok: false,
+      photoId,
+      code: 'INVALID_PAYLOAD',
+      message,
+      path,
+    });
+    if (!isPhotoContentType(p.contentType)) {
+      return refuse(`contentType must be one of ${PHOTO_CONTENT_TYPES.join(', ')}`, 'contentType');
+    }
+    if (p.bytes.length === 0) return refuse('the photo has no bytes', 'sizeBytes');
+    if (p.bytes.length > MAX_PHOTO_BYTES) {
+      return refuse(`the photo has ${p.bytes.length} bytes: over 10 MiB`, 'sizeBytes');
+    }
+    if (!matchesContentType(p.bytes.subarray(0, HEAD_BYTES), p.contentType)) {
+      return refuse(`the bytes are not ${p.contentType}`, 'contentType');
+    }
+    return {
+      ok: true,
+      photoId,
+      blobName: photoBlobName(tenant.id, photoId, p.contentType),
+      contentType: p.contentType,
+      sizeBytes: p.bytes.length,
+      sha256: createHash('sha256').update(p.bytes).digest('hex'),
+      alreadyAttached: false,
+    };
+  });
+  const good = checked.flatMap((p) => (p.ok ? [p] : []));
+  if (good.length === 0) return checked;
+  const { alreadyAttached } = await deps.photoRecords.recordAwaiting(
+    tenant,
+    good.map(({ photoId, blobName, contentType, sizeBytes }) => ({
+      photoId,
+      blobName,
+      contentType,
+      sizeBytes,
+    })),
+    { deviceId, userId: principal.userId },
+  );
+  const attached = new Set(alreadyAttached.map((p) => p.photoId));
+  const bytesOf = new Map(photos.map((p) => [p.photoId.toLowerCase(), p.bytes]));
+  await forEachBounded(good, 8, async (photo) => {
+    if (attached.has(photo.photoId)) {
+      photo.alreadyAttached = true;
+      return;
+    }
+    const put = await deps.photoStore.put(
+      photo.blobName,
+      bytesOf.get(photo.photoId) ?? new Uint8Array(),
+      photo.contentType,
+    );
+    // Locked between the upsert and the write: an attach verified the blob meanwhile.
+    if (put === 'locked') photo.alreadyAttached = true;
+  });
+  return checked;
+}
+
+/**
+ * A photo uploaded through an upload URL, named by its blob: its id and type (from the photo's row) and the
+ * size of the bytes really uploaded (one ranged read), so an attach can declare them. Undefined when the
+ * blob name is not one this tenant handed out, or nothing was uploaded there yet.
+ */
+export async function uploadedPhoto(
+  deps: PhotoDeps,
+  tenant: Tenant,
+  blobName: string,
+): Promise<
+  { photoId: string; blobName: string; contentType: PhotoContentType; sizeBytes: number } | undefined
+> {
+  const match = /^([^/]+)\/([0-9a-f-]{36})\.[a-z]+$/i.exec(blobName);
+  if (!match || match[1] !== tenant.id || !match[2]) return undefined;
+  const record = await deps.photoRecords.get(tenant, match[2].toLowerCase());
+  if (!record || record.blobName !== blobName) return undefined;
+  const blob = await deps.photoStore.inspect(blobName, HEAD_BYTES);
+  if (!blob) return undefined;
+  return {
+    photoId: record.photoId,
+    blobName,
+    contentType: record.contentType as PhotoContentType,
+    sizeBytes: blob.sizeBytes,
   };
 }
 

@@ -660,6 +660,66 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     await authFailures('wellpulseStatus', status({ deviceId: 'oas-wp-1' }));
   });
 
+  it('compat fieldops (document 003): compatFieldopsSyncBatch (200, 400, 413 over 32 MiB, 415), compatFieldopsUploadUrl (200, 400)', async () => {
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
+    const event = {
+      id: 'oas-evt-1',
+      eventType: 'PRODUCTION_CREATED',
+      aggregateId: t.wellId,
+      payload: { productionDate: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), oilVolume: 7 },
+      timestamp: new Date(Date.now() - 60_000).toISOString(),
+    };
+    const photo = {
+      eventId: event.id,
+      filename: 'a.jpg',
+      contentType: 'image/jpeg',
+      base64Data: jpeg.toString('base64'),
+    };
+    const batch = { token: operator, json: { events: [event], photos: [photo] } };
+    const synced = await send('compatFieldopsSyncBatch', batch);
+    expect(synced.status, synced.text).toBe(200);
+    expect(synced.body).toMatchObject({ synced: [event.id], failed: [] });
+    expect((await send('compatFieldopsSyncBatch', { token: operator, json: { events: [] } })).status).toBe(
+      400,
+    );
+    await authFailures('compatFieldopsSyncBatch', batch);
+    // Its own limit is 32 MiB (the 4 MiB of v1 routes is not its limit): 413 past it, in the dialect's body.
+    const over = `{"events":[],"photos":[{"base64Data":"${'A'.repeat(32 * 1024 * 1024)}"}]}`;
+    const tooBig = await send('compatFieldopsSyncBatch', {
+      token: operator,
+      body: over,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    expect(
+      (
+        await send('compatFieldopsSyncBatch', {
+          token: operator,
+          body: 'a=1',
+          headers: { 'content-type': 'text/plain' },
+        })
+      ).status,
+    ).toBe(415);
+
+    const url = await send('compatFieldopsUploadUrl', {
+      token: operator,
+      params: { id: t.equipmentId },
+      query: { filename: 'belt.png' },
+    });
+    expect(url.status, url.text).toBe(200);
+    expect(
+      (
+        await send('compatFieldopsUploadUrl', {
+          token: operator,
+          params: { id: t.equipmentId },
+          query: { contentType: 'image/gif' },
+        })
+      ).status,
+    ).toBe(400);
+    await authFailures('compatFieldopsUploadUrl', { token: operator, params: { id: t.equipmentId } });
+  });
+
   it('405 with Allow as components.responses.MethodNotAllowed documents it; OPTIONS with Allow', async () => {
     const response = await fetch(`${base}/v1/sync/batches`, { method: 'DELETE' });
     const text = await response.text();

@@ -33,6 +33,8 @@ import { clinicQueue } from '../../functions/compat/clinic/queue.js';
 import { clinicResolve } from '../../functions/compat/clinic/resolve.js';
 import { clinicRetry } from '../../functions/compat/clinic/retry.js';
 import { clinicStats } from '../../functions/compat/clinic/stats.js';
+import { fieldopsSyncBatch } from '../../functions/compat/fieldops/sync-batch.js';
+import { fieldopsUploadUrl } from '../../functions/compat/fieldops/upload-url.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
@@ -49,6 +51,7 @@ import { maintenance, reading } from '../support/events.js';
 import { call } from '../support/http.js';
 import { push, settled } from '../support/sync.js';
 import { freshTenant } from '../support/tenants.js';
+import { waitFor } from '../support/wait.js';
 
 // Two tenants holding records with the same ids, used by users with the same ids: every route is called
 // with the second tenant's tokens, and everything the first tenant keeps — its database, its Cosmos
@@ -241,6 +244,14 @@ beforeAll(async () => {
   }
   expect(acmeBlobNames).toEqual([expect.stringMatching(new RegExp(`^${acme.id}/`))]);
   await settled(acmeManager, acmeBatchId);
+  // The processor records the device's lastSyncAt just after the batch completes: wait for it, so that
+  // write does not land between the snapshots below.
+  await waitFor(
+    async () =>
+      (await getApp().devices.list(acme.id)).find((d) => d.deviceId === 'shared-device')?.lastSyncAt ??
+      undefined,
+    { what: "acme's device lastSyncAt", timeoutMs: 30_000, intervalMs: 50 },
+  );
 });
 // compat/clinic (document 004): acme holds a queued item 'shared-item' of a collection both tenants have, on
 // acme's 'shared-device'; globex's queue, process and resolve of the same item id must find only its own.
@@ -312,6 +323,8 @@ const handlers = {
   clinicResolve,
   clinicRetry,
   clinicStats,
+  compatFieldopsSyncBatch: fieldopsSyncBatch,
+  compatFieldopsUploadUrl: fieldopsUploadUrl,
 } as const;
 
 /** A compat route's 403 in its document's error body (problem+json for every other route). */
@@ -372,6 +385,26 @@ describe('tenant isolation', () => {
         ],
       },
       clinicQueue: clinicOperation('Globex patient'),
+      // Document 003: an event on the shared well with an inline photo (stored under globex's own prefix).
+      compatFieldopsSyncBatch: {
+        events: [
+          {
+            id: 'evt-shared',
+            eventType: 'PRODUCTION_CREATED',
+            aggregateId: 'shared-well',
+            payload: { productionDate: '2025-10-20', oilVolume: 1 },
+            timestamp: new Date(Date.now() - 60_000).toISOString(),
+          },
+        ],
+        photos: [
+          {
+            eventId: 'evt-shared',
+            filename: 'shared.jpg',
+            contentType: 'image/jpeg',
+            base64Data: jpeg(100).toString('base64'),
+          },
+        ],
+      },
     };
     const params: Record<string, Record<string, string>> = {
       putWell: { id: 'shared-well' },
@@ -385,6 +418,7 @@ describe('tenant isolation', () => {
       putCollection: { name: 'shared_collection' },
       clinicProcess: { id: CLINIC_ITEM },
       clinicResolve: { id: CLINIC_ITEM },
+      compatFieldopsUploadUrl: { id: 'shared-eq' },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
@@ -405,11 +439,15 @@ describe('tenant isolation', () => {
       pushBatch: { 'idempotency-key': SHARED_KEY },
       // A short wait: each of the calls waits for its events, and only their outcome's shape matters here.
       compatWellosFieldDataSync: { prefer: 'wait=1' },
+      // Compat routes speak for acme's device name (the one globex already has).
+      compatFieldopsSyncBatch: { 'x-device-id': 'shared-device' },
+      compatFieldopsUploadUrl: { 'x-device-id': 'shared-device' },
     };
     const authRoutes = ALL_ROUTES.filter((r) => r.access !== 'public');
     expect(authRoutes.map((r) => r.name).sort()).toEqual(Object.keys(handlers).sort());
 
     let uploads = 0;
+    let compatSynced = 0;
     for (const route of authRoutes) {
       const handler = handlers[route.name as keyof typeof handlers];
       for (const token of globexTokens) {
@@ -444,6 +482,7 @@ describe('tenant isolation', () => {
 
         const response = await call(handler, { ...request, headers: headers[route.name] ?? {} });
         expect(response.status, `${route.name}`).toBeLessThan(500);
+        if (route.name === 'compatFieldopsSyncBatch' && response.status === 200) compatSynced += 1;
         // Reads of acme's batch or photo find nothing from globex.
         if (route.name === 'getBatch' || route.name === 'getPhoto')
           expect([403, 404]).toContain(response.status);
@@ -486,8 +525,10 @@ describe('tenant isolation', () => {
     ]);
     expect(after.idempotency['acme-user']).toMatchObject({ state: 'COMPLETED' });
     expect(uploads).toBeGreaterThan(0);
-    expect(Object.keys((await blobSnapshot(globex, [])).listed)).toEqual([
-      expect.stringMatching(new RegExp(`^${globex.id}/`)),
-    ]);
+    expect(compatSynced).toBeGreaterThan(0);
+    // Its own photo blobs (the upload above, and compat inline photos), every one under its own prefix.
+    const globexBlobs = Object.keys((await blobSnapshot(globex, [])).listed);
+    expect(globexBlobs.length).toBeGreaterThan(0);
+    for (const name of globexBlobs) expect(name).toMatch(new RegExp(`^${globex.id}/`));
   });
 });

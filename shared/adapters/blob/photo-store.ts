@@ -265,4 +265,20 @@ export class BlobPhotoStore implements PhotoStore {
       throw error;
     }
   }
+
+  async put(blobName: string, bytes: Uint8Array, contentType: string): Promise<'stored' | 'locked'> {
+    try {
+      await guardBlob((abortSignal) =>
+        this.blob(blobName).uploadData(bytes, {
+          abortSignal,
+          blobHTTPHeaders: { blobContentType: contentType },
+        }),
+      );
+      return 'stored';
+    } catch (error) {
+      // A leased blob refuses a write without its lease id: an attach locked it (docs/photos.md).
+      if (statusOf(error) === 412) return 'locked';
+      throw error;
+    }
+  }
 }

@@ -32,6 +32,8 @@ export const wellpulsePullRoute = defineRoute({
   name: 'wellpulsePull',
   method: 'GET',
   route: 'compat/wellpulse/sync/pull',
+  // Document 001 ("Rate Limiting"): its pull spends the pull budget.
+  rateClass: 'pull',
   summary:
     'Document 001 pull: ACTIVE wells and the users, with `lastSyncTimestamp`; with `lastSync` (a ' +
     '`lastSyncTimestamp` sent back) only what changed since, nothing skipped',
@@ -50,6 +52,8 @@ export const wellpulsePushRoute = defineRoute({
   name: 'wellpulsePush',
   method: 'POST',
   route: 'compat/wellpulse/sync/push',
+  // Document 001 ("Rate Limiting"): its push spends the push budget.
+  rateClass: 'push',
   summary:
     'Document 001 push: field entries recorded offline; answers once they are processed (up to 30 s). ' +
     'A re-sent entry is a duplicate, counted as succeeded and never stored twice',

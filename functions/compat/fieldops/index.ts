@@ -1,0 +1,3 @@
+// Dialect 003 ("fieldops", docs/compat/fieldops.md): every route registers itself on import.
+await import('./sync-batch.js');
+await import('./upload-url.js');

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { app } from '@azure/functions';
+import { deviceIdFor, uploadContentType } from '../../../shared/compat/fieldops/mapping.js';
+import { fieldopsUploadUrlRoute } from '../../../shared/compat/fieldops/routes.js';
+import { renderFieldopsError } from '../../../shared/compat/fieldops/wire.js';
+import { MAX_PHOTO_BYTES } from '../../../shared/contracts/events.js';
+import { endpoint, httpOptions } from '../../../shared/http/endpoint.js';
+import { checkDeviceAccess } from '../../../shared/usecases/device-access.js';
+import { issueUploadUrls, photoDeps } from '../../../shared/usecases/photos.js';
+
+/**
+ * Document 003 `POST /equipment/:id/photos/upload-url` over POST /v1/photos/upload-urls' use case: one new
+ * photo id, recorded for the device, one `cw` SAS. The document declares no size: the limit (10 MiB) is
+ * recorded, and the attach declares the size really uploaded (docs/compat/fieldops.md).
+ */
+export const fieldopsUploadUrl = endpoint(
+  fieldopsUploadUrlRoute,
+  async ({ app: fieldsync, tenant, principal, query, request }) => {
+    const deviceId = deviceIdFor(principal, request.headers.get('x-device-id'));
+    const contentType = uploadContentType(query);
+    await checkDeviceAccess(fieldsync.devices, tenant, principal, deviceId, 'act');
+    const photoId = randomUUID();
+    const { uploads } = await issueUploadUrls(photoDeps(fieldsync), tenant, principal, {
+      deviceId,
+      photos: [{ photoId, contentType, sizeBytes: MAX_PHOTO_BYTES }],
+    });
+    const upload = uploads[0];
+    if (!upload) throw new Error('a new photo id got no upload URL');
+    return {
+      status: 200,
+      body: {
+        uploadUrl: upload.uploadUrl,
+        blobName: upload.blobName,
+        expiresAt: upload.expiresAt,
+        photoId: upload.photoId,
+        method: upload.method,
+        headers: upload.headers,
+      },
+    };
+  },
+  { renderError: renderFieldopsError },
+);
+
+app.http(fieldopsUploadUrlRoute.name, httpOptions(fieldopsUploadUrlRoute, fieldopsUploadUrl));

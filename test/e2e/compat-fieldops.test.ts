@@ -1,0 +1,416 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { crc32, deflateSync as zDeflate } from 'node:zlib';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeApp, getApp } from '../../shared/app.js';
+import type { FieldopsBatchResponse } from '../../shared/compat/fieldops/wire.js';
+import { api, pushSettled } from '../support/api.js';
+import { tokenFor } from '../support/auth.js';
+import { type SeededTenant, seededTenant } from '../support/tenants.js';
+
+// Issue 14, dialect 003 (../shared/seeds/003, Sprint 8 "Batch Sync API", Sprint 6 "Photo Upload Flow"):
+// the document's client flow against the local host under /api/compat/fieldops — a batch of its events with
+// inline base64 photos, results read as its client reads them ({synced, conflicts, failed}), the photos
+// verified and readable through v1, a re-sent batch giving no duplicates, bad photos refused in the
+// dialect's error shapes, the upload-URL route then a PUT then the attach, and the events seen by v1 pull.
+afterAll(() => closeApp());
+
+let t: SeededTenant;
+let operator: string;
+let manager: string;
+
+/** A real 1×1 JPEG (JFIF, baseline). */
+const JPEG = Buffer.from(
+  '/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=',
+  'base64',
+);
+/** A real 2×2 RGB PNG: signature, IHDR, IDAT (zlib), IEND, each chunk with its CRC. */
+const PNG = (() => {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.from([0, 0, 0, 2, 0, 0, 0, 2, 8, 2, 0, 0, 0]);
+  const rows = Buffer.from([0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255, 255]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zDeflate(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+})();
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+
+const batch = (body: unknown, token = operator, headers: Record<string, string> = {}) =>
+  api(token, 'POST', 'compat/fieldops/sync/batch', body, headers);
+
+/** An event as the document's client stores it (Sprint 7 "Event structure"). */
+const docEvent = (
+  eventType: string,
+  aggregateId: string,
+  payload: Record<string, unknown>,
+  id: string = randomUUID(),
+) => ({
+  id,
+  tenantId: 'acme',
+  eventType,
+  aggregateId,
+  payload,
+  timestamp: minutesAgo(30),
+  userId: 'user-456',
+  syncStatus: 'PENDING',
+});
+const inline = (eventId: string, bytes: Buffer, filename: string, contentType: string) => ({
+  eventId,
+  localPath: `/local/photos/${filename}`,
+  base64Data: bytes.toString('base64'),
+  filename,
+  contentType,
+});
+
+async function tenantBlobs(): Promise<string[]> {
+  const container = BlobServiceClient.fromConnectionString(
+    process.env.StorageConnection ?? '',
+  ).getContainerClient(getApp().config.blob.photosContainer);
+  const names: string[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: `${t.tenant.id}/` })) names.push(blob.name);
+  return names.sort();
+}
+
+beforeAll(async () => {
+  t = await seededTenant('fops');
+  operator = await tokenFor(t.tenant.id, ['OPERATOR'], 'user-456');
+  manager = await tokenFor(t.tenant.id, ['MANAGER'], 'boss-1');
+});
+
+describe('compat fieldops (document 003): POST /sync/batch with inline photos', () => {
+  const productionDate = daysAgo(2);
+  // A non-UUID client id, as the document's examples use ("evt-001"), and a UUID one.
+  const production = docEvent(
+    'PRODUCTION_CREATED',
+    'well-1',
+    {
+      productionDate,
+      oilVolume: 42.5,
+      gasVolume: 120,
+      waterVolume: 8.2,
+      notes: 'morning gauge',
+      location: { latitude: 31.8457, longitude: -102.3676, accuracy: 9, timestamp: Date.now() },
+    },
+    `evt-${randomUUID().slice(0, 8)}`,
+  );
+  const maintenance = docEvent('EQUIPMENT_MAINTENANCE_LOGGED', 'pump-1', {
+    maintenanceType: 'REPAIR',
+    description: 'Replaced motor belt',
+    technician: 'J. Ortiz',
+    cost: 120.5,
+    photoPath: '/local/photos/belt.jpg',
+  });
+  const body = {
+    events: [production, maintenance],
+    photos: [
+      inline(maintenance.id, JPEG, 'belt.jpg', 'image/jpeg'),
+      inline(production.id, PNG, 'gauge.png', 'image/png'),
+    ],
+  };
+  let first: FieldopsBatchResponse;
+
+  it('syncs events and two inline photos; the answer lists them as the client reads it', async () => {
+    // Act
+    const response = await batch(body);
+    // Assess
+    expect(response.status, response.text).toBe(200);
+    first = response.body as FieldopsBatchResponse;
+    expect(first.synced.sort()).toEqual([production.id, maintenance.id].sort());
+    expect(first.conflicts).toEqual([]);
+    expect(first.failed).toEqual([]);
+    expect(first.photos).toEqual([
+      expect.objectContaining({
+        eventId: maintenance.id,
+        filename: 'belt.jpg',
+        status: 'ATTACHED',
+        sizeBytes: JPEG.length,
+        sha256: sha(JPEG),
+      }),
+      expect.objectContaining({
+        eventId: production.id,
+        filename: 'gauge.png',
+        status: 'ATTACHED',
+        sizeBytes: PNG.length,
+        sha256: sha(PNG),
+      }),
+    ]);
+  });
+
+  it('stores each photo in Blob Storage as {tenantId}/{photoId}.{ext}, verified and readable through v1', async () => {
+    const [belt, gauge] = first.photos;
+    if (!belt || !gauge) throw new Error('no photos');
+    for (const [photo, bytes, type, ext] of [
+      [belt, JPEG, 'image/jpeg', 'jpg'],
+      [gauge, PNG, 'image/png', 'png'],
+    ] as const) {
+      const got = await api(manager, 'GET', `v1/photos/${photo.photoId}`);
+      expect(got.status, got.text).toBe(200);
+      expect(got.body).toMatchObject({
+        photoId: photo.photoId,
+        blobName: `${t.tenant.id}/${photo.photoId}.${ext}`,
+        contentType: type,
+        sizeBytes: bytes.length,
+        sha256: sha(bytes),
+        status: 'ATTACHED',
+        userId: 'user-456',
+      });
+      // The read URL serves exactly the bytes sent inline.
+      const read = await fetch((got.body as { readUrl: string }).readUrl);
+      expect(read.status).toBe(200);
+      expect(Buffer.from(await read.arrayBuffer()).equals(bytes)).toBe(true);
+    }
+    // The maintenance photo is linked to the maintenance log (a UUID client id is the v1 event id).
+    expect((await api(manager, 'GET', `v1/photos/${belt.photoId}`)).body).toMatchObject({
+      target: { type: 'MAINTENANCE', id: maintenance.id },
+    });
+    expect((await api(manager, 'GET', `v1/photos/${gauge.photoId}`)).body).toMatchObject({
+      target: { type: 'PRODUCTION' },
+    });
+  });
+
+  it('a re-sent batch gives the same answer and no duplicates (no second record, log or blob)', async () => {
+    // Prepare
+    const blobsBefore = await tenantBlobs();
+    expect(blobsBefore).toHaveLength(2);
+    // Act
+    const again = await batch(body);
+    // Assess
+    expect(again.status, again.text).toBe(200);
+    const second = again.body as FieldopsBatchResponse;
+    expect(second.synced.sort()).toEqual(first.synced.sort());
+    expect(second.failed).toEqual([]);
+    expect(second.photos.map((p) => [p.photoId, p.status])).toEqual(
+      first.photos.map((p) => [p.photoId, 'ATTACHED']),
+    );
+    expect(await tenantBlobs()).toEqual(blobsBefore);
+    const pool = getApp().tenantPool(t.tenant);
+    const count = async (sql: string, params: unknown[]) =>
+      Number((await pool.query(sql, params)).rows[0]?.n);
+    expect(await count('select count(*) as n from photos', [])).toBe(2);
+    expect(
+      await count(
+        'select count(*) as n from production_records where well_id = $1 and production_date = $2',
+        ['well-1', productionDate],
+      ),
+    ).toBe(1);
+    expect(
+      await count('select count(*) as n from maintenance_logs where equipment_id = $1', ['pump-1']),
+    ).toBe(1);
+  });
+
+  it('cross-dialect: the events are visible through v1 pull', async () => {
+    const v1 = await tokenFor(t.tenant.id, ['OPERATOR'], 'v1-user');
+    const pulled = await api(v1, 'GET', 'v1/sync/pull?deviceId=v1-tablet&limit=1000');
+    expect(pulled.status, pulled.text).toBe(200);
+    expect((pulled.body as { production: unknown[] }).production).toContainEqual(
+      expect.objectContaining({
+        wellId: 'well-1',
+        productionDate,
+        oilVolume: 42.5,
+        gasVolume: 120,
+        waterVolume: 8.2,
+        notes: 'morning gauge',
+      }),
+    );
+  });
+
+  it('a conflict with a v1 device is reported as the document shapes it (the later write wins: SKIP)', async () => {
+    // Prepare: a v1 device logged 45.0 bbl for the day, 10 minutes ago (document "Scenario 1").
+    const day = daysAgo(3);
+    const v1 = await tokenFor(t.tenant.id, ['OPERATOR'], 'v1-user');
+    const v1Event = {
+      id: randomUUID(),
+      type: 'PRODUCTION_LOGGED',
+      occurredAt: minutesAgo(10),
+      payload: { wellId: 'well-1', productionDate: day, oilVolume: 45 },
+    };
+    expect((await pushSettled(v1, 'v1-tablet', [v1Event])).events[0]?.status).toBe('APPLIED');
+    // Act: the Electron entry of 42.5 for the same day, recorded offline 30 minutes ago, synced now.
+    const older = docEvent('PRODUCTION_CREATED', 'well-1', { productionDate: day, oilVolume: 42.5 });
+    const response = await batch({ events: [older] });
+    // Assess: last-writer-wins keeps the v1 device's later value; the client is told, with both values.
+    expect(response.status, response.text).toBe(200);
+    const answer = response.body as FieldopsBatchResponse;
+    expect(answer.synced).toEqual([]);
+    expect(answer.conflicts).toEqual([
+      expect.objectContaining({
+        eventId: older.id,
+        resolution: 'SKIP',
+        existingData: { oilVolume: 45 },
+        incomingData: { oilVolume: 42.5 },
+        reason: expect.stringContaining('oilVolume'),
+        conflictId: expect.any(String),
+        fields: ['oilVolume'],
+      }),
+    ]);
+    // The v1 side sees the same conflict, and pull still gives its value.
+    const pulled = await api(v1, 'GET', 'v1/sync/pull?deviceId=v1-tablet&limit=1000');
+    expect((pulled.body as { production: unknown[] }).production).toContainEqual(
+      expect.objectContaining({ productionDate: day, oilVolume: 45 }),
+    );
+    const listed = await api(manager, 'GET', 'v1/conflicts?status=RESOLVED');
+    expect(JSON.stringify(listed.body)).toContain(answer.conflicts[0]?.conflictId ?? 'none');
+  });
+
+  it('refuses a wrong-type or oversized photo in `failed` (nothing stored), and an event of an unknown type', async () => {
+    // Prepare
+    const blobsBefore = await tenantBlobs();
+    const wrongType = docEvent('PRODUCTION_CREATED', 'well-1', { productionDate: daysAgo(4), oilVolume: 1 });
+    const tooBig = docEvent('PRODUCTION_CREATED', 'well-1', { productionDate: daysAgo(5), oilVolume: 2 });
+    const gif = docEvent('PRODUCTION_CREATED', 'well-1', { productionDate: daysAgo(6), oilVolume: 3 });
+    const unknown = docEvent('WELL_DRILLED', 'well-1', {});
+    const big = Buffer.alloc(10 * 1024 * 1024 + 1);
+    JPEG.copy(big);
+    // Act
+    const response = await batch({
+      events: [wrongType, tooBig, gif, unknown],
+      photos: [
+        inline(wrongType.id, PNG, 'gauge.jpg', 'image/jpeg'),
+        inline(tooBig.id, big, 'huge.jpg', 'image/jpeg'),
+        inline(gif.id, Buffer.from('GIF89a'), 'a.gif', 'image/gif'),
+      ],
+    });
+    // Assess
+    expect(response.status, response.text).toBe(200);
+    const answer = response.body as FieldopsBatchResponse;
+    const failed = new Map(answer.failed.map((f) => [`${f.eventId}:${f.filename ?? ''}`, f]));
+    expect(failed.get(`${wrongType.id}:gauge.jpg`)).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      retryable: false,
+      reason: 'the bytes are not image/jpeg',
+    });
+    expect(failed.get(`${tooBig.id}:huge.jpg`)).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      reason: expect.stringContaining('over 10 MiB'),
+    });
+    expect(failed.get(`${gif.id}:a.gif`)).toMatchObject({ code: 'INVALID_PAYLOAD' });
+    expect(failed.get(`${unknown.id}:`)).toMatchObject({ code: 'UNKNOWN_EVENT_TYPE' });
+    // Their events are applied, but not `synced` while a photo of theirs is refused: the client keeps them.
+    expect(answer.synced).toEqual([]);
+    expect(answer.photos.every((p) => p.status === 'FAILED')).toBe(true);
+    expect(await tenantBlobs()).toEqual(blobsBefore);
+  });
+
+  it('refuses a body over the route limit with 413 and the dialect error body; auth errors likewise', async () => {
+    // Prepare: 33 MiB of base64, past the 32 MiB limit (and far below the platform's 100 MB).
+    const huge = JSON.stringify({
+      events: [],
+      photos: [
+        {
+          eventId: 'x',
+          filename: 'x.jpg',
+          contentType: 'image/jpeg',
+          base64Data: 'A'.repeat(33 * 1024 * 1024),
+        },
+      ],
+    });
+    // Act
+    const response = await batch(huge);
+    // Assess
+    expect(response.status).toBe(413);
+    expect(response.body).toEqual({
+      statusCode: 413,
+      message: expect.stringContaining('larger than'),
+      error: 'Payload Too Large',
+    });
+    // A 4 MiB+ body (over the v1 limit) is fine here: one 3.5 MB photo.
+    const photo = Buffer.alloc(3_500_000);
+    JPEG.copy(photo);
+    const event = docEvent('EQUIPMENT_MAINTENANCE_LOGGED', 'pump-1', {
+      maintenanceType: 'ROUTINE',
+      description: 'photo of the nameplate',
+    });
+    const fine = await batch({
+      events: [event],
+      photos: [inline(event.id, photo, 'plate.jpg', 'image/jpeg')],
+    });
+    expect(fine.status, fine.text.slice(0, 300)).toBe(200);
+    expect((fine.body as FieldopsBatchResponse).synced).toEqual([event.id]);
+    // No token: 401 in the same shape.
+    const anonymous = await batch({ events: [event] }, '');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    // No events and no photos: 400 with the paths as Nest's ValidationPipe lists them.
+    const empty = await batch({ events: [] });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: [expect.any(String)],
+    });
+  });
+});
+
+describe('compat fieldops: POST /equipment/{id}/photos/upload-url, PUT, then the attach', () => {
+  it('hands out a SAS URL; the photo PUT there is attached by the maintenance event naming its blob', async () => {
+    // Act 1: the upload URL.
+    const url = await api(
+      operator,
+      'POST',
+      'compat/fieldops/equipment/pump-1/photos/upload-url?filename=belt-2.jpg',
+    );
+    // Assess 1
+    expect(url.status, url.text).toBe(200);
+    const upload = url.body as {
+      uploadUrl: string;
+      blobName: string;
+      expiresAt: string;
+      photoId: string;
+      headers: Record<string, string>;
+    };
+    expect(upload.blobName).toBe(`${t.tenant.id}/${upload.photoId}.jpg`);
+    expect(Date.parse(upload.expiresAt)).toBeGreaterThan(Date.now());
+    // Act 2: the PUT straight to Blob Storage.
+    const put = await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.headers, body: JPEG });
+    expect(put.status).toBe(201);
+    // Act 3: the maintenance log naming the blob (the document's step 3, through the batch).
+    const event = docEvent('EQUIPMENT_MAINTENANCE_LOGGED', 'pump-1', {
+      maintenanceDate: daysAgo(1),
+      maintenanceType: 'REPAIR',
+      description: 'Replaced motor belt again',
+      photoUrls: [upload.blobName],
+    });
+    const synced = await batch({ events: [event] });
+    // Assess
+    expect(synced.status, synced.text).toBe(200);
+    expect(synced.body).toMatchObject({ synced: [event.id], failed: [] });
+    const got = await api(manager, 'GET', `v1/photos/${upload.photoId}`);
+    expect(got.body).toMatchObject({
+      status: 'ATTACHED',
+      sizeBytes: JPEG.length,
+      contentType: 'image/jpeg',
+      target: { type: 'MAINTENANCE', id: event.id },
+    });
+    // A blob never uploaded: the event is `failed`, retryable, and names what to do.
+    const never = await api(operator, 'POST', 'compat/fieldops/equipment/pump-1/photos/upload-url');
+    const missing = docEvent('EQUIPMENT_MAINTENANCE_LOGGED', 'pump-1', {
+      maintenanceType: 'ROUTINE',
+      description: 'no photo uploaded',
+      photoUrls: [(never.body as { blobName: string }).blobName],
+    });
+    const answer = (await batch({ events: [missing] })).body as FieldopsBatchResponse;
+    expect(answer.failed).toEqual([
+      expect.objectContaining({ eventId: missing.id, code: 'PHOTO_NOT_UPLOADED', retryable: true }),
+    ]);
+    // A photo type photos cannot have: 400 in the dialect's body.
+    const gif = await api(
+      operator,
+      'POST',
+      'compat/fieldops/equipment/pump-1/photos/upload-url?contentType=image/gif',
+    );
+    expect(gif.status).toBe(400);
+    expect(gif.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+  });
+});

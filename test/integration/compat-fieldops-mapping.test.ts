@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodePhoto,
+  derivedUuid,
+  deviceIdFor,
+  toBatchResponse,
+  translateEvent,
+  uploadContentType,
+} from '../../shared/compat/fieldops/mapping.js';
+import type { EventOutcome } from '../../shared/contracts/sync.js';
+
+// The pure translation of dialect 003 (shared/compat/fieldops/mapping.ts): what the e2e flow cannot provoke
+// on demand (an event still PENDING when the wait ends), and the mapping rules docs/compat/fieldops.md states.
+const at = '2025-10-21T09:15:00.000Z';
+
+describe('fieldops mapping', () => {
+  it('maps the document maintenance event onto MAINTENANCE_LOGGED as the docs table says', () => {
+    // Act
+    const t = translateEvent(
+      {
+        id: 'evt-002',
+        eventType: 'EQUIPMENT_MAINTENANCE_LOGGED',
+        aggregateId: 'equip-789',
+        payload: {
+          maintenanceType: 'REPAIR',
+          description: 'Replaced motor belt',
+          technician: 'J. Ortiz',
+          maintenanceDate: '2025-10-21',
+          photoPath: '/local/photos/uuid.jpg',
+          location: { latitude: 31.8, longitude: -102.3, accuracy: 5, timestamp: 1 },
+        },
+        timestamp: at,
+      },
+      0,
+      'dev-1',
+    );
+    // Assess
+    expect(t).toMatchObject({
+      ok: true,
+      clientId: 'evt-002',
+      event: {
+        id: derivedUuid('fieldops-event', 'dev-1', 'evt-002'),
+        type: 'MAINTENANCE_LOGGED',
+        occurredAt: at,
+        location: { latitude: 31.8, longitude: -102.3, accuracy: 5 },
+        payload: {
+          equipmentId: 'equip-789',
+          maintenanceType: 'REPAIR',
+          description: 'Replaced motor belt',
+          vendorName: 'J. Ortiz',
+          performedAt: '2025-10-21T00:00:00.000Z',
+        },
+      },
+      photoTarget: { type: 'MAINTENANCE' },
+    });
+    if (!t.ok) throw new Error('not translated');
+    expect(t.event.payload).not.toHaveProperty('photoPath');
+    expect(t.event.payload).not.toHaveProperty('location');
+    // The same client id from another device is another v1 event; a UUID id is kept.
+    expect(derivedUuid('fieldops-event', 'dev-2', 'evt-002')).not.toBe(t.event.id);
+    const uuid = '8d6f1c2e-0b7a-4c1e-9f3a-2b4c6d8e0f12';
+    expect(
+      translateEvent({ id: uuid, eventType: 'NOTES_ADDED', payload: {}, timestamp: at }, 0, 'd'),
+    ).toMatchObject({
+      event: { id: uuid },
+    });
+  });
+
+  it('reports an event PENDING when the wait ended in none of the lists; CONFLICT resolutions as the document names them', () => {
+    // Prepare
+    const plan = {
+      events: [
+        { clientId: 'a', v1Id: 'id-a', attachIds: [] },
+        { clientId: 'b', v1Id: 'id-b', attachIds: ['att-b'] },
+        { clientId: 'c', v1Id: 'id-c', attachIds: [] },
+      ],
+      failed: [],
+      photos: [{ eventId: 'b', filename: 'b.jpg', photoId: 'p', attachId: 'att-b' }],
+    };
+    const conflict = {
+      conflictId: 'k',
+      fields: ['notes'],
+      resolution: 'MERGED' as const,
+      serverValue: { notes: 'x' },
+      clientValue: { notes: 'y' },
+    };
+    const outcomes = new Map<string, EventOutcome>([
+      ['id-a', { eventId: 'id-a', status: 'PENDING' }],
+      ['id-b', { eventId: 'id-b', status: 'APPLIED' }],
+      ['att-b', { eventId: 'att-b', status: 'PENDING' }],
+      ['id-c', { eventId: 'id-c', status: 'CONFLICT', conflict }],
+    ]);
+    // Act
+    const response = toBatchResponse(plan, outcomes);
+    // Assess: a, and b whose photo is not attached yet, are in no list; c is a MERGE conflict.
+    expect(response.synced).toEqual([]);
+    expect(response.failed).toEqual([]);
+    expect(response.conflicts).toEqual([
+      expect.objectContaining({
+        eventId: 'c',
+        resolution: 'MERGE',
+        existingData: { notes: 'x' },
+        incomingData: { notes: 'y' },
+      }),
+    ]);
+    expect(response.photos).toEqual([{ eventId: 'b', filename: 'b.jpg', photoId: 'p', status: 'PENDING' }]);
+  });
+
+  it('decodes photos to stable ids, refuses what is not base64, and picks upload types as documented', () => {
+    const photo = {
+      eventId: 'e',
+      filename: 'f.jpg',
+      contentType: 'image/jpeg',
+      base64Data: 'data:image/jpeg;base64,/9j/4A==',
+    };
+    const one = decodePhoto(photo, 0, 'dev', 0);
+    const again = decodePhoto(photo, 3, 'dev', 0);
+    expect(one.ok && again.ok && one.photoId === again.photoId).toBe(true);
+    expect(one.ok && [...one.bytes.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    expect(decodePhoto({ ...photo, base64Data: 'not base64!' }, 0, 'dev', 0)).toMatchObject({
+      ok: false,
+      failed: { code: 'INVALID_PAYLOAD', filename: 'f.jpg' },
+    });
+    expect(uploadContentType({ filename: 'x.PNG' })).toBe('image/png');
+    expect(uploadContentType({})).toBe('image/jpeg');
+    expect(() => uploadContentType({ contentType: 'image/gif' })).toThrow();
+    expect(deviceIdFor({ userId: 'user-456' })).toBe('fieldops-user-456');
+    expect(deviceIdFor({ userId: 'a b' })).toMatch(/^fieldops-a-b-[0-9a-f]{12}$/);
+    expect(() => deviceIdFor({ userId: 'u' }, 'bad device')).toThrow();
+  });
+});
