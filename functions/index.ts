@@ -30,3 +30,4 @@ await import('./conflict-strategies.js');
 await import('./process-sync-chunk.js');
 await import('./prune-change-log.js');
 await import('./sweep-photos.js');
+await import('./compat/arxos/index.js');

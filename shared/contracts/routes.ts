@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ARXOS_ROUTES } from '../compat/arxos/routes.js';
 import { FIELD_ROLES, MANAGER_ROLES } from '../auth/principal.js';
 import { healthSchema } from './health.js';
 import {
@@ -377,4 +378,5 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   listGrantsRoute,
   putScopeMemberRoute,
   deleteScopeMemberRoute,
+  ...ARXOS_ROUTES,
 ] as readonly RouteContract[];

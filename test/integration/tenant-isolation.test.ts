@@ -23,6 +23,11 @@ import { listScopeGrants } from '../../functions/scopes.js';
 import { getTenantSchema } from '../../functions/schema-get.js';
 import { putSchemaCollection } from '../../functions/schema-put.js';
 import { getStats } from '../../functions/sync-stats.js';
+import { arxosDeleteEquipment } from '../../functions/compat/arxos/equipment-delete.js';
+import { arxosCreateEquipment } from '../../functions/compat/arxos/equipment-create.js';
+import { arxosUpdateEquipment } from '../../functions/compat/arxos/equipment-update.js';
+import { arxosEquipmentUpdates } from '../../functions/compat/arxos/equipment-updates.js';
+import { arxosSyncBatch } from '../../functions/compat/arxos/sync-batch.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
@@ -256,6 +261,11 @@ const handlers = {
   deleteScopeMember,
   getSchema: getTenantSchema,
   putCollection: putSchemaCollection,
+  arxosSyncBatch,
+  arxosEquipmentUpdates,
+  arxosCreateEquipment,
+  arxosUpdateEquipment,
+  arxosDeleteEquipment,
 } as const;
 
 describe('tenant isolation', () => {
@@ -292,6 +302,14 @@ describe('tenant isolation', () => {
       resolveConflict: { resolution: 'CLIENT_WINS' },
       putConflictStrategies: { strategies: { PRODUCTION_LOGGED: 'MANUAL' } },
       putCollection: { schema: { type: 'object', properties: { name: { type: 'string' } } } },
+      arxosSyncBatch: {
+        operations: [
+          { entity_type: 'equipment', entity_id: 'shared-eq', operation: 'update', payload: { name: 'G' } },
+          { entity_type: 'equipment', entity_id: 'shared-eq', operation: 'delete', payload: {} },
+        ],
+      },
+      arxosCreateEquipment: { id: 'shared-eq', building_id: 'shared-scope', name: 'G', type: 'T' },
+      arxosUpdateEquipment: { name: 'Globex overwrite', version: 1 },
     };
     const params: Record<string, Record<string, string>> = {
       putWell: { id: 'shared-well' },
@@ -303,6 +321,9 @@ describe('tenant isolation', () => {
       putScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
       deleteScopeMember: { scope: 'shared-scope', userId: 'acme-user' },
       putCollection: { name: 'shared_collection' },
+      arxosEquipmentUpdates: { id: 'shared-scope' },
+      arxosUpdateEquipment: { id: 'shared-eq' },
+      arxosDeleteEquipment: { id: 'shared-eq' },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
@@ -311,10 +332,18 @@ describe('tenant isolation', () => {
       syncStats: 'http://localhost/api/v1/sync/stats',
       listDevices: 'http://localhost/api/v1/devices',
       listScopeGrants: 'http://localhost/api/v1/scopes',
+      arxosEquipmentUpdates:
+        'http://localhost/api/compat/arxos/api/v1/mobile/equipment/building/shared-scope/updates?since=0',
     };
     const headers: Record<string, Record<string, string>> = {
       // The key acme used: a key store that forgot the tenant would replay acme's answer, or refuse.
       pushBatch: { 'idempotency-key': SHARED_KEY },
+      // The compat routes' device: acme's device id (absent, each user would get a device of its own).
+      arxosSyncBatch: { 'x-device-id': 'shared-device' },
+      arxosEquipmentUpdates: { 'x-device-id': 'shared-device' },
+      arxosCreateEquipment: { 'x-device-id': 'shared-device' },
+      arxosUpdateEquipment: { 'x-device-id': 'shared-device' },
+      arxosDeleteEquipment: { 'x-device-id': 'shared-device' },
     };
     const authRoutes = ALL_ROUTES.filter((r) => r.access !== 'public');
     expect(authRoutes.map((r) => r.name).sort()).toEqual(Object.keys(handlers).sort());
