@@ -247,6 +247,51 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
       body.errors.map((e) => [e.index, e.code]),
     );
 
+    // A conflict in a batch: A renames ahu-3; B's rename, made earlier offline on version 1, comes after.
+    const rename = (name: string, time: number) => ({
+      operations: [
+        {
+          entity_type: 'equipment',
+          entity_id: 'ahu-3',
+          operation: 'update',
+          payload: { id: 'ahu-3', name, version: 1 },
+          local_time: new Date(time).toISOString(),
+        },
+      ],
+    });
+    const byA = await api(techA, 'POST', `${ARXOS}/mobile/sync/batch`, rename('AHU 3 (roof)', secondsAgo(5)));
+    expect(byA.body).toEqual({ success: ['ahu-3'], conflicts: [], errors: [] });
+    const byB = await api(
+      techB,
+      'POST',
+      `${ARXOS}/mobile/sync/batch`,
+      rename('AHU 3 (old)', secondsAgo(120)),
+    );
+    expect(byB.status, byB.text).toBe(200);
+    expect(byB.body).toEqual({
+      success: [],
+      errors: [],
+      conflicts: [
+        {
+          entity_type: 'equipment',
+          entity_id: 'ahu-3',
+          operation: 'update',
+          fields: ['name'],
+          resolution: 'server_wins',
+          local_version: { id: 'ahu-3', name: 'AHU 3 (old)', version: 1 },
+          server_version: expect.objectContaining({
+            id: 'ahu-3',
+            building_id: 'b1',
+            name: 'AHU 3 (roof)',
+            location_x: 3,
+            version: 2,
+            created_at: expect.any(Number),
+            updated_at: expect.any(Number),
+          }),
+        },
+      ],
+    });
+
     // Cross-dialect: the records, in the pack's fields, through the v1.1 pull.
     const pulled = await pullAll(manager, 'mgr-console', '&collections=equipment,spatial_anchors,buildings');
     const byId = new Map(pulled.records.map((r) => [r.id, r]));
@@ -408,21 +453,43 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
     })();
     const writer = (async () => {
       try {
-        for (let round = 1; round <= 3; round += 1) {
-          for (const n of [1, 2, 3]) {
-            const put = await api(techB, 'PUT', `${ARXOS}/equipment/fan-${n}`, {
-              name: `Fan ${n} r${round}`,
-              updated_at: Date.now(),
-            });
-            expect(put.status, put.text).toBe(200);
-          }
-        }
+        // Two writers at once, so their transactions interleave: B's phone through arxos, the manager's
+        // console through the arxos batch.
+        await Promise.all([
+          (async () => {
+            for (let round = 1; round <= 3; round += 1) {
+              for (const n of [1, 2, 3]) {
+                const put = await api(techB, 'PUT', `${ARXOS}/equipment/fan-${n}`, {
+                  name: `Fan ${n} r${round}`,
+                  updated_at: Date.now(),
+                });
+                expect(put.status, put.text).toBe(200);
+              }
+            }
+          })(),
+          (async () => {
+            for (let round = 1; round <= 4; round += 1) {
+              const batch = await api(manager, 'POST', `${ARXOS}/mobile/sync/batch`, {
+                operations: [
+                  {
+                    entity_type: 'equipment',
+                    entity_id: 'fan-4',
+                    operation: 'update',
+                    payload: { type: `FAN-${round}` },
+                    local_time: new Date().toISOString(),
+                  },
+                ],
+              });
+              expect((batch.body as BatchResponse).success, batch.text).toEqual(['fan-4']);
+            }
+          })(),
+        ]);
         // Cross-dialect: a v1 RECORD_UPDATED from B's other device.
         const v1 = await pushSettled(techB, 'b-tablet', [
           recordEvent('RECORD_UPDATED', new Date().toISOString(), {
             collection: 'equipment',
             recordId: 'fan-4',
-            baseVersion: 1,
+            baseVersion: 5,
             changes: { status: 'FAILED', metadata: { via: 'v1' } },
           }),
         ]);
@@ -458,7 +525,7 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
       });
     }
     expect(cache.get('fan-1')).toMatchObject({ name: 'Fan 1 r3', building_id: 'b3' });
-    expect(cache.get('fan-4')).toMatchObject({ status: 'FAILED', metadata: { via: 'v1' } });
+    expect(cache.get('fan-4')).toMatchObject({ type: 'FAN-4', status: 'FAILED', metadata: { via: 'v1' } });
     const deletes = syncs.flatMap((s) => s.deletes);
     expect(deletes).toEqual(expect.arrayContaining(['fan-2', 'fan-3']));
     expect(syncs.length).toBeGreaterThan(1);
