@@ -8,6 +8,8 @@ import {
   parseSince,
   toDocument,
 } from '../../shared/compat/arxos/mapping.js';
+import { ARXOS_ROUTES } from '../../shared/compat/arxos/routes.js';
+import { routeClassOf } from '../../shared/http/rate-limit.js';
 
 // The pure field mapping of seed 002 (docs/compat/arxos.md "Fields").
 describe('arxos mapping', () => {
@@ -141,5 +143,15 @@ describe('arxos mapping', () => {
     expect(deviceIdOf('ipad-7', 'u1')).toBe('ipad-7');
     expect(deviceIdOf('bad id', 'u 1')).toBe('arxos.u_1');
     expect(deviceIdOf(null, 'u1')).toBe('arxos.u1');
+  });
+
+  it('counts the batch and equipment writes as pushes and updates as a pull page (rate limits)', () => {
+    expect(Object.fromEntries(ARXOS_ROUTES.map((r) => [r.name, routeClassOf(r)]))).toEqual({
+      arxosSyncBatch: 'push',
+      arxosEquipmentUpdates: 'pull',
+      arxosCreateEquipment: 'push',
+      arxosUpdateEquipment: 'push',
+      arxosDeleteEquipment: 'push',
+    });
   });
 });
