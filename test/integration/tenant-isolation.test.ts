@@ -23,6 +23,7 @@ import { listScopeGrants } from '../../functions/scopes.js';
 import { getTenantSchema } from '../../functions/schema-get.js';
 import { putSchemaCollection } from '../../functions/schema-put.js';
 import { getStats } from '../../functions/sync-stats.js';
+import { installPacks } from '../../shared/usecases/schema.js';
 import { arxosDeleteEquipment } from '../../functions/compat/arxos/equipment-delete.js';
 import { arxosCreateEquipment } from '../../functions/compat/arxos/equipment-create.js';
 import { arxosUpdateEquipment } from '../../functions/compat/arxos/equipment-update.js';
@@ -42,7 +43,7 @@ import { tokenFor } from '../support/auth.js';
 import { equipmentInput, wellInput } from '../support/fixtures.js';
 import { maintenance, reading } from '../support/events.js';
 import { call } from '../support/http.js';
-import { push, settled } from '../support/sync.js';
+import { push, pushAccepted, settled } from '../support/sync.js';
 import { freshTenant } from '../support/tenants.js';
 
 // Two tenants holding records with the same ids, used by users with the same ids: every route is called
@@ -236,6 +237,26 @@ beforeAll(async () => {
   }
   expect(acmeBlobNames).toEqual([expect.stringMatching(new RegExp(`^${acme.id}/`))]);
   await settled(acmeManager, acmeBatchId);
+  // Compat arxos: both tenants sync the facilities pack; acme holds equipment 'shared-eq' in building
+  // 'shared-scope', the ids globex's arxos calls name.
+  await installPacks(app, acme, ['facilities'], 'test');
+  await installPacks(app, globex, ['facilities'], 'test');
+  const arxosBatch = await pushAccepted(acmeUser, {
+    deviceId: 'shared-device',
+    events: [
+      {
+        id: '6f1c2d3e-4b5a-4c6d-8e7f-901234567890',
+        type: 'RECORD_CREATED',
+        occurredAt: new Date().toISOString(),
+        payload: {
+          collection: 'equipment',
+          recordId: 'shared-eq',
+          data: { buildingId: 'shared-scope', name: 'Acme unit', type: 'HVAC' },
+        },
+      },
+    ],
+  });
+  expect((await settled(acmeManager, arxosBatch.batchId)).events.map((e) => e.status)).toEqual(['APPLIED']);
 });
 afterAll(() => closeApp());
 
@@ -377,6 +398,7 @@ describe('tenant isolation', () => {
           expect([403, 404]).toContain(response.status);
         // Nothing globex reads may carry acme's data.
         expect(response.text).not.toContain('Acme well');
+        expect(response.text).not.toContain('Acme unit');
         expect(response.text).not.toContain(acme.id);
         // (A replay of acme's push answer would carry acme's batch id; getBatch only echoes the id it was asked.)
         if (route.name !== 'getBatch') expect(response.text).not.toContain(acmeBatchId);
