@@ -34,3 +34,4 @@ await import('./sweep-photos.js');
 await import('./compat/wellos/field-data-sync.js');
 await import('./compat/clinic/index.js');
 await import('./compat/fieldops/index.js');
+await import('./compat/arxos/index.js');

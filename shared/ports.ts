@@ -7,7 +7,7 @@ import type { EventType, SyncEvent } from './contracts/events.js';
 import type { PullDeletion, ProductionEntity, RecordEntity, UserEntity } from './contracts/pull.js';
 import type { Equipment, EquipmentInput, Well, WellInput } from './contracts/reference-data.js';
 import type { ScopeGrant } from './contracts/scopes.js';
-import type { BatchOutcome } from './contracts/sync.js';
+import type { BatchOutcome, EventOutcome } from './contracts/sync.js';
 import type { HeldSet } from './sync/held-set.js';
 import type { CollectionDefinition } from './contracts/schema.js';
 import type { FieldError } from './errors.js';
@@ -244,6 +244,11 @@ export interface EventLog {
     beforeCommit: (acceptedIds: string[]) => Promise<void>,
   ): Promise<AcceptResult>;
   batchOutcome(tenant: Tenant, batchId: string): Promise<(BatchOutcome & { userId: string }) | undefined>;
+  /**
+   * The outcomes the processor gave these events of one device (ids it does not have are absent): what a
+   * DUPLICATE of an event settled earlier stands for (compat routes answer with the original outcome).
+   */
+  outcomesOf(tenant: Tenant, deviceId: string, eventIds: string[]): Promise<EventOutcome[]>;
   /**
    * Sets retryable events matching the filter (FAILED, or REJECTED with `error.retryable`) back to PENDING
    * and hands them to `beforeCommit` (to enqueue).
@@ -597,6 +602,11 @@ export interface PullStore {
     after: RecordPosition,
     limit: number,
   ): Promise<RecordEntity[]>;
+  /**
+   * The current state of these records (deleted ones included, with `deletedAt`), and each one's scope value:
+   * for a route that answers with one record as it is now (compat routes' "server version"). Absent: unknown.
+   */
+  findRecords(tenant: Tenant, refs: { collection: string; id: string }[]): Promise<StoredRecord[]>;
   /** Stores held sets by hash (idempotent; refreshes a set's use at most daily). */
   saveHeldSets(tenant: Tenant, sets: { hash: string; set: HeldSet }[]): Promise<void>;
   /** The stored held sets of these hashes (a missing one is absent from the map). */
@@ -613,6 +623,13 @@ export interface PullStore {
    */
   countChangesAfter(tenant: Tenant, after: LogPosition, cap: number, heldSet?: string): Promise<number>;
   prune(tenant: Tenant, olderThanDays: number): Promise<number>;
+}
+
+/** A record as stored: its pull shape, its scope value (null: none), when it was created and deleted. */
+export interface StoredRecord extends RecordEntity {
+  scope: string | null;
+  createdAt: string;
+  deletedAt: string | null;
 }
 
 /** Where a page of records (snapshot or deletions) resumes: after this (collection, id); '' before all. */

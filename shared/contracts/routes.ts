@@ -1,6 +1,7 @@
 import { FIELDOPS_ROUTES } from '../compat/fieldops/routes.js';
 import { z } from 'zod';
 import { WELLOS_ROUTES } from '../compat/wellos/routes.js';
+import { ARXOS_ROUTES } from '../compat/arxos/routes.js';
 import { FIELD_ROLES, MANAGER_ROLES } from '../auth/principal.js';
 import { healthSchema } from './health.js';
 import {
@@ -385,4 +386,5 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   ...WELLPULSE_ROUTES,
   ...CLINIC_ROUTES,
   ...FIELDOPS_ROUTES,
+  ...ARXOS_ROUTES,
 ] as readonly RouteContract[];

@@ -15,6 +15,11 @@ export const routeClassOf = (contract: Pick<RouteContract, 'method' | 'route' | 
   const route = contract.route.replace(/^\/+|\/+$/g, '');
   if (contract.method === 'POST' && route === 'v1/sync/batches') return 'push';
   if (contract.method === 'GET' && route === 'v1/sync/pull') return 'pull';
+  // Compat arxos (docs/compat/arxos.md): its batch and equipment writes are pushes, its updates a pull.
+  if (route.startsWith('compat/arxos/')) {
+    if (contract.method === 'GET' && route.endsWith('/updates')) return 'pull';
+    if (contract.method !== 'GET') return 'push';
+  }
   return 'other';
 };
 

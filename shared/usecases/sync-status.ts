@@ -1,5 +1,5 @@
 import { isManager, type Principal } from '../auth/principal.js';
-import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
+import type { BatchOutcome, DeviceStatus, EventOutcome } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
 import { checkDeviceAccess } from './device-access.js';
 import { NO_COUNTS } from './devices.js';
@@ -110,4 +110,19 @@ export async function getRecordEvent(
     throw new NotFoundError(`no queued operation ${eventId}`);
   }
   return row;
+}
+
+/**
+ * What the processor made of these events of one device, by id (those it does not have are absent): what a
+ * DUPLICATE answer to an event pushed again stands for. For compat routes whose documents answer a re-sent
+ * operation with its original outcome (docs/compat/arxos.md).
+ */
+export async function originalOutcomes(
+  deps: { eventLog: EventLog },
+  tenant: Tenant,
+  deviceId: string,
+  eventIds: string[],
+): Promise<Map<string, EventOutcome>> {
+  const outcomes = await deps.eventLog.outcomesOf(tenant, deviceId, eventIds);
+  return new Map(outcomes.flatMap((o) => (o.eventId ? [[o.eventId, o] as const] : [])));
 }

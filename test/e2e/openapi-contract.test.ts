@@ -6,10 +6,9 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { BatchOutcome, PushAccepted } from '../../shared/contracts/sync.js';
 import { tokenFor } from '../support/auth.js';
 import { daysAgo, note, production, reading } from '../support/events.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { type SeededTenant, freshTenant, seededTenant } from '../support/tenants.js';
 import { waitFor } from '../support/wait.js';
 import { holdProcessing } from '../support/hold.js';
-import { freshTenant as freshClinicTenant } from '../support/tenants.js';
 
 /**
  * The OpenAPI document against the served API: real requests to every operation of the document (good and
@@ -61,6 +60,8 @@ const NOT_PROVOKED: Record<string, string> = {
   '*:500': 'an unexpected error: none is known (host-http.test.ts checks the host turns a throw into 500)',
   '*:503': 'a dependency down: push-dependency-down / tenant-database-down / health tests stop one',
   '*:429': 'the run sets rate limits far above any test (rate-limit.test.ts sets low ones)',
+  'arxosDeleteEquipment:409':
+    'a delete is based on the current version: only a write landing between its read and its processing conflicts',
 };
 
 let doc: OpenApiDoc;
@@ -720,6 +721,107 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     await authFailures('compatFieldopsUploadUrl', { token: operator, params: { id: t.equipmentId } });
   });
 
+  it('compat arxos (seed 002): batch, updates (200, 400, 403, 410), equipment create/update/delete', async () => {
+    const tenant = await freshTenant('oas-arx', ['facilities']);
+    const tech = await tokenFor(tenant.id, ['OPERATOR'], 'u-oas-arx');
+    const boss = await tokenFor(tenant.id, ['MANAGER'], 'u-oas-arx-mgr');
+    expect(
+      (await send('putScopeMember', { params: { scope: 'ob1', userId: 'u-oas-arx' }, token: boss })).status,
+    ).toBe(201);
+    const unit = (id: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      building_id: 'ob1',
+      name: `Unit ${id}`,
+      type: 'HVAC',
+      location_x: 1,
+      location_y: 2,
+      location_z: 3,
+      ...extra,
+    });
+
+    const batch = (json: unknown) => ({ token: tech, json });
+    const ops = {
+      operations: [
+        { entity_type: 'equipment', entity_id: 'oas-u1', operation: 'create', payload: unit('oas-u1') },
+        { entity_type: 'anchor', entity_id: 'oas-a1', operation: 'create', payload: { building_id: 'ob1' } },
+      ],
+    };
+    const batched = await send('arxosSyncBatch', batch(ops));
+    expect(batched.status).toBe(200);
+    expect(batched.body).toMatchObject({
+      success: ['oas-u1'],
+      errors: [{ index: 1, code: 'INVALID_PAYLOAD' }],
+    });
+    expect((await send('arxosSyncBatch', batch({ operations: [] }))).status).toBe(400);
+    const tooMany = { operations: Array.from({ length: 1001 }, () => ops.operations[0]) };
+    expect((await send('arxosSyncBatch', batch(tooMany))).status).toBe(413);
+    await authFailures('arxosSyncBatch', batch(ops));
+    await bodyFailures('arxosSyncBatch', batch(ops));
+
+    const updates = (since?: string, token = tech, id = 'ob1'): Send => ({
+      token,
+      params: { id },
+      query: since === undefined ? {} : { since },
+    });
+    const first = await send('arxosEquipmentUpdates', updates());
+    expect(first.status).toBe(200);
+    const lastSync = (first.body as { last_sync: string }).last_sync;
+    expect((await send('arxosEquipmentUpdates', updates(lastSync))).status).toBe(200);
+    expect((await send('arxosEquipmentUpdates', updates('soon'))).status).toBe(400);
+    expect((await send('arxosEquipmentUpdates', updates(undefined, tech, 'ob2'))).status).toBe(403);
+    await authFailures('arxosEquipmentUpdates', updates());
+
+    const create = (json: unknown, device = 'oas-arx-phone') => ({
+      token: tech,
+      json,
+      headers: { 'x-device-id': device },
+    });
+    expect((await send('arxosCreateEquipment', create(unit('oas-u2')))).status).toBe(201);
+    // The same id again from another device, with other values edited earlier: the server's version wins.
+    const older = unit('oas-u2', { name: 'Older', updated_at: Date.now() - 3_600_000 });
+    expect((await send('arxosCreateEquipment', create(older, 'oas-arx-tablet'))).status).toBe(409);
+    expect((await send('arxosCreateEquipment', create({ ...unit('oas-u3'), colour: 'red' }))).status).toBe(
+      400,
+    );
+    expect((await send('arxosCreateEquipment', create(unit('oas-u4', { building_id: 'ob2' })))).status).toBe(
+      403,
+    );
+    await authFailures('arxosCreateEquipment', create(unit('oas-u5')));
+    await bodyFailures('arxosCreateEquipment', create(unit('oas-u5')));
+
+    const update = (id: string, json: unknown, device = 'oas-arx-phone') => ({
+      token: tech,
+      params: { id },
+      json,
+      headers: { 'x-device-id': device },
+    });
+    const renamed = { status: 'MAINTENANCE', version: 1, updated_at: Date.now() };
+    expect((await send('arxosUpdateEquipment', update('oas-u2', renamed))).status).toBe(200);
+    const stale = { status: 'FAILED', version: 1, updated_at: Date.now() - 3_600_000 };
+    const conflict = await send('arxosUpdateEquipment', update('oas-u2', stale, 'oas-arx-tablet'));
+    expect(conflict.status).toBe(409);
+    expect(conflict.body).toMatchObject({ serverVersion: { status: 'MAINTENANCE', version: 2 } });
+    expect((await send('arxosUpdateEquipment', update('oas-u2', { ...stale, force: true }))).status).toBe(
+      200,
+    );
+    expect((await send('arxosUpdateEquipment', update('oas-none', renamed))).status).toBe(404);
+    expect((await send('arxosUpdateEquipment', update('oas-u2', { colour: 'red' }))).status).toBe(400);
+    await authFailures('arxosUpdateEquipment', update('oas-u2', renamed));
+    await bodyFailures('arxosUpdateEquipment', update('oas-u2', renamed));
+
+    const del = (id: string) => ({ token: tech, params: { id } });
+    expect((await send('arxosDeleteEquipment', del('oas-u1'))).status).toBe(204);
+    expect((await send('arxosDeleteEquipment', del('oas-none'))).status).toBe(404);
+    expect((await send('arxosDeleteEquipment', del(' padded'))).status).toBe(400);
+    await authFailures('arxosDeleteEquipment', del('oas-u1'));
+
+    // A last_sync older than the change history kept: 410 RESYNC_REQUIRED.
+    expect(await getApp().pull.prune(tenant, 0)).toBeGreaterThan(0);
+    const gone = await send('arxosEquipmentUpdates', updates(lastSync));
+    expect(gone.status).toBe(410);
+    expect(gone.body).toMatchObject({ code: 'RESYNC_REQUIRED' });
+  });
+
   it('405 with Allow as components.responses.MethodNotAllowed documents it; OPTIONS with Allow', async () => {
     const response = await fetch(`${base}/v1/sync/batches`, { method: 'DELETE' });
     const text = await response.text();
@@ -740,7 +842,7 @@ describe('every operation of the OpenAPI document, served as documented', () => 
   });
 
   it('compat/clinic (document 004): clinicQueue, clinicPending, clinicProcess, clinicResolve, clinicRetry, clinicStats', async () => {
-    const clinic = await freshClinicTenant('oas-clinic', ['clinic']);
+    const clinic = await freshTenant('oas-clinic', ['clinic']);
     const nurse = await tokenFor(clinic.id, ['OPERATOR'], 'u-oas-nurse');
     const nurse2 = await tokenFor(clinic.id, ['OPERATOR'], 'u-oas-nurse2');
     const boss = await tokenFor(clinic.id, ['MANAGER'], 'u-oas-boss');

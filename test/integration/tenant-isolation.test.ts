@@ -35,6 +35,12 @@ import { clinicRetry } from '../../functions/compat/clinic/retry.js';
 import { clinicStats } from '../../functions/compat/clinic/stats.js';
 import { fieldopsSyncBatch } from '../../functions/compat/fieldops/sync-batch.js';
 import { fieldopsUploadUrl } from '../../functions/compat/fieldops/upload-url.js';
+import { installPacks } from '../../shared/usecases/schema.js';
+import { arxosDeleteEquipment } from '../../functions/compat/arxos/equipment-delete.js';
+import { arxosCreateEquipment } from '../../functions/compat/arxos/equipment-create.js';
+import { arxosUpdateEquipment } from '../../functions/compat/arxos/equipment-update.js';
+import { arxosEquipmentUpdates } from '../../functions/compat/arxos/equipment-updates.js';
+import { arxosSyncBatch } from '../../functions/compat/arxos/sync-batch.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
@@ -49,7 +55,7 @@ import { tokenFor } from '../support/auth.js';
 import { equipmentInput, wellInput } from '../support/fixtures.js';
 import { maintenance, reading } from '../support/events.js';
 import { call } from '../support/http.js';
-import { push, settled } from '../support/sync.js';
+import { push, pushAccepted, settled } from '../support/sync.js';
 import { freshTenant } from '../support/tenants.js';
 import { waitFor } from '../support/wait.js';
 
@@ -244,6 +250,26 @@ beforeAll(async () => {
   }
   expect(acmeBlobNames).toEqual([expect.stringMatching(new RegExp(`^${acme.id}/`))]);
   await settled(acmeManager, acmeBatchId);
+  // Compat arxos: both tenants sync the facilities pack; acme holds equipment 'shared-eq' in building
+  // 'shared-scope', the ids globex's arxos calls name.
+  await installPacks(app, acme, ['facilities'], 'test');
+  await installPacks(app, globex, ['facilities'], 'test');
+  const arxosBatch = await pushAccepted(acmeUser, {
+    deviceId: 'shared-device',
+    events: [
+      {
+        id: '6f1c2d3e-4b5a-4c6d-8e7f-901234567890',
+        type: 'RECORD_CREATED',
+        occurredAt: new Date().toISOString(),
+        payload: {
+          collection: 'equipment',
+          recordId: 'shared-eq',
+          data: { buildingId: 'shared-scope', name: 'Acme unit', type: 'HVAC' },
+        },
+      },
+    ],
+  });
+  expect((await settled(acmeManager, arxosBatch.batchId)).events.map((e) => e.status)).toEqual(['APPLIED']);
   // The processor records the device's lastSyncAt just after the batch completes: wait for it, so that
   // write does not land between the snapshots below.
   await waitFor(
@@ -275,6 +301,7 @@ beforeAll(async () => {
     expect(put.status, put.text).toBe(201);
   }
   const acmeUser = await tokenFor(acme.id, ['OPERATOR'], 'acme-user');
+  const queuedAt = new Date().toISOString();
   const queued = await call(clinicQueue, {
     method: 'POST',
     json: clinicOperation('Acme well patient'),
@@ -288,6 +315,17 @@ beforeAll(async () => {
     token: acmeUser,
   });
   expect(processed.body).toMatchObject({ status: 'SYNCED' });
+  // Its processing records the device's lastSyncAt again just after: wait for that write too, so it does
+  // not land between the snapshots the test compares.
+  await waitFor(
+    async () => {
+      const at = (await getApp().devices.list(acme.id)).find(
+        (d) => d.deviceId === 'shared-device',
+      )?.lastSyncAt;
+      return at && at >= queuedAt ? at : undefined;
+    },
+    { what: "acme's device lastSyncAt after the queued item", timeoutMs: 30_000, intervalMs: 50 },
+  );
 });
 afterAll(() => closeApp());
 
@@ -325,6 +363,11 @@ const handlers = {
   clinicStats,
   compatFieldopsSyncBatch: fieldopsSyncBatch,
   compatFieldopsUploadUrl: fieldopsUploadUrl,
+  arxosSyncBatch,
+  arxosEquipmentUpdates,
+  arxosCreateEquipment,
+  arxosUpdateEquipment,
+  arxosDeleteEquipment,
 } as const;
 
 /** A compat route's 403 in its document's error body (problem+json for every other route). */
@@ -405,6 +448,14 @@ describe('tenant isolation', () => {
           },
         ],
       },
+      arxosSyncBatch: {
+        operations: [
+          { entity_type: 'equipment', entity_id: 'shared-eq', operation: 'update', payload: { name: 'G' } },
+          { entity_type: 'equipment', entity_id: 'shared-eq', operation: 'delete', payload: {} },
+        ],
+      },
+      arxosCreateEquipment: { id: 'shared-eq', building_id: 'shared-scope', name: 'G', type: 'T' },
+      arxosUpdateEquipment: { name: 'Globex overwrite', version: 1 },
     };
     const params: Record<string, Record<string, string>> = {
       putWell: { id: 'shared-well' },
@@ -419,6 +470,9 @@ describe('tenant isolation', () => {
       clinicProcess: { id: CLINIC_ITEM },
       clinicResolve: { id: CLINIC_ITEM },
       compatFieldopsUploadUrl: { id: 'shared-eq' },
+      arxosEquipmentUpdates: { id: 'shared-scope' },
+      arxosUpdateEquipment: { id: 'shared-eq' },
+      arxosDeleteEquipment: { id: 'shared-eq' },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
@@ -433,6 +487,8 @@ describe('tenant isolation', () => {
       clinicRetry: 'http://localhost/api/compat/clinic/api/v1/sync/retry?deviceId=shared-device',
       clinicStats: 'http://localhost/api/compat/clinic/api/v1/sync/stats',
       clinicResolve: `http://localhost/api/compat/clinic/api/v1/sync/resolve/${CLINIC_ITEM}?resolution=SERVER_WINS`,
+      arxosEquipmentUpdates:
+        'http://localhost/api/compat/arxos/api/v1/mobile/equipment/building/shared-scope/updates?since=0',
     };
     const headers: Record<string, Record<string, string>> = {
       // The key acme used: a key store that forgot the tenant would replay acme's answer, or refuse.
@@ -442,6 +498,12 @@ describe('tenant isolation', () => {
       // Compat routes speak for acme's device name (the one globex already has).
       compatFieldopsSyncBatch: { 'x-device-id': 'shared-device' },
       compatFieldopsUploadUrl: { 'x-device-id': 'shared-device' },
+      // The compat routes' device: acme's device id (absent, each user would get a device of its own).
+      arxosSyncBatch: { 'x-device-id': 'shared-device' },
+      arxosEquipmentUpdates: { 'x-device-id': 'shared-device' },
+      arxosCreateEquipment: { 'x-device-id': 'shared-device' },
+      arxosUpdateEquipment: { 'x-device-id': 'shared-device' },
+      arxosDeleteEquipment: { 'x-device-id': 'shared-device' },
     };
     const authRoutes = ALL_ROUTES.filter((r) => r.access !== 'public');
     expect(authRoutes.map((r) => r.name).sort()).toEqual(Object.keys(handlers).sort());
@@ -488,6 +550,7 @@ describe('tenant isolation', () => {
           expect([403, 404]).toContain(response.status);
         // Nothing globex reads may carry acme's data.
         expect(response.text).not.toContain('Acme well');
+        expect(response.text).not.toContain('Acme unit');
         expect(response.text).not.toContain(acme.id);
         // (A replay of acme's push answer would carry acme's batch id; getBatch only echoes the id it was asked.)
         if (route.name !== 'getBatch') expect(response.text).not.toContain(acmeBatchId);

@@ -289,7 +289,10 @@ const functionsDir = join(infraDir, '..', 'functions');
 function bindingReferences(): { settings: Map<string, string>; connections: Map<string, string> } {
   const settings = new Map<string, string>();
   const connections = new Map<string, string>();
-  for (const file of readdirSync(functionsDir).filter((f) => f.endsWith('.ts'))) {
+  // Recursive: the compat dialects register their functions in functions/compat/<dialect>/.
+  for (const file of readdirSync(functionsDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+    f.endsWith('.ts'),
+  )) {
     const source = readFileSync(join(functionsDir, file), 'utf8');
     for (const [, name] of source.matchAll(/%(\w+)%/g)) if (name) settings.set(name, file);
     for (const [, name] of source.matchAll(/\bconnection:\s*'(\w+)'/g)) if (name) connections.set(name, file);

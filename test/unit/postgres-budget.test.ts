@@ -255,7 +255,8 @@ describe('the default deployment fits its Postgres server', () => {
     const httpConcurrency = intParam(functionApp, 'httpPerInstanceConcurrency');
     const maxInstances = intParam(main, 'functionMaximumInstanceCount');
 
-    const functions = readdirSync(join(root, 'functions')).map((f) => read(join('functions', f)));
+    // Every function file, the compat dialects' folders included (functions/compat/<dialect>/…).
+    const functions = sourceFiles(join(root, 'functions')).map((f) => readFileSync(f, 'utf8'));
     const count = (pattern: RegExp) =>
       functions.reduce((n, text) => n + (text.match(pattern)?.length ?? 0), 0);
     const serviceBusTriggers = count(/app\.serviceBusQueue\(/g);

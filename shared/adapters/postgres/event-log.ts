@@ -152,6 +152,22 @@ export class PostgresEventLog implements EventLog {
     });
   }
 
+  async outcomesOf(tenant: Tenant, deviceId: string, eventIds: string[]): Promise<EventOutcome[]> {
+    if (!eventIds.length) return [];
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<EventRow>(
+        'select id, status, error, conflict from sync_events where id = any($1::uuid[]) and device_id = $2',
+        [eventIds, deviceId],
+      ),
+    );
+    return rows.map((r) => ({
+      eventId: r.id,
+      status: r.status,
+      ...(r.conflict ? { conflict: r.conflict } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    }));
+  }
+
   async batchOutcome(
     tenant: Tenant,
     batchId: string,

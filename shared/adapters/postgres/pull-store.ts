@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { EntityType, ProductionEntity, RecordEntity, UserEntity } from '../../contracts/pull.js';
 import type { Equipment, Well } from '../../contracts/reference-data.js';
-import type { LogPosition, PullPage, PullStore, RecordPosition, Tenant } from '../../ports.js';
+import type { LogPosition, PullPage, PullStore, RecordPosition, StoredRecord, Tenant } from '../../ports.js';
 import { EMPTY_HASH, type HeldSet, holds } from '../../sync/held-set.js';
 import { comparePositions } from '../../sync/cursor.js';
 import { guardPostgres } from './connection.js';
@@ -314,6 +314,23 @@ export class PostgresPullStore implements PullStore {
       ],
     );
     return rows.map(recordFromRow);
+  }
+
+  async findRecords(tenant: Tenant, refs: { collection: string; id: string }[]): Promise<StoredRecord[]> {
+    if (!refs.length) return [];
+    const { rows } = await this.query<Row>(
+      tenant,
+      `select r.collection, r.id, r.version, r.data, r.updated_at, r.created_at, r.deleted_at, r.scope
+       from records r join unnest($1::text[], $2::text[]) as k(collection, id)
+         on r.collection = k.collection and r.id = k.id`,
+      [refs.map((r) => r.collection), refs.map((r) => r.id)],
+    );
+    return rows.map((row) => ({
+      ...recordFromRow(row),
+      scope: (row.scope as string | null) ?? null,
+      createdAt: isoRequired(row.created_at as Date),
+      deletedAt: row.deleted_at ? isoRequired(row.deleted_at as Date) : null,
+    }));
   }
 
   async saveHeldSets(tenant: Tenant, sets: { hash: string; set: HeldSet }[]): Promise<void> {

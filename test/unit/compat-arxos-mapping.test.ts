@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  deviceIdOf,
+  docPath,
+  eventIdFor,
+  fromDocument,
+  parseSince,
+  toDocument,
+} from '../../shared/compat/arxos/mapping.js';
+import { ARXOS_ROUTES } from '../../shared/compat/arxos/routes.js';
+import { routeClassOf } from '../../shared/http/rate-limit.js';
+
+// The pure field mapping of seed 002 (docs/compat/arxos.md "Fields").
+describe('arxos mapping', () => {
+  it('maps a cached equipment row to pack fields, ignoring cache columns, reading version/updated_at/force', () => {
+    const mapped = fromDocument(
+      'equipment',
+      {
+        id: 'e1',
+        building_id: 'b1',
+        name: 'AHU',
+        type: 'HVAC',
+        status: null,
+        location_x: 1,
+        location_y: 2,
+        location_z: 0,
+        metadata: { serial: 'S' },
+        created_at: 5,
+        synced_at: null,
+        sync_status: 'pending',
+        version: 3,
+        updated_at: 1_700_000_000_000,
+        force: true,
+      },
+      'update',
+    );
+    expect(mapped).toEqual({
+      ok: true,
+      value: {
+        fields: {
+          buildingId: 'b1',
+          name: 'AHU',
+          type: 'HVAC',
+          status: null,
+          location: { x: 1, y: 2, z: 0 },
+          metadata: { serial: 'S' },
+        },
+        version: 3,
+        updatedAt: 1_700_000_000_000,
+        force: true,
+      },
+    });
+    // On a create, null means "not given"; all-null location clears only on an update.
+    const created = fromDocument(
+      'equipment',
+      { name: 'A', status: null, location_x: null, location_y: null, location_z: null },
+      'create',
+    );
+    expect(created).toEqual({ ok: true, value: { fields: { name: 'A' }, force: false } });
+    const cleared = fromDocument(
+      'equipment',
+      { location_x: null, location_y: null, location_z: null },
+      'update',
+    );
+    expect(cleared.ok && cleared.value.fields).toEqual({ location: null });
+  });
+
+  it('refuses unknown columns, a partial point and bad version/updated_at/force, with the document paths', () => {
+    const refused = fromDocument(
+      'anchor',
+      { colour: 'red', position_x: 1, position_y: 'up', version: -1, updated_at: 'now', force: 'yes' },
+      'create',
+      'operations[2].payload',
+    );
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? [] : refused.errors.map((e) => e.path).sort()).toEqual(
+      [
+        'operations[2].payload.colour',
+        'operations[2].payload.force',
+        'operations[2].payload.position_y',
+        'operations[2].payload.position_z',
+        'operations[2].payload.updated_at',
+        'operations[2].payload.version',
+      ].sort(),
+    );
+  });
+
+  it('answers a record in the document columns, null for what it lacks, times in epoch ms', () => {
+    const doc = toDocument('anchor', {
+      id: 'a1',
+      version: 2,
+      data: { buildingId: 'b1', position: { x: 1, y: 2, z: 3 }, anchorType: 'QR' },
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      createdAt: '2025-12-31T00:00:00.000Z',
+    });
+    expect(doc).toEqual({
+      id: 'a1',
+      building_id: 'b1',
+      equipment_id: null,
+      confidence: null,
+      anchor_type: 'QR',
+      position_x: 1,
+      position_y: 2,
+      position_z: 3,
+      version: 2,
+      created_at: Date.parse('2025-12-31T00:00:00.000Z'),
+      updated_at: Date.parse('2026-01-01T00:00:00.000Z'),
+    });
+  });
+
+  it('names engine validation paths in the document’s columns', () => {
+    expect(docPath('equipment', 'events[4].payload.data.buildingId', 'operations[1].payload')).toBe(
+      'operations[1].payload.building_id',
+    );
+    expect(docPath('equipment', 'events[0].payload.changes.location.z', '')).toBe('location_z');
+    expect(docPath('building', 'events[0].payload.data', 'payload')).toBe('payload');
+  });
+
+  it('gives the same operation the same UUID event id, and another one another', () => {
+    const parts = { userId: 'u', deviceId: 'd', type: 'RECORD_CREATED', occurredAt: 't', payload: { a: 1 } };
+    const id = eventIdFor(parts);
+    expect(z.uuid().safeParse(id).success).toBe(true);
+    expect(eventIdFor({ ...parts, payload: { a: 1 } })).toBe(id);
+    expect(eventIdFor({ ...parts, payload: { a: 2 } })).not.toBe(id);
+    expect(eventIdFor({ ...parts, deviceId: 'other' })).not.toBe(id);
+  });
+
+  it('reads since: first sync, Unix seconds or ms, RFC 3339, a cursor, or nothing valid', () => {
+    expect(parseSince(undefined)).toEqual({ kind: 'start' });
+    expect(parseSince('0')).toEqual({ kind: 'start' });
+    expect(parseSince('1234567890')).toEqual({ kind: 'time', at: new Date(1_234_567_890_000) });
+    expect(parseSince('1700000000000')).toEqual({ kind: 'time', at: new Date(1_700_000_000_000) });
+    expect(parseSince('2026-01-01T00:00:00Z')).toEqual({
+      kind: 'time',
+      at: new Date('2026-01-01T00:00:00Z'),
+    });
+    expect(parseSince('eyJ2IjoxfQ.c2ln')).toEqual({ kind: 'cursor', cursor: 'eyJ2IjoxfQ.c2ln' });
+    expect(parseSince('yesterday')).toBeUndefined();
+  });
+
+  it('uses X-Device-Id when valid, else one device per user', () => {
+    expect(deviceIdOf('ipad-7', 'u1')).toBe('ipad-7');
+    expect(deviceIdOf('bad id', 'u 1')).toBe('arxos.u_1');
+    expect(deviceIdOf(null, 'u1')).toBe('arxos.u1');
+  });
+
+  it('counts the batch and equipment writes as pushes and updates as a pull page (rate limits)', () => {
+    expect(Object.fromEntries(ARXOS_ROUTES.map((r) => [r.name, routeClassOf(r)]))).toEqual({
+      arxosSyncBatch: 'push',
+      arxosEquipmentUpdates: 'pull',
+      arxosCreateEquipment: 'push',
+      arxosUpdateEquipment: 'push',
+      arxosDeleteEquipment: 'push',
+    });
+  });
+});
