@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isoDateTimeSchema, type Problem } from '../../contracts/common.js';
 import type { ConflictReport, EventOutcome } from '../../contracts/sync.js';
-import { deviceIdSchema, type EventType } from '../../contracts/events.js';
+import { deviceIdSchema, type EventType, PRODUCTION_FIELDS } from '../../contracts/events.js';
 import { ValidationError } from '../../errors.js';
 
 /*
@@ -48,17 +48,8 @@ export const VOLUME_UNITS: Readonly<Record<string, 'oilVolume' | 'gasVolume'>> =
 /** What the unit of each v1 volume field is called in the document's answers. */
 const UNIT_OF: Record<'oilVolume' | 'gasVolume', string> = { oilVolume: 'barrels', gasVolume: 'mcf' };
 
-/** The v1 production fields a PRODUCTION_LOGGED payload may also carry as they are. */
-const PRODUCTION_PASSTHROUGH = [
-  'oilVolume',
-  'gasVolume',
-  'waterVolume',
-  'tubingPressure',
-  'casingPressure',
-  'chokeSize',
-  'runtime',
-  'notes',
-] as const;
+/** The v1 production fields a PRODUCTION_LOGGED payload may also carry as they are: all of them. */
+const PRODUCTION_PASSTHROUGH = PRODUCTION_FIELDS;
 
 /** The v1 maintenance fields an EQUIPMENT_REPAIRED payload may carry as they are. */
 const REPAIR_PASSTHROUGH = [
