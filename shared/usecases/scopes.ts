@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { ScopeGrant } from '../contracts/scopes.js';
 import { NotFoundError } from '../errors.js';
-import type { ScopeGrantStore, Tenant } from '../ports.js';
+import type { SchemaStore, ScopeGrantStore, Tenant } from '../ports.js';
 
 /**
  * Scope grants (SPEC v1.1 "Scopes (selective sync)"). Managers and admins grant and revoke (the routes check
@@ -42,4 +42,23 @@ export async function listGrants(
   userId?: string,
 ): Promise<{ grants: ScopeGrant[] }> {
   return { grants: await deps.scopes.list(tenant, userId) };
+}
+
+/**
+ * The scope a new record of `collection` takes when the client did not say (a compat client whose document
+ * has no scope field, e.g. document 004's encounters without `clinicId`): `{field, value}` when the collection
+ * is scoped and the caller holds exactly one grant — the only scope they could write anyway; undefined
+ * otherwise (the record's validation then names the missing field).
+ */
+export async function defaultScopeOf(
+  deps: ScopeDeps & { schemas: SchemaStore },
+  tenant: Tenant,
+  principal: Principal,
+  collection: string,
+): Promise<{ field: string; value: string } | undefined> {
+  const schema = await deps.schemas.load(tenant);
+  const field = schema.collections.find((c) => c.name === collection)?.definition.scope;
+  if (!field) return undefined;
+  const granted = await deps.scopes.scopesOf(tenant, principal.userId);
+  return granted.length === 1 && granted[0] !== undefined ? { field, value: granted[0] } : undefined;
 }

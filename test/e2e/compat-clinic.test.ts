@@ -89,6 +89,36 @@ describe('compat/clinic: the document 004 client against fieldsync', () => {
     }
   });
 
+  it('takes the document’s own encounter (no clinicId) into the nurse’s one granted clinic', async () => {
+    // Prepare: the request exactly as document 004's client builds it — its encounter has no clinic.
+    const item = await queue(nurseA, 'u-nurse-a', 'tab-1', {
+      operation: 'CREATE',
+      resourceType: 'encounter',
+      data: { patientId: 'local-pat-9', diagnosis: 'Malaria', prescription: 'ACT' },
+      createdAtClient: minutesAgo(5),
+    });
+    // Act
+    const processed = await processItem(nurseA, item.id);
+    // Assess: synced, and the record is in clinic A (the only clinic u-nurse-a may write).
+    expect(processed.status, processed.text).toBe(200);
+    expect(processed.body).toMatchObject({ status: 'SYNCED' });
+    const record = (await pullAll(nurseV1, 'v1-tab', '&collections=encounters&scopes=clinic-a')).records.find(
+      (r) => r.data.patientId === 'local-pat-9',
+    );
+    expect(record?.data).toMatchObject({ clinicId: 'clinic-a', diagnosis: 'Malaria' });
+    // A manager (every clinic, no grant) must still say which clinic: the field is named.
+    const managerItem = await api(manager, 'POST', `${BASE}/queue`, {
+      userId: 'u-manager',
+      deviceId: 'desk-1',
+      operation: 'CREATE',
+      resourceType: 'encounter',
+      data: { patientId: 'local-pat-10', diagnosis: 'Flu' },
+      createdAtClient: minutesAgo(4),
+    });
+    expect(managerItem.status).toBe(400);
+    expect(managerItem.text).toContain('clinicId');
+  });
+
   it('queues offline work on two devices, lists it as pending, and processes it to SYNCED', async () => {
     // Prepare: the processor is held, so what is queued stays pending as it would while offline.
     const hold = await holdProcessing(tenant);

@@ -12,6 +12,7 @@ import { clinicQueueRoute } from '../../../shared/compat/clinic/routes.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../shared/errors.js';
 import { endpoint, httpOptions } from '../../../shared/http/endpoint.js';
 import { pushBatch } from '../../../shared/usecases/push.js';
+import { defaultScopeOf } from '../../../shared/usecases/scopes.js';
 import { getRecordEvent } from '../../../shared/usecases/sync-status.js';
 
 /** Document 004 §1: one queued operation → one RECORD_* event through the push use case. */
@@ -23,10 +24,15 @@ export const clinicQueue = endpoint(
     const schemas = await fieldsync.recordSchemas(tenant);
     const collection = collectionOf(body.resourceType, (name) => schemas.lookup(name).kind === 'collection');
     const eventId = eventIdOfRequest(body);
+    // The document's records carry no clinic: a new one goes to the caller's one granted clinic.
+    const scope =
+      body.operation === 'CREATE'
+        ? await defaultScopeOf(fieldsync, tenant, principal, collection)
+        : undefined;
     const pushed = await pushBatch(fieldsync, {
       tenant,
       principal,
-      body: { deviceId: body.deviceId, events: [toRecordEvent(body, eventId, collection)] },
+      body: { deviceId: body.deviceId, events: [toRecordEvent(body, eventId, collection, scope)] },
     });
     // No Idempotency-Key is passed: the push is always 'accepted' (the item id itself makes a re-send a duplicate).
     if (pushed.kind !== 'accepted') throw new Error('unexpected replay of a push without an Idempotency-Key');

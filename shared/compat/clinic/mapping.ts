@@ -124,8 +124,14 @@ export function toRecordEvent(
   request: QueueRequest,
   eventId: string,
   collection: string,
+  /** The scope a CREATE takes when its data has no scope field (usecases/scopes.ts defaultScopeOf). */
+  defaultScope?: { field: string; value: string },
 ): { id: string; type: string; occurredAt: string; payload: Record<string, unknown> } {
-  const data = request.data ?? {};
+  const given = request.data ?? {};
+  const data =
+    request.operation === 'CREATE' && defaultScope && given[defaultScope.field] === undefined
+      ? { ...given, [defaultScope.field]: defaultScope.value }
+      : given;
   const idInData = ID_KEYS.map((key) => data[key]).find((v): v is string => typeof v === 'string');
   const recordId = request.resourceId ?? idInData ?? eventId;
   const base = { id: eventId, type: EVENT_TYPE_OF[request.operation], occurredAt: request.createdAtClient };
