@@ -555,4 +555,225 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
     // A manager reads every building.
     expect((await updates(manager, 'b1')).status).toBe(200);
   });
+
+  it('initial sync (download): getBuilding, getEquipmentByBuilding, getSpatialAnchors give every column the client stores', async () => {
+    // Prepare: a manager uploads building b7 (two units, one later deleted, one with no optional field, two
+    // anchors) and building b8 (a unit and an anchor that must not show in b7's lists); technician A gets b7.
+    const t = (n: number) => new Date(secondsAgo(300 - n)).toISOString();
+    const seeded = await api(manager, 'POST', `${ARXOS}/mobile/sync/batch`, {
+      operations: [
+        {
+          entity_type: 'building',
+          entity_id: 'b7',
+          operation: 'create',
+          payload: { name: 'Annex', address: '3 Side St', status: 'ACTIVE' },
+          local_time: t(0),
+        },
+        {
+          entity_type: 'building',
+          entity_id: 'b8',
+          operation: 'create',
+          payload: { name: 'Depot' },
+          local_time: t(1),
+        },
+        {
+          entity_type: 'equipment',
+          entity_id: 'pump-1',
+          operation: 'create',
+          payload: {
+            building_id: 'b7',
+            name: 'Pump 1',
+            type: 'PUMP',
+            status: 'OPERATIONAL',
+            location_x: 1,
+            location_y: 2,
+            location_z: 0.5,
+            metadata: { serial: 'P-1' },
+          },
+          local_time: t(2),
+        },
+        {
+          entity_type: 'equipment',
+          entity_id: 'pump-2',
+          operation: 'create',
+          payload: { building_id: 'b7', name: 'Pump 2', type: 'PUMP' },
+          local_time: t(3),
+        },
+        {
+          entity_type: 'equipment',
+          entity_id: 'pump-gone',
+          operation: 'create',
+          payload: { building_id: 'b7', name: 'Old', type: 'PUMP' },
+          local_time: t(4),
+        },
+        {
+          entity_type: 'equipment',
+          entity_id: 'pump-gone',
+          operation: 'delete',
+          payload: {},
+          local_time: t(5),
+        },
+        {
+          entity_type: 'equipment',
+          entity_id: 'crane-1',
+          operation: 'create',
+          payload: { building_id: 'b8', name: 'Crane', type: 'CRANE' },
+          local_time: t(6),
+        },
+        {
+          entity_type: 'anchor',
+          entity_id: 'anc-1',
+          operation: 'create',
+          payload: {
+            building_id: 'b7',
+            equipment_id: 'pump-1',
+            position_x: 1,
+            position_y: 2.1,
+            position_z: 0.5,
+            confidence: 0.9,
+            anchor_type: 'PLANE',
+          },
+          local_time: t(7),
+        },
+        {
+          entity_type: 'anchor',
+          entity_id: 'anc-2',
+          operation: 'create',
+          payload: { building_id: 'b7', position_x: 9, position_y: 0, position_z: 1 },
+          local_time: t(8),
+        },
+        {
+          entity_type: 'anchor',
+          entity_id: 'anc-b8',
+          operation: 'create',
+          payload: { building_id: 'b8', position_x: 0, position_y: 0, position_z: 0 },
+          local_time: t(9),
+        },
+      ],
+    });
+    expect(seeded.status, seeded.text).toBe(200);
+    expect((seeded.body as BatchResponse).errors).toEqual([]);
+    expect((seeded.body as BatchResponse).success).toHaveLength(10);
+    const grant = await api(manager, 'PUT', 'v1/scopes/b7/members/u-arx-a');
+    expect(grant.status, grant.text).toBe(201);
+
+    // Act: the client's syncBuilding('b7'), as technician A.
+    const building = await api(techA, 'GET', `${ARXOS}/buildings/b7`);
+    const equipment = await api(techA, 'GET', `${ARXOS}/equipment/building/b7`);
+    const anchors = await api(techA, 'GET', `${ARXOS}/spatial-anchors/building/b7`);
+
+    // Assess: every column of the document's buildings / equipment / spatial_anchors tables that the server
+    // owns (synced_at, sync_status and full_sync_at are the client's own), with the values uploaded.
+    expect(building.status, building.text).toBe(200);
+    const b = building.body as Record<string, unknown>;
+    expect(b).toMatchObject({ id: 'b7', name: 'Annex', address: '3 Side St', status: 'ACTIVE', version: 1 });
+    for (const column of ['created_at', 'updated_at']) expect(typeof b[column], column).toBe('number');
+
+    expect(equipment.status, equipment.text).toBe(200);
+    const units = equipment.body as (Equipment & { created_at: number })[];
+    expect(units.map((u) => u.id)).toEqual(['pump-1', 'pump-2']); // live, this building only, by id
+    for (const u of units) {
+      expect(Object.keys(u)).toEqual(expect.arrayContaining([...EQUIPMENT_COLUMNS, 'created_at']));
+      expect(typeof u.created_at).toBe('number');
+      expect(typeof u.updated_at).toBe('number');
+    }
+    expect(units[0]).toMatchObject({
+      building_id: 'b7',
+      name: 'Pump 1',
+      type: 'PUMP',
+      status: 'OPERATIONAL',
+      location_x: 1,
+      location_y: 2,
+      location_z: 0.5,
+      metadata: { serial: 'P-1' },
+      version: 1,
+    });
+    // An optional field the unit lacks is null, so the client's row is whole.
+    expect(units[1]).toMatchObject({
+      name: 'Pump 2',
+      status: null,
+      location_x: null,
+      location_y: null,
+      location_z: null,
+      metadata: null,
+    });
+    // The same row shape as the updates route gives for the same unit.
+    const viaUpdates = (await updates(techA, 'b7')).body as Updates;
+    const pump1 = viaUpdates.updates.find((u) => u.equipment.id === 'pump-1')?.equipment;
+    expect(pump1).toBeDefined();
+    expect(units[0]).toMatchObject(pump1 as Equipment);
+
+    expect(anchors.status, anchors.text).toBe(200);
+    const list = anchors.body as Record<string, unknown>[];
+    expect(list.map((a) => a.id)).toEqual(['anc-1', 'anc-2']);
+    const ANCHOR_COLUMNS = [
+      'id',
+      'building_id',
+      'equipment_id',
+      'position_x',
+      'position_y',
+      'position_z',
+      'confidence',
+      'anchor_type',
+      'created_at',
+    ];
+    for (const a of list) {
+      expect(Object.keys(a)).toEqual(expect.arrayContaining(ANCHOR_COLUMNS));
+      expect(typeof a.created_at).toBe('number');
+    }
+    expect(list[0]).toMatchObject({
+      building_id: 'b7',
+      equipment_id: 'pump-1',
+      position_x: 1,
+      position_y: 2.1,
+      position_z: 0.5,
+      confidence: 0.9,
+      anchor_type: 'PLANE',
+    });
+    expect(list[1]).toMatchObject({
+      equipment_id: null,
+      position_x: 9,
+      position_y: 0,
+      position_z: 1,
+      confidence: null,
+      anchor_type: null,
+    });
+    // What the client returns: { success, equipment: equipment.length, anchors: anchors.length }.
+    expect([units.length, list.length]).toEqual([2, 2]);
+  });
+
+  it('initial sync reads: 403 for a building not granted, 404 for an unknown one', async () => {
+    for (const path of ['buildings/b8', 'equipment/building/b8', 'spatial-anchors/building/b8']) {
+      // Technician A has b1, b3 and b7, not b8 (which exists): refused, as the other arxos routes refuse.
+      const refused = await api(techA, 'GET', `${ARXOS}/${path}`);
+      expect(refused.status, `${path} ${refused.text}`).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'SCOPE_NOT_GRANTED' });
+      // A manager reads every building.
+      const read = await api(manager, 'GET', `${ARXOS}/${path}`);
+      expect(read.status, `${path} ${read.text}`).toBe(200);
+    }
+    expect(
+      ((await api(manager, 'GET', `${ARXOS}/equipment/building/b8`)).body as Equipment[]).map((u) => u.id),
+    ).toEqual(['crane-1']);
+
+    // No such building: for a manager, and for an OPERATOR granted a scope no building has.
+    const grant = await api(manager, 'PUT', 'v1/scopes/b-ghost/members/u-arx-a');
+    expect(grant.status, grant.text).toBe(201);
+    for (const path of ['buildings', 'equipment/building', 'spatial-anchors/building']) {
+      for (const [token, id] of [
+        [manager, 'b-none'],
+        [techA, 'b-ghost'],
+      ] as const) {
+        const missing = await api(token, 'GET', `${ARXOS}/${path}/${id}`);
+        expect(missing.status, `${path}/${id} ${missing.text}`).toBe(404);
+        expect(missing.body).toMatchObject({ code: 'RECORD_NOT_FOUND' });
+      }
+    }
+    // A deleted building is unknown too.
+    const deleted = await api(manager, 'POST', `${ARXOS}/mobile/sync/batch`, {
+      operations: [{ entity_type: 'building', entity_id: 'b8', operation: 'delete', payload: {} }],
+    });
+    expect((deleted.body as BatchResponse).success, deleted.text).toEqual(['b8']);
+    expect((await api(manager, 'GET', `${ARXOS}/buildings/b8`)).status).toBe(404);
+  });
 });

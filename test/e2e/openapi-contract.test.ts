@@ -721,7 +721,7 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     await authFailures('compatFieldopsUploadUrl', { token: operator, params: { id: t.equipmentId } });
   });
 
-  it('compat arxos (seed 002): batch, updates (200, 400, 403, 410), equipment create/update/delete', async () => {
+  it('compat arxos (seed 002): batch, updates (200, 400, 403, 410), equipment create/update/delete, initial-sync reads', async () => {
     const tenant = await freshTenant('oas-arx', ['facilities']);
     const tech = await tokenFor(tenant.id, ['OPERATOR'], 'u-oas-arx');
     const boss = await tokenFor(tenant.id, ['MANAGER'], 'u-oas-arx-mgr');
@@ -814,6 +814,33 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     expect((await send('arxosDeleteEquipment', del('oas-none'))).status).toBe(404);
     expect((await send('arxosDeleteEquipment', del(' padded'))).status).toBe(400);
     await authFailures('arxosDeleteEquipment', del('oas-u1'));
+
+    // The initial-sync reads (getBuilding, getEquipmentByBuilding, getSpatialAnchors): 200, 403, 404, 400.
+    const seeded = await send('arxosSyncBatch', {
+      token: boss,
+      json: {
+        operations: [
+          { entity_type: 'building', entity_id: 'ob1', operation: 'create', payload: { name: 'OB 1' } },
+          {
+            entity_type: 'anchor',
+            entity_id: 'oas-a2',
+            operation: 'create',
+            payload: { building_id: 'ob1', position_x: 0, position_y: 1, position_z: 2 },
+          },
+        ],
+      },
+    });
+    expect(seeded.body).toMatchObject({ success: ['ob1', 'oas-a2'], errors: [] });
+    const read = (id: string, token = tech): Send => ({ token, params: { id } });
+    for (const name of ['arxosGetBuilding', 'arxosEquipmentByBuilding', 'arxosSpatialAnchors']) {
+      const ok = await send(name, read('ob1'));
+      expect(ok.status, `${name} ${ok.text}`).toBe(200);
+      expect((await send(name, read('ob2'))).status, name).toBe(403);
+      expect((await send(name, read('ob-none', boss))).status, name).toBe(404);
+      expect((await send(name, read(' padded'))).status, name).toBe(400);
+      await authFailures(name, read('ob1'));
+    }
+    expect((await send('arxosSpatialAnchors', read('ob1'))).body).toMatchObject([{ id: 'oas-a2' }]);
 
     // A last_sync older than the change history kept: 410 RESYNC_REQUIRED.
     expect(await getApp().pull.prune(tenant, 0)).toBeGreaterThan(0);

@@ -41,6 +41,9 @@ import { arxosCreateEquipment } from '../../functions/compat/arxos/equipment-cre
 import { arxosUpdateEquipment } from '../../functions/compat/arxos/equipment-update.js';
 import { arxosEquipmentUpdates } from '../../functions/compat/arxos/equipment-updates.js';
 import { arxosSyncBatch } from '../../functions/compat/arxos/sync-batch.js';
+import { arxosGetBuilding } from '../../functions/compat/arxos/building-get.js';
+import { arxosEquipmentByBuilding } from '../../functions/compat/arxos/equipment-by-building.js';
+import { arxosSpatialAnchors } from '../../functions/compat/arxos/spatial-anchors.js';
 import { azureCredential } from '../../shared/adapters/azure-credential.js';
 import { createCosmosDatabase } from '../../shared/adapters/cosmos/client.js';
 import { COSMOS_CONTAINERS } from '../../shared/adapters/cosmos/containers.js';
@@ -267,9 +270,30 @@ beforeAll(async () => {
           data: { buildingId: 'shared-scope', name: 'Acme unit', type: 'HVAC' },
         },
       },
+      // The building and an anchor the arxos initial-sync reads (getBuilding, …ByBuilding) name.
+      {
+        id: '6f1c2d3e-4b5a-4c6d-8e7f-901234567891',
+        type: 'RECORD_CREATED',
+        occurredAt: new Date().toISOString(),
+        payload: { collection: 'buildings', recordId: 'shared-scope', data: { name: 'Acme unit HQ' } },
+      },
+      {
+        id: '6f1c2d3e-4b5a-4c6d-8e7f-901234567892',
+        type: 'RECORD_CREATED',
+        occurredAt: new Date().toISOString(),
+        payload: {
+          collection: 'spatial_anchors',
+          recordId: 'shared-anchor',
+          data: { buildingId: 'shared-scope', position: { x: 1, y: 2, z: 3 }, anchorType: 'Acme unit mark' },
+        },
+      },
     ],
   });
-  expect((await settled(acmeManager, arxosBatch.batchId)).events.map((e) => e.status)).toEqual(['APPLIED']);
+  expect((await settled(acmeManager, arxosBatch.batchId)).events.map((e) => e.status)).toEqual([
+    'APPLIED',
+    'APPLIED',
+    'APPLIED',
+  ]);
   // The processor records the device's lastSyncAt just after the batch completes: wait for it, so that
   // write does not land between the snapshots below.
   await waitFor(
@@ -368,6 +392,9 @@ const handlers = {
   arxosCreateEquipment,
   arxosUpdateEquipment,
   arxosDeleteEquipment,
+  arxosGetBuilding,
+  arxosEquipmentByBuilding,
+  arxosSpatialAnchors,
 } as const;
 
 /** A compat route's 403 in its document's error body (problem+json for every other route). */
@@ -473,6 +500,9 @@ describe('tenant isolation', () => {
       arxosEquipmentUpdates: { id: 'shared-scope' },
       arxosUpdateEquipment: { id: 'shared-eq' },
       arxosDeleteEquipment: { id: 'shared-eq' },
+      arxosGetBuilding: { id: 'shared-scope' },
+      arxosEquipmentByBuilding: { id: 'shared-scope' },
+      arxosSpatialAnchors: { id: 'shared-scope' },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
@@ -548,6 +578,9 @@ describe('tenant isolation', () => {
         // Reads of acme's batch or photo find nothing from globex.
         if (route.name === 'getBatch' || route.name === 'getPhoto')
           expect([403, 404]).toContain(response.status);
+        // The arxos initial-sync reads of acme's building find none in globex (404; 403 for an ungranted OPERATOR).
+        if (['arxosGetBuilding', 'arxosEquipmentByBuilding', 'arxosSpatialAnchors'].includes(route.name))
+          expect([403, 404], route.name).toContain(response.status);
         // Nothing globex reads may carry acme's data.
         expect(response.text).not.toContain('Acme well');
         expect(response.text).not.toContain('Acme unit');

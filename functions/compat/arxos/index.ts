@@ -4,3 +4,6 @@ await import('./equipment-updates.js');
 await import('./equipment-create.js');
 await import('./equipment-update.js');
 await import('./equipment-delete.js');
+await import('./building-get.js');
+await import('./equipment-by-building.js');
+await import('./spatial-anchors.js');

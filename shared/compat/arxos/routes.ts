@@ -35,6 +35,36 @@ export const arxosEquipmentSchema = z
   })
   .describe('Equipment in the columns of the document’s `equipment` table');
 
+/** A spatial anchor as the document's client caches it (its `spatial_anchors` table). */
+export const arxosAnchorSchema = z
+  .object({
+    id: z.string(),
+    building_id: z.string().nullable(),
+    equipment_id: z.string().nullable(),
+    position_x: nullableNumber.describe('Metres'),
+    position_y: nullableNumber,
+    position_z: nullableNumber,
+    confidence: nullableNumber.describe('0–1'),
+    anchor_type: z.string().nullable(),
+    version: z.number().int(),
+    created_at: epochMillis,
+    updated_at: epochMillis,
+  })
+  .describe('A spatial anchor in the columns of the document’s `spatial_anchors` table');
+
+/** A building as the document's client caches it (its `buildings` table). */
+export const arxosBuildingSchema = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    address: z.string().nullable(),
+    status: z.string().nullable(),
+    version: z.number().int(),
+    created_at: epochMillis,
+    updated_at: epochMillis,
+  })
+  .describe('A building in the columns of the document’s `buildings` table');
+
 /** A spatial anchor or a building as the document's cache holds them (a batch conflict's server_version). */
 const arxosEntitySchema = z
   .record(z.string(), z.unknown())
@@ -236,6 +266,57 @@ export const arxosDeleteEquipmentRoute = defineRoute({
   },
 });
 
+const buildingRead = {
+  403: problem('The building is not granted to this OPERATOR (code SCOPE_NOT_GRANTED), or role/tenant'),
+  404: problem('No such building (code RECORD_NOT_FOUND), or a tenant without the facilities pack'),
+};
+
+export const arxosGetBuildingRoute = defineRoute({
+  name: 'arxosGetBuilding',
+  method: 'GET',
+  rateClass: 'pull',
+  route: `${BASE}/buildings/{id}`,
+  summary: 'ArxOS (seed 002) one building (the client’s api.getBuilding, first step of an initial sync)',
+  tags: TAGS,
+  access: FIELD_ROLES,
+  params: idParams,
+  responses: {
+    200: { description: 'The building', schema: arxosBuildingSchema },
+    ...buildingRead,
+  },
+});
+
+export const arxosEquipmentByBuildingRoute = defineRoute({
+  name: 'arxosEquipmentByBuilding',
+  method: 'GET',
+  rateClass: 'pull',
+  route: `${BASE}/equipment/building/{id}`,
+  summary:
+    'ArxOS (seed 002) a building’s equipment, every live unit (the client’s api.getEquipmentByBuilding)',
+  tags: TAGS,
+  access: FIELD_ROLES,
+  params: idParams,
+  responses: {
+    200: { description: 'The equipment, by id', schema: z.array(arxosEquipmentSchema) },
+    ...buildingRead,
+  },
+});
+
+export const arxosSpatialAnchorsRoute = defineRoute({
+  name: 'arxosSpatialAnchors',
+  method: 'GET',
+  rateClass: 'pull',
+  route: `${BASE}/spatial-anchors/building/{id}`,
+  summary: 'ArxOS (seed 002) a building’s spatial anchors (the client’s api.getSpatialAnchors)',
+  tags: TAGS,
+  access: FIELD_ROLES,
+  params: idParams,
+  responses: {
+    200: { description: 'The anchors, by id', schema: z.array(arxosAnchorSchema) },
+    ...buildingRead,
+  },
+});
+
 /** The arxos routes, in the order the OpenAPI document lists them. */
 export const ARXOS_ROUTES = [
   arxosSyncBatchRoute,
@@ -243,4 +324,7 @@ export const ARXOS_ROUTES = [
   arxosCreateEquipmentRoute,
   arxosUpdateEquipmentRoute,
   arxosDeleteEquipmentRoute,
+  arxosGetBuildingRoute,
+  arxosEquipmentByBuildingRoute,
+  arxosSpatialAnchorsRoute,
 ] as const;

@@ -1,12 +1,12 @@
 import type { Principal } from '../../auth/principal.js';
 import type { BatchOutcome, ConflictReport, EventError } from '../../contracts/sync.js';
 import type { RecordEntity } from '../../contracts/pull.js';
-import { type FieldError, ForbiddenError, ValidationError } from '../../errors.js';
+import { type FieldError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import type { EventLog, StoredRecord, Tenant } from '../../ports.js';
 import { canonicalJson } from '../../sync/canonical.js';
 import { pushBatch, type PushDeps } from '../../usecases/push.js';
 import { pullPage, type PullDeps } from '../../usecases/pull.js';
-import { readableScopes, readRecords, type RecordReadDeps } from '../../usecases/records.js';
+import { liveRecordsIn, readableScopes, readRecords, type RecordReadDeps } from '../../usecases/records.js';
 import { getBatchOutcome, originalOutcomes } from '../../usecases/sync-status.js';
 import { waitForBatch } from '../../usecases/wait-for-batch.js';
 import {
@@ -357,4 +357,55 @@ export async function equipmentUpdates(
     deletes: [...deletes],
     last_sync: cursor ?? '',
   };
+}
+
+/**
+ * The building a read of the document's "Initial Sync (Download)" names, as stored: ForbiddenError
+ * SCOPE_NOT_GRANTED when the caller is an OPERATOR without it (checked first, as the other arxos routes do, so
+ * an OPERATOR learns nothing of buildings not granted); NotFoundError RECORD_NOT_FOUND when no live building
+ * has this id.
+ */
+async function grantedBuilding(
+  deps: RecordReadDeps,
+  tenant: Tenant,
+  principal: Principal,
+  buildingId: string,
+): Promise<StoredRecord> {
+  const readable = await readableScopes(deps, tenant, principal);
+  if (readable !== null && !readable.has(buildingId)) {
+    throw new ForbiddenError(`building ${buildingId} is not granted to you`, 'SCOPE_NOT_GRANTED');
+  }
+  const found = await readRecords(deps, tenant, principal, [{ collection: 'buildings', id: buildingId }]);
+  const building = found.get(`buildings/${buildingId}`);
+  if (!building || building.deletedAt !== null) {
+    throw new NotFoundError(`no building ${buildingId}`, 'RECORD_NOT_FOUND');
+  }
+  return building;
+}
+
+/** The document's `api.getBuilding(id)`: the building in its `buildings` columns (grantedBuilding's errors). */
+export async function getBuilding(
+  deps: RecordReadDeps,
+  tenant: Tenant,
+  principal: Principal,
+  buildingId: string,
+): Promise<Record<string, unknown>> {
+  return toDocument('building', await grantedBuilding(deps, tenant, principal, buildingId));
+}
+
+/**
+ * The document's `api.getEquipmentByBuilding(id)` (entity `equipment`) and `api.getSpatialAnchors(id)`
+ * (entity `anchor`): every live record of the building, by id, in the document's columns with `created_at`
+ * (its tables require it). grantedBuilding's errors.
+ */
+export async function entitiesOfBuilding(
+  deps: RecordReadDeps,
+  tenant: Tenant,
+  principal: Principal,
+  entity: 'equipment' | 'anchor',
+  buildingId: string,
+): Promise<Record<string, unknown>[]> {
+  await grantedBuilding(deps, tenant, principal, buildingId);
+  const records = await liveRecordsIn(deps, tenant, COLLECTION_OF[entity], buildingId);
+  return records.map((r) => toDocument(entity, r));
 }
