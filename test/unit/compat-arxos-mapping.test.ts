@@ -152,6 +152,10 @@ describe('arxos mapping', () => {
       arxosCreateEquipment: 'push',
       arxosUpdateEquipment: 'push',
       arxosDeleteEquipment: 'push',
+      // The initial-sync reads (a building, its equipment, its anchors) are pull pages too.
+      arxosGetBuilding: 'pull',
+      arxosEquipmentByBuilding: 'pull',
+      arxosSpatialAnchors: 'pull',
     });
   });
 });
