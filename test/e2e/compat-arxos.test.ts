@@ -430,7 +430,10 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
     apply(cache, firstBody);
     expect([...cache.keys()].sort()).toEqual(['fan-1', 'fan-2', 'fan-3', 'fan-4']);
     expect(firstBody.deletes).toEqual([]);
-    expect(Object.keys(firstBody.updates[0]?.equipment ?? {}).sort()).toEqual(EQUIPMENT_COLUMNS.sort());
+    // Every column of the client's equipment table, created_at (NOT NULL there) included.
+    expect(Object.keys(firstBody.updates[0]?.equipment ?? {}).sort()).toEqual(
+      [...EQUIPMENT_COLUMNS, 'created_at'].sort(),
+    );
     expect(Number.isNaN(Date.parse(firstBody.updates[0]?.updated_at ?? ''))).toBe(false);
     // last_sync is opaque (not a time the client could compute itself).
     expect(firstBody.last_sync).not.toMatch(/^\d+$/);
@@ -702,6 +705,8 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
     const pump1 = viaUpdates.updates.find((u) => u.equipment.id === 'pump-1')?.equipment;
     expect(pump1).toBeDefined();
     expect(units[0]).toMatchObject(pump1 as Equipment);
+    // Including created_at, which the client's equipment table requires (NOT NULL).
+    expect((pump1 as Equipment & { created_at?: unknown }).created_at).toBe(units[0]?.created_at);
 
     expect(anchors.status, anchors.text).toBe(200);
     const list = anchors.body as Record<string, unknown>[];

@@ -350,10 +350,26 @@ export async function equipmentUpdates(
     if (!page.hasMore || gathered >= MOST || pages >= MOST_PAGES) break;
   }
   const after = since.kind === 'time' ? since.at.getTime() : undefined;
+  const changed = [...updates.values()].filter((r) => after === undefined || Date.parse(r.updatedAt) > after);
+  // The client's equipment table needs created_at (NOT NULL), which pulled records do not carry: one lookup.
+  const created = new Map(
+    changed.length === 0
+      ? []
+      : (
+          await deps.pull.findRecords(
+            tenant,
+            changed.map((r) => ({ collection: 'equipment', id: r.id })),
+          )
+        ).map((s) => [s.id, s.createdAt]),
+  );
   return {
-    updates: [...updates.values()]
-      .filter((r) => after === undefined || Date.parse(r.updatedAt) > after)
-      .map((r) => ({ equipment: toDocument('equipment', r), updated_at: r.updatedAt })),
+    updates: changed.map((r) => {
+      const createdAt = created.get(r.id);
+      return {
+        equipment: toDocument('equipment', createdAt ? { ...r, createdAt } : r),
+        updated_at: r.updatedAt,
+      };
+    }),
     deletes: [...deletes],
     last_sync: cursor ?? '',
   };
