@@ -42,6 +42,7 @@ import type {
   SyncChunkMessage,
 } from '../../ports.js';
 import { isPostgresUnavailable } from '../postgres/connection.js';
+import { uuidFromHash } from '../../sync/uuid.js';
 
 /** The Service Bus path of a queue's dead-letter subqueue: `<queue>/$deadletterqueue`. */
 export const DEAD_LETTER_PATH_SUFFIX = '/$deadletterqueue';
@@ -112,11 +113,7 @@ const UNLIMITED_RETRIES = 2_000_000_000;
 
 /** A UUID (version-5 layout) from a sha256 of the MessageId: the same MessageId, the same job id. */
 export function jobIdFor(messageId: string): string {
-  const bytes = createHash('sha256').update(`fieldsync-queue:${messageId}`).digest().subarray(0, 16);
-  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6);
-  bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidFromHash(createHash('sha256').update(`fieldsync-queue:${messageId}`).digest(), 5);
 }
 
 /** A new MessageId for a replayed dead letter (so duplicate detection does not drop it). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RecordEntity } from '../../contracts/pull.js';
 import { canonicalJson } from '../../sync/canonical.js';
 import type { FieldError } from '../../errors.js';
+import { uuidFromHash } from '../../sync/uuid.js';
 
 /*
  * The pure mapping of seed 002 ("Offline Sync Architecture for ArxOS Mobile") onto the facilities pack
@@ -214,11 +215,12 @@ export function eventIdFor(parts: {
   occurredAt: string;
   payload: unknown;
 }): string {
-  const hex = createHash('sha256')
-    .update(`arxos|${canonicalJson(parts)}`)
-    .digest('hex');
-  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return uuidFromHash(
+    createHash('sha256')
+      .update(`arxos|${canonicalJson(parts)}`)
+      .digest(),
+    8,
+  );
 }
 
 /** What a `since` query value is: nothing (first sync), a plain time, or a `last_sync` this server gave. */

@@ -4,7 +4,6 @@
  * the document's response shapes, and its error body. No I/O; functions/compat/clinic/*.ts call the use cases.
  * docs/compat/clinic.md tells what maps to what and the decisions where the document is silent.
  */
-import { createHash } from 'node:crypto';
 import type { Conflict } from '../../contracts/conflicts.js';
 import type { Problem } from '../../contracts/common.js';
 import type { SyncStats } from '../../contracts/manager.js';
@@ -12,6 +11,7 @@ import type { FieldError } from '../../errors.js';
 import type { RecordEventRow } from '../../ports.js';
 import { canonicalJson } from '../../sync/canonical.js';
 import type { EventRejection } from '../../sync/validate-event.js';
+import { uuidV5 as uuidV5In } from '../../sync/uuid.js';
 
 /** The document's operations (its `SyncOperation.operation`) and the record events they become. */
 export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE'] as const;
@@ -46,16 +46,10 @@ export interface QueueRequest {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The UUIDv5 namespace of this dialect's derived ids (a fixed random UUID: ids never clash with another's). */
-const NAMESPACE = Buffer.from('5b0c6a6e3f8d4f2a9a7e0d61c2b4e8f1', 'hex');
+const NAMESPACE = '5b0c6a6e3f8d4f2a9a7e0d61c2b4e8f1';
 
 /** RFC 9562 UUIDv5 (SHA-1, name-based) of `name` in this dialect's namespace. */
-function uuidV5(name: string): string {
-  const bytes = createHash('sha1').update(NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+const uuidV5 = (name: string): string => uuidV5In(NAMESPACE, name);
 
 /**
  * The event id of a queue item id as the document's paths carry it (`/sync/process/{id}`, `/sync/resolve/{id}`):

@@ -17,6 +17,7 @@ import {
   type FieldopsPhoto,
   fieldopsPhotoSchema,
 } from './wire.js';
+import { uuidFromHash } from '../../sync/uuid.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,11 +26,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * same id, so a re-sent batch maps onto the same v1 ids and is a duplicate, never a second copy.
  */
 export function derivedUuid(...parts: string[]): string {
-  const hash = createHash('sha256').update(parts.join('\u0000')).digest();
-  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidFromHash(createHash('sha256').update(parts.join('\u0000')).digest(), 5);
 }
 
 /**

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isoDateTimeSchema, type Problem } from '../../contracts/common.js';
 import type { ConflictReport, EventOutcome } from '../../contracts/sync.js';
 import { deviceIdSchema, type EventType, PRODUCTION_FIELDS } from '../../contracts/events.js';
 import { ValidationError } from '../../errors.js';
+import { uuidV5 } from '../../sync/uuid.js';
 
 /*
  * The WellOS dialect (source document 000, "Offline-First Batch Sync Pattern"): pure translation between its
@@ -204,15 +204,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
  */
 export function wellosEventId(tenantId: string, deviceId: string, clientId: string): string {
   if (UUID.test(clientId)) return clientId.toLowerCase();
-  const namespace = Buffer.from(WELLOS_ID_NAMESPACE.replace(/-/g, ''), 'hex');
-  const hash = createHash('sha1')
-    .update(namespace)
-    .update(JSON.stringify([tenantId, deviceId, clientId]))
-    .digest();
-  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidV5(WELLOS_ID_NAMESPACE, JSON.stringify([tenantId, deviceId, clientId]));
 }
 
 /**

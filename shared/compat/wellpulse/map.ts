@@ -5,6 +5,7 @@ import type { Well } from '../../contracts/reference-data.js';
 import type { BatchOutcome, EventOutcome } from '../../contracts/sync.js';
 import { canonicalJson } from '../../sync/canonical.js';
 import type { Entry, WellpulseErrorBody, WellpulsePullResponse, WellpulsePushResponse } from './wire.js';
+import { uuidFromHash } from '../../sync/uuid.js';
 
 /*
  * The pure translation between seed document 001 and the v1 use cases: entries → v1 events, a batch outcome →
@@ -50,10 +51,7 @@ export function entryEventId(tenantId: string, deviceId: string, entry: Entry): 
       }),
     )
     .digest();
-  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x80; // version 8
-  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidFromHash(hash, 8);
 }
 
 /** `YYYY-MM-DD` of an ISO 8601 date or date-time as written (the device's local day when it sent an offset). */
