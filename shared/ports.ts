@@ -172,24 +172,24 @@ export interface DeviceRecord {
  * Device sync status (Cosmos DB): one document per (tenant, device). recordPush/recordPull set `userId`, the
  * device's owner: callers check ownership first (usecases/device-access.ts).
  */
+/** A pull page served to a device, as its status records it. */
+export interface RecordedPull {
+  deviceId: string;
+  userId: string;
+  at: string;
+  position: { xid: string; seq: string };
+  /** The schema version the page was served with (absent: left as it was). */
+  schemaVersion?: number;
+  /** The hash of the held set the next delta from `position` watches (absent: stored as null). */
+  heldSet?: string;
+}
+
 export interface DeviceStatusStore {
   recordPush(
     tenantId: string,
     push: { deviceId: string; userId: string; platform?: string; appVersion?: string; at: string },
   ): Promise<void>;
-  recordPull(
-    tenantId: string,
-    pull: {
-      deviceId: string;
-      userId: string;
-      at: string;
-      position: { xid: string; seq: string };
-      /** The schema version the page was served with (absent: left as it was). */
-      schemaVersion?: number;
-      /** The hash of the held set the next delta from `position` watches (absent: stored as null). */
-      heldSet?: string;
-    },
-  ): Promise<void>;
+  recordPull(tenantId: string, pull: RecordedPull): Promise<void>;
   /** The device's pushed events have all been settled (lastSyncAt). */
   recordSynced(tenantId: string, deviceId: string, at: string): Promise<void>;
   get(tenantId: string, deviceId: string): Promise<DeviceRecord | undefined>;

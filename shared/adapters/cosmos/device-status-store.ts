@@ -1,5 +1,5 @@
 import type { Container, PatchOperation } from '@azure/cosmos';
-import type { DeviceRecord, DeviceStatusStore } from '../../ports.js';
+import type { DeviceRecord, DeviceStatusStore, RecordedPull } from '../../ports.js';
 import { guardCosmos } from './client.js';
 
 interface DeviceItem extends DeviceRecord {
@@ -73,17 +73,7 @@ export class CosmosDeviceStatusStore implements DeviceStatusStore {
     return this.patch(tenantId, push.deviceId, push.userId, operations);
   }
 
-  recordPull(
-    tenantId: string,
-    pull: {
-      deviceId: string;
-      userId: string;
-      at: string;
-      position: { xid: string; seq: string };
-      schemaVersion?: number;
-      heldSet?: string;
-    },
-  ): Promise<void> {
+  recordPull(tenantId: string, pull: RecordedPull): Promise<void> {
     // Callers record only a pull by the device's owner (or its first user), as for pushes (device-access.ts).
     const operations: PatchOperation[] = [
       { op: 'set', path: '/userId', value: pull.userId },
