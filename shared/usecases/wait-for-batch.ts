@@ -3,6 +3,28 @@ import type { BatchOutcome } from '../contracts/sync.js';
 import type { EventLog, Tenant } from '../ports.js';
 import { getBatchOutcome } from './sync-status.js';
 
+/**
+ * Polls a batch until it is COMPLETED or the time is up, and returns the last outcome read: COMPLETED, or as it
+ * stands at the deadline (events still PENDING in it). For answers that report what is done so far (the compat
+ * dialects' synchronous routes) without reading the batch once more.
+ */
+export async function waitForOutcome(
+  deps: { eventLog: EventLog },
+  tenant: Tenant,
+  principal: Principal,
+  batchId: string,
+  millis: number,
+): Promise<BatchOutcome> {
+  const deadline = Date.now() + millis;
+  let pause = 25;
+  for (;;) {
+    const outcome = await getBatchOutcome(deps, tenant, principal, batchId);
+    if (outcome.status === 'COMPLETED' || Date.now() + pause > deadline) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(250, pause * 2);
+  }
+}
+
 /** Polls a batch until it is COMPLETED or the time is up; undefined when it did not finish in time. */
 export async function waitForBatch(
   deps: { eventLog: EventLog },
@@ -11,13 +33,6 @@ export async function waitForBatch(
   batchId: string,
   millis: number,
 ): Promise<BatchOutcome | undefined> {
-  const deadline = Date.now() + millis;
-  let pause = 25;
-  for (;;) {
-    const outcome = await getBatchOutcome(deps, tenant, principal, batchId);
-    if (outcome.status === 'COMPLETED') return outcome;
-    if (Date.now() + pause > deadline) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(250, pause * 2);
-  }
+  const outcome = await waitForOutcome(deps, tenant, principal, batchId, millis);
+  return outcome.status === 'COMPLETED' ? outcome : undefined;
 }

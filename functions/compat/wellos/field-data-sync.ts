@@ -11,8 +11,7 @@ import { wellosFieldDataSyncRoute } from '../../../shared/compat/wellos/routes.j
 import { ForbiddenError } from '../../../shared/errors.js';
 import { endpoint, httpOptions } from '../../../shared/http/endpoint.js';
 import { pushBatch } from '../../../shared/usecases/push.js';
-import { getBatchOutcome } from '../../../shared/usecases/sync-status.js';
-import { waitForBatch } from '../../../shared/usecases/wait-for-batch.js';
+import { waitForOutcome } from '../../../shared/usecases/wait-for-batch.js';
 
 /**
  * WellOS `POST /field-data/sync` (document 000, sections 4–5): translate the events, push them through the v1 push
@@ -54,9 +53,7 @@ export const wellosFieldDataSync = endpoint(
     if (pushed.kind !== 'accepted') throw new Error('a push without Idempotency-Key was replayed');
     const { batchId } = pushed.response;
     const wait = wellosWaitSeconds(request.headers.get('prefer'));
-    const outcome =
-      (await waitForBatch(fieldsync, tenant, principal, batchId, wait * 1000)) ??
-      (await getBatchOutcome(fieldsync, tenant, principal, batchId));
+    const outcome = await waitForOutcome(fieldsync, tenant, principal, batchId, wait * 1000);
     return { status: 200, body: toSyncResponse(translations, outcome.events, notice) };
   },
   { renderError: renderWellosError },

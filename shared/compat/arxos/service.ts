@@ -7,8 +7,8 @@ import { canonicalJson } from '../../sync/canonical.js';
 import { pushBatch, type PushDeps } from '../../usecases/push.js';
 import { pullPage, type PullDeps } from '../../usecases/pull.js';
 import { liveRecordsIn, readableScopes, readRecords, type RecordReadDeps } from '../../usecases/records.js';
-import { getBatchOutcome, originalOutcomes } from '../../usecases/sync-status.js';
-import { waitForBatch } from '../../usecases/wait-for-batch.js';
+import { originalOutcomes } from '../../usecases/sync-status.js';
+import { waitForOutcome } from '../../usecases/wait-for-batch.js';
 import {
   COLLECTION_OF,
   docFields,
@@ -145,9 +145,7 @@ export async function runOperations(
         });
       }
     }
-    const outcome: BatchOutcome =
-      (await waitForBatch(deps, tenant, principal, response.batchId, waitMillis)) ??
-      (await getBatchOutcome(deps, tenant, principal, response.batchId));
+    const outcome: BatchOutcome = await waitForOutcome(deps, tenant, principal, response.batchId, waitMillis);
     for (const e of outcome.events) if (e.eventId) outcomes.set(e.eventId, e);
     // An operation sent again is a DUPLICATE of the event it made the first time: answer that event's outcome
     // (a re-sent operation that was refused stays refused).

@@ -14,8 +14,7 @@ import type { Tenant } from '../../ports.js';
 import type { App } from '../../app.js';
 import { photoDeps, storeInlinePhotos, uploadedPhoto } from '../../usecases/photos.js';
 import { pushBatch } from '../../usecases/push.js';
-import { getBatchOutcome } from '../../usecases/sync-status.js';
-import { waitForBatch } from '../../usecases/wait-for-batch.js';
+import { waitForOutcome } from '../../usecases/wait-for-batch.js';
 import {
   decodePhoto,
   deviceIdFor,
@@ -181,9 +180,7 @@ export async function runFieldopsBatch(
     });
     const batchId =
       pushed.kind === 'accepted' ? pushed.response.batchId : (pushed.body as { batchId: string }).batchId;
-    outcome =
-      (await waitForBatch(app, tenant, principal, batchId, command.waitMs ?? FIELDOPS_WAIT_MS)) ??
-      (await getBatchOutcome(app, tenant, principal, batchId));
+    outcome = await waitForOutcome(app, tenant, principal, batchId, command.waitMs ?? FIELDOPS_WAIT_MS);
   }
   return toBatchResponse(plan, outcomesById(outcome));
 }

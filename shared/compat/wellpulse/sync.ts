@@ -10,8 +10,8 @@ import { decodeCursor, encodeCursor } from '../../sync/cursor.js';
 import { EMPTY_HASH } from '../../sync/held-set.js';
 import { pullPage } from '../../usecases/pull.js';
 import { pushBatch } from '../../usecases/push.js';
-import { getBatchOutcome, getDeviceStatus } from '../../usecases/sync-status.js';
-import { waitForBatch } from '../../usecases/wait-for-batch.js';
+import { getDeviceStatus } from '../../usecases/sync-status.js';
+import { waitForOutcome } from '../../usecases/wait-for-batch.js';
 import {
   decodeLastSync,
   encodeLastSync,
@@ -144,9 +144,7 @@ export async function wellpulsePush(
   const result = await pushBatch(app, { tenant, principal, body: { deviceId: body.deviceId, events } });
   if (result.kind !== 'accepted') throw new Error('a push without Idempotency-Key was replayed');
   const { batchId } = result.response;
-  const outcome =
-    (await waitForBatch(app, tenant, principal, batchId, waitMillis)) ??
-    (await getBatchOutcome(app, tenant, principal, batchId));
+  const outcome = await waitForOutcome(app, tenant, principal, batchId, waitMillis);
   return pushResponse(body.entries, ids, outcome, new Date().toISOString());
 }
 
