@@ -1,5 +1,5 @@
 import { isManager, type Principal } from '../auth/principal.js';
-import type { BatchOutcome, DeviceStatus, EventOutcome } from '../contracts/sync.js';
+import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
 import { checkDeviceAccess } from './device-access.js';
 import { NO_COUNTS } from './devices.js';
@@ -113,16 +113,33 @@ export async function getRecordEvent(
 }
 
 /**
- * What the processor made of these events of one device, by id (those it does not have are absent): what a
- * DUPLICATE answer to an event pushed again stands for. For compat routes whose documents answer a re-sent
- * operation with its original outcome (docs/compat/arxos.md).
+ * A batch outcome in which each DUPLICATE stands for what the processor made of the event it repeats (that
+ * event of the same device, by id): APPLIED, CONFLICT with its report, REJECTED or FAILED with its error, or
+ * PENDING while the first send is still being processed. A duplicate whose original the device does not have
+ * (another device's event) stays DUPLICATE. For the compat routes whose documents answer a re-sent operation
+ * with its original outcome — a re-sent conflicted event is a conflict again, a refused one refused again
+ * (docs/compat.md "What every dialect shares"); v1 itself answers DUPLICATE (docs/outcomes.md).
  */
-export async function originalOutcomes(
+export async function withOriginalOutcomes<T extends Pick<BatchOutcome, 'events'>>(
   deps: { eventLog: EventLog },
   tenant: Tenant,
   deviceId: string,
-  eventIds: string[],
-): Promise<Map<string, EventOutcome>> {
-  const outcomes = await deps.eventLog.outcomesOf(tenant, deviceId, eventIds);
-  return new Map(outcomes.flatMap((o) => (o.eventId ? [[o.eventId, o] as const] : [])));
+  outcome: T,
+): Promise<T> {
+  const duplicates = [
+    ...new Set(
+      outcome.events.flatMap((e) => (e.status === 'DUPLICATE' && e.eventId ? [e.eventId.toLowerCase()] : [])),
+    ),
+  ];
+  if (!duplicates.length) return outcome;
+  const originals = await deps.eventLog.outcomesOf(tenant, deviceId, duplicates);
+  const byId = new Map(originals.flatMap((o) => (o.eventId ? [[o.eventId.toLowerCase(), o] as const] : [])));
+  return {
+    ...outcome,
+    events: outcome.events.map((e) =>
+      e.status === 'DUPLICATE' && e.eventId
+        ? { ...(byId.get(e.eventId.toLowerCase()) ?? e), eventId: e.eventId }
+        : e,
+    ),
+  };
 }
