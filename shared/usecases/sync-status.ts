@@ -105,11 +105,51 @@ export async function getRecordEvent(
   principal: Principal,
   eventId: string,
 ): Promise<RecordEventRow> {
+  const row = await findRecordEvent(deps, tenant, principal, eventId);
+  if (!row) throw new NotFoundError(`no queued operation ${eventId}`);
+  return row;
+}
+
+/**
+ * As getRecordEvent, but undefined when the tenant has no record event of that id at all (someone else's is
+ * still NotFoundError): for a caller that treats an id the server never gave in its own way (compat/clinic's
+ * resolve by a client's local id).
+ */
+export async function findRecordEvent(
+  deps: { eventLog: EventLog },
+  tenant: Tenant,
+  principal: Principal,
+  eventId: string,
+): Promise<RecordEventRow | undefined> {
   const [row] = await deps.eventLog.recordEvents(tenant, { ids: [eventId], limit: 1 });
-  if (!row || (!isManager(principal) && row.userId !== principal.userId)) {
+  if (!row) return undefined;
+  if (!isManager(principal) && row.userId !== principal.userId) {
     throw new NotFoundError(`no queued operation ${eventId}`);
   }
   return row;
+}
+
+/**
+ * The caller's own most recent push: the record events of theirs it named (recorded or duplicate), how many
+ * events it named in all, and `tied` when another push of theirs was received at the same instant (then no
+ * single push is the most recent). Undefined when they never pushed. Only ever the caller's own events, manager
+ * or not. For compat/clinic's resolve by a local id (docs/compat/clinic.md "Item ids").
+ */
+export async function latestPushOf(
+  deps: { eventLog: EventLog },
+  tenant: Tenant,
+  principal: Principal,
+): Promise<{ events: RecordEventRow[]; eventCount: number; tied: boolean } | undefined> {
+  const [latest, previous] = await deps.eventLog.latestPushes(tenant, principal.userId, 2);
+  if (!latest) return undefined;
+  const events = latest.eventIds.length
+    ? await deps.eventLog.recordEvents(tenant, {
+        ids: latest.eventIds,
+        userId: principal.userId,
+        limit: Math.min(latest.eventIds.length, 1000),
+      })
+    : [];
+  return { events, eventCount: latest.eventIds.length, tied: previous?.receivedAt === latest.receivedAt };
 }
 
 /**
