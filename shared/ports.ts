@@ -57,6 +57,8 @@ export interface ReferenceDataStore {
     input: EquipmentInput,
   ): Promise<{ equipment: Equipment; created: boolean }>;
   deleteEquipment(tenant: Tenant, id: string): Promise<DeleteOutcome>;
+  /** Whether a unit of equipment exists: 'live', 'deleted' (soft-deleted) or undefined (never existed). */
+  equipmentState(tenant: Tenant, id: string): Promise<'live' | 'deleted' | undefined>;
   upsertUsers(tenant: Tenant, users: UserRecord[]): Promise<void>;
 }
 
@@ -268,6 +270,21 @@ export interface EventLog {
    * compat/clinic queue items (shared/compat/clinic), which are record events.
    */
   recordEvents(tenant: Tenant, filter: RecordEventFilter): Promise<RecordEventRow[]>;
+  /**
+   * A user's most recent pushes (at most `limit`, newest received first), each with the ids of the events it
+   * named — those it recorded and those it found already held (duplicates); not those it refused. Added for
+   * compat/clinic's resolve by a local id (docs/compat/clinic.md "Item ids").
+   */
+  latestPushes(tenant: Tenant, userId: string, limit: number): Promise<PushSummary[]>;
+}
+
+/** One push as EventLog.latestPushes returns it. */
+export interface PushSummary {
+  batchId: string;
+  deviceId: string;
+  receivedAt: string;
+  /** The events it named: recorded now or already held (not refused). */
+  eventIds: string[];
 }
 
 /** Which record events EventLog.recordEvents returns (every given condition holds). */

@@ -20,6 +20,7 @@ import type {
   LockedBlob,
   PhotoRecords,
   PhotoStore,
+  ReferenceDataStore,
   Tenant,
   TenantRegistry,
 } from '../ports.js';
@@ -85,6 +86,24 @@ export async function issueUploadUrls(
       }),
   );
   return { uploads, alreadyAttached };
+}
+
+/**
+ * The equipment a photo upload URL is asked for (compat/fieldops `POST /equipment/{id}/photos/upload-url`) must
+ * exist and not be deleted, checked before anything is recorded or signed: no SAS is issued for a target that
+ * does not exist. NotFoundError (code EQUIPMENT_NOT_FOUND or EQUIPMENT_DELETED, as the processor names them for
+ * an attach, docs/outcomes.md) otherwise.
+ */
+export async function requireLiveEquipment(
+  deps: { referenceData: ReferenceDataStore },
+  tenant: Tenant,
+  equipmentId: string,
+): Promise<void> {
+  const state = await deps.referenceData.equipmentState(tenant, equipmentId);
+  if (state === 'live') return;
+  throw state === 'deleted'
+    ? new NotFoundError(`equipment ${equipmentId} was deleted`, 'EQUIPMENT_DELETED')
+    : new NotFoundError(`no equipment ${equipmentId}`, 'EQUIPMENT_NOT_FOUND');
 }
 
 /**

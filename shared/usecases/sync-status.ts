@@ -1,5 +1,5 @@
 import { isManager, type Principal } from '../auth/principal.js';
-import type { BatchOutcome, DeviceStatus, EventOutcome } from '../contracts/sync.js';
+import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
 import { checkDeviceAccess } from './device-access.js';
 import { NO_COUNTS } from './devices.js';
@@ -105,24 +105,81 @@ export async function getRecordEvent(
   principal: Principal,
   eventId: string,
 ): Promise<RecordEventRow> {
+  const row = await findRecordEvent(deps, tenant, principal, eventId);
+  if (!row) throw new NotFoundError(`no queued operation ${eventId}`);
+  return row;
+}
+
+/**
+ * As getRecordEvent, but undefined when the tenant has no record event of that id at all (someone else's is
+ * still NotFoundError): for a caller that treats an id the server never gave in its own way (compat/clinic's
+ * resolve by a client's local id).
+ */
+export async function findRecordEvent(
+  deps: { eventLog: EventLog },
+  tenant: Tenant,
+  principal: Principal,
+  eventId: string,
+): Promise<RecordEventRow | undefined> {
   const [row] = await deps.eventLog.recordEvents(tenant, { ids: [eventId], limit: 1 });
-  if (!row || (!isManager(principal) && row.userId !== principal.userId)) {
+  if (!row) return undefined;
+  if (!isManager(principal) && row.userId !== principal.userId) {
     throw new NotFoundError(`no queued operation ${eventId}`);
   }
   return row;
 }
 
 /**
- * What the processor made of these events of one device, by id (those it does not have are absent): what a
- * DUPLICATE answer to an event pushed again stands for. For compat routes whose documents answer a re-sent
- * operation with its original outcome (docs/compat/arxos.md).
+ * The caller's own most recent push: the record events of theirs it named (recorded or duplicate), how many
+ * events it named in all, and `tied` when another push of theirs was received at the same instant (then no
+ * single push is the most recent). Undefined when they never pushed. Only ever the caller's own events, manager
+ * or not. For compat/clinic's resolve by a local id (docs/compat/clinic.md "Item ids").
  */
-export async function originalOutcomes(
+export async function latestPushOf(
+  deps: { eventLog: EventLog },
+  tenant: Tenant,
+  principal: Principal,
+): Promise<{ events: RecordEventRow[]; eventCount: number; tied: boolean } | undefined> {
+  const [latest, previous] = await deps.eventLog.latestPushes(tenant, principal.userId, 2);
+  if (!latest) return undefined;
+  const events = latest.eventIds.length
+    ? await deps.eventLog.recordEvents(tenant, {
+        ids: latest.eventIds,
+        userId: principal.userId,
+        limit: Math.min(latest.eventIds.length, 1000),
+      })
+    : [];
+  return { events, eventCount: latest.eventIds.length, tied: previous?.receivedAt === latest.receivedAt };
+}
+
+/**
+ * A batch outcome in which each DUPLICATE stands for what the processor made of the event it repeats (that
+ * event of the same device, by id): APPLIED, CONFLICT with its report, REJECTED or FAILED with its error, or
+ * PENDING while the first send is still being processed. A duplicate whose original the device does not have
+ * (another device's event) stays DUPLICATE. For the compat routes whose documents answer a re-sent operation
+ * with its original outcome — a re-sent conflicted event is a conflict again, a refused one refused again
+ * (docs/compat.md "What every dialect shares"); v1 itself answers DUPLICATE (docs/outcomes.md).
+ */
+export async function withOriginalOutcomes<T extends Pick<BatchOutcome, 'events'>>(
   deps: { eventLog: EventLog },
   tenant: Tenant,
   deviceId: string,
-  eventIds: string[],
-): Promise<Map<string, EventOutcome>> {
-  const outcomes = await deps.eventLog.outcomesOf(tenant, deviceId, eventIds);
-  return new Map(outcomes.flatMap((o) => (o.eventId ? [[o.eventId, o] as const] : [])));
+  outcome: T,
+): Promise<T> {
+  const duplicates = [
+    ...new Set(
+      outcome.events.flatMap((e) => (e.status === 'DUPLICATE' && e.eventId ? [e.eventId.toLowerCase()] : [])),
+    ),
+  ];
+  if (!duplicates.length) return outcome;
+  const originals = await deps.eventLog.outcomesOf(tenant, deviceId, duplicates);
+  const byId = new Map(originals.flatMap((o) => (o.eventId ? [[o.eventId.toLowerCase(), o] as const] : [])));
+  return {
+    ...outcome,
+    events: outcome.events.map((e) =>
+      e.status === 'DUPLICATE' && e.eventId
+        ? { ...(byId.get(e.eventId.toLowerCase()) ?? e), eventId: e.eventId }
+        : e,
+    ),
+  };
 }

@@ -497,6 +497,106 @@ describe('compat/clinic: the document 004 client against fieldsync', () => {
     expect(operator.body).toMatchObject({ status: 'ERROR', statusCode: 403 });
   });
 
+  it('resolves by the client’s LOCAL id: the caller’s last queued item in conflict, never a guess (issue 14)', async () => {
+    // Prepare: two encounters in clinic A; nurse A's prescription is on both at version 2.
+    const created: string[] = [];
+    for (const patient of ['local-pat-20', 'local-pat-21']) {
+      const item = await queue(nurseA, 'u-nurse-a', 'tab-1', {
+        operation: 'CREATE',
+        resourceType: 'encounter',
+        data: { clinicId: 'clinic-a', patientId: patient, diagnosis: 'Flu' },
+        createdAtClient: minutesAgo(30),
+      });
+      expect((await processItem(nurseA, item.id)).status).toBe(200);
+      created.push(item.eventId);
+    }
+    const [oldEncounter = '', newEncounter = ''] = created;
+    const prescribe = (resourceId: string, prescription: string, minutes: number) => ({
+      operation: 'UPDATE',
+      resourceType: 'encounter',
+      resourceId,
+      data: { prescription },
+      createdAtClient: minutesAgo(minutes),
+      version: 1,
+    });
+    for (const id of created) {
+      const fromA = await queue(nurseA, 'u-nurse-a', 'tab-1', prescribe(id, 'Amoxicillin', 20));
+      expect((await processItem(nurseA, fromA.id)).status).toBe(200);
+    }
+    /** The document's client: queue (no id), process, and — on CONFLICT — the dialog's resolve by its local id. */
+    const clientFlow = async (op: Record<string, unknown>) => {
+      const localId = randomUUID(); // SyncOperation.id: generateUUID(), never sent to the server
+      const item = await queue(nurseB, 'u-nurse-b', 'tab-2', op);
+      const processed = await processItem(nurseB, item.id);
+      return { localId, item, processed };
+    };
+    // An older conflict nurse B left undecided (the dialog dismissed): held for review, OPEN.
+    const older = await clientFlow(prescribe(oldEncounter, 'Penicillin', 19));
+    expect(older.processed.status, older.processed.text).toBe(409);
+    const olderConflictId = (older.processed.body as { conflict: { conflictId: string } }).conflict
+      .conflictId;
+    // The current one: the dialog is open.
+    const current = await clientFlow(prescribe(newEncounter, 'Doxycycline', 18));
+    expect(current.processed.status, current.processed.text).toBe(409);
+    expect(current.processed.body).toMatchObject({
+      status: 'CONFLICT',
+      conflict: { fields: ['prescription'], resolution: 'PENDING_REVIEW' },
+    });
+    const conflictId = (current.processed.body as { conflict: { conflictId: string } }).conflict.conflictId;
+    const resolveByLocalId = (token: string, localId: string, resolution = 'SERVER_WINS') =>
+      api(token, 'PATCH', `${BASE}/resolve/${localId}?resolution=${resolution}`);
+
+    // Safety first: another nurse's unknown id never reaches nurse B's conflict (her last item is SYNCED).
+    const foreign = await resolveByLocalId(nurseA, randomUUID());
+    expect(foreign.status, foreign.text).toBe(404);
+    expect(foreign.body).toMatchObject({ status: 'ERROR', statusCode: 404, error: 'Not Found' });
+
+    // Act: the dialog's choice, sent by the local id exactly as the document's client sends it.
+    const resolved = await resolveByLocalId(nurseB, current.localId);
+
+    // Assess: the current conflict is the one resolved (the offline change discarded), not the older one.
+    expect(resolved.status, resolved.text).toBe(200);
+    expect(resolved.body).toMatchObject({
+      id: current.localId,
+      status: 'SYNCED',
+      resolution: 'SERVER_WINS',
+      conflict: { conflictId, status: 'RESOLVED', resolution: 'SERVER_WINS' },
+    });
+    const conflicts = async (status: string) =>
+      (
+        (await api(manager, 'GET', `v1/conflicts?status=${status}&limit=200`)).body as {
+          conflicts: { id: string }[];
+        }
+      ).conflicts.map((c) => c.id);
+    expect(await conflicts('RESOLVED')).toContain(conflictId);
+    expect(await conflicts('OPEN')).toContain(olderConflictId);
+    expect((await encounterOf(newEncounter))?.data).toMatchObject({ prescription: 'Amoxicillin' });
+    expect((await processItem(nurseB, current.item.id)).body).toMatchObject({ status: 'SYNCED' });
+    expect((await processItem(nurseB, older.item.id)).status).toBe(409);
+
+    // Once decided, another unknown id finds nothing to resolve: 404, and the older conflict stays as it was.
+    const nothingLeft = await resolveByLocalId(nurseB, randomUUID(), 'MANUAL');
+    expect(nothingLeft.status, nothingLeft.text).toBe(404);
+    expect(nothingLeft.body).toMatchObject({ status: 'ERROR', statusCode: 404 });
+
+    // The client moved on: a conflict, then another item queued before the resolve came (a second flow of
+    // hers) — the unknown id is ambiguous, so nothing is resolved.
+    const third = await clientFlow(prescribe(oldEncounter, 'Azithromycin', 17));
+    expect(third.processed.status).toBe(409);
+    await queue(nurseB, 'u-nurse-b', 'tab-2', {
+      operation: 'CREATE',
+      resourceType: 'patient',
+      data: { clinicId: 'clinic-a', name: 'Wanjiru Kamau' },
+    });
+    const ambiguous = await resolveByLocalId(nurseB, third.localId);
+    expect(ambiguous.status, ambiguous.text).toBe(404);
+    expect((await processItem(nurseB, third.item.id)).status).toBe(409);
+    // A known item id still works as before: nurse B resolves the third by the id the server gave.
+    const byServerId = await resolveByLocalId(nurseB, third.item.id);
+    expect(byServerId.status, byServerId.text).toBe(200);
+    expect(byServerId.body).toMatchObject({ conflict: { status: 'RESOLVED' } });
+  });
+
   it('refuses what the document’s client could get wrong, in its own error body, never a 500', async () => {
     const bad = await api(nurseA, 'POST', `${BASE}/queue`, {
       deviceId: 'tab-1',

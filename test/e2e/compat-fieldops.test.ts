@@ -262,6 +262,49 @@ describe('compat fieldops (document 003): POST /sync/batch with inline photos', 
     );
     const listed = await api(manager, 'GET', 'v1/conflicts?status=RESOLVED');
     expect(JSON.stringify(listed.body)).toContain(answer.conflicts[0]?.conflictId ?? 'none');
+    // Sent again (the client keeps a conflicted event): a duplicate, answered with its original outcome —
+    // the same conflict with its data, never "synced".
+    const resent = await batch({ events: [older] });
+    expect(resent.status, resent.text).toBe(200);
+    expect(resent.body).toEqual({ synced: [], conflicts: answer.conflicts, failed: [], photos: [] });
+  });
+
+  it('lists each refused event once with its most specific reason, and refuses it again when re-sent', async () => {
+    // Prepare: an event of an unknown type with a photo naming it; production for a well the server does not
+    // know (refused by the processor) with a photo whose bytes are not what it claims.
+    const unknown = docEvent('WELL_DRILLED', 'well-1', {});
+    const noWell = docEvent('PRODUCTION_CREATED', 'well-nope', { productionDate: daysAgo(9), oilVolume: 7 });
+    const request = {
+      events: [unknown, noWell],
+      photos: [
+        inline(unknown.id, JPEG, 'rig.jpg', 'image/jpeg'),
+        inline(noWell.id, PNG, 'gauge.jpg', 'image/jpeg'),
+      ],
+    };
+    // Act
+    const response = await batch(request);
+    const again = await batch(request);
+    // Assess: one entry per event — the event's own refusal, the photo's path kept in `errors`.
+    for (const answer of [response, again]) {
+      expect(answer.status, answer.text).toBe(200);
+      const body = answer.body as FieldopsBatchResponse;
+      expect(body.synced).toEqual([]);
+      expect(body.conflicts).toEqual([]);
+      expect(body.failed).toHaveLength(2);
+      expect(body.failed).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ eventId: unknown.id, code: 'UNKNOWN_EVENT_TYPE' }),
+          expect.objectContaining({
+            eventId: noWell.id,
+            code: 'WELL_NOT_FOUND',
+            retryable: false,
+            errors: expect.arrayContaining([
+              expect.objectContaining({ path: expect.stringMatching(/^photos\[1\]/) }),
+            ]),
+          }),
+        ]),
+      );
+    }
   });
 
   it('refuses a wrong-type or oversized photo in `failed` (nothing stored), and an event of an unknown type', async () => {
@@ -412,5 +455,40 @@ describe('compat fieldops: POST /equipment/{id}/photos/upload-url, PUT, then the
     );
     expect(gif.status).toBe(400);
     expect(gif.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+  });
+
+  it('issues no URL for equipment that does not exist or was deleted: 404 in the document’s body', async () => {
+    // Prepare: a unit a manager registered and deleted; the photo rows before.
+    const gone = `pump-gone-${randomUUID().slice(0, 8)}`;
+    const put = await api(manager, 'PUT', `v1/equipment/${gone}`, {
+      wellId: 'well-1',
+      equipmentType: 'PUMP_JACK',
+      serialNumber: `P-${gone}`,
+      status: 'OPERATIONAL',
+    });
+    expect(put.status, put.text).toBe(201);
+    const removed = await api(manager, 'DELETE', `v1/equipment/${gone}`);
+    expect(removed.status, removed.text).toBe(204);
+    const pool = getApp().tenantPool(t.tenant);
+    const photoRows = async () => Number((await pool.query('select count(*) as n from photos')).rows[0]?.n);
+    const before = await photoRows();
+    // Act
+    const unknown = await api(operator, 'POST', 'compat/fieldops/equipment/pump-nope/photos/upload-url');
+    const deleted = await api(operator, 'POST', `compat/fieldops/equipment/${gone}/photos/upload-url`);
+    // Assess: Nest's NotFoundException body, no SAS, nothing recorded.
+    expect(unknown.status, unknown.text).toBe(404);
+    expect(unknown.body).toEqual({
+      statusCode: 404,
+      message: 'no equipment pump-nope',
+      error: 'Not Found',
+    });
+    expect(deleted.status, deleted.text).toBe(404);
+    expect(deleted.body).toEqual({
+      statusCode: 404,
+      message: `equipment ${gone} was deleted`,
+      error: 'Not Found',
+    });
+    expect(unknown.text + deleted.text).not.toContain('sig=');
+    expect(await photoRows()).toBe(before);
   });
 });

@@ -235,13 +235,19 @@ describe('WellOS POST /field-data/sync', () => {
     expect(await count('notes where event_id = $1', [noted.id])).toBe(1);
 
     // The next sync sends the unsynced ones again: the refusals decided at push stay errors; the event the
-    // processor refused is now a duplicate of a settled event (v1: a final outcome is never re-decided).
+    // processor refused is a duplicate of a settled event, answered with its original outcome: refused again,
+    // never "synced" (v1: a final outcome is never re-decided).
     const again = await device.sync();
-    expect(again.syncedEventIds).toEqual([unknownWell.id]);
-    expect(again.errors).toEqual([
-      expect.stringMatching(new RegExp(`^Event ${negative.id}: INVALID_PAYLOAD`)),
-      expect.stringMatching(new RegExp(`^Event ${unknownType.id}: UNKNOWN_EVENT_TYPE`)),
-    ]);
+    expect(again.syncedEventIds).toEqual([]);
+    expect(again.conflicts).toEqual([]);
+    expect(again.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^Event ${unknownWell.id}: WELL_NOT_FOUND: `)),
+        expect.stringMatching(new RegExp(`^Event ${negative.id}: INVALID_PAYLOAD`)),
+        expect.stringMatching(new RegExp(`^Event ${unknownType.id}: UNKNOWN_EVENT_TYPE`)),
+      ]),
+    );
+    expect(again.errors).toHaveLength(3);
 
     // Re-sending everything (a crash before the events were marked synced): all synced, no record twice.
     const resent = await device.sync(device.events.filter((e) => good.includes(e.id)));
@@ -382,11 +388,13 @@ describe('WellOS POST /field-data/sync', () => {
         expect.objectContaining({ eventId: v1Older.id, otherEventId: newer.id }),
       ]),
     );
-    // The record holds the winners; the lost WellOS event, sent again, is a duplicate: synced.
+    // The record holds the winners; the lost WellOS event, sent again, is a duplicate answered with its
+    // original outcome: the same conflict, with its data, never "synced".
     const pulled = await pulledProduction(v1Operator, 'v1-tablet');
     expect(pulled.find((p) => p.productionDate === day1)).toMatchObject({ oilVolume: 100 });
     expect(pulled.find((p) => p.productionDate === day2)).toMatchObject({ oilVolume: 250 });
-    expect((await device.sync()).syncedEventIds).toEqual([older.id]);
+    const resent = await device.sync([older]);
+    expect(resent).toEqual({ syncedEventIds: [], conflicts: lost.conflicts, errors: [] });
   });
 
   it("answers errors in the document's shape: 401, 403 for another tenant, 400 for a request it cannot read", async () => {

@@ -310,6 +310,16 @@ describe('compat/wellpulse (seed document 001)', () => {
       { wellId: 'well-off', error: expect.stringMatching(/^WELL_INACTIVE: /) },
       { wellId: 'well-1', error: expect.stringMatching(/^CLOCK_SKEW: /) },
     ]);
+    // Re-pushed (the client retries what failed): the refused entry is a duplicate answered with its original
+    // outcome — failed again, never counted succeeded.
+    const again = await pushEntries([inactive]);
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toMatchObject({
+      succeeded: 0,
+      failed: 1,
+      conflicts: [],
+      errors: [{ wellId: 'well-off', error: expect.stringMatching(/^WELL_INACTIVE: /) }],
+    });
   });
 
   it('status: the last sync of the device and the changes it has not pulled yet', async () => {
@@ -437,6 +447,9 @@ describe('compat/wellpulse (seed document 001)', () => {
         resolution: 'SERVER_WINS',
       },
     ]);
+    // Re-pushed, the entry is a duplicate answered with its original outcome: the conflict is reported again.
+    const again = await pushEntries([entry]);
+    expect(again.body).toMatchObject({ succeeded: 1, failed: 0, conflicts: settled.conflicts, errors: [] });
     // The v1 device's next pull has the merged record: its oil volume, the tablet's gas volume; and the
     // tablet's first shift's production of today.
     const { pages } = await v1PullAll(operator2, 'v1-phone-1');

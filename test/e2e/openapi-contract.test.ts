@@ -719,6 +719,10 @@ describe('every operation of the OpenAPI document, served as documented', () => 
       ).status,
     ).toBe(400);
     await authFailures('compatFieldopsUploadUrl', { token: operator, params: { id: t.equipmentId } });
+    // Unknown equipment: 404, no URL (s4-clinicfix).
+    expect(
+      (await send('compatFieldopsUploadUrl', { token: operator, params: { id: 'oas-no-such-pump' } })).status,
+    ).toBe(404);
   });
 
   it('compat arxos (seed 002): batch, updates (200, 400, 403, 410), equipment create/update/delete, initial-sync reads', async () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodePhoto,
@@ -75,6 +76,7 @@ describe('fieldops mapping', () => {
         { clientId: 'c', v1Id: 'id-c', attachIds: [] },
       ],
       failed: [],
+      photoFailed: [],
       photos: [{ eventId: 'b', filename: 'b.jpg', photoId: 'p', attachId: 'att-b' }],
     };
     const conflict = {
@@ -104,6 +106,131 @@ describe('fieldops mapping', () => {
       }),
     ]);
     expect(response.photos).toEqual([{ eventId: 'b', filename: 'b.jpg', photoId: 'p', status: 'PENDING' }]);
+  });
+
+  it('lists an event in failed once, with its own refusal before a photo’s (issue 14 fix)', () => {
+    // Prepare: event e1 refused by v1 and one of its photos refused before the push; e2 with a bad inline
+    // photo, a failed attach and a photo never uploaded; e3 refused at translation and its photo "orphaned".
+    const plan = {
+      events: [
+        { clientId: 'e1', v1Id: 'id-1', attachIds: [] },
+        { clientId: 'e2', v1Id: 'id-2', attachIds: ['att-2'] },
+      ],
+      failed: [{ eventId: 'e3', reason: 'bad type', code: 'UNKNOWN_EVENT_TYPE', retryable: false }],
+      photoFailed: [
+        {
+          eventId: 'e1',
+          reason: 'not a jpeg',
+          code: 'INVALID_PAYLOAD',
+          retryable: false,
+          filename: 'a.jpg',
+          errors: [{ path: 'photos[0].base64Data', message: 'not a jpeg' }],
+        },
+        { eventId: 'e2', reason: 'never uploaded', code: 'PHOTO_NOT_UPLOADED', retryable: true },
+        { eventId: 'e2', reason: 'too big', code: 'INVALID_PAYLOAD', retryable: false, filename: 'b.jpg' },
+        { eventId: 'e3', reason: 'names no event', code: 'TARGET_NOT_FOUND', retryable: false },
+      ],
+      photos: [{ eventId: 'e2', filename: 'c.jpg', photoId: 'p', attachId: 'att-2' }],
+    };
+    const outcomes = new Map<string, EventOutcome>([
+      [
+        'id-1',
+        {
+          eventId: 'id-1',
+          status: 'REJECTED',
+          error: { code: 'EQUIPMENT_DELETED', message: 'deleted', retryable: false },
+        },
+      ],
+      ['id-2', { eventId: 'id-2', status: 'APPLIED' }],
+      [
+        'att-2',
+        {
+          eventId: 'att-2',
+          status: 'REJECTED',
+          error: { code: 'PHOTO_HASH_MISMATCH', message: 'x', retryable: false },
+        },
+      ],
+    ]);
+    // Act
+    const response = toBatchResponse(plan, outcomes);
+    // Assess: one entry each, the most specific reason; the photo's paths kept.
+    expect(response.failed).toEqual([
+      { eventId: 'e3', reason: 'bad type', code: 'UNKNOWN_EVENT_TYPE', retryable: false },
+      {
+        eventId: 'e1',
+        reason: 'deleted',
+        code: 'EQUIPMENT_DELETED',
+        retryable: false,
+        errors: [{ path: 'photos[0].base64Data', message: 'not a jpeg' }],
+      },
+      { eventId: 'e2', reason: 'too big', code: 'INVALID_PAYLOAD', retryable: false, filename: 'b.jpg' },
+    ]);
+    expect(response.synced).toEqual([]);
+  });
+
+  it('never lists an event twice in any list, whatever was refused (property)', () => {
+    const ids = fc.constantFrom('a', 'b', 'c', 'd');
+    const refusal = fc.record({
+      eventId: ids,
+      retryable: fc.boolean(),
+      code: fc.constantFrom('INVALID_PAYLOAD', 'PHOTO_NOT_UPLOADED', 'TARGET_NOT_FOUND'),
+    });
+    const status = fc.constantFrom(
+      'APPLIED',
+      'DUPLICATE',
+      'REJECTED',
+      'FAILED',
+      'PENDING',
+      'CONFLICT' as const,
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ clientId: ids, status, attach: fc.option(status, { nil: undefined }) }), {
+          maxLength: 8,
+        }),
+        fc.array(refusal, { maxLength: 4 }),
+        fc.array(refusal, { maxLength: 6 }),
+        (events, own, photo) => {
+          // Prepare
+          const outcomes = new Map<string, EventOutcome>();
+          const conflict = {
+            conflictId: 'k',
+            fields: ['notes'],
+            resolution: 'SERVER_WINS' as const,
+            serverValue: {},
+            clientValue: {},
+          };
+          const plan = {
+            events: events.map((e, i) => {
+              outcomes.set(`v-${i}`, {
+                eventId: `v-${i}`,
+                status: e.status,
+                ...(e.status === 'CONFLICT' ? { conflict } : {}),
+              });
+              if (e.attach) outcomes.set(`att-${i}`, { eventId: `att-${i}`, status: e.attach });
+              return { clientId: e.clientId, v1Id: `v-${i}`, attachIds: e.attach ? [`att-${i}`] : [] };
+            }),
+            failed: own.map((r) => ({ ...r, reason: 'own' })),
+            photoFailed: photo.map((r) => ({ ...r, reason: 'photo' })),
+            photos: [],
+          };
+          // Act
+          const response = toBatchResponse(plan, outcomes);
+          // Assess: each list names an event at most once; synced and failed never share one; every refused
+          // event is in failed, with its own refusal when it has one.
+          for (const list of [response.synced, response.failed.map((f) => f.eventId)]) {
+            expect(new Set(list).size).toBe(list.length);
+          }
+          expect(response.synced.filter((id) => response.failed.some((f) => f.eventId === id))).toEqual([]);
+          for (const r of [...own, ...photo]) {
+            expect(response.failed.map((f) => f.eventId)).toContain(r.eventId);
+          }
+          for (const r of own) {
+            expect(response.failed.find((f) => f.eventId === r.eventId)?.reason).toBe('own');
+          }
+        },
+      ),
+    );
   });
 
   it('decodes photos to stable ids, refuses what is not base64, and picks upload types as documented', () => {

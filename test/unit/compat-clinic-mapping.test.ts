@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  awaitsDecision,
   collectionOf,
   documentPath,
   documentStats,
   eventIdOfItem,
   eventIdOfRequest,
+  itemOfLastQueue,
   resolutionFor,
   toRecordEvent,
 } from '../../shared/compat/clinic/mapping.js';
 import type { SyncStats } from '../../shared/contracts/manager.js';
+import type { RecordEventRow } from '../../shared/ports.js';
 
 // The clinic dialect's pure mapping (shared/compat/clinic/mapping.ts): ids, names, events, stats, resolutions.
 
@@ -120,5 +123,39 @@ describe('compat/clinic mapping', () => {
     expect(resolutionFor('SERVER_WINS', byStrategy)).toBe('kept');
     expect(resolutionFor('CLIENT_WINS', byStrategy)).toBe('refused');
     expect(resolutionFor('SERVER_WINS', { ...byStrategy, resolvedBy: 'u-manager' })).toBe('refused');
+  });
+
+  it('resolves an unknown id only to the one item of the last queue request, in conflict and undecided', () => {
+    const row = (status: RecordEventRow['status']): RecordEventRow => ({
+      id: 'e-1',
+      batchId: 'b-1',
+      deviceId: 'tab-1',
+      userId: 'u-1',
+      type: 'RECORD_UPDATED',
+      payload: {},
+      occurredAt: '2025-11-30T10:00:00.000Z',
+      receivedAt: '2025-11-30T10:01:00.000Z',
+      status,
+      error: null,
+      conflict: null,
+      attempts: 0,
+      conflictStatus: 'OPEN',
+      recordVersion: 2,
+    });
+    const latest = (events: RecordEventRow[], eventCount = events.length, tied = false) => ({
+      events,
+      eventCount,
+      tied,
+    });
+    expect(itemOfLastQueue(latest([row('CONFLICT')]))?.id).toBe('e-1');
+    expect(itemOfLastQueue(undefined)).toBeUndefined();
+    expect(itemOfLastQueue(latest([row('APPLIED')]))).toBeUndefined();
+    expect(itemOfLastQueue(latest([row('CONFLICT')], 1, true))).toBeUndefined();
+    expect(itemOfLastQueue(latest([row('CONFLICT')], 2))).toBeUndefined();
+    expect(itemOfLastQueue(latest([], 1))).toBeUndefined();
+    expect(itemOfLastQueue(latest([row('CONFLICT'), row('CONFLICT')]))).toBeUndefined();
+    expect(awaitsDecision(row('CONFLICT'), { resolvedBy: null })).toBe(true);
+    expect(awaitsDecision(row('CONFLICT'), { resolvedBy: 'u-manager' })).toBe(false);
+    expect(awaitsDecision(row('APPLIED'), undefined)).toBe(false);
   });
 });

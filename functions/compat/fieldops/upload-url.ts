@@ -6,19 +6,22 @@ import { renderFieldopsError } from '../../../shared/compat/fieldops/wire.js';
 import { MAX_PHOTO_BYTES } from '../../../shared/contracts/events.js';
 import { endpoint, httpOptions } from '../../../shared/http/endpoint.js';
 import { checkDeviceAccess } from '../../../shared/usecases/device-access.js';
-import { issueUploadUrls, photoDeps } from '../../../shared/usecases/photos.js';
+import { issueUploadUrls, photoDeps, requireLiveEquipment } from '../../../shared/usecases/photos.js';
 
 /**
  * Document 003 `POST /equipment/:id/photos/upload-url` over POST /v1/photos/upload-urls' use case: one new
  * photo id, recorded for the device, one `cw` SAS. The document declares no size: the limit (10 MiB) is
- * recorded, and the attach declares the size really uploaded (docs/compat/fieldops.md).
+ * recorded, and the attach declares the size really uploaded (docs/compat/fieldops.md). Unknown or deleted
+ * equipment: 404, no URL.
  */
 export const fieldopsUploadUrl = endpoint(
   fieldopsUploadUrlRoute,
-  async ({ app: fieldsync, tenant, principal, query, request }) => {
+  async ({ app: fieldsync, tenant, principal, params, query, request }) => {
     const deviceId = deviceIdFor(principal, request.headers.get('x-device-id'));
     const contentType = uploadContentType(query);
     await checkDeviceAccess(fieldsync.devices, tenant, principal, deviceId, 'act');
+    // No SAS for equipment that does not exist (404 in the document's Nest body): nothing recorded, nothing signed.
+    await requireLiveEquipment(fieldsync, tenant, params.id);
     const photoId = randomUUID();
     const { uploads } = await issueUploadUrls(photoDeps(fieldsync), tenant, principal, {
       deviceId,

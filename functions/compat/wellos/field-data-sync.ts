@@ -11,6 +11,7 @@ import { wellosFieldDataSyncRoute } from '../../../shared/compat/wellos/routes.j
 import { ForbiddenError } from '../../../shared/errors.js';
 import { endpoint, httpOptions } from '../../../shared/http/endpoint.js';
 import { pushBatch } from '../../../shared/usecases/push.js';
+import { withOriginalOutcomes } from '../../../shared/usecases/sync-status.js';
 import { waitForOutcome } from '../../../shared/usecases/wait-for-batch.js';
 
 /**
@@ -53,7 +54,13 @@ export const wellosFieldDataSync = endpoint(
     if (pushed.kind !== 'accepted') throw new Error('a push without Idempotency-Key was replayed');
     const { batchId } = pushed.response;
     const wait = wellosWaitSeconds(request.headers.get('prefer'));
-    const outcome = await waitForOutcome(fieldsync, tenant, principal, batchId, wait * 1000);
+    // A re-sent event answers its original outcome: a conflict stays a conflict, a refusal an error.
+    const outcome = await withOriginalOutcomes(
+      fieldsync,
+      tenant,
+      deviceId,
+      await waitForOutcome(fieldsync, tenant, principal, batchId, wait * 1000),
+    );
     return { status: 200, body: toSyncResponse(translations, outcome.events, notice) };
   },
   { renderError: renderWellosError },

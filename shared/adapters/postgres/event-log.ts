@@ -5,6 +5,7 @@ import type {
   AcceptResult,
   BatchHeader,
   EventLog,
+  PushSummary,
   RecordEventFilter,
   RecordEventRow,
   RetryFilter,
@@ -284,6 +285,34 @@ export class PostgresEventLog implements EventLog {
     );
     return rows[0] ?? { pending: 0, failed: 0 };
   }
+  async latestPushes(tenant: Tenant, userId: string, limit: number): Promise<PushSummary[]> {
+    // sync_batches_user_received_idx serves the order; an event moved to a later batch (taken again after a
+    // retryable refusal) is named by that later one.
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<{
+        id: string;
+        device_id: string;
+        received_at: Date;
+        event_ids: string[];
+      }>(
+        `select b.id, b.device_id, b.received_at,
+                array(select e.id::text from sync_events e where e.batch_id = b.id)
+                  || array(select jsonb_array_elements_text(b.duplicates)) as event_ids
+         from sync_batches b
+         where b.user_id = $1
+         order by b.received_at desc, b.id
+         limit $2`,
+        [userId, Math.min(Math.max(limit, 1), 100)],
+      ),
+    );
+    return rows.map((r) => ({
+      batchId: r.id,
+      deviceId: r.device_id,
+      receivedAt: r.received_at.toISOString(),
+      eventIds: [...new Set(r.event_ids.map((id) => id.toLowerCase()))],
+    }));
+  }
+
   async recordEvents(tenant: Tenant, filter: RecordEventFilter): Promise<RecordEventRow[]> {
     const { rows } = await guardPostgres(() =>
       this.poolFor(tenant).query<{

@@ -180,6 +180,17 @@ export class PostgresReferenceDataStore implements ReferenceDataStore {
     return rows[0]?.outcome ?? 'not-found';
   }
 
+  async equipmentState(tenant: Tenant, id: string): Promise<'live' | 'deleted' | undefined> {
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<{ deleted: boolean }>(
+        'select deleted_at is not null as deleted from equipment where id = $1',
+        [id],
+      ),
+    );
+    const row = rows[0];
+    return row ? (row.deleted ? 'deleted' : 'live') : undefined;
+  }
+
   async upsertUsers(tenant: Tenant, users: UserRecord[]): Promise<void> {
     if (users.length === 0) return;
     await guardPostgres(() =>

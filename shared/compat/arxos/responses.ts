@@ -61,8 +61,8 @@ export function checkOperation(
 }
 
 /**
- * The document's BatchSyncResponse: `success` lists the entity_id of operations applied (or already applied,
- * or whose conflict the client's values won); `conflicts` those whose values did not all win, with the server's
+ * The document's BatchSyncResponse: `success` lists, once each, the entity_id of operations applied (or already
+ * applied, or whose conflict the client's values won); `conflicts` those whose values did not all win, with the server's
  * entity now; `errors` the refused ones. Operations still pending are in no list (the client sends them again).
  */
 export function batchResponse(
@@ -74,8 +74,10 @@ export function batchResponse(
   inputs.forEach(({ index, input }, i) => {
     const result = results[i];
     if (!result) return;
-    if (result.kind === 'success') out.success.push(input.entityId);
-    else if (result.kind === 'conflict') {
+    // An id once: two operations on one entity applied (create, then update) say no more than one.
+    if (result.kind === 'success') {
+      if (!out.success.includes(input.entityId)) out.success.push(input.entityId);
+    } else if (result.kind === 'conflict') {
       out.conflicts.push({
         entity_type: input.entity,
         entity_id: input.entityId,

@@ -7,7 +7,7 @@ import { canonicalJson } from '../../sync/canonical.js';
 import { pushBatch, type PushDeps } from '../../usecases/push.js';
 import { pullPage, type PullDeps } from '../../usecases/pull.js';
 import { liveRecordsIn, readableScopes, readRecords, type RecordReadDeps } from '../../usecases/records.js';
-import { originalOutcomes } from '../../usecases/sync-status.js';
+import { withOriginalOutcomes } from '../../usecases/sync-status.js';
 import { waitForOutcome } from '../../usecases/wait-for-batch.js';
 import {
   COLLECTION_OF,
@@ -145,15 +145,15 @@ export async function runOperations(
         });
       }
     }
-    const outcome: BatchOutcome = await waitForOutcome(deps, tenant, principal, response.batchId, waitMillis);
-    for (const e of outcome.events) if (e.eventId) outcomes.set(e.eventId, e);
     // An operation sent again is a DUPLICATE of the event it made the first time: answer that event's outcome
     // (a re-sent operation that was refused stays refused).
-    const duplicates = [...outcomes].filter(([, o]) => o.status === 'DUPLICATE').map(([id]) => id);
-    if (duplicates.length) {
-      const original = await originalOutcomes(deps, tenant, deviceId, duplicates);
-      for (const [id, o] of original) outcomes.set(id, o);
-    }
+    const outcome: BatchOutcome = await withOriginalOutcomes(
+      deps,
+      tenant,
+      deviceId,
+      await waitForOutcome(deps, tenant, principal, response.batchId, waitMillis),
+    );
+    for (const e of outcome.events) if (e.eventId) outcomes.set(e.eventId, e);
   }
 
   for (const plan of plans) {

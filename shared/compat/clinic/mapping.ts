@@ -250,6 +250,33 @@ export function toPendingItem(row: RecordEventRow): PendingItem {
   };
 }
 
+/**
+ * Whether process answers CONFLICT for an item: its event is CONFLICT and no person has decided the conflict
+ * (held OPEN for review, or settled by the tenant's strategy and not reviewed since).
+ */
+export const awaitsDecision = (
+  row: Pick<RecordEventRow, 'status'>,
+  conflict: Pick<Conflict, 'resolvedBy'> | undefined,
+): boolean => row.status === 'CONFLICT' && (conflict?.resolvedBy ?? null) === null;
+
+/**
+ * The item a resolve means when its id names no item of the tenant (the document's client resolves by its
+ * *local* id, which it never sends): the one item of the caller's most recent queue request — the client's flow
+ * is strictly queue → process → conflict dialog → resolve, so nothing of its own is queued in between — when
+ * that request named exactly one event and it is a CONFLICT (the caller then checks it still awaits a decision,
+ * awaitsDecision). Undefined — "not found" — when the caller never queued, their latest request was tied with
+ * another (two devices at the same instant), named several events (a v1 batch) or none of theirs, or its item is
+ * not in conflict: then the client has moved on (or another device of theirs queued since), and guessing could
+ * settle a conflict the person never saw (docs/compat/clinic.md "Item ids").
+ */
+export function itemOfLastQueue(
+  latest: { events: RecordEventRow[]; eventCount: number; tied: boolean } | undefined,
+): RecordEventRow | undefined {
+  if (!latest || latest.tied || latest.eventCount !== 1 || latest.events.length !== 1) return undefined;
+  const [item] = latest.events;
+  return item?.status === 'CONFLICT' ? item : undefined;
+}
+
 /** The answer of `POST /sync/process/{id}` (document §3): its status code and body. */
 export interface ProcessAnswer {
   status: 200 | 202 | 409 | 422;
@@ -265,7 +292,7 @@ export interface ProcessAnswer {
  * document's "Resource was modified on server") and not resolved by anyone since.
  */
 export function processAnswer(row: RecordEventRow, conflict: Conflict | undefined): ProcessAnswer {
-  const undecided = row.status === 'CONFLICT' && (conflict?.resolvedBy ?? null) === null;
+  const undecided = awaitsDecision(row, conflict);
   const status = undecided ? 'CONFLICT' : itemStatus(row);
   const item = toPendingItem(row);
   if (status === 'SYNCED') {

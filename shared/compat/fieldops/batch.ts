@@ -14,6 +14,7 @@ import type { Tenant } from '../../ports.js';
 import type { App } from '../../app.js';
 import { photoDeps, storeInlinePhotos, uploadedPhoto } from '../../usecases/photos.js';
 import { pushBatch } from '../../usecases/push.js';
+import { withOriginalOutcomes } from '../../usecases/sync-status.js';
 import { waitForOutcome } from '../../usecases/wait-for-batch.js';
 import {
   decodePhoto,
@@ -55,7 +56,7 @@ export async function runFieldopsBatch(
       `a batch holds at most ${MAX_EVENTS_PER_BATCH} events and photos together; this one has ${body.events.length + body.photos.length}`,
     );
   }
-  const plan: ResponsePlan = { events: [], failed: [], photos: [] };
+  const plan: ResponsePlan = { events: [], failed: [], photoFailed: [], photos: [] };
   const v1Events: V1Event[] = [];
   const byClientId = new Map<string, ReturnType<typeof translateEvent>>();
   body.events.forEach((raw, index) => {
@@ -82,12 +83,12 @@ export async function runFieldopsBatch(
     ranks.set(key, rank + 1);
     const decoded = decodePhoto(raw, index, deviceId, rank);
     if (!decoded.ok) {
-      plan.failed.push(decoded.failed);
+      plan.photoFailed.push(decoded.failed);
       return [];
     }
     const event = byClientId.get(decoded.photo.eventId);
     if (!event?.ok || !event.photoTarget) {
-      plan.failed.push({
+      plan.photoFailed.push({
         eventId: decoded.photo.eventId,
         reason: event?.ok
           ? `a ${event.event.type} event has nothing a photo can be attached to`
@@ -111,7 +112,7 @@ export async function runFieldopsBatch(
     const result = stored[i];
     if (!result || !p.event.ok || !p.event.photoTarget) return;
     if (!result.ok) {
-      plan.failed.push({
+      plan.photoFailed.push({
         eventId: p.photo.eventId,
         reason: result.message,
         code: result.code,
@@ -146,7 +147,7 @@ export async function runFieldopsBatch(
     for (const blobName of event.photoUrls) {
       const uploaded = event.photoTarget ? await uploadedPhoto(deps, tenant, blobName) : undefined;
       if (!uploaded || !event.photoTarget) {
-        plan.failed.push({
+        plan.photoFailed.push({
           eventId: event.clientId,
           reason: event.photoTarget
             ? `nothing was uploaded as ${blobName} (or it is not a blob name this server handed out): PUT the photo to its upload URL, then send the event again`
@@ -180,7 +181,13 @@ export async function runFieldopsBatch(
     });
     const batchId =
       pushed.kind === 'accepted' ? pushed.response.batchId : (pushed.body as { batchId: string }).batchId;
-    outcome = await waitForOutcome(app, tenant, principal, batchId, command.waitMs ?? FIELDOPS_WAIT_MS);
+    // A re-sent event (or attach) answers its original outcome: a conflict again, a refusal again.
+    outcome = await withOriginalOutcomes(
+      app,
+      tenant,
+      deviceId,
+      await waitForOutcome(app, tenant, principal, batchId, command.waitMs ?? FIELDOPS_WAIT_MS),
+    );
   }
   return toBatchResponse(plan, outcomesById(outcome));
 }

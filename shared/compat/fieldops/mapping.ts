@@ -309,8 +309,10 @@ const RESOLUTIONS: Record<ConflictReport['resolution'], 'MERGE' | 'OVERWRITE' | 
 export interface ResponsePlan {
   /** Client event id → its v1 event id (absent when it never reached v1) and its attaches' v1 ids. */
   events: { clientId: string; v1Id?: string; attachIds: string[] }[];
-  /** Items refused before the push (bad shape, unknown type, bad photo). */
+  /** Events refused before the push (bad shape, unknown type): the event's own refusal. */
   failed: FieldopsFailed[];
+  /** Photos refused before the push (bad bytes, no target, never uploaded), by the client id of their event. */
+  photoFailed: FieldopsFailed[];
   /** Inline photos, by the v1 id of their attach. */
   photos: {
     eventId: string;
@@ -327,11 +329,40 @@ const settledOk = (o: EventOutcome | undefined) => o?.status === 'APPLIED' || o?
 const failedStatus = (o: EventOutcome | undefined) => o?.status === 'REJECTED' || o?.status === 'FAILED';
 
 /**
+ * One `failed` entry per event: the most specific of its refusals — the event's own (its shape, its type, or
+ * v1's REJECTED/FAILED), else a photo's that sending again cannot fix, else a retryable one (in the order
+ * found) — with the field paths of the others added to its `errors`, so nothing the client could fix is lost.
+ * `refusals` are in order of specificity within each kind: the event's own first.
+ */
+export function oneFailurePerEvent(
+  refusals: readonly { own: boolean; failed: FieldopsFailed }[],
+): FieldopsFailed[] {
+  const rank = (r: { own: boolean; failed: FieldopsFailed }) => (r.own ? 0 : r.failed.retryable ? 2 : 1);
+  const byEvent = new Map<string, { own: boolean; failed: FieldopsFailed }[]>();
+  for (const refusal of refusals) {
+    const list = byEvent.get(refusal.failed.eventId) ?? [];
+    list.push(refusal);
+    byEvent.set(refusal.failed.eventId, list);
+  }
+  return [...byEvent.values()].map((list) => {
+    const [chosen, ...others] = [...list].sort((a, b) => rank(a) - rank(b));
+    const main = (chosen as { failed: FieldopsFailed }).failed;
+    const extra = others.flatMap((o) => o.failed.errors ?? []);
+    const errors = [...(main.errors ?? []), ...extra].filter(
+      (e, i, all) => all.findIndex((x) => x.path === e.path && x.message === e.message) === i,
+    );
+    return errors.length ? { ...main, errors } : main;
+  });
+}
+
+/**
  * The document's `BatchSyncResponse` from the v1 outcomes: `synced` lists an event once it and all its photos
  * are APPLIED or DUPLICATE; `conflicts` those whose event is CONFLICT (v1's serverValue/clientValue as
  * existingData/incomingData; MERGED → MERGE, CLIENT_WINS → OVERWRITE, SERVER_WINS → SKIP, PENDING_REVIEW →
- * USER_PROMPT); `failed` those REJECTED or FAILED (or one of whose photos was), with v1's code and message.
- * An event still PENDING when the wait ended is in none: the client sends it again, and it comes back synced.
+ * USER_PROMPT); `failed` those REJECTED or FAILED (or one of whose photos was), with v1's code and message, each
+ * event once (oneFailurePerEvent). An event sent twice in one request is answered once. An event still PENDING
+ * when the wait ended is in none: the client sends it again. The caller passes outcomes in which a DUPLICATE
+ * already stands for its original outcome (withOriginalOutcomes), so a re-sent conflict or refusal is one again.
  */
 export function toBatchResponse(
   plan: ResponsePlan,
@@ -339,29 +370,40 @@ export function toBatchResponse(
 ): FieldopsBatchResponse {
   const synced: string[] = [];
   const conflicts: FieldopsBatchResponse['conflicts'] = [];
-  const failed: FieldopsFailed[] = [...plan.failed];
-  const failedIds = new Set(plan.failed.map((f) => f.eventId));
+  const refusals = [
+    ...plan.failed.map((failed) => ({ own: true, failed })),
+    ...plan.photoFailed.map((failed) => ({ own: false, failed })),
+  ];
+  const answered = new Set<string>();
   for (const item of plan.events) {
+    if (answered.has(item.clientId)) continue;
+    answered.add(item.clientId);
     const own = item.v1Id ? outcomes.get(item.v1Id) : undefined;
     const attaches = item.attachIds.map((id) => ({ id, outcome: outcomes.get(id) }));
     if (failedStatus(own)) {
-      failed.push({
-        eventId: item.clientId,
-        reason: own?.error?.message ?? 'the server could not process the event',
-        code: own?.error?.code ?? 'PROCESSING_FAILED',
-        retryable: own?.error?.retryable ?? own?.status === 'FAILED',
-        ...(own?.error?.errors ? { errors: own.error.errors } : {}),
+      refusals.push({
+        own: true,
+        failed: {
+          eventId: item.clientId,
+          reason: own?.error?.message ?? 'the server could not process the event',
+          code: own?.error?.code ?? 'PROCESSING_FAILED',
+          retryable: own?.error?.retryable ?? own?.status === 'FAILED',
+          ...(own?.error?.errors ? { errors: own.error.errors } : {}),
+        },
       });
       continue;
     }
     for (const attach of attaches.filter((a) => failedStatus(a.outcome))) {
       const photo = plan.photos.find((p) => p.attachId === attach.id);
-      failed.push({
-        eventId: item.clientId,
-        reason: attach.outcome?.error?.message ?? 'the photo could not be attached',
-        code: attach.outcome?.error?.code ?? 'PROCESSING_FAILED',
-        retryable: attach.outcome?.error?.retryable ?? attach.outcome?.status === 'FAILED',
-        ...(photo ? { filename: photo.filename } : {}),
+      refusals.push({
+        own: false,
+        failed: {
+          eventId: item.clientId,
+          reason: attach.outcome?.error?.message ?? 'the photo could not be attached',
+          code: attach.outcome?.error?.code ?? 'PROCESSING_FAILED',
+          retryable: attach.outcome?.error?.retryable ?? attach.outcome?.status === 'FAILED',
+          ...(photo ? { filename: photo.filename } : {}),
+        },
       });
     }
     if (own?.status === 'CONFLICT' && own.conflict) {
@@ -377,7 +419,8 @@ export function toBatchResponse(
       continue;
     }
     const everyPhotoOk = attaches.every((a) => settledOk(a.outcome));
-    if (!failedIds.has(item.clientId) && settledOk(own) && everyPhotoOk) synced.push(item.clientId);
+    const refused = refusals.some((r) => r.failed.eventId === item.clientId);
+    if (!refused && settledOk(own) && everyPhotoOk) synced.push(item.clientId);
   }
   const photos = plan.photos.map((p) => {
     const outcome = p.attachId ? outcomes.get(p.attachId) : undefined;
@@ -389,7 +432,7 @@ export function toBatchResponse(
     const { attachId: _attachId, ...rest } = p;
     return { ...rest, status };
   });
-  return { synced, conflicts, failed, photos };
+  return { synced, conflicts, failed: oneFailurePerEvent(refusals), photos };
 }
 
 /** The outcomes of a batch by v1 event id (duplicates and push-time refusals included). */

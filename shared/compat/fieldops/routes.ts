@@ -67,6 +67,7 @@ export const fieldopsUploadUrlRoute = defineRoute({
   errorBody: fieldopsErrorBody,
   responses: {
     200: { description: 'The upload URL (cw SAS, 15 minutes)', schema: fieldopsUploadUrlResponseSchema },
+    404: errorResponse('No such equipment, or it was deleted: no URL is issued'),
   },
 });
 

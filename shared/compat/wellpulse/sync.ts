@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor } from '../../sync/cursor.js';
 import { EMPTY_HASH } from '../../sync/held-set.js';
 import { pullPage } from '../../usecases/pull.js';
 import { pushBatch } from '../../usecases/push.js';
-import { getDeviceStatus } from '../../usecases/sync-status.js';
+import { getDeviceStatus, withOriginalOutcomes } from '../../usecases/sync-status.js';
 import { waitForOutcome } from '../../usecases/wait-for-batch.js';
 import {
   decodeLastSync,
@@ -144,7 +144,13 @@ export async function wellpulsePush(
   const result = await pushBatch(app, { tenant, principal, body: { deviceId: body.deviceId, events } });
   if (result.kind !== 'accepted') throw new Error('a push without Idempotency-Key was replayed');
   const { batchId } = result.response;
-  const outcome = await waitForOutcome(app, tenant, principal, batchId, waitMillis);
+  // A re-pushed entry answers its original outcome (a refused one is refused again, not counted succeeded).
+  const outcome = await withOriginalOutcomes(
+    app,
+    tenant,
+    body.deviceId,
+    await waitForOutcome(app, tenant, principal, batchId, waitMillis),
+  );
   return pushResponse(body.entries, ids, outcome, new Date().toISOString());
 }
 
