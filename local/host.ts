@@ -176,6 +176,11 @@ export async function startFunctionsHost(options: HostOptions): Promise<Function
   };
   let closing = false;
   const server = createServer();
+  // Idle keep-alive sockets outlive the clients' own idle timers (undici closes at the server's hint minus a
+  // margin), so a client never writes a request into a socket the server is closing at that moment (EPIPE /
+  // "other side closed" under load). Azure's front end keeps idle connections for minutes too.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   let port = 0;
 
   const closeServer = async (): Promise<void> => {
