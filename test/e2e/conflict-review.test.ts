@@ -217,6 +217,24 @@ describe('conflict review states', () => {
     expect(await record(date)).toMatchObject({ oil_volume: 425 });
   });
 
+  it('puts every conflict of the tenant in exactly one list, each agreeing with the stored review state', async () => {
+    const lists = Object.fromEntries(
+      await Promise.all(
+        (['OPEN', 'RESOLVED', 'ACKNOWLEDGED'] as const).map(async (s) => [s, await list(s)] as const),
+      ),
+    );
+    const listed = Object.entries(lists).flatMap(([s, cs]) => cs.map((c) => [c.id, s, c.status]));
+    const { rows } = await getApp()
+      .tenantPool(t.tenant)
+      .query<{ id: string; status: string }>('select id, status from conflicts order by id');
+    expect(rows.length).toBeGreaterThanOrEqual(4); // one per scenario above
+    expect(listed.map(([id]) => id).sort()).toEqual(rows.map((r) => r.id));
+    for (const [id, listStatus, bodyStatus] of listed) {
+      expect(bodyStatus, id).toBe(listStatus);
+      expect(rows.find((r) => r.id === id)?.status).toBe(listStatus);
+    }
+  });
+
   it('answers 400 with the path for an unknown status or decision', async () => {
     const badStatus = await api(manager, 'GET', 'v1/conflicts?status=DONE');
     expect(badStatus.status).toBe(400);
