@@ -83,7 +83,13 @@ describe('conflict review states', () => {
       requestedResolution: null,
       serverValue: { oilVolume: 120 },
       clientValue: { oilVolume: 100 },
+      // Both sides as the console shows them: which device and user wrote each, and when.
+      event: { type: 'PRODUCTION_LOGGED', deviceId: 'laptop-r1', userId: 'u-laptop' },
+      otherEvent: { type: 'PRODUCTION_LOGGED', deviceId: 'phone-r1', userId: 'u-phone' },
     });
+    expect(Date.parse(conflict?.event?.occurredAt ?? '')).toBeLessThan(
+      Date.parse(conflict?.otherEvent?.occurredAt ?? ''),
+    );
     expect(Date.parse(conflict?.resolvedAt ?? '')).toBeGreaterThan(Date.now() - 120_000);
     expect(await openConflicts(laptop, 'laptop-r1')).toBe(1);
     const id = conflict?.id ?? '';
@@ -102,6 +108,7 @@ describe('conflict review states', () => {
       reviewedBy: 'u-boss',
       resolvedBy: null,
       resolvedValue: { oilVolume: 120 },
+      event: { deviceId: 'laptop-r1' },
     });
     expect(Date.parse((acknowledged.body as Conflict).reviewedAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
     expect(await record(date)).toMatchObject({ oil_volume: 120 });
