@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   awaitsDecision,
   collectionOf,
+  type DocumentResolution,
   documentPath,
   documentStats,
   eventIdOfItem,
@@ -10,6 +12,7 @@ import {
   resolutionFor,
   toRecordEvent,
 } from '../../shared/compat/clinic/mapping.js';
+import type { Conflict } from '../../shared/contracts/conflicts.js';
 import type { SyncStats } from '../../shared/contracts/manager.js';
 import type { RecordEventRow } from '../../shared/ports.js';
 
@@ -114,15 +117,57 @@ describe('compat/clinic mapping', () => {
     expect(documentStats({ ...stats, total: 0 }).syncRate).toBe('0.00%');
   });
 
-  it('maps the document’s resolutions onto the conflict use case', () => {
-    const open = { status: 'OPEN' as const, resolution: 'PENDING_REVIEW' as const, resolvedBy: null };
-    expect(resolutionFor('CLIENT_WINS', open)).toBe('CLIENT_WINS');
-    expect(resolutionFor('SERVER_WINS', open)).toBe('SERVER_WINS');
-    expect(resolutionFor('MANUAL', open)).toBe('flagged');
-    const byStrategy = { status: 'RESOLVED' as const, resolution: 'SERVER_WINS' as const, resolvedBy: null };
-    expect(resolutionFor('SERVER_WINS', byStrategy)).toBe('kept');
-    expect(resolutionFor('CLIENT_WINS', byStrategy)).toBe('refused');
-    expect(resolutionFor('SERVER_WINS', { ...byStrategy, resolvedBy: 'u-manager' })).toBe('refused');
+  it('maps the document’s resolutions onto the conflict use case, by who asks', () => {
+    const held = { status: 'OPEN' as const, resolution: 'PENDING_REVIEW' as const };
+    const [manager, operator] = [true, false];
+    expect(resolutionFor('CLIENT_WINS', held, manager)).toBe('CLIENT_WINS');
+    expect(resolutionFor('SERVER_WINS', held, manager)).toBe('SERVER_WINS');
+    expect(resolutionFor('MANUAL', held, manager)).toBe('flagged');
+    // A field user discards their own change, but overwriting others' data awaits a manager's approval.
+    expect(resolutionFor('SERVER_WINS', held, operator)).toBe('SERVER_WINS');
+    expect(resolutionFor('CLIENT_WINS', held, operator)).toBe('requested');
+    expect(resolutionFor('MANUAL', held, operator)).toBe('flagged');
+    // Settled by the strategy, not reviewed: a manager overrides; a field user's ask of what holds is kept.
+    const byStrategy = { status: 'OPEN' as const, resolution: 'SERVER_WINS' as const };
+    expect(resolutionFor('CLIENT_WINS', byStrategy, manager)).toBe('CLIENT_WINS');
+    expect(resolutionFor('SERVER_WINS', byStrategy, manager)).toBe('SERVER_WINS');
+    expect(resolutionFor('SERVER_WINS', byStrategy, operator)).toBe('kept');
+    expect(resolutionFor('CLIENT_WINS', byStrategy, operator)).toBe('requested');
+    expect(resolutionFor('SERVER_WINS', { ...byStrategy, resolution: 'CLIENT_WINS' }, operator)).toBe(
+      'requested',
+    );
+    // Handled by a manager: asking what holds is kept, anything else refused, whoever asks.
+    for (const status of ['RESOLVED', 'ACKNOWLEDGED'] as const) {
+      for (const who of [manager, operator]) {
+        expect(resolutionFor('SERVER_WINS', { status, resolution: 'SERVER_WINS' }, who)).toBe('kept');
+        expect(resolutionFor('CLIENT_WINS', { status, resolution: 'SERVER_WINS' }, who)).toBe('refused');
+        expect(resolutionFor('MANUAL', { status, resolution: 'SERVER_WINS' }, who)).toBe('refused');
+      }
+    }
+  });
+
+  it('property: only a manager writes over others, nothing is decided twice, and "kept" is what holds', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('CLIENT_WINS', 'SERVER_WINS', 'MANUAL') as fc.Arbitrary<DocumentResolution>,
+        fc.constantFrom('OPEN', 'RESOLVED', 'ACKNOWLEDGED') as fc.Arbitrary<Conflict['status']>,
+        fc.constantFrom('CLIENT_WINS', 'SERVER_WINS', 'MERGED', 'PENDING_REVIEW') as fc.Arbitrary<
+          Conflict['resolution']
+        >,
+        fc.boolean(),
+        (asked, status, resolution, manager) => {
+          fc.pre(resolution !== 'PENDING_REVIEW' || status === 'OPEN'); // MANUAL's hold is always OPEN
+          const outcome = resolutionFor(asked, { status, resolution }, manager);
+          const writes = outcome === 'CLIENT_WINS' || outcome === 'SERVER_WINS';
+          if (writes) expect(status).toBe('OPEN');
+          if (writes && !manager) expect([outcome, resolution]).toEqual(['SERVER_WINS', 'PENDING_REVIEW']);
+          if (status !== 'OPEN') expect(['kept', 'refused']).toContain(outcome);
+          if (outcome === 'kept') expect(asked).toBe(resolution);
+          if (outcome === 'requested') expect(manager).toBe(false);
+          if (asked === 'MANUAL') expect(['flagged', 'refused']).toContain(outcome);
+        },
+      ),
+    );
   });
 
   it('resolves an unknown id only to the one item of the last queue request, in conflict and undecided', () => {
@@ -139,7 +184,7 @@ describe('compat/clinic mapping', () => {
       error: null,
       conflict: null,
       attempts: 0,
-      conflictStatus: 'OPEN',
+      conflictStatus: 'HELD',
       recordVersion: 2,
     });
     const latest = (events: RecordEventRow[], eventCount = events.length, tied = false) => ({
@@ -154,8 +199,9 @@ describe('compat/clinic mapping', () => {
     expect(itemOfLastQueue(latest([row('CONFLICT')], 2))).toBeUndefined();
     expect(itemOfLastQueue(latest([], 1))).toBeUndefined();
     expect(itemOfLastQueue(latest([row('CONFLICT'), row('CONFLICT')]))).toBeUndefined();
-    expect(awaitsDecision(row('CONFLICT'), { resolvedBy: null })).toBe(true);
-    expect(awaitsDecision(row('CONFLICT'), { resolvedBy: 'u-manager' })).toBe(false);
+    expect(awaitsDecision(row('CONFLICT'), { status: 'OPEN' })).toBe(true);
+    expect(awaitsDecision(row('CONFLICT'), { status: 'RESOLVED' })).toBe(false);
+    expect(awaitsDecision(row('CONFLICT'), { status: 'ACKNOWLEDGED' })).toBe(false);
     expect(awaitsDecision(row('APPLIED'), undefined)).toBe(false);
   });
 });

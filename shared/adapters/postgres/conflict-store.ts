@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Conflict } from '../../contracts/conflicts.js';
+import type { Conflict, ConflictStatus, ReviewDecision } from '../../contracts/conflicts.js';
 import type { EventType } from '../../contracts/events.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { ConflictStore, Tenant } from '../../ports.js';
@@ -23,10 +23,60 @@ interface ConflictRow {
   resolved_by: string | null;
   resolved_at: Date | null;
   resolved_value: Record<string, unknown> | null;
+  auto_resolution: Conflict['automaticResolution'];
+  reviewed_by: string | null;
+  reviewed_at: Date | null;
+  requested_resolution: Conflict['requestedResolution'];
+  requested_by: string | null;
+  requested_at: Date | null;
   created_at: Date;
 }
 
-const toConflict = (r: ConflictRow): Conflict => ({
+/** A conflict row with its two events' sides (WITH_EVENTS); absent columns: the event is not in the log. */
+interface ConflictViewRow extends ConflictRow {
+  e_type?: string | null;
+  e_device_id?: string | null;
+  e_user_id?: string | null;
+  e_occurred_at?: Date | null;
+  e_received_at?: Date | null;
+  o_type?: string | null;
+  o_device_id?: string | null;
+  o_user_id?: string | null;
+  o_occurred_at?: Date | null;
+  o_received_at?: Date | null;
+}
+
+/**
+ * A conflict with who wrote each side and when (the console shows them): its event's and the other event's
+ * type, device, user, occurredAt and receivedAt, joined from the event log by primary key.
+ */
+const WITH_EVENTS = `select c.*,
+    e.type as e_type, e.device_id as e_device_id, e.user_id as e_user_id, e.occurred_at as e_occurred_at,
+    e.received_at as e_received_at,
+    o.type as o_type, o.device_id as o_device_id, o.user_id as o_user_id, o.occurred_at as o_occurred_at,
+    o.received_at as o_received_at
+  from conflicts c
+    left join sync_events e on e.id = c.event_id
+    left join sync_events o on o.id = c.other_event_id`;
+
+const sideOf = (
+  type: string | null | undefined,
+  deviceId: string | null | undefined,
+  userId: string | null | undefined,
+  occurredAt: Date | null | undefined,
+  receivedAt: Date | null | undefined,
+): Conflict['event'] =>
+  type && deviceId && userId && occurredAt && receivedAt
+    ? {
+        type,
+        deviceId,
+        userId,
+        occurredAt: occurredAt.toISOString(),
+        receivedAt: receivedAt.toISOString(),
+      }
+    : null;
+
+const toConflict = (r: ConflictViewRow): Conflict => ({
   id: r.id,
   recordType: r.record_type,
   recordKey: r.record_key,
@@ -36,10 +86,18 @@ const toConflict = (r: ConflictRow): Conflict => ({
   serverValue: r.server_value,
   clientValue: r.client_value,
   resolution: r.resolution,
+  automaticResolution: r.auto_resolution,
   status: r.status,
   resolvedBy: r.resolved_by,
   resolvedAt: r.resolved_at?.toISOString() ?? null,
   resolvedValue: r.resolved_value,
+  reviewedBy: r.reviewed_by,
+  reviewedAt: r.reviewed_at?.toISOString() ?? null,
+  requestedResolution: r.requested_resolution,
+  requestedBy: r.requested_by,
+  requestedAt: r.requested_at?.toISOString() ?? null,
+  event: sideOf(r.e_type, r.e_device_id, r.e_user_id, r.e_occurred_at, r.e_received_at),
+  otherEvent: sideOf(r.o_type, r.o_device_id, r.o_user_id, r.o_occurred_at, r.o_received_at),
   createdAt: r.created_at.toISOString(),
 });
 
@@ -63,11 +121,11 @@ export class PostgresConflictStore implements ConflictStore {
 
   async list(
     tenant: Tenant,
-    query: { status: 'OPEN' | 'RESOLVED'; limit: number; after?: string | undefined },
+    query: { status: ConflictStatus; limit: number; after?: string | undefined },
   ): Promise<Conflict[]> {
     const { rows } = await guardPostgres(() =>
       this.poolFor(tenant).query<ConflictRow>(
-        `select * from conflicts c
+        `${WITH_EVENTS}
          where c.status = $1
            and ($2::uuid is null or (c.created_at, c.id) > (select created_at, id from conflicts where id = $2))
          order by c.created_at, c.id limit $3`,
@@ -79,7 +137,7 @@ export class PostgresConflictStore implements ConflictStore {
 
   async get(tenant: Tenant, id: string): Promise<Conflict | undefined> {
     const { rows } = await guardPostgres(() =>
-      this.poolFor(tenant).query<ConflictRow>('select * from conflicts where id = $1', [id]),
+      this.poolFor(tenant).query<ConflictViewRow>(`${WITH_EVENTS} where c.id = $1`, [id]),
     );
     return rows[0] ? toConflict(rows[0]) : undefined;
   }
@@ -87,7 +145,7 @@ export class PostgresConflictStore implements ConflictStore {
   resolve(
     tenant: Tenant,
     id: string,
-    resolution: 'SERVER_WINS' | 'CLIENT_WINS' | 'MERGED',
+    decision: ReviewDecision,
     values: Record<string, unknown>,
     by: string,
   ): Promise<Conflict> {
@@ -99,16 +157,33 @@ export class PostgresConflictStore implements ConflictStore {
       if (!conflict) throw new NotFoundError(`no conflict ${id}`);
       if (conflict.status !== 'OPEN') {
         throw new ConflictError(
-          `conflict ${id} is already resolved (${conflict.resolution})`,
+          `conflict ${id} was already ${conflict.status === 'ACKNOWLEDGED' ? 'acknowledged' : `resolved (${conflict.resolution})`} by ${conflict.reviewed_by ?? 'a manager'}`,
           'CONFLICT_RESOLVED',
         );
+      }
+      if (decision === 'ACKNOWLEDGED' && conflict.resolution === 'PENDING_REVIEW') {
+        throw new ConflictError(
+          `conflict ${id} is held for review by the MANUAL strategy: there is no automatic result to keep; ` +
+            'resolve it with SERVER_WINS, CLIENT_WINS or MERGED',
+          'CONFLICT_HELD',
+        );
+      }
+      // Lock the record as the chunk processor does, so neither writes over the other from a stale read.
+      const current = await this.lockRecord(client, conflict);
+      const currentValues = () => Object.fromEntries(conflict.fields.map((f) => [f, current[f] ?? null]));
+      if (decision === 'ACKNOWLEDGED') {
+        // The strategy's result stands: nothing is written; the record's values now are what was kept.
+        await client.query(
+          `update conflicts set status = 'ACKNOWLEDGED', reviewed_by = $2, reviewed_at = now(), resolved_value = $3
+           where id = $1`,
+          [id, by, JSON.stringify(currentValues())],
+        );
+        return this.read(client, id);
       }
       const now = new Date().toISOString();
       // The manager's decision is a write of its own, stamped now: later device writes compete with it by LWW.
       const stamp: Stamp = { occurredAt: now, deviceId: `manager:${by}`, eventId: id };
       const fields = Object.keys(values);
-      // Lock the record as the chunk processor does, so neither writes over the other from a stale read.
-      const current = await this.lockRecord(client, conflict);
       if (fields.length > 0) {
         if (conflict.record_type === 'PRODUCTION')
           await this.writeProduction(client, conflict, values, stamp);
@@ -116,24 +191,50 @@ export class PostgresConflictStore implements ConflictStore {
         else await this.writeEquipment(client, conflict, values, stamp);
       }
       // Resolved against the record as it is now (another resolution or a newer write may have changed it since
-      // the conflict was shown): SERVER_WINS keeps the current values, and those are what is recorded.
-      const resolved = fields.length
-        ? values
-        : Object.fromEntries(conflict.fields.map((f) => [f, current[f] ?? null]));
-      const updated = await client.query<ConflictRow>(
+      // the conflict was shown): SERVER_WINS keeps the current values, and those are what is recorded. The same
+      // holds for an override of a strategy's result.
+      const resolved = fields.length ? values : currentValues();
+      await client.query(
         `update conflicts set status = 'RESOLVED', resolution = $2, resolved_by = $3, resolved_at = now(),
-           resolved_value = $4
-         where id = $1 returning *`,
-        [id, resolution, by, JSON.stringify(resolved)],
+           resolved_value = $4, reviewed_by = $3, reviewed_at = now()
+         where id = $1`,
+        [id, decision, by, JSON.stringify(resolved)],
       );
       // The event's own report follows the review, so a device polling its batch sees the decision.
       await client.query(
         `update sync_events set conflict = jsonb_set(conflict, '{resolution}', to_jsonb($2::text))
          where id = $1 and conflict ->> 'conflictId' = $3`,
-        [conflict.event_id, resolution, id],
+        [conflict.event_id, decision, id],
       );
-      return toConflict(updated.rows[0] as ConflictRow);
+      return this.read(client, id);
     });
+  }
+
+  /** The conflict as the API shows it, read in the caller's transaction (after its update). */
+  private async read(client: pg.PoolClient, id: string): Promise<Conflict> {
+    const { rows } = await client.query<ConflictViewRow>(`${WITH_EVENTS} where c.id = $1`, [id]);
+    return toConflict(rows[0] as ConflictViewRow);
+  }
+
+  async request(
+    tenant: Tenant,
+    id: string,
+    resolution: 'SERVER_WINS' | 'CLIENT_WINS',
+    by: string,
+  ): Promise<Conflict> {
+    const pool = this.poolFor(tenant);
+    const { rows } = await guardPostgres(() =>
+      pool.query<{ id: string }>(
+        `update conflicts set requested_resolution = $2, requested_by = $3, requested_at = now()
+         where id = $1 and status = 'OPEN' returning id`,
+        [id, resolution, by],
+      ),
+    );
+    const after = await this.get(tenant, id);
+    if (rows[0] && after) return after;
+    // Not updated: no such conflict, or a manager handled it meanwhile.
+    if (!after) throw new NotFoundError(`no conflict ${id}`);
+    throw new ConflictError(`conflict ${id} was already handled by a manager`, 'CONFLICT_RESOLVED');
   }
 
   /**
