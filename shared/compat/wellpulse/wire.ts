@@ -177,12 +177,17 @@ export const wellpulseUserSchema = z.object({
 export const pullResponseSchema = z.object({
   wells: z.array(wellpulseWellSchema),
   users: z.array(wellpulseUserSchema),
-  lastSyncTimestamp: isoDateTimeSchema.describe(
-    'When this pull began, an ISO 8601 time in UTC to the millisecond (`YYYY-MM-DDTHH:mm:ss.sssZ`; a ' +
-      'millisecond later when this device already had one at that instant). The server keeps the position ' +
-      'in the change log this answer reached under it: send it back as `lastSync` (any form of the same ' +
-      'instant) to get only what changed since',
-  ),
+  lastSyncTimestamp: z
+    .string()
+    // Exactly what Date#toISOString writes: what every strict parser reads (nothing below the millisecond).
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+    .meta({ format: 'date-time' })
+    .describe(
+      'When this pull began, an ISO 8601 time in UTC to the millisecond (`YYYY-MM-DDTHH:mm:ss.sssZ`; a ' +
+        'millisecond later when this device already had one at that instant). The server keeps the position ' +
+        'in the change log this answer reached under it: send it back as `lastSync` (any form of the same ' +
+        'instant) to get only what changed since',
+    ),
   tenantId: z.string(),
 });
 export type WellpulsePullResponse = z.infer<typeof pullResponseSchema>;
