@@ -673,8 +673,44 @@ export interface PullStore {
    * (pruned, or not saved yet), every row counts; the empty set's hash counts no record row.
    */
   countChangesAfter(tenant: Tenant, after: LogPosition, cap: number, heldSet?: string): Promise<number>;
+  /**
+   * The position before every change made (transaction begun) at or after `since`, and before every change
+   * not yet visible to all: a delta from it sends everything written since then, and changes of transactions
+   * that began earlier only if they are still running. For a time a client sends that no sync point stands
+   * for (docs/compat/wellpulse.md).
+   */
+  positionBefore(tenant: Tenant, since: Date): Promise<LogPosition>;
+  /**
+   * Stores a sync point: a compat pull answered the time `atMs` (epoch ms) for `position` (compat_sync_points).
+   * Returns the instant issued: `atMs`, or the next millisecond free for this holder when it is taken.
+   */
+  issueSyncPoint(
+    tenant: Tenant,
+    holder: SyncPointHolder,
+    atMs: number,
+    position: LogPosition,
+  ): Promise<number>;
+  /** The position of the sync point issued to this holder at this instant (epoch ms); undefined if none (or pruned). */
+  findSyncPoint(tenant: Tenant, holder: SyncPointHolder, atMs: number): Promise<LogPosition | undefined>;
+  /**
+   * Drops change-log rows older than `olderThanDays` (and held sets and sync points no cursor within that
+   * retention can name; sync points beyond the newest {@link SYNC_POINTS_KEPT} of each holder too).
+   */
   prune(tenant: Tenant, olderThanDays: number): Promise<number>;
 }
+
+/** Who a sync point was issued to: a compat dialect's pull by a user, for a device ('' when it named none). */
+export interface SyncPointHolder {
+  dialect: string;
+  userId: string;
+  deviceId: string;
+}
+
+/**
+ * Sync points kept per holder: a client sends back the last time it was answered (or, when that answer was
+ * lost, one of the few before), so older points of a holder that pulls often only take room.
+ */
+export const SYNC_POINTS_KEPT = 100;
 
 /** A record as stored: its pull shape, its scope value (null: none), when it was created and deleted. */
 export interface StoredRecord extends RecordEntity {

@@ -533,6 +533,31 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
     expect((future.body as Updates).updates).toEqual([]);
     expect((future.body as Updates).last_sync).not.toBe('');
 
+    // The forms the document's client may send back (`since = building.synced_at || 0`): last_sync as given,
+    // with every character percent-encoded (the same value once the host decodes it), a time whose '+' offset
+    // was not URL-encoded (it arrives as a space), fractional Unix seconds — never a 400.
+    const given = (future.body as Updates).last_sync;
+    const raw = (query: string) =>
+      api(techA, 'GET', `${ARXOS}/mobile/equipment/building/b1/updates?since=${query}`);
+    const plain = await raw(given);
+    expect(plain.status, plain.text).toBe(200);
+    const encoded = await raw(
+      [...given].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join(''),
+    );
+    expect(encoded.status, encoded.text).toBe(200);
+    const { last_sync: _a, ...plainChanges } = plain.body as Updates;
+    const { last_sync: _b, ...encodedChanges } = encoded.body as Updates;
+    expect(encodedChanges).toEqual(plainChanges);
+    const hourAhead = new Date(Date.now() + 3_600_000).toISOString().replace('Z', '+00:00');
+    const unencodedPlus = await raw(hourAhead);
+    expect(unencodedPlus.status, unencodedPlus.text).toBe(200);
+    expect((unencodedPlus.body as Updates).updates).toEqual([]);
+    const fractional = await raw(String(before + 0.5));
+    expect(fractional.status, fractional.text).toBe(200);
+    expect((fractional.body as Updates).updates.map((u) => u.equipment.id)).toEqual(
+      expect.arrayContaining(['ahu-1', 'ahu-2']),
+    );
+
     const bad = await updates(techA, 'b1', 'yesterday');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ errors: [{ path: 'since' }] });

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { PullResponse } from '../../shared/contracts/pull.js';
@@ -190,7 +192,10 @@ describe('compat/wellpulse (seed document 001)', () => {
     const at = Date.parse(body.lastSyncTimestamp);
     expect(at).toBeGreaterThanOrEqual(before - 1);
     expect(at).toBeLessThanOrEqual(Date.now());
-    expect(body.lastSyncTimestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+Z$/);
+    // A plain UTC time to the millisecond, which strict parsers (Java Instant, .NET, JS) read and write back
+    // unchanged: nothing hidden in extra fraction digits.
+    expect(body.lastSyncTimestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(new Date(body.lastSyncTimestamp).toISOString()).toBe(body.lastSyncTimestamp);
     lastSync = body.lastSyncTimestamp;
   });
 
@@ -291,8 +296,16 @@ describe('compat/wellpulse (seed document 001)', () => {
     expect(bad.headers['content-type']).toMatch(/^application\/json/);
     expect(bad.body).toEqual({
       statusCode: 400,
-      message: expect.any(String),
+      message: 'Validation failed',
       errors: [{ field: 'entries[1].data.oilVolume', message: expect.any(String) }],
+    });
+    // Every 400 is worded so, one about the whole request too (a body that is not JSON: field `$`).
+    const notJson = await api(operator, 'POST', `${BASE}/sync/push`, '{"deviceId":', headers);
+    expect(notJson.status).toBe(400);
+    expect(notJson.body).toEqual({
+      statusCode: 400,
+      message: 'Validation failed',
+      errors: [{ field: '$', message: expect.stringContaining('JSON') }],
     });
 
     const inactive = {
@@ -331,6 +344,21 @@ describe('compat/wellpulse (seed document 001)', () => {
     expect(Date.parse(body.lastSyncAt)).toBeGreaterThanOrEqual(Date.parse(lastSync));
     // Its own entries became production changes after its pull: they are what it has not pulled yet.
     expect(body.pendingEntries).toBeGreaterThan(0);
+    // A device that only pulled (with its id) has synced: its last sync is that pull.
+    const beforePull = Date.now();
+    await pull('?deviceId=PULL_ONLY_TABLET');
+    const pulledOnly = await api(
+      operator,
+      'GET',
+      `${BASE}/sync/status?deviceId=PULL_ONLY_TABLET`,
+      undefined,
+      headers,
+    );
+    expect(pulledOnly.status).toBe(200);
+    const pulledAt = (pulledOnly.body as { lastSyncAt: string | null }).lastSyncAt;
+    expect(pulledAt).not.toBeNull();
+    expect(Date.parse(pulledAt ?? '')).toBeGreaterThanOrEqual(beforePull - 1);
+    expect(Date.parse(pulledAt ?? '')).toBeLessThanOrEqual(Date.now());
     const unknown = await api(operator, 'GET', `${BASE}/sync/status?deviceId=NEVER_SEEN`, undefined, headers);
     expect(unknown.body).toEqual({ deviceId: 'NEVER_SEEN', lastSyncAt: null, pendingEntries: 0 });
     // Someone else's device: 403 in the document's body.
@@ -372,16 +400,56 @@ describe('compat/wellpulse (seed document 001)', () => {
     const status = await api(operator, 'GET', `${BASE}/sync/status?deviceId=${TABLET}`, undefined, headers);
     expect(status.body).toMatchObject({ deviceId: TABLET, pendingEntries: 0 });
 
-    // A plain time as lastSync (not one this server issued) gets the full set: never a skipped change.
-    const plain = await pull(`?lastSync=${encodeURIComponent(new Date().toISOString())}`);
-    expect(plain.wells.map((w) => w.id)).toEqual(['well-1']);
     const garbage = await api(operator, 'GET', `${BASE}/sync/pull?lastSync=yesterday`, undefined, headers);
     expect(garbage.status).toBe(400);
     expect(garbage.body).toEqual({
       statusCode: 400,
-      message: expect.any(String),
+      message: 'Validation failed',
       errors: [{ field: 'lastSync', message: expect.any(String) }],
     });
+  });
+
+  it('lastSync re-serialised by the client (same instant) resumes exactly; a time never issued is a delta from 15 minutes before it; an old one the full set', async () => {
+    // Nothing changed since the last pull: an exact resume is empty, whatever form the instant comes back in —
+    // while a time read as a time (below) would send the wells changed in the last minutes again.
+    const issued = await pull(`?deviceId=${TABLET}&lastSync=${encodeURIComponent(lastSync)}`);
+    const at = issued.lastSyncTimestamp;
+    const forms = [
+      at,
+      at.replace('Z', '+00:00'),
+      at.replace(/\.?0+Z$/, 'Z'), // Java Instant.toString drops trailing zeros
+      at.replace('Z', '0000Z'), // .NET "o": seven fraction digits
+      at.replace('Z', '000000Z'),
+      at.toLowerCase(),
+      // The same instant in another offset.
+      `${new Date(Date.parse(at) - 5 * 3_600_000).toISOString().slice(0, -1)}-05:00`,
+    ];
+    for (const form of forms) {
+      const again = await pull(`?deviceId=${TABLET}&lastSync=${encodeURIComponent(form)}`);
+      expect(again, form).toMatchObject({ wells: [], users: [] });
+    }
+    // A '+' offset the client did not encode arrives as a space: still that instant.
+    const raw = await pull(`?deviceId=${TABLET}&lastSync=${at.replace('Z', '+00:00')}`);
+    expect(raw).toMatchObject({ wells: [], users: [] });
+    // The same instant issued to another device (or to the pulls that name none) is not this one's point.
+    expect((await pull(`?lastSync=${encodeURIComponent(at)}`)).wells.length).toBeGreaterThan(0);
+
+    // A time this server never issued (client-made, or pruned): the changes from 15 minutes before it — the
+    // wells changed in this test run, the one that left ACTIVE with its status (a full set would not have it).
+    const made = await pull(
+      `?deviceId=${TABLET}&lastSync=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`,
+    );
+    expect(made.wells.map((w) => [w.id, w.status])).toEqual(
+      expect.arrayContaining([['wp-well-2', 'INACTIVE']]),
+    );
+    // One below the millisecond is never an issued instant either.
+    const sub = await pull(`?deviceId=${TABLET}&lastSync=${encodeURIComponent(at.replace('Z', '4Z'))}`);
+    expect(sub.wells.map((w) => w.id)).toContain('wp-well-2');
+    // Older than the change history kept (30 days): the full set, ACTIVE wells only.
+    const old = await pull(`?deviceId=${TABLET}&lastSync=2020-01-01T00:00:00.000Z`);
+    expect(old.wells.map((w) => w.id).sort()).toEqual(['well-1']);
+    expect(old.users.length).toBeGreaterThan(0);
+    lastSync = old.lastSyncTimestamp;
   });
 
   it('delta pull skips nothing under concurrent writers: a change committed late, but made before lastSync, still comes', async () => {
@@ -418,6 +486,92 @@ describe('compat/wellpulse (seed document 001)', () => {
       { what: 'both changes in the delta pulls' },
     );
   });
+
+  it('no change is skipped while writers commit out of order and the device echoes lastSync, re-serialised or not (property)', async () => {
+    const pool = getApp().tenantPool(t.tenant);
+    /** A form a client's date library may send the instant back in (all the same instant). */
+    const reserialise = (at: string, form: number) =>
+      [
+        encodeURIComponent(at),
+        encodeURIComponent(at.replace('Z', '+00:00')),
+        encodeURIComponent(at.replace(/\.?0+Z$/, 'Z')),
+        encodeURIComponent(at.replace('Z', '000000Z')),
+        at.replace('Z', '+00:00'), // '+' not encoded: arrives as a space
+      ][form % 5] ?? '';
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            open: fc.integer({ min: 0, max: 2 }), // write transactions begun (and held open) in this step
+            rename: fc.boolean(), // …renaming a committed well rather than creating one
+            commit: fc.array(fc.nat(), { maxLength: 3 }), // which held ones commit (any order) before the pull
+            form: fc.nat(),
+          }),
+          { minLength: 2, maxLength: 6 },
+        ),
+        async (steps) => {
+          run += 1;
+          const device = `CONC_${run}`;
+          const cache = new Map<string, unknown>(); // the device's wells: id → name, as it applies pulls
+          const apply = (body: WpPull) => {
+            for (const well of body.wells) cache.set(well.id as string, well.name);
+            return body.lastSyncTimestamp;
+          };
+          let at = apply(await pull(`?deviceId=${device}`));
+          const committed = new Map<string, string>(); // id → the name its last commit wrote
+          const held: { client: pg.PoolClient; id: string; name: string }[] = [];
+          let n = 0;
+          const commit = async (index: number) => {
+            const [h] = held.splice(index % held.length, 1);
+            if (!h) return;
+            await h.client.query('commit');
+            h.client.release();
+            committed.set(h.id, h.name);
+          };
+          try {
+            for (const step of steps) {
+              for (let i = 0; i < step.open && held.length < 4; i += 1) {
+                const client = await pool.connect();
+                await client.query('begin');
+                const free = [...committed.keys()].filter((id) => !held.some((h) => h.id === id));
+                const name = `c${run}-${(n += 1)}`;
+                if (step.rename && free.length) {
+                  const id = free[n % free.length] ?? '';
+                  await client.query('update wells set name = $2, updated_at = now() where id = $1', [
+                    id,
+                    name,
+                  ]);
+                  held.push({ client, id, name });
+                } else {
+                  const id = `wpc-${run}-${n}`;
+                  await client.query(
+                    "insert into wells (id, name, api_number, latitude, longitude, status) values ($1, $2, $3, 32, -102, 'ACTIVE')",
+                    [id, name, apiNumber()],
+                  );
+                  held.push({ client, id, name });
+                }
+              }
+              for (const index of step.commit) if (held.length) await commit(index);
+              at = apply(await pull(`?deviceId=${device}&lastSync=${reserialise(at, step.form)}`));
+            }
+          } finally {
+            while (held.length) await commit(0);
+          }
+          // Once every writer committed, the device's next pulls (echoing lastSync) bring its cache to the
+          // server's state: every well created, every rename last committed — none skipped.
+          await waitFor(
+            async () => {
+              at = apply(await pull(`?deviceId=${device}&lastSync=${reserialise(at, run)}`));
+              return [...committed].every(([id, name]) => cache.get(id) === name);
+            },
+            { what: `run ${run}: every committed write in the device's cache`, timeoutMs: 15_000 },
+          );
+        },
+      ),
+      { numRuns: 6 },
+    );
+  }, 180_000);
 
   it('cross-dialect: a wellpulse entry is in the v1 pull; a conflict with a v1 device is reported to the entry', async () => {
     // A v1 device logs production for a day first, with a later clock than the tablet's entry.

@@ -8,7 +8,10 @@ import {
   translateEvent,
   uploadContentType,
 } from '../../shared/compat/fieldops/mapping.js';
+import { renderFieldopsError } from '../../shared/compat/fieldops/wire.js';
 import type { EventOutcome } from '../../shared/contracts/sync.js';
+import { toProblem } from '../../shared/http/problem.js';
+import { AppError } from '../../shared/errors.js';
 
 // The pure translation of dialect 003 (shared/compat/fieldops/mapping.ts): what the e2e flow cannot provoke
 // on demand (an event still PENDING when the wait ends), and the mapping rules docs/compat/fieldops.md states.
@@ -255,4 +258,56 @@ describe('fieldops mapping', () => {
     expect(deviceIdFor({ userId: 'a b' })).toMatch(/^fieldops-a-b-[0-9a-f]{12}$/);
     expect(() => deviceIdFor({ userId: 'u' }, 'bad device')).toThrow();
   });
+
+  it('words errors as NestJS does: `error` is Nest’s name of the status, for every status the product answers', () => {
+    // Nest's exception names (HttpStatus descriptions used by its built-in exceptions).
+    const nest: Record<number, string> = {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      405: 'Method Not Allowed',
+      409: 'Conflict',
+      410: 'Gone',
+      413: 'Payload Too Large',
+      415: 'Unsupported Media Type',
+      422: 'Unprocessable Entity',
+      429: 'Too Many Requests',
+      503: 'Service Unavailable',
+    };
+    for (const [status, name] of Object.entries(nest)) {
+      const { problem } = toProblem(new StatusError(Number(status)), 'req-1');
+      expect(problem.status).toBe(Number(status));
+      expect(renderFieldopsError(problem).body, status).toMatchObject({
+        statusCode: Number(status),
+        error: name,
+      });
+    }
+    expect(renderFieldopsError({ type: 't', title: 'Internal Server Error', status: 500 }).body.error).toBe(
+      'Internal Server Error',
+    );
+  });
 });
+
+const KINDS = {
+  400: 'validation',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  409: 'conflict',
+  410: 'gone',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  422: 'unprocessable',
+  429: 'rate-limited',
+  503: 'dependency-unavailable',
+} as const;
+/** An application error of the kind the one problem mapping answers with this status. */
+class StatusError extends AppError {
+  readonly kind: AppError['kind'];
+  constructor(status: number) {
+    super('x');
+    this.kind = KINDS[status as keyof typeof KINDS];
+  }
+}

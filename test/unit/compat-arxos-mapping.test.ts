@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -5,10 +6,12 @@ import {
   docPath,
   eventIdFor,
   fromDocument,
+  LAST_SYNC_PATTERN,
   parseSince,
   toDocument,
 } from '../../shared/compat/arxos/mapping.js';
-import { ARXOS_ROUTES } from '../../shared/compat/arxos/routes.js';
+import { ARXOS_ROUTES, arxosUpdatesResponseSchema } from '../../shared/compat/arxos/routes.js';
+import { encodeCursor } from '../../shared/sync/cursor.js';
 import { routeClassOf } from '../../shared/http/rate-limit.js';
 
 // The pure field mapping of seed 002 (docs/compat/arxos.md "Fields").
@@ -137,6 +140,61 @@ describe('arxos mapping', () => {
     });
     expect(parseSince('eyJ2IjoxfQ.c2ln')).toEqual({ kind: 'cursor', cursor: 'eyJ2IjoxfQ.c2ln' });
     expect(parseSince('yesterday')).toBeUndefined();
+  });
+
+  it('reads since in every form the document’s client may send a time back in', () => {
+    const at = new Date('2026-01-01T10:00:00.250Z');
+    for (const text of [
+      '2026-01-01T10:00:00.250Z',
+      '2026-01-01T10:00:00.25+00:00',
+      '2026-01-01T10:00:00.25 00:00', // '+' sent unencoded in the query string arrives as a space
+      '2026-01-01T05:00:00.250-05:00',
+      '2026-01-01t10:00:00.250z',
+      '1767261600.25', // Unix seconds with a fraction (Date.now() / 1000)
+      '1767261600250',
+    ]) {
+      expect(parseSince(text), text).toEqual({ kind: 'time', at });
+    }
+    expect(parseSince('')).toEqual({ kind: 'start' }); // `synced_at || 0` with an empty value
+    expect(parseSince('0.0')).toEqual({ kind: 'start' });
+  });
+
+  it('last_sync: every cursor the route gives matches the documented pattern and comes back as itself, URL-encoded or not (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+        fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.string({ minLength: 1, maxLength: 64 }),
+        (x, seq, tenantId, key) => {
+          const lastSync = encodeCursor(
+            { v: 1, t: tenantId, m: 'd', x: String(x), s: String(seq), h: 'abc' },
+            key,
+          );
+          expect(lastSync).toMatch(LAST_SYNC_PATTERN);
+          // Its characters are URL-safe: encoding changes nothing, and what the host decodes is the value.
+          expect(encodeURIComponent(lastSync)).toBe(lastSync);
+          const everyCharEncoded = [...lastSync]
+            .map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+            .join('');
+          expect(parseSince(decodeURIComponent(everyCharEncoded))).toEqual({
+            kind: 'cursor',
+            cursor: lastSync,
+          });
+          // Never a number SQLite would convert in the client's INTEGER synced_at column, never a time.
+          expect(Number.isNaN(Number(lastSync))).toBe(true);
+          expect(Number.isNaN(Date.parse(lastSync))).toBe(true);
+          expect(
+            arxosUpdatesResponseSchema.safeParse({ updates: [], deletes: [], last_sync: lastSync }).success,
+          ).toBe(true);
+        },
+      ),
+    );
+    // The OpenAPI contract says it: not a date-time.
+    expect(
+      arxosUpdatesResponseSchema.safeParse({ updates: [], deletes: [], last_sync: '2026-01-01T00:00:00Z' })
+        .success,
+    ).toBe(false);
   });
 
   it('uses X-Device-Id when valid, else one device per user', () => {

@@ -1,13 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeLastSync,
-  encodeLastSync,
   entryEventId,
   entryToEvent,
+  lastSyncOf,
   pushResponse,
   renderError,
+  VALIDATION_MESSAGE,
 } from '../../shared/compat/wellpulse/map.js';
-import { entrySchema } from '../../shared/compat/wellpulse/wire.js';
+import { entrySchema, lastSyncInstant } from '../../shared/compat/wellpulse/wire.js';
 import { checkEvent } from '../../shared/sync/validate-event.js';
 
 // The pure translation of seed document 001 (shared/compat/wellpulse/map.ts).
@@ -18,7 +19,6 @@ const entry = entrySchema.parse({
   recordedAt: '2025-10-25T08:30:00.000Z',
   notes: 'ok',
 });
-const KEY = 'k'.repeat(64);
 
 describe('wellpulse entry ids', () => {
   it('are the same for the same entry of the same device, and v1 event ids (UUIDs)', () => {
@@ -38,23 +38,72 @@ describe('wellpulse entry ids', () => {
   });
 });
 
-describe('wellpulse lastSyncTimestamp', () => {
-  const at = new Date('2025-10-25T14:30:00.123Z');
-  const position = { x: '123456', s: '789' };
+describe('wellpulse lastSync', () => {
+  /** Forms a client's date library may re-serialise an instant in (Java Instant, .NET "o", moment, Python). */
+  const forms = (ms: number, offsetMinutes: number): string[] => {
+    const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ
+    const trimmed = iso.replace(/\.?0+Z$/, 'Z'); // Java Instant.toString drops trailing zeros
+    const local = new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, -1);
+    const sign = offsetMinutes < 0 ? '-' : '+';
+    const abs = Math.abs(offsetMinutes);
+    const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+    return [
+      iso,
+      trimmed,
+      iso.replace('Z', '+00:00'),
+      iso.replace('Z', '0000Z'), // .NET "o": seven fraction digits
+      iso.replace('Z', '000000Z'), // nine (Go, Java with nanos)
+      iso.toLowerCase(),
+      `${local}${offset}`,
+      `${local}${offset}`.replace('+', ' '), // a '+' sent unencoded in a query string arrives as a space
+    ];
+  };
 
-  it('is an ISO 8601 time a client parses, carrying the position back', () => {
-    const text = encodeLastSync(at, position, KEY, 'acme');
-    expect(new Date(text).toISOString()).toBe(at.toISOString());
-    expect(decodeLastSync(text, KEY, 'acme')).toEqual(position);
+  it('reads every re-serialisation of an issued instant as that very millisecond (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('2000-01-01T00:00:00Z'), max: Date.parse('2090-01-01T00:00:00Z') }),
+        fc.integer({ min: -12 * 60, max: 14 * 60 }),
+        (ms, offset) => {
+          for (const text of forms(ms, offset))
+            expect(lastSyncInstant(text), text).toEqual({ ms, exact: true });
+        },
+      ),
+    );
   });
 
-  it('carries nothing when altered, of another tenant or key, or a plain time', () => {
-    const text = encodeLastSync(at, position, KEY, 'acme');
-    expect(decodeLastSync(text, KEY, 'globex')).toBeUndefined();
-    expect(decodeLastSync(text, 'other-key', 'acme')).toBeUndefined();
-    expect(decodeLastSync(text.replace('123456', '123457'), KEY, 'acme')).toBeUndefined();
-    expect(decodeLastSync(at.toISOString(), KEY, 'acme')).toBeUndefined();
-    expect(decodeLastSync('2025-10-25T14:30:00.1239Z', KEY, 'acme')).toBeUndefined();
+  it('tells an instant below the millisecond (never issued) and refuses what is not a date-time', () => {
+    expect(lastSyncInstant('2025-10-25T14:30:00.1234Z')).toEqual({
+      ms: Date.parse('2025-10-25T14:30:00.123Z'),
+      exact: false,
+    });
+    expect(lastSyncInstant('2025-10-25T14:30:00Z')).toEqual({
+      ms: Date.parse('2025-10-25T14:30:00Z'),
+      exact: true,
+    });
+    for (const bad of [
+      'yesterday',
+      '2025-10-25',
+      '2025-10-25T14:30:00',
+      '1761402600123',
+      '2025-13-01T00:00:00Z',
+    ]) {
+      expect(lastSyncInstant(bad), bad).toBeUndefined();
+    }
+  });
+});
+
+describe('wellpulse status lastSyncAt', () => {
+  it('is the later of the last pull and the last processed push, or null', () => {
+    const pull = '2025-10-25T14:30:00.000Z';
+    const push = '2025-10-25T14:35:00.000Z';
+    expect(lastSyncOf({ lastPullAt: pull, lastSyncAt: null })).toBe(pull);
+    expect(lastSyncOf({ lastPullAt: null, lastSyncAt: push })).toBe(push);
+    expect(lastSyncOf({ lastPullAt: pull, lastSyncAt: push })).toBe(push);
+    expect(lastSyncOf({ lastPullAt: '2025-10-25T15:00:00+00:00', lastSyncAt: push })).toBe(
+      '2025-10-25T15:00:00.000Z',
+    );
+    expect(lastSyncOf({ lastPullAt: null, lastSyncAt: null })).toBeNull();
   });
 });
 
@@ -113,22 +162,36 @@ describe('wellpulse push answer', () => {
 });
 
 describe('wellpulse error body', () => {
-  it('is {statusCode, message, errors[{field, message}]}', () => {
+  const problem = { type: 'urn:fieldsync:problem:validation', title: 'Bad Request', status: 400 };
+
+  it('is the document’s for a 400: {statusCode, message: "Validation failed", errors[{field, message}]}', () => {
+    expect(VALIDATION_MESSAGE).toBe('Validation failed');
     expect(
       renderError({
-        type: 'urn:fieldsync:problem:validation',
-        title: 'Bad Request',
-        status: 400,
+        ...problem,
         detail: 'the body is invalid',
         errors: [{ path: 'entries[0].data.oilVolume', message: 'must be ≥ 0' }],
       }),
     ).toEqual({
       body: {
         statusCode: 400,
-        message: 'the body is invalid',
+        message: 'Validation failed',
         errors: [{ field: 'entries[0].data.oilVolume', message: 'must be ≥ 0' }],
       },
       contentType: 'application/json',
     });
+    // A 400 about the request as a whole (not JSON): the same wording, the reason at `$`.
+    expect(renderError({ ...problem, detail: 'the body is not valid JSON: x' }).body).toEqual({
+      statusCode: 400,
+      message: 'Validation failed',
+      errors: [{ field: '$', message: 'the body is not valid JSON: x' }],
+    });
+  });
+
+  it('keeps fieldsync’s message for other statuses', () => {
+    expect(
+      renderError({ type: 'urn:fieldsync:problem:forbidden', title: 'Forbidden', status: 403, detail: 'no' })
+        .body,
+    ).toEqual({ statusCode: 403, message: 'no' });
   });
 });

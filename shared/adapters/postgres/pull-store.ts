@@ -1,7 +1,16 @@
 import type pg from 'pg';
 import type { EntityType, ProductionEntity, RecordEntity, UserEntity } from '../../contracts/pull.js';
 import type { Equipment, Well } from '../../contracts/reference-data.js';
-import type { LogPosition, PullPage, PullStore, RecordPosition, StoredRecord, Tenant } from '../../ports.js';
+import {
+  type LogPosition,
+  type PullPage,
+  type PullStore,
+  type RecordPosition,
+  type StoredRecord,
+  SYNC_POINTS_KEPT,
+  type SyncPointHolder,
+  type Tenant,
+} from '../../ports.js';
 import { EMPTY_HASH, type HeldSet, holds } from '../../sync/held-set.js';
 import { comparePositions } from '../../sync/cursor.js';
 import { guardPostgres } from './connection.js';
@@ -414,6 +423,64 @@ export class PostgresPullStore implements PullStore {
     return rows[0]?.n ?? 0;
   }
 
+  async positionBefore(tenant: Tenant, since: Date): Promise<LogPosition> {
+    // The first row (in position order) of a transaction begun at or after `since` — rows are found by
+    // time (index on changed_at), then ordered — and the snapshot boundary (every transaction still running):
+    // the earlier of the two, minus one sequence number.
+    const { rows } = await this.query<{ xid: string; seq: string }>(
+      tenant,
+      `with w as materialized (select xid, seq from change_log where changed_at >= $1),
+            first as (select xid, seq - 1 as seq from w order by xid, seq limit 1),
+            boundary as (select (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - 1)::text::xid8 as xid,
+                                9223372036854775807::bigint as seq)
+       select xid::text, seq::text from (select * from first union all select * from boundary) p
+       order by xid, seq limit 1`,
+      [since],
+    );
+    return rows[0] ?? { xid: '0', seq: '0' };
+  }
+
+  async issueSyncPoint(
+    tenant: Tenant,
+    holder: SyncPointHolder,
+    atMs: number,
+    position: LogPosition,
+  ): Promise<number> {
+    // The first free millisecond from `atMs` (a holder pulling twice in one millisecond gets the next); a
+    // concurrent pull of the same holder may take it between the check and the insert: then look again (a
+    // second further only if a whole second of points were taken).
+    for (let attempt = 0; ; attempt += 1) {
+      const from = atMs + Math.floor(attempt / 10) * 1000;
+      const { rows } = await this.query<{ issued_ms: string }>(
+        tenant,
+        `insert into compat_sync_points (dialect, user_id, device_id, issued_ms, xid, seq)
+         select $1, $2, $3, c.ms, $5::xid8, $6::bigint
+         from generate_series($4::bigint, $4::bigint + 999) as c(ms)
+         where not exists (select 1 from compat_sync_points p where p.dialect = $1 and p.user_id = $2
+                             and p.device_id = $3 and p.issued_ms = c.ms)
+         order by c.ms limit 1
+         on conflict do nothing
+         returning issued_ms::text`,
+        [holder.dialect, holder.userId, holder.deviceId, from, position.xid, position.seq],
+      );
+      if (rows[0]) return Number(rows[0].issued_ms);
+    }
+  }
+
+  async findSyncPoint(
+    tenant: Tenant,
+    holder: SyncPointHolder,
+    atMs: number,
+  ): Promise<LogPosition | undefined> {
+    const { rows } = await this.query<{ xid: string; seq: string }>(
+      tenant,
+      `select xid::text, seq::text from compat_sync_points
+       where dialect = $1 and user_id = $2 and device_id = $3 and issued_ms = $4`,
+      [holder.dialect, holder.userId, holder.deviceId, atMs],
+    );
+    return rows[0];
+  }
+
   async prune(tenant: Tenant, olderThanDays: number): Promise<number> {
     const { rows } = await this.query<{ n: number }>(
       tenant,
@@ -432,6 +499,19 @@ export class PostgresPullStore implements PullStore {
       tenant,
       'delete from pull_held_sets where used_at < now() - make_interval(days => $1 + 1)',
       [olderThanDays],
+    );
+    // Sync points: a position older than the change history cannot be served anyway (the dialect falls back),
+    // and a holder only ever sends back one of its latest.
+    await this.query(
+      tenant,
+      `delete from compat_sync_points where created_at < now() - make_interval(days => $1)
+          or (dialect, user_id, device_id, issued_ms) in (
+            select dialect, user_id, device_id, issued_ms from (
+              select dialect, user_id, device_id, issued_ms,
+                     row_number() over (partition by dialect, user_id, device_id order by issued_ms desc) as n
+              from compat_sync_points) r
+            where r.n > $2)`,
+      [olderThanDays, SYNC_POINTS_KEPT],
     );
     return rows[0]?.n ?? 0;
   }

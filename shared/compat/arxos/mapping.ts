@@ -226,23 +226,27 @@ export function eventIdFor(parts: {
 /** What a `since` query value is: nothing (first sync), a plain time, or a `last_sync` this server gave. */
 export type Since = { kind: 'start' } | { kind: 'time'; at: Date } | { kind: 'cursor'; cursor: string };
 
-/** `last_sync` values this server gives are pull cursors: `<base64url>.<base64url>` (shared/sync/cursor.ts). */
-const CURSOR = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/**
+ * `last_sync` values this server gives are pull cursors, `<base64url>.<base64url>` (shared/sync/cursor.ts):
+ * only URL-safe characters, so the value is the same whether the client URL-encodes it or not.
+ */
+export const LAST_SYNC_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
- * Reads `since`: absent or `0` → first sync; digits → a Unix time (seconds as in the document's example
- * `since=1234567890`, or milliseconds when ≥ 10^11, as its cache stores times); an RFC 3339 date-time → a
- * time; a `last_sync` this server gave → a cursor. Undefined when it is none of these.
+ * Reads `since` (already URL-decoded by the host): absent, empty or `0` → first sync; digits → a Unix time
+ * (seconds as in the document's example `since=1234567890`, with or without a fraction, or milliseconds when
+ * ≥ 10^11, as its cache stores times); an RFC 3339 date-time → a time (a `+` offset sent unencoded arrives
+ * as a space, read as `+`); a `last_sync` this server gave → a cursor. Undefined when it is none of these.
  */
 export function parseSince(text: string | undefined): Since | undefined {
-  if (text === undefined || text === '' || /^0+$/.test(text)) return { kind: 'start' };
-  if (/^\d{1,16}$/.test(text)) {
+  if (text === undefined || text === '' || /^0+(?:\.0*)?$/.test(text)) return { kind: 'start' };
+  if (/^\d{1,16}(?:\.\d{1,9})?$/.test(text)) {
     const n = Number(text);
-    return { kind: 'time', at: new Date(n < 1e11 ? n * 1000 : n) };
+    return { kind: 'time', at: new Date(n < 1e11 ? Math.floor(n * 1000) : Math.floor(n)) };
   }
-  if (CURSOR.test(text)) return { kind: 'cursor', cursor: text };
+  if (LAST_SYNC_PATTERN.test(text)) return { kind: 'cursor', cursor: text };
   if (/^\d{4}-\d{2}-\d{2}T/i.test(text)) {
-    const at = Date.parse(text);
+    const at = Date.parse(text.replace(/ (\d{2}:?\d{2})$/, '+$1').toUpperCase());
     if (Number.isFinite(at)) return { kind: 'time', at: new Date(at) };
   }
   return undefined;

@@ -3,7 +3,7 @@ import { FIELD_ROLES } from '../../auth/principal.js';
 import { isoDateTimeSchema, problemSchema } from '../../contracts/common.js';
 import { recordIdSchema } from '../../contracts/events.js';
 import { defineRoute, problem } from '../../contracts/route.js';
-import { ENTITY_TYPES, OPERATIONS } from './mapping.js';
+import { ENTITY_TYPES, LAST_SYNC_PATTERN, OPERATIONS } from './mapping.js';
 
 /*
  * Seed 002 ("Offline Sync Architecture for ArxOS Mobile"), served under /api/compat/arxos: its "API Endpoints
@@ -141,7 +141,15 @@ export const arxosUpdatesResponseSchema = z.object({
     .describe('Equipment deleted, or moved to another building, since `since`: drop it from the cache'),
   last_sync: z
     .string()
-    .describe('Opaque: store it and send it back as `since`; no change is ever missed that way'),
+    .regex(LAST_SYNC_PATTERN)
+    .max(4096)
+    .describe(
+      'Opaque, and not a time (the document’s server declares `time.Time`; a time cannot resume without ' +
+        'skipping changes committed out of order): the signed v1.1 pull cursor for this building’s ' +
+        'equipment, `<base64url>.<base64url>`. Store it as it is (in the client’s `synced_at` INTEGER ' +
+        'column SQLite keeps it as TEXT, as it is never a number) and send it back as `since`, URL-encoded ' +
+        'or not (its characters are URL-safe); no change is ever missed that way',
+    ),
 });
 
 const idParams = z.object({ id: recordIdSchema });
@@ -199,8 +207,10 @@ export const arxosEquipmentUpdatesRoute = defineRoute({
       .max(4096)
       .optional()
       .describe(
-        'A `last_sync` this server gave (nothing is missed); or, for a first sync, absent, 0, a Unix time ' +
-          '(seconds, or milliseconds) or an RFC 3339 time (deletions before it cannot be told)',
+        'A `last_sync` this server gave, as it was given (URL-encoded or not; nothing is missed); or, for a ' +
+          'first sync, absent, empty or 0 (the whole building), a Unix time (seconds, with or without a ' +
+          'fraction, or milliseconds from 10^11) or an RFC 3339 time (a `+` offset sent unencoded is read as ' +
+          'such): the units updated after it (deletions before it cannot be told)',
       ),
   }),
   headers: z.object({ 'X-Device-Id': z.string().optional().describe('As for the batch') }),

@@ -134,12 +134,23 @@ export const fieldopsErrorSchema = z.object({
 });
 export type FieldopsError = z.infer<typeof fieldopsErrorSchema>;
 
-/** Renders the one problem mapping as the dialect's error body (EndpointOptions.renderError). */
+/**
+ * Nest's `error` for a status whose name differs from the one problem mapping's title (RFC 9110's): Nest's
+ * UnprocessableEntityException says "Unprocessable Entity" (the older RFC 4918 name).
+ */
+const NEST_ERROR_NAMES: Readonly<Record<number, string>> = { 422: 'Unprocessable Entity' };
+
+/**
+ * Renders the one problem mapping as the dialect's error body (EndpointOptions.renderError): `error` is the
+ * status name as Nest's exceptions write it (`Bad Request`, `Payload Too Large`, `Unprocessable Entity`…).
+ */
 export function renderFieldopsError(problem: Problem): { body: FieldopsError } {
   const message = problem.errors?.length
     ? problem.errors.map((e) => `${e.path}: ${e.message}`)
     : (problem.detail ?? problem.title);
-  return { body: { statusCode: problem.status, message, error: problem.title } };
+  return {
+    body: { statusCode: problem.status, message, error: NEST_ERROR_NAMES[problem.status] ?? problem.title },
+  };
 }
 
 export const fieldopsErrorBody = { schema: fieldopsErrorSchema, contentType: 'application/json' };

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Problem } from '../../contracts/common.js';
 import type { UserEntity } from '../../contracts/pull.js';
 import type { Well } from '../../contracts/reference-data.js';
@@ -9,22 +9,34 @@ import { uuidFromHash } from '../../sync/uuid.js';
 
 /*
  * The pure translation between seed document 001 and the v1 use cases: entries → v1 events, a batch outcome →
- * the document's push answer, v1 entities → its wells and users, the pull position ↔ `lastSyncTimestamp`,
- * and its error body. docs/compat/wellpulse.md says what maps to what and why.
+ * the document's push answer, v1 entities → its wells and users, the device status
+ * → its last sync, and its error body. docs/compat/wellpulse.md says what maps to what and why.
  */
 
-/** The document's error body ("Example Error Response") from the one problem mapping. */
+/** The document's `message` of a 400 ("Example Error Response"), word for word. */
+export const VALIDATION_MESSAGE = 'Validation failed';
+
+/**
+ * The document's error body ("Example Error Response") from the one problem mapping. A 400 is worded as the
+ * document's, `"Validation failed"`, with every problem in `errors[{field, message}]`: `field` a JSON path
+ * into the request (`entries[1].data.oilVolume`, `lastSync`), `$` for the request as a whole (a body that is
+ * not JSON). Other statuses carry fieldsync's own message (the document shows only the 400).
+ */
 export function renderError(problem: Problem): { body: WellpulseErrorBody; contentType: string } {
-  return {
-    body: {
-      statusCode: problem.status,
-      message: problem.detail ?? problem.title,
-      ...(problem.errors?.length
-        ? { errors: problem.errors.map((e) => ({ field: e.path, message: e.message })) }
-        : {}),
-    },
-    contentType: 'application/json',
-  };
+  const errors = problem.errors?.map((e) => ({ field: e.path, message: e.message })) ?? [];
+  const body: WellpulseErrorBody =
+    problem.status === 400
+      ? {
+          statusCode: 400,
+          message: VALIDATION_MESSAGE,
+          errors: errors.length ? errors : [{ field: '$', message: problem.detail ?? problem.title }],
+        }
+      : {
+          statusCode: problem.status,
+          message: problem.detail ?? problem.title,
+          ...(errors.length ? { errors } : {}),
+        };
+  return { body, contentType: 'application/json' };
 }
 
 /**
@@ -242,46 +254,12 @@ export const toUser = (user: UserEntity): WellpulsePullResponse['users'][number]
   role: user.role,
 });
 
-/** A change-log position (shared/sync/cursor.ts `x`, `s`): transaction id and sequence, decimal. */
-export interface Position {
-  x: string;
-  s: string;
-}
-
-const MAC_DIGITS = 10;
-const mac = (key: string, tenantId: string, p: Position) => {
-  const digest = createHmac('sha256', key).update(`wellpulse|${tenantId}|${p.x}|${p.s}`).digest();
-  return (digest.readBigUInt64BE(0) % 10n ** BigInt(MAC_DIGITS)).toString().padStart(MAC_DIGITS, '0');
-};
-const lengthPrefixed = (digits: string) => `${String(digits.length).padStart(2, '0')}${digits}`;
-
 /**
- * `lastSyncTimestamp`: an ISO 8601 timestamp (when the pull began, to the millisecond) whose further fraction
- * digits carry the change-log position reached, length-prefixed, and a 10-digit MAC with the tenant's cursor
- * key — e.g. `2025-10-25T14:30:00.123` + `05` `12345` + `02` `17` + MAC + `Z`. A client that parses it gets
- * the time; one that sends it back as `lastSync` resumes exactly where it stopped (a time alone would skip
- * changes committed out of order by concurrent writers).
+ * What a device's "last successful sync" is (document "Sync Status" `lastSyncAt`): the later of its last pull
+ * (v1 `lastPullAt`) and the moment its pushed entries were all processed (v1 `lastSyncAt`), or null.
  */
-export function encodeLastSync(startedAt: Date, position: Position, key: string, tenantId: string): string {
-  const iso = startedAt.toISOString(); // …ss.mmmZ
-  const digits = `${lengthPrefixed(position.x)}${lengthPrefixed(position.s)}${mac(key, tenantId, position)}`;
-  return `${iso.slice(0, -1)}${digits}Z`;
-}
-
-/** The position a `lastSync` carries, or undefined when it carries none (or one not issued to this tenant). */
-export function decodeLastSync(text: string, key: string, tenantId: string): Position | undefined {
-  const match = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\d+)Z$/.exec(text);
-  const digits = match?.[1];
-  if (!digits) return undefined;
-  const xLength = Number(digits.slice(0, 2));
-  const x = digits.slice(2, 2 + xLength);
-  const rest = digits.slice(2 + xLength);
-  const sLength = Number(rest.slice(0, 2));
-  const s = rest.slice(2, 2 + sLength);
-  const given = rest.slice(2 + sLength);
-  if (!x || !s || x.length !== xLength || s.length !== sLength || given.length !== MAC_DIGITS)
-    return undefined;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(mac(key, tenantId, { x, s })))
-    ? { x, s }
-    : undefined;
+export function lastSyncOf(status: { lastPullAt: string | null; lastSyncAt: string | null }): string | null {
+  const times = [status.lastPullAt, status.lastSyncAt].filter((t): t is string => t !== null);
+  if (!times.length) return null;
+  return new Date(Math.max(...times.map((t) => Date.parse(t)))).toISOString();
 }

@@ -3,26 +3,18 @@ import type { HttpRequest } from '@azure/functions';
 import type { App } from '../../app.js';
 import type { Principal } from '../../auth/principal.js';
 import type { PullResponse } from '../../contracts/pull.js';
-import { ForbiddenError, GoneError, NotFoundError } from '../../errors.js';
+import { ForbiddenError, GoneError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { Tenant } from '../../ports.js';
+import type { LogPosition, SyncPointHolder, Tenant } from '../../ports.js';
 import { decodeCursor, encodeCursor } from '../../sync/cursor.js';
 import { EMPTY_HASH } from '../../sync/held-set.js';
 import { pullPage } from '../../usecases/pull.js';
 import { pushBatch } from '../../usecases/push.js';
 import { getDeviceStatus, withOriginalOutcomes } from '../../usecases/sync-status.js';
 import { waitForOutcome } from '../../usecases/wait-for-batch.js';
+import { entryEventId, entryToEvent, lastSyncOf, pushResponse, toUser, toWell } from './map.js';
 import {
-  decodeLastSync,
-  encodeLastSync,
-  entryEventId,
-  entryToEvent,
-  type Position,
-  pushResponse,
-  toUser,
-  toWell,
-} from './map.js';
-import {
+  lastSyncInstant,
   TENANT_SUBDOMAIN_HEADER,
   type WellpulsePullResponse,
   type WellpulsePushBody,
@@ -59,12 +51,50 @@ const anonymousDevice = (principal: Principal) =>
   `wellpulse-${createHash('sha256').update(`${principal.tenantId}|${principal.userId}`).digest('hex').slice(0, 32)}`;
 
 /**
- * GET /sync/pull (document "Pull Data"): every page of the v1 pull gathered into one answer — without a
- * usable `lastSync`, the snapshot (ACTIVE wells, users); with one, the changes since the position it carries
- * (wells and users that changed, a well that left ACTIVE with its new status). Records of collections are
- * not asked for (`collections: []`). A `lastSync` that carries no position of this tenant, or one older than
- * the change history (v1's 410), gets the full set again: the document's client knows no 410, and a full
- * set skips nothing.
+ * How far before a `lastSync` no sync point stands for a delta starts: a write transaction that began that
+ * much earlier and committed after it is the only change such a delta can miss (docs/compat/wellpulse.md).
+ */
+export const UNKNOWN_LAST_SYNC_OVERLAP_MS = 15 * 60_000;
+
+/**
+ * Where a pull with this `lastSync` starts: the position of the sync point issued to this holder at that
+ * instant (exactly where its answer ended); for an instant never issued (client-made, or pruned), the
+ * position before every change begun up to {@link UNKNOWN_LAST_SYNC_OVERLAP_MS} before it (a time later than
+ * now counts as now); undefined — the full set — without `lastSync`, or for one older than the change
+ * history kept.
+ */
+async function startOf(
+  app: App,
+  tenant: Tenant,
+  holder: SyncPointHolder,
+  lastSync: string | undefined,
+): Promise<LogPosition | undefined> {
+  if (lastSync === undefined) return undefined;
+  const instant = lastSyncInstant(lastSync);
+  // The query schema lets only what lastSyncInstant reads through; this is its type's other half.
+  if (!instant) {
+    throw new ValidationError('the query is invalid', [
+      { path: 'lastSync', message: 'must be an ISO 8601 date-time with Z or an offset' },
+    ]);
+  }
+  const point = instant.exact ? await app.pull.findSyncPoint(tenant, holder, instant.ms) : undefined;
+  if (point) return point;
+  const now = Date.now();
+  const from = Math.min(instant.ms, now) - UNKNOWN_LAST_SYNC_OVERLAP_MS;
+  if (from < now - app.config.pull.retentionDays * 86_400_000) return undefined;
+  return app.pull.positionBefore(tenant, new Date(from));
+}
+
+/**
+ * GET /sync/pull (document "Pull Data"): every page of the v1 pull gathered into one answer — without
+ * `lastSync`, the snapshot (ACTIVE wells, users); with one, the changes since (wells and users that changed,
+ * a well that left ACTIVE with its new status). Records of collections are not asked for (`collections: []`).
+ * `lastSyncTimestamp` is a plain ISO 8601 time to the millisecond (when the pull began; the next free
+ * millisecond when this user's device already has a point there) standing for the position the answer
+ * reached, kept server-side (compat_sync_points): sent back as `lastSync`, in any form of the same instant, it
+ * resumes exactly there, so no change is skipped while others write. A `lastSync` never issued is read as
+ * a time (startOf); one older than the change history (v1's 410) gets the full set again: the document's
+ * client knows no 410, and a full set skips nothing.
  */
 export async function wellpulsePull(
   app: App,
@@ -73,9 +103,10 @@ export async function wellpulsePull(
   principal: Principal,
   query: { lastSync?: string | undefined; deviceId?: string | undefined },
 ): Promise<WellpulsePullResponse> {
-  const startedAt = new Date();
+  const startedAt = Date.now();
+  const holder = { dialect: 'wellpulse', userId: principal.userId, deviceId: query.deviceId ?? '' };
   const key = await app.pull.cursorKey(tenant);
-  const since = query.lastSync === undefined ? undefined : decodeLastSync(query.lastSync, key, tenant.id);
+  const since = await startOf(app, tenant, holder, query.lastSync);
   const deps = { ...app, log };
   const base = {
     deviceId: query.deviceId ?? anonymousDevice(principal),
@@ -92,8 +123,8 @@ export async function wellpulsePull(
       next = page.nextCursor;
     }
   };
-  const fromPosition = (p: Position) =>
-    encodeCursor({ v: 1, t: tenant.id, m: 'd', x: p.x, s: p.s, h: EMPTY_HASH }, key);
+  const fromPosition = (p: LogPosition) =>
+    encodeCursor({ v: 1, t: tenant.id, m: 'd', x: p.xid, s: p.seq, h: EMPTY_HASH }, key);
   let pages: PullResponse[];
   try {
     pages = await gather(since ? fromPosition(since) : undefined);
@@ -110,15 +141,16 @@ export async function wellpulsePull(
   }
   const last = pages.at(-1);
   const reached = last ? decodeCursor(last.nextCursor, key) : undefined;
+  // The last page's cursor is a plain delta cursor (no records held); anything else would be a change of the
+  // v1 pull itself — then a time no point stands for, read as a time next time (an overlap, never a skip).
+  const issued =
+    reached?.m === 'd' && reached.o === undefined
+      ? await app.pull.issueSyncPoint(tenant, holder, startedAt, { xid: reached.x, seq: reached.s })
+      : startedAt;
   return {
     wells: [...wells.values()],
     users: [...users.values()],
-    // The last page's cursor is a plain delta cursor (no records held); anything else would be a change of
-    // the v1 pull itself — then a bare time, which gets the full set next time (safe, never a skip).
-    lastSyncTimestamp:
-      reached?.m === 'd' && reached.o === undefined
-        ? encodeLastSync(startedAt, { x: reached.x, s: reached.s }, key, tenant.id)
-        : startedAt.toISOString(),
+    lastSyncTimestamp: new Date(issued).toISOString(),
     tenantId: tenant.id,
   };
 }
@@ -155,7 +187,8 @@ export async function wellpulsePush(
 }
 
 /**
- * GET /sync/status (document "Sync Status"): `lastSyncAt` is the device's last push or pull, `pendingEntries`
+ * GET /sync/status (document "Sync Status"): `lastSyncAt` is the device's last pull or processed push
+ * (map.ts lastSyncOf: a device that only pulled has synced), `pendingEntries`
  * the changes it has not pulled yet (v1 `pendingPull`; 0 until it pulls with its `deviceId`). A device the
  * server has never seen has not synced: `lastSyncAt` null (the document's type allows it), not a 404.
  */
@@ -167,7 +200,7 @@ export async function wellpulseStatus(
 ): Promise<WellpulseStatusResponse> {
   try {
     const status = await getDeviceStatus(app, tenant, principal, deviceId);
-    return { deviceId, lastSyncAt: status.lastSyncAt, pendingEntries: status.pendingPull ?? 0 };
+    return { deviceId, lastSyncAt: lastSyncOf(status), pendingEntries: status.pendingPull ?? 0 };
   } catch (error) {
     if (error instanceof NotFoundError) return { deviceId, lastSyncAt: null, pendingEntries: 0 };
     throw error;

@@ -108,13 +108,43 @@ export const pushResponseSchema = z.object({
 });
 export type WellpulsePushResponse = z.infer<typeof pushResponseSchema>;
 
+/** How a sent-back `lastSync` names an instant: epoch ms; `exact` false when it has digits below the millisecond. */
+export interface LastSyncInstant {
+  ms: number;
+  /** The instant is a whole millisecond, as every `lastSyncTimestamp` this server issues is. */
+  exact: boolean;
+}
+
+/**
+ * Reads a `lastSync` the client sends back: an RFC 3339 date-time in any form of the same instant — `Z` or a
+ * `±hh:mm` offset, any number of fraction digits (`.5Z`, `.500Z`, `.500000000Z`, none), a lower-case `t`/`z`
+ * — and a `+` offset sent unencoded in the query string, which arrives as a space. Undefined when it is none.
+ */
+export function lastSyncInstant(text: string): LastSyncInstant | undefined {
+  const normal = text.replace(/ (\d{2}:\d{2})$/, '+$1');
+  if (!isoDateTimeSchema.safeParse(normal).success) return undefined;
+  const ms = Date.parse(normal.toUpperCase());
+  if (!Number.isFinite(ms)) return undefined;
+  const fraction = /\.(\d+)/.exec(normal)?.[1] ?? '';
+  return { ms, exact: !/[1-9]/.test(fraction.slice(3)) };
+}
+
 /** GET /sync/pull query: the document's planned `lastSync` delta, and (our addition) the device's id. */
 export const pullQuerySchema = z.object({
-  lastSync: isoDateTimeSchema
+  lastSync: z
+    .string()
+    .max(64)
+    .refine((text) => lastSyncInstant(text) !== undefined, {
+      message: 'must be an ISO 8601 date-time with Z or an offset, e.g. 2025-10-25T14:30:00.000Z',
+    })
     .optional()
+    .meta({ format: 'date-time' })
     .describe(
-      'The `lastSyncTimestamp` of an earlier pull, sent back as it was received: only what changed since ' +
-        'comes (a well that left ACTIVE comes with its new status). Any other timestamp gets the full set.',
+      'The `lastSyncTimestamp` of an earlier pull, sent back (as received, or re-serialised: any form of the ' +
+        'same instant, e.g. `…00.120Z`, `…00.12Z`, `…00.120+00:00`): only what changed since comes, nothing ' +
+        'skipped (a well that left ACTIVE comes with its new status). A time this server did not issue (or ' +
+        'no longer keeps) gets what changed from 15 minutes before it; one older than the change history ' +
+        '(30 days by default) gets the full set.',
     ),
   deviceId: deviceIdSchema
     .optional()
@@ -147,10 +177,17 @@ export const wellpulseUserSchema = z.object({
 export const pullResponseSchema = z.object({
   wells: z.array(wellpulseWellSchema),
   users: z.array(wellpulseUserSchema),
-  lastSyncTimestamp: isoDateTimeSchema.describe(
-    'When this pull began (ISO 8601). Its extra fraction digits carry the position reached in the change ' +
-      'log: send it back unchanged as `lastSync`',
-  ),
+  lastSyncTimestamp: z
+    .string()
+    // Exactly what Date#toISOString writes: what every strict parser reads (nothing below the millisecond).
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+    .meta({ format: 'date-time' })
+    .describe(
+      'When this pull began, an ISO 8601 time in UTC to the millisecond (`YYYY-MM-DDTHH:mm:ss.sssZ`; a ' +
+        'millisecond later when this device already had one at that instant). The server keeps the position ' +
+        'in the change log this answer reached under it: send it back as `lastSync` (any form of the same ' +
+        'instant) to get only what changed since',
+    ),
   tenantId: z.string(),
 });
 export type WellpulsePullResponse = z.infer<typeof pullResponseSchema>;
@@ -160,7 +197,12 @@ export const statusQuerySchema = z.object({ deviceId: deviceIdSchema });
 /** GET /sync/status answer (document "Sync Status" "Response"). */
 export const statusResponseSchema = z.object({
   deviceId: z.string(),
-  lastSyncAt: isoDateTimeSchema.nullable(),
+  lastSyncAt: isoDateTimeSchema
+    .nullable()
+    .describe(
+      "The device's last successful sync: the later of its last pull (with `deviceId`) and the moment its " +
+        'pushed entries were all processed; null when it has done neither',
+    ),
   pendingEntries: z.number().int().min(0),
 });
 export type WellpulseStatusResponse = z.infer<typeof statusResponseSchema>;
