@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type ClientStore,
   FieldsyncClient,
@@ -71,6 +71,11 @@ describe('outbox rules', () => {
 
     // Assess: one push (after a token refresh), outcomes as stated, the right entries kept.
     expect(report).toMatchObject({ pushed: 4, applied: 1, rejected: 2, conflicts: 1 });
+    // The stale token got a 401; the client asked for a fresh one and sent the same push again.
+    expect(server.seen.slice(0, 2).map((r) => [r.status, r.headers.authorization])).toEqual([
+      [401, 'Bearer t0'],
+      [200, 'Bearer t1'],
+    ]);
     const outbox = await fieldsync.outbox();
     expect(outbox.map((e) => [e.event.id, e.state])).toEqual([
       [bad.eventId, 'REJECTED'],
@@ -335,5 +340,114 @@ describe('pull', () => {
       version: 2,
     });
     expect(await fieldsync.outbox()).toEqual([]);
+  });
+});
+
+describe('photos', () => {
+  const jpeg = () => {
+    const bytes = new Uint8Array(2048);
+    bytes.set([0xff, 0xd8, 0xff, 0xe0]);
+    return bytes;
+  };
+
+  it('asks for a new upload URL when the storage refuses the one it has, then attaches once', async () => {
+    const server = new FakeServer();
+    server.validTokens.add('t0');
+    server.expireNextUrl = true;
+    const fieldsync = client(server);
+    const queued = await fieldsync.attachPhoto(jpeg(), { type: 'EQUIPMENT', id: 'pump-1' });
+    expect(queued).toMatchObject({ contentType: 'image/jpeg', sizeBytes: 2048 });
+
+    const report = await fieldsync.syncNow();
+
+    const puts = server.seen.filter((r) => r.path.startsWith('http://blob.fake/'));
+    expect(puts.map((r) => r.status)).toEqual([403, 201]);
+    expect(server.seen.filter((r) => r.path === 'v1/photos/upload-urls' && r.status === 200)).toHaveLength(2);
+    expect(report).toMatchObject({ photosUploaded: 1, photoBytes: 2048, applied: 1 });
+    const attach = server.pushes()[0]?.body as { events: { id: string; type: string; payload: unknown }[] };
+    expect(attach.events).toEqual([
+      expect.objectContaining({
+        id: queued.attachEventId,
+        type: 'PHOTO_ATTACHED',
+        payload: expect.objectContaining({
+          photoId: queued.photoId,
+          blobName: `t/${queued.photoId}.jpeg`,
+          sizeBytes: 2048,
+          sha256: queued.sha256,
+          target: { type: 'EQUIPMENT', id: 'pump-1' },
+        }),
+      }),
+    ]);
+    expect(server.blobs.get(`t/${queued.photoId}.jpeg`)).toEqual(jpeg());
+  });
+
+  it('survives a restart mid-upload: the queue is in the store, the photo is uploaded and attached once', async () => {
+    const server = new FakeServer();
+    server.validTokens.add('t0');
+    const store = new MemoryStore();
+    const crashing = client(server, store, {
+      retry: { maxAttempts: 1 },
+      fetch: async (input, init) => {
+        if (String(input).startsWith('http://blob.fake/'))
+          throw new TypeError('fetch failed: socket hang up');
+        return server.fetch(input, init);
+      },
+    });
+    const queued = await crashing.attachPhoto(jpeg(), { type: 'WELL', id: 'well-1' });
+    await expect(crashing.syncNow()).rejects.toThrow(/socket hang up/);
+    expect(await store.listPhotos()).toEqual([
+      expect.objectContaining({ photoId: queued.photoId, state: 'QUEUED' }),
+    ]);
+    expect(await store.listOutbox()).toEqual([]);
+
+    const restarted = client(server, store);
+    await restarted.syncNow();
+    await restarted.syncNow();
+
+    expect(server.applied).toEqual([queued.attachEventId]);
+    expect(await store.listPhotos()).toEqual([]);
+    expect(await restarted.status()).toMatchObject({ pending: 0, photos: { queued: 0, bytes: 0 } });
+  });
+
+  it('refuses bytes that are no image the server takes, and photos over 10 MiB', async () => {
+    const fieldsync = client(new FakeServer());
+    await expect(fieldsync.attachPhoto(new Uint8Array([1, 2, 3]), { type: 'WELL', id: 'w' })).rejects.toThrow(
+      TypeError,
+    );
+    await expect(
+      fieldsync.attachPhoto(new Uint8Array(10 * 1024 * 1024 + 1), { type: 'WELL', id: 'w' }),
+    ).rejects.toThrow(RangeError);
+  });
+});
+
+describe('auto mode', () => {
+  it('syncs at start, after a record (debounced) and on its interval, and not after stop', async () => {
+    vi.useFakeTimers();
+    try {
+      const server = new FakeServer();
+      server.validTokens.add('t0');
+      // Plain JSON: gzip completes on the thread pool, outside the fake clock's reach.
+      const fieldsync = client(server, new MemoryStore(), { compress: false });
+      const pulls = () => server.seen.filter((r) => r.path.startsWith('v1/sync/pull')).length;
+      const stop = fieldsync.startAuto({ intervalMs: 10_000, debounceMs: 500 });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(pulls()).toBe(1);
+
+      await fieldsync.record('NOTES_ADDED', { text: 'x' });
+      await vi.advanceTimersByTimeAsync(499);
+      expect(server.pushes()).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(server.pushes()).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(pulls()).toBe(3);
+
+      stop();
+      await fieldsync.record('NOTES_ADDED', { text: 'y' });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(pulls()).toBe(3);
+      expect(await fieldsync.status()).toMatchObject({ pending: 1, syncing: false });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

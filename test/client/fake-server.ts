@@ -15,6 +15,10 @@ export interface SeenRequest {
   status: number;
 }
 
+interface UploadUrlsBody {
+  photos: { photoId: string; contentType: string; sizeBytes: number }[];
+}
+
 type Answer = { status: number; headers?: Record<string, string>; json?: unknown };
 
 /**
@@ -37,6 +41,10 @@ export class FakeServer {
   validTokens = new Set(['t1']);
   /** Event ids applied, in order (each at most once). */
   readonly applied: string[] = [];
+  /** Blobs PUT through upload URLs, by blob name. */
+  readonly blobs = new Map<string, Uint8Array>();
+  /** When true, the next upload URL handed out is already expired on the storage side (its PUT gets 403). */
+  expireNextUrl = false;
 
   private readonly events = new Map<string, { body: string; outcome: EventOutcome }>();
   private readonly batches = new Map<string, BatchOutcome>();
@@ -44,6 +52,7 @@ export class FakeServer {
 
   readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(String(input));
+    if (url.host === 'blob.fake') return this.blob(url, init);
     const headers = Object.fromEntries(new Headers(init.headers).entries());
     let raw = init.body ? Buffer.from(init.body as Uint8Array) : Buffer.alloc(0);
     const wireBytes = raw.length;
@@ -82,6 +91,7 @@ export class FakeServer {
     }
     if (method === 'POST' && path === 'v1/sync/batches')
       return this.push(headers, text, body as { events: SyncEvent[] });
+    if (method === 'POST' && path === 'v1/photos/upload-urls') return this.uploadUrls(body as UploadUrlsBody);
     const batch = /^v1\/sync\/batches\/([^/?]+)$/.exec(path);
     if (method === 'GET' && batch?.[1]) {
       const outcome = this.batches.get(batch[1]);
@@ -140,6 +150,42 @@ export class FakeServer {
     if (key) this.keys.set(key, { body: text, answer: accepted });
     if (!this.slow && /wait=/.test(headers.prefer ?? '')) return { status: 200, json: this.view(outcome) };
     return accepted;
+  }
+
+  private uploadUrls(body: UploadUrlsBody): Answer {
+    const uploads = body.photos.map((photo) => {
+      const blobName = `t/${photo.photoId}.${photo.contentType.split('/')[1]}`;
+      const expiresAt = Date.now() + 15 * 60_000;
+      const storageExpiry = this.expireNextUrl ? Date.now() - 1 : expiresAt;
+      this.expireNextUrl = false;
+      return {
+        photoId: photo.photoId,
+        blobName,
+        uploadUrl: `http://blob.fake/photos/${blobName}?se=${storageExpiry}`,
+        expiresAt: new Date(expiresAt).toISOString(),
+        method: 'PUT',
+        headers: { 'x-ms-blob-type': 'BlockBlob', 'content-type': photo.contentType },
+      };
+    });
+    return { status: 200, json: { uploads, alreadyAttached: [] } };
+  }
+
+  /** Blob Storage: a PUT through an unexpired URL stores the bytes (201), an expired one gets 403. */
+  private async blob(url: URL, init: RequestInit): Promise<Response> {
+    const blobName = url.pathname.replace(/^\/photos\//, '');
+    let status = 201;
+    if (init.method !== 'PUT' || init.headers === undefined) status = 400;
+    else if (Number(url.searchParams.get('se')) < Date.now()) status = 403;
+    else this.blobs.set(blobName, new Uint8Array(init.body as Uint8Array));
+    this.seen.push({
+      method: init.method ?? 'GET',
+      path: url.toString(),
+      headers: {},
+      body: undefined,
+      wireBytes: 0,
+      status,
+    });
+    return new Response(null, { status });
   }
 
   /** The outcome as served: events PENDING while the batch is not COMPLETED. */
