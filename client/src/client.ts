@@ -49,6 +49,11 @@ export interface FieldsyncClientOptions {
   processingTimeoutMs?: number;
   /** Automatic re-pushes of an event refused as retryable (or FAILED) before it waits for the app (default 10). */
   maxEventRetries?: number;
+  /**
+   * How long an applied edit (RECORD_*, EQUIPMENT_UPDATED, PRODUCTION_LOGGED) is watched for a later write of
+   * another device that turns it into a lost conflict (default 24 h); see docs/client.md "Echoes".
+   */
+  conflictWatchMs?: number;
   /** gzip for push bodies (default: CompressionStream or node:zlib); false to send plain JSON. */
   compress?: Compressor | false;
   /** Reads a photo given as a file path (default: node:fs; browsers give bytes). */
@@ -184,8 +189,6 @@ const META = {
   serverPending: 'pull.serverPendingEvents',
   lastSyncAt: 'sync.lastSyncAt',
 } as const;
-/** An APPLIED record event is kept as an overlay at most this long if no pull ever shows it (ms). */
-const ECHO_MAX_AGE_MS = 60 * 60 * 1000;
 
 const lower = (id: string) => id.toLowerCase();
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -929,13 +932,16 @@ export class FieldsyncClient {
   }
 
   /**
-   * Reviews the APPLIED echoes once a pull has completed: an echo whose effect the pulled data shows (or
-   * that is older than an hour) leaves the outbox — unless the pulled value differs from what it wrote, in
-   * which case its batch outcome is read again: a later write of another device may have made it a
-   * CONFLICT this device lost, which is then surfaced (state CONFLICT, both values, a `conflict` event).
+   * Reviews the APPLIED echoes once a pull has completed (OutboxState `APPLIED`, docs/client.md "Echoes"):
+   * - once the pulled data shows an echo (`seenAt`), it no longer overlays the pulled value;
+   * - while it is watched (`conflictWatchMs`), each time the pulled row moves on to values other than it wrote,
+   *   its batch outcome is read again: a later write of another device may have made it a CONFLICT this device
+   *   lost under last-writer-wins, which is then surfaced (state CONFLICT, both values, a `conflict` event);
+   * - after `conflictWatchMs` it leaves the outbox.
    */
   private async reviewEchoes(pullStartedAt: number): Promise<void> {
     const echoes = (await this.store.listOutbox()).filter((e) => e.state === 'APPLIED');
+    const watchMs = this.options.conflictWatchMs ?? 24 * 60 * 60 * 1000;
     const removeIds: string[] = [];
     const update: OutboxEntry[] = [];
     const notices: (() => void)[] = [];
@@ -943,9 +949,10 @@ export class FieldsyncClient {
     for (const entry of echoes) {
       const settledAt = Date.parse(entry.settledAt ?? '');
       if (!(settledAt < pullStartedAt)) continue; // this pull may have started before it was applied
-      const { seen, differs } = await this.echoView(entry);
-      if (!seen && pullStartedAt - settledAt <= ECHO_MAX_AGE_MS) continue;
-      if (seen && differs && entry.batchId) {
+      const { seen, differs, mark } = await this.echoView(entry);
+      let next = entry;
+      if (seen && !entry.seenAt) next = { ...next, seenAt: new Date(pullStartedAt).toISOString() };
+      if (seen && differs && entry.batchId && mark !== entry.checkedMark) {
         const batchId = entry.batchId;
         if (!outcomes.has(batchId)) outcomes.set(batchId, this.batchOutcome(batchId));
         const result = (await outcomes.get(batchId))?.events.find(
@@ -953,14 +960,17 @@ export class FieldsyncClient {
         );
         const conflict = result?.status === 'CONFLICT' ? result.conflict : undefined;
         if (conflict) {
-          update.push({ ...entry, state: 'CONFLICT', conflict });
+          update.push({ ...next, state: 'CONFLICT', conflict });
           notices.push(() =>
             this.emit('conflict', { eventId: entry.event.id, event: entry.event, conflict }),
           );
           continue;
         }
+        // Not a conflict (another device's later edit of its own): look again only when the row moves on.
+        if (result) next = { ...next, checkedMark: mark };
       }
-      removeIds.push(entry.event.id);
+      if (pullStartedAt - settledAt > watchMs) removeIds.push(entry.event.id);
+      else if (next !== entry) update.push(next);
     }
     if (removeIds.length || update.length)
       await this.store.settle({ removeIds, update, deleteBatchKeys: [] });
@@ -972,8 +982,11 @@ export class FieldsyncClient {
     return answer.status === 200 ? (answer.body as BatchOutcome) : undefined;
   }
 
-  /** Whether pulled data shows an applied edit (`seen`), and whether it holds other values than it wrote. */
-  private async echoView(entry: OutboxEntry): Promise<{ seen: boolean; differs: boolean }> {
+  /**
+   * Whether pulled data shows an applied edit (`seen`), whether it holds other values than it wrote
+   * (`differs`), and a mark of the pulled row's state (its version, or `updatedAt`).
+   */
+  private async echoView(entry: OutboxEntry): Promise<{ seen: boolean; differs: boolean; mark: string }> {
     const payload = entry.event.payload;
     const differsFrom = (row: LocalRow | undefined, written: unknown) =>
       row !== undefined &&
@@ -988,17 +1001,22 @@ export class FieldsyncClient {
           `record:${String(payload.collection)}`,
           String(payload.recordId),
         );
+        const mark = String(row?.version ?? 'none');
         if (entry.event.type === 'RECORD_CREATED') {
-          return { seen: row !== undefined, differs: differsFrom(row, payload.data) };
+          return { seen: row !== undefined, differs: differsFrom(row, payload.data), mark };
         }
         const moved = row === undefined || (row.version ?? 0) > Number(payload.baseVersion);
-        if (entry.event.type === 'RECORD_DELETED') return { seen: moved, differs: row !== undefined };
-        return { seen: moved, differs: differsFrom(row, payload.changes) };
+        if (entry.event.type === 'RECORD_DELETED') return { seen: moved, differs: row !== undefined, mark };
+        return { seen: moved, differs: differsFrom(row, payload.changes), mark };
       }
       case 'EQUIPMENT_UPDATED': {
         const row = await this.store.getLocal('equipment', String(payload.equipmentId));
         const moved = row === undefined || Number(row.data.version ?? 0) > Number(payload.baseVersion);
-        return { seen: moved, differs: differsFrom(row, payload.changes) };
+        return {
+          seen: moved,
+          differs: differsFrom(row, payload.changes),
+          mark: String(row?.data.version ?? 'none'),
+        };
       }
       case 'PRODUCTION_LOGGED': {
         const row = (await this.store.listLocal('production')).find(
@@ -1008,10 +1026,10 @@ export class FieldsyncClient {
         const seen =
           row !== undefined && Date.parse(row.updatedAt ?? '') >= Date.parse(entry.batchReceivedAt ?? '');
         const { wellId: _w, productionDate: _d, ...written } = payload;
-        return { seen, differs: differsFrom(row, written) };
+        return { seen, differs: differsFrom(row, written), mark: row?.updatedAt ?? 'none' };
       }
       default:
-        return { seen: true, differs: false };
+        return { seen: true, differs: false, mark: '' };
     }
   }
 
@@ -1176,7 +1194,10 @@ class PhotoError extends FieldsyncError {
 /** An outbox entry whose edit is still expected to take effect (shown over pulled data). */
 function overlays(entry: OutboxEntry, maxRetries: number): boolean {
   if (!RECORD_TYPES.has(entry.event.type)) return false;
-  return entry.state === 'PENDING' || entry.state === 'APPLIED' || isRetryDue(entry, maxRetries);
+  // An applied edit overlays only until a pull shows it; after that the pulled value is the truth.
+  return (
+    entry.state === 'PENDING' || (entry.state === 'APPLIED' && !entry.seenAt) || isRetryDue(entry, maxRetries)
+  );
 }
 
 /** A refused entry the client pushes again by itself: retryable and retries left. */

@@ -63,10 +63,10 @@ export interface ClientStore {
  * - `REJECTED`: refused (`error`); re-pushed on later syncs only when `error.retryable`;
  * - `FAILED`: the server gave up processing (`error`, retryable); re-pushed on later syncs;
  * - `CONFLICT`: applied with a conflict (`conflict` holds both values); final, kept until acknowledged;
- * - `APPLIED`: an applied edit (RECORD_*, EQUIPMENT_UPDATED, PRODUCTION_LOGGED) kept until a pull shows its
- *   effect: shown over pulled data meanwhile (a lagging pull never looks like a revert), and checked then —
- *   if the pulled value differs, the batch outcome is read again, since a later write from another device
- *   can turn it into a CONFLICT the server lost for this device. Never pushed again, not counted as pending.
+ * - `APPLIED`: an applied edit (RECORD_*, EQUIPMENT_UPDATED, PRODUCTION_LOGGED), an "echo": shown over pulled
+ *   data until a pull shows its effect (a lagging pull never looks like a revert), then watched for a day —
+ *   when the pulled value moves to another one, the batch outcome is read again, since a later write from
+ *   another device can turn it into a CONFLICT this device lost. Never pushed again, not counted as pending.
  */
 export type OutboxState = 'PENDING' | 'REJECTED' | 'FAILED' | 'CONFLICT' | 'APPLIED';
 
@@ -85,6 +85,10 @@ export interface NewOutboxEntry {
   /** The server batch whose outcome settled it, and that batch's `receivedAt` (server clock). */
   batchId?: string;
   batchReceivedAt?: string;
+  /** APPLIED echoes: ISO time a pull first showed its effect (from then on it no longer overlays pulled data). */
+  seenAt?: string;
+  /** APPLIED echoes: the pulled row's state (version or updatedAt) at which the outcome was last read again. */
+  checkedMark?: string;
 }
 
 /** An outbox entry as stored: `seq` orders entries as recorded. */

@@ -78,11 +78,15 @@ describe('a clinic tenant through the client', () => {
     await waitFor(
       async () => {
         await tablet.syncNow();
-        return (await tablet.outbox()).length === 0;
+        return (await tablet.collection('patients').get(recordId))?.pending === false;
       },
       { what: 'the pulled record to show the applied create' },
     );
-    expect(await tablet.collection('patients').get(recordId)).toMatchObject({ version: 1, pending: false });
+    expect(await tablet.collection('patients').get(recordId)).toMatchObject({
+      version: 1,
+      data: { clinicId: 'clinic-a', name: 'Ama Owusu' },
+    });
+    expect((await tablet.outbox()).map((e) => e.state)).toEqual(['APPLIED']); // a watched echo, not pending
     expect((await tablet.status()).lastSyncAt).not.toBeNull();
   });
 

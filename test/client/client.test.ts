@@ -339,7 +339,11 @@ describe('pull', () => {
       pending: false,
       version: 2,
     });
-    expect(await fieldsync.outbox()).toEqual([]);
+    // It stays only as a watched echo (not pending), in case a later write of another device makes it a conflict.
+    expect(await fieldsync.outbox()).toEqual([
+      expect.objectContaining({ state: 'APPLIED', seenAt: expect.any(String) }),
+    ]);
+    expect(await fieldsync.status()).toMatchObject({ pending: 0, failed: 0, conflicts: 0 });
   });
 });
 
