@@ -242,6 +242,32 @@ describe('push', () => {
     expect(await fieldsync.status()).toMatchObject({ pending: 0, inFlightBatches: 0 });
   });
 
+  it('splits a batch the server finds too large (413) and renews a key the server refuses (422)', async () => {
+    const server = new FakeServer();
+    server.validTokens.add('t0');
+    server.script.push(
+      { prefix: 'v1/sync/batches', answer: { status: 413, json: { status: 413 } } },
+      { prefix: 'v1/sync/batches', answer: { status: 422, json: { status: 422 } } },
+    );
+    const fieldsync = client(server);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await fieldsync.record('NOTES_ADDED', { text: `n${i}` })).eventId);
+
+    await fieldsync.syncNow();
+
+    const sent = server.seen.filter((r) => r.method === 'POST' && r.path === 'v1/sync/batches');
+    const events = (r: (typeof sent)[number]) =>
+      (r.body as { events: { id: string }[] }).events.map((e) => e.id);
+    expect(sent.map((r) => r.status)).toEqual([413, 422, 200, 200]);
+    expect(events(sent[0]!)).toEqual(ids); // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    expect(events(sent[1]!)).toEqual(ids.slice(0, 3)); // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    expect(events(sent[2]!)).toEqual(ids.slice(0, 3)); // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    expect(sent[2]?.headers['idempotency-key']).not.toBe(sent[1]?.headers['idempotency-key']);
+    expect(events(sent[3]!)).toEqual(ids.slice(3)); // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    expect(server.applied).toEqual(ids);
+    expect(await fieldsync.outbox()).toEqual([]);
+  });
+
   it('runs one sync at a time: concurrent syncNow calls share it', async () => {
     const server = new FakeServer();
     server.validTokens.add('t0');
