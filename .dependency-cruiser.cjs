@@ -70,6 +70,24 @@ module.exports = {
       to: { path: ['^functions/', '^local/', '^bench/', '^test/'] },
     },
     {
+      name: 'client-is-standalone',
+      comment:
+        'The client package (client/src) runs in browsers: it imports only itself and, loaded on demand, the ' +
+        'Node modules of its gzip and file fallbacks (never the server). better-sqlite3 (excluded from the graph ' +
+        'with node_modules) is imported by client/src/stores/sqlite.ts only, reached through its own export.',
+      severity: 'error',
+      from: { path: '^client/src/' },
+      to: {
+        pathNot: ['^client/src/', '^(node:)?zlib$', '^(node:)?fs/promises$'],
+      },
+    },
+    {
+      name: 'server-does-not-import-the-client',
+      severity: 'error',
+      from: { path: '^(shared|functions|local)/' },
+      to: { path: '^client/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
