@@ -12,7 +12,7 @@ export interface SimRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** Parsed JSON lines of `--json` (the others are skipped). */
+  /** Parsed JSON lines of `--json` (the others are skipped), each with `atMs`: ms after the start. */
   lines: Record<string, unknown>[];
   ms: number;
 }
@@ -68,6 +68,7 @@ export function runFieldSim(args: string[], options: SimOptions = {}): Promise<S
       if (!line.startsWith('{')) continue;
       try {
         const parsed = JSON.parse(line) as Record<string, unknown>;
+        parsed.atMs = Date.now() - started; // when it arrived, for timing figures
         run.lines.push(parsed);
         options.onLine?.(parsed, kill);
       } catch {
