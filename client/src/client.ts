@@ -176,6 +176,8 @@ export interface AutoSyncOptions {
 }
 
 const RECORD_TYPES = new Set(['RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED']);
+/** Edits merged field by field, whose APPLIED outcome a later write of another device can turn into CONFLICT. */
+const ECHO_TYPES = new Set([...RECORD_TYPES, 'EQUIPMENT_UPDATED', 'PRODUCTION_LOGGED']);
 const META = {
   cursor: 'pull.cursor',
   lastPullAt: 'pull.lastPullAt',
@@ -823,10 +825,20 @@ export class FieldsyncClient {
         case 'DUPLICATE':
           if (result.status === 'APPLIED') report.applied += 1;
           else report.duplicates += 1;
-          // Record events stay as an overlay until a pull shows them (never pushed again); others leave.
-          if (RECORD_TYPES.has(entry.event.type))
-            update.push({ ...entry, state: 'APPLIED', attempts, settledAt });
-          else removeIds.push(id);
+          // Edits stay as an echo until a pull shows them (never pushed again; see OutboxState); others leave.
+          if (
+            RECORD_TYPES.has(entry.event.type) ||
+            (result.status === 'APPLIED' && ECHO_TYPES.has(entry.event.type))
+          ) {
+            update.push({
+              ...entry,
+              state: 'APPLIED',
+              attempts,
+              settledAt,
+              batchId: outcome.batchId,
+              batchReceivedAt: outcome.receivedAt,
+            });
+          } else removeIds.push(id);
           break;
         case 'CONFLICT': {
           report.conflicts += 1;
@@ -913,28 +925,94 @@ export class FieldsyncClient {
       this.emit('progress', { phase: 'pull', done: report.pulledItems, pages: report.pullPages });
       if (!page.hasMore) break;
     }
-    await this.dropSeenEchoes(startedAt);
+    await this.reviewEchoes(startedAt);
   }
 
-  /** Drops APPLIED record overlays that the pulled data now shows (or that are too old to matter). */
-  private async dropSeenEchoes(pullStartedAt: number): Promise<void> {
+  /**
+   * Reviews the APPLIED echoes once a pull has completed: an echo whose effect the pulled data shows (or
+   * that is older than an hour) leaves the outbox — unless the pulled value differs from what it wrote, in
+   * which case its batch outcome is read again: a later write of another device may have made it a
+   * CONFLICT this device lost, which is then surfaced (state CONFLICT, both values, a `conflict` event).
+   */
+  private async reviewEchoes(pullStartedAt: number): Promise<void> {
     const echoes = (await this.store.listOutbox()).filter((e) => e.state === 'APPLIED');
     const removeIds: string[] = [];
+    const update: OutboxEntry[] = [];
+    const notices: (() => void)[] = [];
+    const outcomes = new Map<string, Promise<BatchOutcome | undefined>>();
     for (const entry of echoes) {
       const settledAt = Date.parse(entry.settledAt ?? '');
       if (!(settledAt < pullStartedAt)) continue; // this pull may have started before it was applied
-      const payload = entry.event.payload;
-      const row = await this.store.getLocal(`record:${String(payload.collection)}`, String(payload.recordId));
-      const old = pullStartedAt - settledAt > ECHO_MAX_AGE_MS;
-      const seen =
-        entry.event.type === 'RECORD_CREATED'
-          ? row !== undefined
-          : entry.event.type === 'RECORD_UPDATED'
-            ? row === undefined || (row.version ?? 0) > Number(payload.baseVersion)
-            : row === undefined;
-      if (seen || old) removeIds.push(entry.event.id);
+      const { seen, differs } = await this.echoView(entry);
+      if (!seen && pullStartedAt - settledAt <= ECHO_MAX_AGE_MS) continue;
+      if (seen && differs && entry.batchId) {
+        const batchId = entry.batchId;
+        if (!outcomes.has(batchId)) outcomes.set(batchId, this.batchOutcome(batchId));
+        const result = (await outcomes.get(batchId))?.events.find(
+          (o) => lower(o.eventId ?? '') === entry.event.id,
+        );
+        const conflict = result?.status === 'CONFLICT' ? result.conflict : undefined;
+        if (conflict) {
+          update.push({ ...entry, state: 'CONFLICT', conflict });
+          notices.push(() =>
+            this.emit('conflict', { eventId: entry.event.id, event: entry.event, conflict }),
+          );
+          continue;
+        }
+      }
+      removeIds.push(entry.event.id);
     }
-    if (removeIds.length) await this.store.settle({ removeIds, update: [], deleteBatchKeys: [] });
+    if (removeIds.length || update.length)
+      await this.store.settle({ removeIds, update, deleteBatchKeys: [] });
+    for (const notice of notices) notice();
+  }
+
+  private async batchOutcome(batchId: string): Promise<BatchOutcome | undefined> {
+    const answer = await this.http.request({ method: 'GET', path: `v1/sync/batches/${batchId}` });
+    return answer.status === 200 ? (answer.body as BatchOutcome) : undefined;
+  }
+
+  /** Whether pulled data shows an applied edit (`seen`), and whether it holds other values than it wrote. */
+  private async echoView(entry: OutboxEntry): Promise<{ seen: boolean; differs: boolean }> {
+    const payload = entry.event.payload;
+    const differsFrom = (row: LocalRow | undefined, written: unknown) =>
+      row !== undefined &&
+      Object.entries((written ?? {}) as Record<string, unknown>).some(
+        ([field, value]) => JSON.stringify(row.data[field] ?? null) !== JSON.stringify(value ?? null),
+      );
+    switch (entry.event.type) {
+      case 'RECORD_CREATED':
+      case 'RECORD_UPDATED':
+      case 'RECORD_DELETED': {
+        const row = await this.store.getLocal(
+          `record:${String(payload.collection)}`,
+          String(payload.recordId),
+        );
+        if (entry.event.type === 'RECORD_CREATED') {
+          return { seen: row !== undefined, differs: differsFrom(row, payload.data) };
+        }
+        const moved = row === undefined || (row.version ?? 0) > Number(payload.baseVersion);
+        if (entry.event.type === 'RECORD_DELETED') return { seen: moved, differs: row !== undefined };
+        return { seen: moved, differs: differsFrom(row, payload.changes) };
+      }
+      case 'EQUIPMENT_UPDATED': {
+        const row = await this.store.getLocal('equipment', String(payload.equipmentId));
+        const moved = row === undefined || Number(row.data.version ?? 0) > Number(payload.baseVersion);
+        return { seen: moved, differs: differsFrom(row, payload.changes) };
+      }
+      case 'PRODUCTION_LOGGED': {
+        const row = (await this.store.listLocal('production')).find(
+          (r) => r.data.wellId === payload.wellId && r.data.productionDate === payload.productionDate,
+        );
+        // The row shows this write once it was updated after the batch was received (both server clocks).
+        const seen =
+          row !== undefined && Date.parse(row.updatedAt ?? '') >= Date.parse(entry.batchReceivedAt ?? '');
+        const { wellId: _w, productionDate: _d, ...written } = payload;
+        return { seen, differs: differsFrom(row, written) };
+      }
+      default:
+        return { seen: true, differs: false };
+    }
   }
 
   // ------------------------------------------------------------------ auto mode
@@ -1015,10 +1093,20 @@ export class CollectionHandle<T extends Record<string, unknown>> {
     readonly name: string,
   ) {}
 
-  /** Records RECORD_CREATED; `id` defaults to a new UUID (ids are ≤ 128 characters, client-made). */
-  async create(data: T, options: { id?: string } = {}): Promise<RecordedEvent & { recordId: string }> {
+  /**
+   * Records RECORD_CREATED; `id` defaults to a new UUID (ids are ≤ 128 characters, client-made). Every helper
+   * takes `occurredAt` (default now: the time of the edit, which last-writer-wins compares).
+   */
+  async create(
+    data: T,
+    options: { id?: string; occurredAt?: Date | string } = {},
+  ): Promise<RecordedEvent & { recordId: string }> {
     const recordId = options.id ?? crypto.randomUUID();
-    const event = await this.client.record('RECORD_CREATED', { collection: this.name, recordId, data });
+    const event = await this.client.record(
+      'RECORD_CREATED',
+      { collection: this.name, recordId, data },
+      occurred(options),
+    );
     return { ...event, recordId };
   }
 
@@ -1030,21 +1118,27 @@ export class CollectionHandle<T extends Record<string, unknown>> {
   async update(
     id: string,
     changes: Partial<T>,
-    options: { baseVersion?: number } = {},
+    options: { baseVersion?: number; occurredAt?: Date | string } = {},
   ): Promise<RecordedEvent> {
     const baseVersion = options.baseVersion ?? (await this.baseVersion(id));
-    return this.client.record('RECORD_UPDATED', {
-      collection: this.name,
-      recordId: id,
-      baseVersion,
-      changes,
-    });
+    return this.client.record(
+      'RECORD_UPDATED',
+      { collection: this.name, recordId: id, baseVersion, changes },
+      occurred(options),
+    );
   }
 
   /** Records RECORD_DELETED against the version this device knows. */
-  async delete(id: string, options: { baseVersion?: number } = {}): Promise<RecordedEvent> {
+  async delete(
+    id: string,
+    options: { baseVersion?: number; occurredAt?: Date | string } = {},
+  ): Promise<RecordedEvent> {
     const baseVersion = options.baseVersion ?? (await this.baseVersion(id));
-    return this.client.record('RECORD_DELETED', { collection: this.name, recordId: id, baseVersion });
+    return this.client.record(
+      'RECORD_DELETED',
+      { collection: this.name, recordId: id, baseVersion },
+      occurred(options),
+    );
   }
 
   /** The record as the app should show it, or undefined when absent or deleted (locally or on the server). */
@@ -1069,6 +1163,10 @@ export class CollectionHandle<T extends Record<string, unknown>> {
     return version;
   }
 }
+
+/** The `occurredAt` option of a collection helper, passed on to `record()` only when given. */
+const occurred = (options: { occurredAt?: Date | string }) =>
+  options.occurredAt === undefined ? {} : { occurredAt: options.occurredAt };
 
 /** A photo failure that ends only that photo's try (the rest of the sync goes on). */
 class PhotoError extends FieldsyncError {

@@ -63,8 +63,10 @@ export interface ClientStore {
  * - `REJECTED`: refused (`error`); re-pushed on later syncs only when `error.retryable`;
  * - `FAILED`: the server gave up processing (`error`, retryable); re-pushed on later syncs;
  * - `CONFLICT`: applied with a conflict (`conflict` holds both values); final, kept until acknowledged;
- * - `APPLIED`: a record event applied and kept only as an overlay until a pull shows its effect
- *   (so a pull that lags behind does not look like a revert); never pushed again, not counted as pending.
+ * - `APPLIED`: an applied edit (RECORD_*, EQUIPMENT_UPDATED, PRODUCTION_LOGGED) kept until a pull shows its
+ *   effect: shown over pulled data meanwhile (a lagging pull never looks like a revert), and checked then —
+ *   if the pulled value differs, the batch outcome is read again, since a later write from another device
+ *   can turn it into a CONFLICT the server lost for this device. Never pushed again, not counted as pending.
  */
 export type OutboxState = 'PENDING' | 'REJECTED' | 'FAILED' | 'CONFLICT' | 'APPLIED';
 
@@ -80,6 +82,9 @@ export interface NewOutboxEntry {
   conflict?: ConflictReport;
   /** ISO time of the outcome that settled it (REJECTED, FAILED, CONFLICT, APPLIED). */
   settledAt?: string;
+  /** The server batch whose outcome settled it, and that batch's `receivedAt` (server clock). */
+  batchId?: string;
+  batchReceivedAt?: string;
 }
 
 /** An outbox entry as stored: `seq` orders entries as recorded. */

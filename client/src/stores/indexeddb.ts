@@ -62,7 +62,14 @@ export class IndexedDbStore implements ClientStore {
   ): Promise<T> {
     return new Promise((resolve, reject) => {
       const tx = this.db.transaction([...names], mode, { durability: 'strict' });
-      const result = body(tx);
+      let result: () => T;
+      try {
+        result = body(tx);
+      } catch (error) {
+        tx.abort(); // a request that could not even be made (e.g. a value that cannot be cloned)
+        reject(error);
+        return;
+      }
       tx.oncomplete = () => resolve(result());
       tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
       tx.onerror = () => undefined; // abort follows; reported there
