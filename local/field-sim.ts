@@ -260,7 +260,8 @@ async function main(): Promise<number> {
         }
       }
       await store.setMeta(META_NEXT, String(next + 1));
-      if (!options.json && (next + 1) % 100 === 0) process.stderr.write(`recorded ${next + 1}/${steps}\r`);
+      if (process.stderr.isTTY && (next + 1) % 50 === 0)
+        process.stderr.write(`recorded ${next + 1}/${steps}\r`);
     }
     say(
       `recorded ${plan.events} events and ${plan.photos} photos in ${ms(Date.now() - recordStarted)}; syncing`,
