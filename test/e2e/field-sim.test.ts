@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeApp } from '../../shared/app.js';
+import { closeApp, getApp } from '../../shared/app.js';
+import { api, pushSettled } from '../support/api.js';
+import { tokenFor } from '../support/auth.js';
 import { runFieldSim, serverRecordOf } from '../support/field-sim.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { freshTenant, type SeededTenant, seededTenant } from '../support/tenants.js';
 
 // Issue 15 item 7: `npm run field-sim` plays a shift through the real @fieldsync/client (SQLite store)
 // against the local host, run as npm runs it (scripts/run.mjs, the built entry) in a child process, and is
@@ -55,6 +57,46 @@ describe('npm run field-sim', { timeout: 180_000 }, () => {
     expect(again.stdout).toMatch(/resuming the shift/);
     expect(again.stdout).toMatch(/nothing lost/);
     expect((await serverRecordOf(t.tenant, 'tablet-7')).events).toHaveLength(44);
+  });
+
+  it('on a clinic tenant (no wells) writes notes and photos on the records the operator may read', async () => {
+    // Prepare: two clinic-a patients (one clinic-b one the simulator's user may not read), and a grant.
+    const tenant = await freshTenant('fsimc', ['clinic']);
+    const manager = await tokenFor(tenant.id, ['MANAGER'], 'u-manager');
+    const patient = (id: string, clinicId: string) => ({
+      id: crypto.randomUUID(),
+      type: 'RECORD_CREATED',
+      occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      payload: { collection: 'patients', recordId: id, data: { clinicId, name: `Patient ${id}` } },
+    });
+    const created = await pushSettled(manager, 'front-desk', [
+      patient('pat-a1', 'clinic-a'),
+      patient('pat-a2', 'clinic-a'),
+      patient('pat-b1', 'clinic-b'),
+    ]);
+    expect(created.events.map((e) => e.status)).toEqual(['APPLIED', 'APPLIED', 'APPLIED']);
+    expect((await api(manager, 'PUT', 'v1/scopes/clinic-a/members/field-sim')).status).toBeLessThan(300);
+    // Act
+    const run = await runFieldSim(
+      ['--tenant', tenant.id, '--device', 'tab-c', '--events', '12', '--photos', '2', '--json'],
+      { viaLauncher: false },
+    );
+    // Assess: every event and photo is on a clinic-a patient, applied once.
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.lines.find((l) => l.type === 'summary')).toMatchObject({ lost: 0, rejected: 0 });
+    const server = await serverRecordOf(tenant, 'tab-c');
+    expect(server.events).toHaveLength(14);
+    expect(server.events.every((e) => e.status === 'APPLIED')).toBe(true);
+    const notes = await getApp()
+      .tenantPool(tenant)
+      .query<{ target: string }>(
+        `select target_type || ':' || target_id as target from notes where device_id = 'tab-c'`,
+      );
+    expect(notes.rows).toHaveLength(12);
+    expect(new Set(notes.rows.map((r) => r.target))).toEqual(
+      new Set(['RECORD:patients/pat-a1', 'RECORD:patients/pat-a2']),
+    );
+    expect(server.photos.map((p) => p.status)).toEqual(['ATTACHED', 'ATTACHED']);
   });
 
   it('refuses bad arguments with the usage and exit 2, and a backend that is not there with exit 1', async () => {
