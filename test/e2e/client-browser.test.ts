@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
 import type * as Fieldsync from '@fieldsync/client';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -68,6 +69,22 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  // The page PUTs photos straight to Blob Storage (Azurite), another origin: allow this page's origin there,
+  // as the deployment sets the photo container's CORS for the app's origins (docs/deploy.md).
+  const blob = BlobServiceClient.fromConnectionString(process.env.StorageConnection ?? '');
+  const { cors = [] } = await blob.getProperties();
+  await blob.setProperties({
+    cors: [
+      ...cors,
+      {
+        allowedOrigins: origin,
+        allowedMethods: 'PUT,OPTIONS',
+        allowedHeaders: '*',
+        exposedHeaders: '*',
+        maxAgeInSeconds: 60,
+      },
+    ],
+  });
   context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -100,7 +117,7 @@ interface PageGlobals {
 }
 
 describe('@fieldsync/client in Chromium', { timeout: 120_000 }, () => {
-  it('records into IndexedDB, survives a reload, then syncs: applied exactly once, outbox empty', async () => {
+  it('records events and a photo into IndexedDB, survives a reload, then syncs: applied once, outbox empty', async () => {
     // Prepare
     const token = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-browser');
     const page = await context.newPage();
@@ -108,15 +125,17 @@ describe('@fieldsync/client in Chromium', { timeout: 120_000 }, () => {
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.title === 'ready');
+    const photo = [...pngImage(seeded('browser-photo'))];
     const options = {
       token,
       wellId: t.wellId,
       deviceId: 'browser-1',
       db: `fieldsync-${t.tenant.id}-browser-1`,
+      photo,
     };
 
-    // Act 1: offline work — record 8 notes (the page never syncs before the reload).
-    const recorded = await page.evaluate(async (o) => {
+    // Act 1: offline work — record 8 notes and take a photo (the page never syncs before the reload).
+    const { ids: recorded, photoId } = await page.evaluate(async (o) => {
       const win = globalThis as unknown as PageGlobals;
       const { FieldsyncClient, openIndexedDbStore } = win.fieldsync;
       const client = new FieldsyncClient({
@@ -134,8 +153,9 @@ describe('@fieldsync/client in Chromium', { timeout: 120_000 }, () => {
         });
         ids.push(event.eventId);
       }
+      const queued = await client.attachPhoto(new Uint8Array(o.photo), { type: 'WELL', id: o.wellId });
       await client.close();
-      return ids;
+      return { ids, photoId: queued.photoId };
     }, options);
     await page.reload();
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.title === 'ready');
@@ -163,16 +183,32 @@ describe('@fieldsync/client in Chromium', { timeout: 120_000 }, () => {
 
     // Assess: the reload kept the outbox; the sync emptied it; the server applied each event once.
     expect(errors).toEqual([]);
-    expect(after.before).toMatchObject({ pending: 8, inFlightBatches: 0, lastSyncAt: null });
+    expect(after.before).toMatchObject({
+      pending: 8,
+      photos: { queued: 1, bytes: photo.length },
+      inFlightBatches: 0,
+      lastSyncAt: null,
+    });
     expect(after.pendingIds).toEqual(recorded);
-    expect(after.report).toMatchObject({ applied: 8, duplicates: 0, rejected: 0, stillProcessing: 0 });
+    expect(after.report).toMatchObject({
+      applied: 9, // 8 notes and the photo's PHOTO_ATTACHED
+      photosUploaded: 1,
+      photoErrors: 0,
+      duplicates: 0,
+      rejected: 0,
+      stillProcessing: 0,
+    });
     expect(after.outbox).toEqual([]);
     expect(after.status).toMatchObject({ pending: 0, failed: 0, conflicts: 0, lastError: null });
     expect(after.wells).toBeGreaterThan(0); // the pull landed in IndexedDB too
     const held = await serverRecordOf(t.tenant, 'browser-1');
-    expect(held.events.map((e) => e.id).sort()).toEqual([...recorded].sort());
+    const notes = held.events.filter((e) => e.type === 'NOTES_ADDED');
+    expect(notes.map((e) => e.id).sort()).toEqual([...recorded].sort());
     expect(held.events.every((e) => e.status === 'APPLIED')).toBe(true);
     expect(held.effects.sort()).toEqual([...recorded].sort());
+    const attach = held.events.filter((e) => e.type === 'PHOTO_ATTACHED');
+    expect(attach).toMatchObject([{ photoId }]);
+    expect(held.photos).toEqual([{ id: photoId, status: 'ATTACHED', event_id: attach[0]?.id }]);
     await page.close();
   });
 
