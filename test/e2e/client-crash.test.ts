@@ -81,7 +81,7 @@ async function crashRun(i: number) {
   return { i, moment, attempts, last };
 }
 
-describe(`client killed at random points (${RUNS} runs)`, { timeout: 600_000 }, () => {
+describe(`client killed at random points (${RUNS} runs)`, { timeout: 900_000 }, () => {
   it('after restarts, every recorded event is applied exactly once and every photo attached once', async () => {
     const started = Date.now();
     const results: Awaited<ReturnType<typeof crashRun>>[] = [];
