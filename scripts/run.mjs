@@ -7,8 +7,8 @@
 //   node scripts/run.mjs --build                               always build (`npm run build`)
 //
 // Plain JavaScript on purpose: it must run before anything is compiled. "Stale" means: no build stamp
-// (dist/.build-stamp.json), or a file or folder under functions/, shared/, local/, bench/, or tsconfig.json,
-// package.json or package-lock.json, modified after the last successful build STARTED (a file saved
+// (dist/.build-stamp.json), or a file or folder under functions/, shared/, local/, bench/, client/src/, or
+// tsconfig.json, package.json, package-lock.json or the client workspace's own two, modified after the last successful build STARTED (a file saved
 // during a build is rebuilt next time; a folder's mtime changes when a file is added, removed or renamed).
 // Concurrent launchers build once: the others wait on a lock folder (dist/.build-lock) holding the
 // builder's pid, and take it over if that process is gone.
@@ -21,8 +21,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const stampFile = join(dist, '.build-stamp.json');
 const lockDir = join(dist, '.build-lock');
-const SOURCE_DIRS = ['functions', 'shared', 'local', 'bench'];
-const SOURCE_FILES = ['tsconfig.json', 'package.json', 'package-lock.json'];
+const SOURCE_DIRS = ['functions', 'shared', 'local', 'bench', 'client/src'];
+const SOURCE_FILES = [
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+  'client/tsconfig.json',
+  'client/package.json',
+];
 const say = (line) => process.stderr.write(`[fieldsync] ${line}\n`);
 
 /** The newest mtime (ms) of the sources, and the path that has it. */
@@ -115,10 +121,15 @@ function build(reason) {
   }
   say(`building (${reason}) …`);
   const startedMs = Date.now();
-  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], {
-    cwd: root,
-    stdio: ['ignore', 2, 2],
-  });
+  // The client workspace first (client/dist): local tools such as field-sim import @fieldsync/client.
+  let result = { status: 0 };
+  for (const project of ['client/tsconfig.json', 'tsconfig.json']) {
+    result = spawnSync(process.execPath, [tsc, '-p', join(root, project)], {
+      cwd: root,
+      stdio: ['ignore', 2, 2],
+    });
+    if (result.status !== 0) break;
+  }
   if (result.status !== 0) {
     rmSync(stampFile, { force: true });
     say(`build failed (tsc exit ${result.status ?? result.signal})`);
