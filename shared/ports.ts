@@ -710,6 +710,9 @@ export interface ActivityStore {
   deviceActivity(tenant: Tenant, deviceId: string, limit: number): Promise<DeviceActivity>;
   /** These events of the log (ids it does not have are absent). */
   events(tenant: Tenant, ids: string[]): Promise<ActivityEvent[]>;
-  /** Photos attached to a target (`type`, `id`; a RECORD's id is `collection/id`), newest first. */
+  /**
+   * Photos attached to a target, newest first: `type` and `id` as a conflict names its record (a RECORD is
+   * `collection/id`, a PRODUCTION record `wellId|productionDate`).
+   */
   photosOf(tenant: Tenant, target: { type: string; id: string }, limit: number): Promise<PhotoSummary[]>;
 }

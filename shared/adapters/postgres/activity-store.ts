@@ -143,7 +143,14 @@ export class PostgresActivityStore implements ActivityStore {
   ): Promise<PhotoSummary[]> {
     const { rows } = await guardPostgres(() =>
       this.poolFor(tenant).query<PhotoRow>(
-        `select ${PHOTO_COLUMNS} from photos where target_type = $1 and target_id = $2 and status = 'ATTACHED'
+        // A production record is named `wellId|productionDate` in conflicts (shared/sync/plan-chunk.ts
+        // productionKey) and by its row id in photo targets: both are matched.
+        `select ${PHOTO_COLUMNS} from photos
+         where status = 'ATTACHED'
+           and ((target_type = $1 and target_id = $2)
+             or ($1 = 'PRODUCTION' and target_type = 'PRODUCTION' and target_id in (
+                   select id::text from production_records
+                   where well_id = split_part($2, '|', 1) and production_date::text = split_part($2, '|', 2))))
          order by updated_at desc limit $3`,
         [target.type, target.id, limit],
       ),
