@@ -52,11 +52,15 @@ select md5('b' || b)::uuid, 'device-' || (b % 200), 'user-' || (b % 200 % 50),
 from generate_series(0, $1::int / 100) b`,
   // One conflict per CONFLICT event (g % 50 = 2); a quarter of them OPEN.
   conflicts: `
-insert into conflicts (id, record_type, record_key, fields, event_id, server_value, client_value, resolution, status)
+insert into conflicts (id, record_type, record_key, fields, event_id, server_value, client_value, resolution, status,
+                       auto_resolution, reviewed_by, reviewed_at)
 select md5('c' || g)::uuid, 'PRODUCTION', 'well-' || (g % 500) || '/2025-10-01', array['oilVolume'],
        md5('e' || g)::uuid, '{"oilVolume": 1}', '{"oilVolume": 2}',
        case when (g / 50) % 4 = 0 then 'PENDING_REVIEW' else 'SERVER_WINS' end,
-       case when (g / 50) % 4 = 0 then 'OPEN' else 'RESOLVED' end
+       case when (g / 50) % 4 = 0 then 'OPEN' else 'ACKNOWLEDGED' end,
+       case when (g / 50) % 4 = 0 then null else 'SERVER_WINS' end,
+       case when (g / 50) % 4 = 0 then null else 'bench' end,
+       case when (g / 50) % 4 = 0 then null else now() end
 from generate_series(1, $1::int) g where g % 50 = 2`,
 };
 

@@ -3,7 +3,7 @@
  * implement them; only the composition root (shared/app.ts) and local/ know which adapter is plugged in.
  */
 import type { ActivityEvent, DeviceActivity, PhotoSummary } from './contracts/activity.js';
-import type { Conflict } from './contracts/conflicts.js';
+import type { Conflict, ConflictStatus, ReviewDecision } from './contracts/conflicts.js';
 import type { EventType, SyncEvent } from './contracts/events.js';
 import type { PullDeletion, ProductionEntity, RecordEntity, UserEntity } from './contracts/pull.js';
 import type { Equipment, EquipmentInput, Well, WellInput } from './contracts/reference-data.js';
@@ -263,9 +263,9 @@ export interface EventLog {
   markFailed(tenant: Tenant, eventIds: string[], error: { code: string; message: string }): Promise<number>;
   deviceCounts(tenant: Tenant, deviceId: string): Promise<{ pending: number; failed: number }>;
   /**
-   * Record events (RECORD_*) of the log, oldest received first, each with the OPEN/RESOLVED state of its
-   * conflict and its record's current version: by ids, or a device's / user's, or (`unsettledOnly`) only
-   * those not synced yet — PENDING, FAILED, REJECTED, or CONFLICT with an OPEN conflict. Added for the
+   * Record events (RECORD_*) of the log, oldest received first, each with whether its conflict is HELD or
+   * SETTLED and its record's current version: by ids, or a device's / user's, or (`unsettledOnly`) only
+   * those not synced yet — PENDING, FAILED, REJECTED, or CONFLICT with a conflict MANUAL holds. Added for the
    * compat/clinic queue items (shared/compat/clinic), which are record events.
    */
   recordEvents(tenant: Tenant, filter: RecordEventFilter): Promise<RecordEventRow[]>;
@@ -296,8 +296,11 @@ export interface RecordEventRow {
   conflict: BatchOutcome['events'][number]['conflict'] | null;
   /** How often the event was taken again (retry, or pushed again after a retryable refusal). */
   attempts: number;
-  /** The state of the event's conflict (null: none). */
-  conflictStatus: 'OPEN' | 'RESOLVED' | null;
+  /**
+   * Whether the event's conflict still waits for a decision on its values: HELD (MANUAL holds it, resolution
+   * PENDING_REVIEW) or SETTLED (by a strategy or a manager); null: no conflict. Not the review state.
+   */
+  conflictStatus: 'HELD' | 'SETTLED' | null;
   /** The record's current version (null: no such record). */
   recordVersion: number | null;
 }
@@ -392,19 +395,31 @@ export interface ChunkTransaction {
 export interface ConflictStore {
   list(
     tenant: Tenant,
-    query: { status: 'OPEN' | 'RESOLVED'; limit: number; after?: string | undefined },
+    query: { status: ConflictStatus; limit: number; after?: string | undefined },
   ): Promise<Conflict[]>;
   get(tenant: Tenant, id: string): Promise<Conflict | undefined>;
   /**
-   * Settles an OPEN conflict: writes `values` (field → value) into the record with the manager's stamp,
-   * marks the conflict RESOLVED and updates its event's report — one transaction. Throws ConflictError when
-   * the conflict is not OPEN any more.
+   * A manager's decision on an OPEN conflict, in one transaction under the record's lock: SERVER_WINS, CLIENT_WINS
+   * and MERGED write `values` (field → value) into the record with the manager's stamp, mark the conflict RESOLVED
+   * and update its event's report; ACKNOWLEDGED keeps the strategy's result and marks it ACKNOWLEDGED. Who and when
+   * are recorded (reviewedBy/At; resolvedBy/At for a decision). Throws NotFoundError, ConflictError
+   * CONFLICT_RESOLVED (already handled) or CONFLICT_HELD (ACKNOWLEDGED on a conflict MANUAL holds).
    */
   resolve(
     tenant: Tenant,
     id: string,
-    resolution: 'SERVER_WINS' | 'CLIENT_WINS' | 'MERGED',
+    decision: ReviewDecision,
     values: Record<string, unknown>,
+    by: string,
+  ): Promise<Conflict>;
+  /**
+   * Records a field user's request on an OPEN conflict (a decision that needs a manager's approval): it stays OPEN
+   * in the inbox with requestedResolution/By/At. Throws NotFoundError, ConflictError CONFLICT_RESOLVED.
+   */
+  request(
+    tenant: Tenant,
+    id: string,
+    resolution: 'SERVER_WINS' | 'CLIENT_WINS',
     by: string,
   ): Promise<Conflict>;
   strategies(tenant: Tenant): Promise<Partial<Record<EventType, Strategy>>>;
@@ -417,7 +432,7 @@ export interface ConflictStore {
 export interface DeviceCounts {
   pendingEvents: number;
   failedEvents: number;
-  /** OPEN conflicts whose event the device pushed. */
+  /** OPEN conflicts (the managers' inbox: held, or settled by a strategy and not reviewed) of the device's events. */
   openConflicts: number;
   photos: { awaitingUpload: number; attached: number };
 }
@@ -429,6 +444,23 @@ export interface SyncStatsFilter {
   to: Date;
   userId?: string | undefined;
   deviceId?: string | undefined;
+  /** Events of this type only (then what the push refused or found known, which has no type, is left out). */
+  eventType?: EventType | undefined;
+  /** Events writing this collection only (shared/adapters/postgres/stats-store.ts, eventCollectionSql). */
+  collection?: string | undefined;
+  /** With a bucket: the series too, one entry per UTC hour or day from the one holding `from`. */
+  bucket?: 'hour' | 'day' | undefined;
+}
+
+/** The figures of one bucket of a stats series (SyncStatsData.series). */
+export interface SyncStatsBucketData {
+  /** The bucket's start (UTC, on the hour or at midnight); it covers [start, start + 1 h or 24 h) ∩ [from, to). */
+  start: Date;
+  byStatus: Record<string, number>;
+  rejectedAtPush: number;
+  duplicatesAtPush: number;
+  /** Percentiles of received → applied over the bucket's settled events. */
+  receivedToAppliedMs: { p50: number | null; p95: number | null };
 }
 
 /** Raw figures of the event log over a time range; shared/usecases/stats.ts derives rates from them. */
@@ -443,6 +475,8 @@ export interface SyncStatsData {
   settled: number;
   occurredToAppliedMs: { p50: number | null; p95: number | null };
   receivedToAppliedMs: { p50: number | null; p95: number | null };
+  /** With a bucket: every bucket of the range in order, empty ones with zero counts. */
+  series?: SyncStatsBucketData[];
 }
 
 /** Read-only aggregates over a tenant's event log (managers' routes). */

@@ -5,6 +5,15 @@ import { isoDateTimeSchema } from './common.js';
 
 export const STRATEGIES = ['LWW', 'SERVER_WINS', 'CLIENT_WINS', 'MANUAL'] as const;
 
+/** A conflict's review state (SPEC v1.1 "Managers' console and review states"; docs/architecture.md "Review states"). */
+export const CONFLICT_STATUSES = ['OPEN', 'RESOLVED', 'ACKNOWLEDGED'] as const;
+export type ConflictStatus = (typeof CONFLICT_STATUSES)[number];
+/** What a manager may decide: keep the automatic result (ACKNOWLEDGED), or set the values. */
+export const REVIEW_DECISIONS = ['SERVER_WINS', 'CLIENT_WINS', 'MERGED', 'ACKNOWLEDGED'] as const;
+export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
+
+const RESOLUTIONS = ['CLIENT_WINS', 'SERVER_WINS', 'MERGED', 'PENDING_REVIEW'] as const;
+
 export const conflictSchema = z.object({
   id: z.uuid(),
   /** RECORD (v1.1): a record of a collection, `recordKey` = `${collection}/${id}`. */
@@ -15,17 +24,60 @@ export const conflictSchema = z.object({
   otherEventId: z.uuid().nullable(),
   serverValue: z.record(z.string(), z.unknown()),
   clientValue: z.record(z.string(), z.unknown()),
-  resolution: z.enum(['CLIENT_WINS', 'SERVER_WINS', 'MERGED', 'PENDING_REVIEW']),
-  status: z.enum(['OPEN', 'RESOLVED']),
-  resolvedBy: z.string().nullable(),
-  resolvedAt: isoDateTimeSchema.nullable(),
-  resolvedValue: z.record(z.string(), z.unknown()).nullable(),
+  resolution: z
+    .enum(RESOLUTIONS)
+    .describe(
+      'What the record holds now: PENDING_REVIEW while MANUAL holds the conflict; else the strategy’s result or, once a manager decided, the manager’s',
+    ),
+  automaticResolution: z
+    .enum(['CLIENT_WINS', 'SERVER_WINS', 'MERGED'])
+    .nullable()
+    .describe(
+      'What the tenant’s strategy decided on its own; null when MANUAL held the conflict for a manager',
+    ),
+  status: z
+    .enum(CONFLICT_STATUSES)
+    .describe(
+      'OPEN: no manager has handled it (held by MANUAL, or settled by a strategy and not reviewed); RESOLVED: a manager decided SERVER_WINS, CLIENT_WINS or MERGED; ACKNOWLEDGED: a manager kept the automatic result',
+    ),
+  resolvedBy: z
+    .string()
+    .nullable()
+    .describe(
+      'The manager whose decision set the values; null while held, and when the strategy’s result stands',
+    ),
+  resolvedAt: isoDateTimeSchema
+    .nullable()
+    .describe(
+      'When the values were settled: the manager’s decision, else the strategy’s (the conflict’s creation)',
+    ),
+  resolvedValue: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe(
+      'The conflicting fields’ values in the record right after the manager’s decision; null until then',
+    ),
+  reviewedBy: z.string().nullable().describe('The manager who handled it (any decision); null while OPEN'),
+  reviewedAt: isoDateTimeSchema.nullable(),
+  requestedResolution: z
+    .enum(['SERVER_WINS', 'CLIENT_WINS'])
+    .nullable()
+    .describe(
+      'What a field user asked through a dialect that needs a manager’s approval (docs/compat/clinic.md)',
+    ),
+  requestedBy: z.string().nullable(),
+  requestedAt: isoDateTimeSchema.nullable(),
   createdAt: isoDateTimeSchema,
 });
 export type Conflict = z.infer<typeof conflictSchema>;
 
 export const listConflictsQuerySchema = z.object({
-  status: z.enum(['OPEN', 'RESOLVED']).default('OPEN'),
+  status: z
+    .enum(CONFLICT_STATUSES)
+    .default('OPEN')
+    .describe(
+      'OPEN: the inbox (no manager has handled it); RESOLVED: a manager set the values; ACKNOWLEDGED: a manager kept the automatic result. Every conflict is in exactly one list',
+    ),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** The id of the last conflict of the previous page. */
   after: z.uuid().optional(),
@@ -40,7 +92,11 @@ export const conflictParamsSchema = z.object({ id: z.uuid() });
 
 export const resolveBodySchema = z
   .object({
-    resolution: z.enum(['SERVER_WINS', 'CLIENT_WINS', 'MERGED']),
+    resolution: z
+      .enum(REVIEW_DECISIONS)
+      .describe(
+        'ACKNOWLEDGED keeps a strategy’s result (409 CONFLICT_HELD on a conflict MANUAL holds); the others set the values, also over a strategy’s result',
+      ),
     /** With MERGED: the value of every conflicting field. */
     merged: z.record(z.string(), z.unknown()).optional(),
   })

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MANAGER_ROLES } from '../auth/principal.js';
 import { isoDateTimeSchema } from './common.js';
-import { deviceIdSchema } from './events.js';
+import { collectionNameSchema, deviceIdSchema, EVENT_TYPES } from './events.js';
 import { defineRoute, problem } from './route.js';
 import { deviceStatusSchema } from './sync.js';
 import { outcomeCountsSchema } from './sync.js';
@@ -10,6 +10,9 @@ import { outcomeCountsSchema } from './sync.js';
 
 /** The longest range GET /v1/sync/stats accepts. */
 export const MAX_STATS_RANGE_DAYS = 92;
+/** The most buckets a series may have: 92 days of hours (a range not on the hour spans one more: refused). */
+export const MAX_STATS_BUCKETS = 24 * MAX_STATS_RANGE_DAYS;
+export const STATS_BUCKETS = ['hour', 'day'] as const;
 export const DEFAULT_STALE_AFTER_HOURS = 24;
 
 export const listDevicesQuerySchema = z.object({
@@ -40,10 +43,39 @@ export const syncStatsQuerySchema = z.object({
   to: isoDateTimeSchema.optional().describe('Exclusive; default now; not in the future'),
   userId: z.string().min(1).max(256).optional(),
   deviceId: deviceIdSchema.optional(),
+  eventType: z.enum(EVENT_TYPES).optional().describe('Events of this type only'),
+  collection: collectionNameSchema
+    .optional()
+    .describe(
+      'Events writing this collection only: a record event’s collection, a photo or note’s target, the v1 events’ oil-gas builtin (production, well_equipment, wells)',
+    ),
+  bucket: z
+    .enum(STATS_BUCKETS)
+    .optional()
+    .describe(
+      `Adds \`series\`: one entry per UTC hour or day from the one holding \`from\` (at most ${MAX_STATS_BUCKETS} buckets)`,
+    ),
 });
 export type SyncStatsQuery = z.infer<typeof syncStatsQuerySchema>;
 
 const percentilesSchema = z.object({ p50: z.number().nullable(), p95: z.number().nullable() });
+
+/** One bucket of a stats series (SPEC v1.1 "Managers' console": `{start, counts, syncRate, latencyMs: {p50, p95}}`). */
+export const statsBucketSchema = z.object({
+  start: isoDateTimeSchema.describe(
+    'UTC start of the bucket (on the hour, or midnight); it covers [start, start + 1 h or 24 h) within [from, to)',
+  ),
+  total: z.number().int(),
+  counts: outcomeCountsSchema,
+  syncRate: z
+    .number()
+    .nullable()
+    .describe('As the totals’ syncRate, over the bucket; null when none settled'),
+  latencyMs: percentilesSchema.describe(
+    'receivedToApplied percentiles (ms) of the bucket’s events settled by the processor; null when none',
+  ),
+});
+export type StatsBucket = z.infer<typeof statsBucketSchema>;
 
 export const syncStatsSchema = z.object({
   from: isoDateTimeSchema,
@@ -65,6 +97,15 @@ export const syncStatsSchema = z.object({
     /** Events the percentiles are computed over: settled by the processor (not PENDING, not FAILED). */
     samples: z.number().int(),
   }),
+  eventType: z.enum(EVENT_TYPES).nullable(),
+  collection: z.string().nullable(),
+  bucket: z.enum(STATS_BUCKETS).nullable(),
+  series: z
+    .array(statsBucketSchema)
+    .optional()
+    .describe(
+      'With `bucket` only: every bucket of [from, to) in order, empty ones with zero counts; the counts sum to the totals above',
+    ),
   generatedAt: isoDateTimeSchema,
 });
 export type SyncStats = z.infer<typeof syncStatsSchema>;
@@ -97,7 +138,8 @@ export const syncStatsRoute = defineRoute({
   route: 'v1/sync/stats',
   summary:
     'Counts by outcome, sync rate and latency percentiles of the events received in [from, to) ' +
-    `(default: the last 24 h; at most ${MAX_STATS_RANGE_DAYS} days), optionally of one user or device`,
+    `(default: the last 24 h; at most ${MAX_STATS_RANGE_DAYS} days), optionally of one user, device, event type or ` +
+    'collection; with `bucket=hour|day` also a series over UTC buckets',
   tags: ['manager'],
   access: MANAGER_ROLES,
   query: syncStatsQuerySchema,

@@ -249,7 +249,9 @@ export const listConflictsRoute = defineRoute({
   name: 'listConflicts',
   method: 'GET',
   route: 'v1/conflicts',
-  summary: 'Conflicts for review (OPEN: held by the MANUAL strategy), oldest first, paged with `after`',
+  summary:
+    'Conflicts by review state, oldest first, paged with `after`: OPEN (the inbox: held by MANUAL, or settled by a ' +
+    'strategy and not reviewed), RESOLVED (a manager set the values) or ACKNOWLEDGED (a manager kept the result)',
   tags: ['conflicts'],
   access: MANAGER_ROLES,
   query: listConflictsQuerySchema,
@@ -261,16 +263,19 @@ export const resolveConflictRoute = defineRoute({
   method: 'POST',
   route: 'v1/conflicts/{id}/resolve',
   summary:
-    'Settle an OPEN conflict: SERVER_WINS, CLIENT_WINS, or MERGED with a value for each conflicting field',
+    'Handle an OPEN conflict: ACKNOWLEDGED keeps a strategy’s result; SERVER_WINS, CLIENT_WINS, or MERGED with a ' +
+    'value for each conflicting field, set the values (also overriding a strategy’s result)',
   tags: ['conflicts'],
   access: MANAGER_ROLES,
   params: conflictParamsSchema,
   body: resolveBodySchema,
   responses: {
-    200: { description: 'The resolved conflict', schema: conflictSchema },
+    200: { description: 'The conflict as handled (RESOLVED or ACKNOWLEDGED)', schema: conflictSchema },
     ...authProblems,
     404: problem('No such conflict'),
-    409: problem('The conflict is already resolved'),
+    409: problem(
+      'CONFLICT_RESOLVED: a manager already handled it; CONFLICT_HELD: ACKNOWLEDGED on a conflict MANUAL holds',
+    ),
   },
 });
 

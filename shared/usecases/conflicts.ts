@@ -6,13 +6,16 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { ConflictStore, Tenant } from '../ports.js';
 
 /**
- * A manager settles a conflict held for review: SERVER_WINS keeps the record as it is, CLIENT_WINS writes
- * the device's values, MERGED writes the manager's values — one per conflicting field, each checked against
- * the record's own field schema. The decision is stored with who made it and when, and `resolvedValue` is
+ * A manager handles a conflict of the inbox (status OPEN: held by MANUAL, or settled by a strategy and not reviewed;
+ * SPEC v1.1 "Managers' console and review states"). ACKNOWLEDGED keeps a strategy's result (409 CONFLICT_HELD on a
+ * conflict MANUAL holds: there is no result to keep). SERVER_WINS keeps the record as it is, CLIENT_WINS writes the
+ * device's values, MERGED writes the manager's values — one per conflicting field, each checked against the
+ * record's own field schema; on a strategy-settled conflict these override its result the same way. Who and when
+ * are stored (reviewedBy/At, and resolvedBy/At for a decision that sets the values), and `resolvedValue` is
  * always what the record holds afterwards: a conflict is resolved against the record's current values, which
  * another resolution or a newer write may have changed since the conflict was recorded (docs/architecture.md
  * "Conflicts"). Errors: NotFoundError (no such conflict), ValidationError (MERGED values, with paths
- * `merged.<field>`), ConflictError CONFLICT_RESOLVED (already resolved).
+ * `merged.<field>`), ConflictError CONFLICT_RESOLVED (a manager already handled it) or CONFLICT_HELD.
  */
 export async function resolveConflict(
   deps: { conflicts: ConflictStore },
@@ -32,6 +35,7 @@ export async function resolveConflict(
         : (MERGEABLE_FIELDS[conflict.recordType] as Record<string, FieldSchema>);
     values = checkMerged(conflict, body.merged ?? {}, schemas);
   }
+  // The store checks the review state again under the conflict's row lock (two managers deciding at once).
   return deps.conflicts.resolve(tenant, conflictId, body.resolution, values, principal.userId);
 }
 

@@ -281,10 +281,25 @@ describe('compat/clinic: the document 004 client against fieldsync', () => {
     });
     expect((await encounterOf(encounterId))?.data).toMatchObject({ diagnosis: 'Malaria' });
 
-    // CLIENT_WINS needs a manager's approval; another nurse does not see the item at all; unknown names are 400.
-    const notAllowed = await api(nurseB, 'PATCH', `${BASE}/resolve/${second.id}?resolution=CLIENT_WINS`);
-    expect(notAllowed.status).toBe(403);
-    expect(notAllowed.body).toMatchObject({ status: 'ERROR', code: 'APPROVAL_REQUIRED' });
+    // CLIENT_WINS "requires admin approval": the nurse's ask is recorded and waits for a manager (the conflict
+    // stays OPEN in the inbox); another nurse does not see the item at all; unknown names are 400.
+    const asked = await api(nurseB, 'PATCH', `${BASE}/resolve/${second.id}?resolution=CLIENT_WINS`);
+    expect(asked.status, asked.text).toBe(200);
+    expect(asked.body).toMatchObject({
+      id: second.id,
+      status: 'CONFLICT',
+      resolution: 'CLIENT_WINS',
+      message: expect.stringMatching(/requires admin approval/),
+      conflict: { status: 'OPEN', resolution: 'SERVER_WINS', requestedResolution: 'CLIENT_WINS' },
+    });
+    expect((await encounterOf(encounterId))?.data).toMatchObject({ diagnosis: 'Malaria' });
+    const inbox = (await api(manager, 'GET', 'v1/conflicts?status=OPEN&limit=200')).body as {
+      conflicts: { id: string; requestedResolution: string | null; requestedBy: string | null }[];
+    };
+    expect(inbox.conflicts.find((c) => c.id === conflicted.body.conflict.conflictId)).toMatchObject({
+      requestedResolution: 'CLIENT_WINS',
+      requestedBy: 'u-nurse-b',
+    });
     expect((await api(nurseA, 'PATCH', `${BASE}/resolve/${second.id}?resolution=SERVER_WINS`)).status).toBe(
       404,
     );
@@ -292,21 +307,44 @@ describe('compat/clinic: the document 004 client against fieldsync', () => {
     expect(badName.status).toBe(400);
     expect(badName.body).toMatchObject({ status: 'ERROR', errors: [{ path: 'resolution' }] });
 
-    // The nurse discards the offline change (what the strategy already kept): answered resolved.
+    // The nurse then discards the offline change (what the strategy already kept): answered resolved; the
+    // conflict stays in the managers' inbox (OPEN) with the nurse's latest ask.
     const resolved = await api(nurseB, 'PATCH', `${BASE}/resolve/${second.id}?resolution=SERVER_WINS`);
     expect(resolved.status, resolved.text).toBe(200);
     expect(resolved.body).toMatchObject({
       id: second.id,
       status: 'SYNCED',
       resolution: 'SERVER_WINS',
-      conflict: { status: 'RESOLVED', resolution: 'SERVER_WINS', fields: ['diagnosis'] },
+      conflict: {
+        status: 'OPEN',
+        resolution: 'SERVER_WINS',
+        fields: ['diagnosis'],
+        requestedResolution: 'SERVER_WINS',
+      },
     });
     expect((await encounterOf(encounterId))?.data).toMatchObject({ diagnosis: 'Malaria' });
-    // Settled by the strategy, nothing waits in the pending list; overriding it is refused (already resolved).
+    // Settled by the strategy, nothing waits in the pending list.
     expect(await pending(nurseB, 'tab-2', 'u-nurse-b')).toEqual([]);
+
+    // A manager overrides the strategy's result with the nurse's value (review states, issue 16).
     const override = await api(manager, 'PATCH', `${BASE}/resolve/${second.id}?resolution=CLIENT_WINS`);
-    expect(override.status).toBe(409);
-    expect(override.body).toMatchObject({ status: 'ERROR', code: 'CONFLICT_RESOLVED' });
+    expect(override.status, override.text).toBe(200);
+    expect(override.body).toMatchObject({
+      status: 'SYNCED',
+      conflict: { status: 'RESOLVED', resolution: 'CLIENT_WINS', resolvedValue: { diagnosis: 'Typhoid' } },
+    });
+    expect((await encounterOf(encounterId))?.data).toMatchObject({ diagnosis: 'Typhoid' });
+    expect((await processItem(nurseB, second.id)).body).toMatchObject({
+      status: 'SYNCED',
+      resolution: 'CLIENT_WINS',
+    });
+    // Decided: asking what holds is answered resolved; anything else is refused.
+    expect((await api(nurseB, 'PATCH', `${BASE}/resolve/${second.id}?resolution=CLIENT_WINS`)).status).toBe(
+      200,
+    );
+    const again = await api(manager, 'PATCH', `${BASE}/resolve/${second.id}?resolution=SERVER_WINS`);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ status: 'ERROR', code: 'CONFLICT_RESOLVED' });
   });
 
   it('flags a held prescription for review (MANUAL), which a manager then settles CLIENT_WINS', async () => {
@@ -335,6 +373,15 @@ describe('compat/clinic: the document 004 client against fieldsync', () => {
     const flagged = await api(nurseB, 'PATCH', `${BASE}/resolve/${fromB.id}?resolution=MANUAL`);
     expect(flagged.status, flagged.text).toBe(200);
     expect(flagged.body).toMatchObject({ status: 'CONFLICT', conflict: { status: 'OPEN' } });
+    expect((await encounterOf(encounterId))?.data).toMatchObject({ prescription: 'Paracetamol' });
+
+    // The nurse's CLIENT_WINS waits for a manager's approval; the prescription stays meanwhile.
+    const asked = await api(nurseB, 'PATCH', `${BASE}/resolve/${fromB.id}?resolution=CLIENT_WINS`);
+    expect(asked.status, asked.text).toBe(200);
+    expect(asked.body).toMatchObject({
+      status: 'CONFLICT',
+      conflict: { status: 'OPEN', resolution: 'PENDING_REVIEW', requestedResolution: 'CLIENT_WINS' },
+    });
     expect((await encounterOf(encounterId))?.data).toMatchObject({ prescription: 'Paracetamol' });
 
     const approved = await api(manager, 'PATCH', `${BASE}/resolve/${fromB.id}?resolution=CLIENT_WINS`);

@@ -260,7 +260,8 @@ describe('compat fieldops (document 003): POST /sync/batch with inline photos', 
     expect((pulled.body as { production: unknown[] }).production).toContainEqual(
       expect.objectContaining({ productionDate: day, oilVolume: 45 }),
     );
-    const listed = await api(manager, 'GET', 'v1/conflicts?status=RESOLVED');
+    // Settled by the strategy, not reviewed yet: in the managers' inbox (review states, issue 16).
+    const listed = await api(manager, 'GET', 'v1/conflicts?status=OPEN');
     expect(JSON.stringify(listed.body)).toContain(answer.conflicts[0]?.conflictId ?? 'none');
   });
 

@@ -367,7 +367,7 @@ describe('WellOS POST /field-data/sync', () => {
       },
     ]);
     // Managers see both conflicts, each naming the WellOS event and the v1 one.
-    // (Settled by LWW, so RESOLVED; a MANUAL strategy would list them OPEN.)
+    // (Settled by LWW and not reviewed: OPEN in the inbox, as a MANUAL hold would be.)
     const listed = [];
     for (const status of ['OPEN', 'RESOLVED']) {
       const page = await api(manager, 'GET', `v1/conflicts?status=${status}&limit=200`);

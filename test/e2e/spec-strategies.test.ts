@@ -34,6 +34,7 @@ const setStrategies = async (s: Setup, strategies: Record<string, string>) => {
   expect(response.status, response.text).toBe(200);
   expect(response.body.strategies).toMatchObject(strategies);
 };
+/** OPEN: the managers' inbox — a strategy's result stays there until reviewed (issue 16 review states). */
 const storedConflicts = async (s: Setup, status: 'OPEN' | 'RESOLVED') =>
   (await api(s.manager, 'GET', `v1/conflicts?status=${status}&limit=200`)).body.conflicts as Conflict[];
 const productionRow = async (s: Setup, date: string) =>
@@ -94,7 +95,7 @@ describe('SERVER_WINS as the tenant strategy', () => {
     });
     expect(await productionRow(s, date)).toEqual({ oil_volume: 100, notes: 'choke changed' });
     expect((await batch(s.laptop, a.batchId)).events[0]?.status).toBe('APPLIED'); // the first is not flipped
-    const stored = (await storedConflicts(s, 'RESOLVED')).filter((c) => c.eventId === second.id);
+    const stored = (await storedConflicts(s, 'OPEN')).filter((c) => c.eventId === second.id);
     expect(stored).toEqual([
       expect.objectContaining({
         id: b.events[0]?.conflict?.conflictId,
@@ -104,7 +105,8 @@ describe('SERVER_WINS as the tenant strategy', () => {
         serverValue: { oilVolume: 100 },
         clientValue: { oilVolume: 120 },
         resolution: 'SERVER_WINS',
-        status: 'RESOLVED',
+        automaticResolution: 'SERVER_WINS',
+        status: 'OPEN',
       }),
     ]);
   });
@@ -169,7 +171,7 @@ describe('CLIENT_WINS as the tenant strategy', () => {
     });
     expect(await productionRow(s, date)).toMatchObject({ oil_volume: 80 });
     expect((await batch(s.laptop, a.batchId)).events[0]).toEqual({ eventId: first.id, status: 'APPLIED' });
-    const stored = (await storedConflicts(s, 'RESOLVED')).filter((c) => c.eventId === second.id);
+    const stored = (await storedConflicts(s, 'OPEN')).filter((c) => c.eventId === second.id);
     expect(stored).toEqual([
       expect.objectContaining({
         otherEventId: first.id,

@@ -110,16 +110,20 @@ describe('GET /v1/devices', () => {
     const [p1, p2, f1] = pushed.tab1;
     await sql(`update sync_events set status = 'PENDING' where id = any($1::uuid[])`, [[p1, p2]]);
     await sql(`update sync_events set status = 'FAILED' where id = $1`, [f1]);
-    const conflict = async (eventId: string | undefined, status: 'OPEN' | 'RESOLVED') =>
+    // OPEN: the managers' inbox — held by MANUAL, or settled by a strategy and not reviewed; a reviewed one is not.
+    const conflict = async (eventId: string | undefined, resolution: string, status: string) =>
       sql(
         `insert into conflicts (id, record_type, record_key, fields, event_id, server_value, client_value,
-                                resolution, status)
-         values ($1, 'PRODUCTION', 'well-1|2025-01-01', '{oilVolume}', $2, '{}', '{}', 'PENDING_REVIEW', $3)`,
-        [randomUUID(), eventId, status],
+                                resolution, status, auto_resolution, reviewed_by, reviewed_at)
+         values ($1, 'PRODUCTION', 'well-1|2025-01-01', '{oilVolume}', $2, '{}', '{}', $3, $4,
+                 nullif($3, 'PENDING_REVIEW'), case when $4 <> 'OPEN' then 'u-boss' end,
+                 case when $4 <> 'OPEN' then now() end)`,
+        [randomUUID(), eventId, resolution, status],
       );
-    await conflict(pushed.tab2[0], 'OPEN');
-    await conflict(pushed.tab2[0], 'OPEN');
-    await conflict(pushed.tab2[0], 'RESOLVED');
+    await conflict(pushed.tab2[0], 'PENDING_REVIEW', 'OPEN');
+    await conflict(pushed.tab2[0], 'SERVER_WINS', 'OPEN');
+    await conflict(pushed.tab2[0], 'SERVER_WINS', 'ACKNOWLEDGED');
+    await conflict(pushed.tab2[0], 'CLIENT_WINS', 'RESOLVED');
     try {
       const list = (await devices(admin)).body as DeviceList;
       expect(byId(list).get('tab-1')).toMatchObject({ pendingEvents: 2, failedEvents: 1, openConflicts: 0 });

@@ -111,14 +111,32 @@ describe('compat/clinic mapping', () => {
     expect(documentStats({ ...stats, total: 0 }).syncRate).toBe('0.00%');
   });
 
-  it('maps the document’s resolutions onto the conflict use case', () => {
-    const open = { status: 'OPEN' as const, resolution: 'PENDING_REVIEW' as const, resolvedBy: null };
-    expect(resolutionFor('CLIENT_WINS', open)).toBe('CLIENT_WINS');
-    expect(resolutionFor('SERVER_WINS', open)).toBe('SERVER_WINS');
-    expect(resolutionFor('MANUAL', open)).toBe('flagged');
-    const byStrategy = { status: 'RESOLVED' as const, resolution: 'SERVER_WINS' as const, resolvedBy: null };
-    expect(resolutionFor('SERVER_WINS', byStrategy)).toBe('kept');
-    expect(resolutionFor('CLIENT_WINS', byStrategy)).toBe('refused');
-    expect(resolutionFor('SERVER_WINS', { ...byStrategy, resolvedBy: 'u-manager' })).toBe('refused');
+  it('maps the document’s resolutions onto the conflict use case, by who asks', () => {
+    const held = { status: 'OPEN' as const, resolution: 'PENDING_REVIEW' as const };
+    const [manager, operator] = [true, false];
+    expect(resolutionFor('CLIENT_WINS', held, manager)).toBe('CLIENT_WINS');
+    expect(resolutionFor('SERVER_WINS', held, manager)).toBe('SERVER_WINS');
+    expect(resolutionFor('MANUAL', held, manager)).toBe('flagged');
+    // A field user discards their own change, but overwriting others' data awaits a manager's approval.
+    expect(resolutionFor('SERVER_WINS', held, operator)).toBe('SERVER_WINS');
+    expect(resolutionFor('CLIENT_WINS', held, operator)).toBe('requested');
+    expect(resolutionFor('MANUAL', held, operator)).toBe('flagged');
+    // Settled by the strategy, not reviewed: a manager overrides; a field user's ask of what holds is kept.
+    const byStrategy = { status: 'OPEN' as const, resolution: 'SERVER_WINS' as const };
+    expect(resolutionFor('CLIENT_WINS', byStrategy, manager)).toBe('CLIENT_WINS');
+    expect(resolutionFor('SERVER_WINS', byStrategy, manager)).toBe('SERVER_WINS');
+    expect(resolutionFor('SERVER_WINS', byStrategy, operator)).toBe('kept');
+    expect(resolutionFor('CLIENT_WINS', byStrategy, operator)).toBe('requested');
+    expect(resolutionFor('SERVER_WINS', { ...byStrategy, resolution: 'CLIENT_WINS' }, operator)).toBe(
+      'requested',
+    );
+    // Handled by a manager: asking what holds is kept, anything else refused, whoever asks.
+    for (const status of ['RESOLVED', 'ACKNOWLEDGED'] as const) {
+      for (const who of [manager, operator]) {
+        expect(resolutionFor('SERVER_WINS', { status, resolution: 'SERVER_WINS' }, who)).toBe('kept');
+        expect(resolutionFor('CLIENT_WINS', { status, resolution: 'SERVER_WINS' }, who)).toBe('refused');
+        expect(resolutionFor('MANUAL', { status, resolution: 'SERVER_WINS' }, who)).toBe('refused');
+      }
+    }
   });
 });

@@ -503,11 +503,14 @@ async function writePlan(client: pg.PoolClient, events: PendingEvent[], plan: Ch
   if (plan.conflicts.length) {
     const c = plan.conflicts;
     await client.query(
+      // Every new conflict is OPEN in the managers' inbox (held by MANUAL, or settled by the strategy and not
+      // reviewed yet); a strategy's result is its automatic resolution, settled now (docs/architecture.md).
       `insert into conflicts (id, record_type, record_key, fields, event_id, other_event_id, server_value,
-                              client_value, resolution, status)
+                              client_value, resolution, status, auto_resolution, resolved_at)
        select v.id, v.record_type, v.record_key, string_to_array(v.fields, ','), v.event_id, v.other_event_id,
-              v.server_value, v.client_value, v.resolution,
-              case when v.resolution = 'PENDING_REVIEW' then 'OPEN' else 'RESOLVED' end
+              v.server_value, v.client_value, v.resolution, 'OPEN',
+              nullif(v.resolution, 'PENDING_REVIEW'),
+              case when v.resolution <> 'PENDING_REVIEW' then now() end
        from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::jsonb[], $8::jsonb[],
                    $9::text[]) as v(id, record_type, record_key, fields, event_id, other_event_id, server_value,
                                     client_value, resolution)`,

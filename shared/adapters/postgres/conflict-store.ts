@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Conflict } from '../../contracts/conflicts.js';
+import type { Conflict, ConflictStatus, ReviewDecision } from '../../contracts/conflicts.js';
 import type { EventType } from '../../contracts/events.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { ConflictStore, Tenant } from '../../ports.js';
@@ -23,6 +23,12 @@ interface ConflictRow {
   resolved_by: string | null;
   resolved_at: Date | null;
   resolved_value: Record<string, unknown> | null;
+  auto_resolution: Conflict['automaticResolution'];
+  reviewed_by: string | null;
+  reviewed_at: Date | null;
+  requested_resolution: Conflict['requestedResolution'];
+  requested_by: string | null;
+  requested_at: Date | null;
   created_at: Date;
 }
 
@@ -36,10 +42,16 @@ const toConflict = (r: ConflictRow): Conflict => ({
   serverValue: r.server_value,
   clientValue: r.client_value,
   resolution: r.resolution,
+  automaticResolution: r.auto_resolution,
   status: r.status,
   resolvedBy: r.resolved_by,
   resolvedAt: r.resolved_at?.toISOString() ?? null,
   resolvedValue: r.resolved_value,
+  reviewedBy: r.reviewed_by,
+  reviewedAt: r.reviewed_at?.toISOString() ?? null,
+  requestedResolution: r.requested_resolution,
+  requestedBy: r.requested_by,
+  requestedAt: r.requested_at?.toISOString() ?? null,
   createdAt: r.created_at.toISOString(),
 });
 
@@ -63,7 +75,7 @@ export class PostgresConflictStore implements ConflictStore {
 
   async list(
     tenant: Tenant,
-    query: { status: 'OPEN' | 'RESOLVED'; limit: number; after?: string | undefined },
+    query: { status: ConflictStatus; limit: number; after?: string | undefined },
   ): Promise<Conflict[]> {
     const { rows } = await guardPostgres(() =>
       this.poolFor(tenant).query<ConflictRow>(
@@ -87,7 +99,7 @@ export class PostgresConflictStore implements ConflictStore {
   resolve(
     tenant: Tenant,
     id: string,
-    resolution: 'SERVER_WINS' | 'CLIENT_WINS' | 'MERGED',
+    decision: ReviewDecision,
     values: Record<string, unknown>,
     by: string,
   ): Promise<Conflict> {
@@ -99,16 +111,33 @@ export class PostgresConflictStore implements ConflictStore {
       if (!conflict) throw new NotFoundError(`no conflict ${id}`);
       if (conflict.status !== 'OPEN') {
         throw new ConflictError(
-          `conflict ${id} is already resolved (${conflict.resolution})`,
+          `conflict ${id} was already ${conflict.status === 'ACKNOWLEDGED' ? 'acknowledged' : `resolved (${conflict.resolution})`} by ${conflict.reviewed_by ?? 'a manager'}`,
           'CONFLICT_RESOLVED',
         );
+      }
+      if (decision === 'ACKNOWLEDGED' && conflict.resolution === 'PENDING_REVIEW') {
+        throw new ConflictError(
+          `conflict ${id} is held for review by the MANUAL strategy: there is no automatic result to keep; ` +
+            'resolve it with SERVER_WINS, CLIENT_WINS or MERGED',
+          'CONFLICT_HELD',
+        );
+      }
+      // Lock the record as the chunk processor does, so neither writes over the other from a stale read.
+      const current = await this.lockRecord(client, conflict);
+      const currentValues = () => Object.fromEntries(conflict.fields.map((f) => [f, current[f] ?? null]));
+      if (decision === 'ACKNOWLEDGED') {
+        // The strategy's result stands: nothing is written; the record's values now are what was kept.
+        const updated = await client.query<ConflictRow>(
+          `update conflicts set status = 'ACKNOWLEDGED', reviewed_by = $2, reviewed_at = now(), resolved_value = $3
+           where id = $1 returning *`,
+          [id, by, JSON.stringify(currentValues())],
+        );
+        return toConflict(updated.rows[0] as ConflictRow);
       }
       const now = new Date().toISOString();
       // The manager's decision is a write of its own, stamped now: later device writes compete with it by LWW.
       const stamp: Stamp = { occurredAt: now, deviceId: `manager:${by}`, eventId: id };
       const fields = Object.keys(values);
-      // Lock the record as the chunk processor does, so neither writes over the other from a stale read.
-      const current = await this.lockRecord(client, conflict);
       if (fields.length > 0) {
         if (conflict.record_type === 'PRODUCTION')
           await this.writeProduction(client, conflict, values, stamp);
@@ -116,24 +145,43 @@ export class PostgresConflictStore implements ConflictStore {
         else await this.writeEquipment(client, conflict, values, stamp);
       }
       // Resolved against the record as it is now (another resolution or a newer write may have changed it since
-      // the conflict was shown): SERVER_WINS keeps the current values, and those are what is recorded.
-      const resolved = fields.length
-        ? values
-        : Object.fromEntries(conflict.fields.map((f) => [f, current[f] ?? null]));
+      // the conflict was shown): SERVER_WINS keeps the current values, and those are what is recorded. The same
+      // holds for an override of a strategy's result.
+      const resolved = fields.length ? values : currentValues();
       const updated = await client.query<ConflictRow>(
         `update conflicts set status = 'RESOLVED', resolution = $2, resolved_by = $3, resolved_at = now(),
-           resolved_value = $4
+           resolved_value = $4, reviewed_by = $3, reviewed_at = now()
          where id = $1 returning *`,
-        [id, resolution, by, JSON.stringify(resolved)],
+        [id, decision, by, JSON.stringify(resolved)],
       );
       // The event's own report follows the review, so a device polling its batch sees the decision.
       await client.query(
         `update sync_events set conflict = jsonb_set(conflict, '{resolution}', to_jsonb($2::text))
          where id = $1 and conflict ->> 'conflictId' = $3`,
-        [conflict.event_id, resolution, id],
+        [conflict.event_id, decision, id],
       );
       return toConflict(updated.rows[0] as ConflictRow);
     });
+  }
+
+  async request(
+    tenant: Tenant,
+    id: string,
+    resolution: 'SERVER_WINS' | 'CLIENT_WINS',
+    by: string,
+  ): Promise<Conflict> {
+    const pool = this.poolFor(tenant);
+    const { rows } = await guardPostgres(() =>
+      pool.query<ConflictRow>(
+        `update conflicts set requested_resolution = $2, requested_by = $3, requested_at = now()
+         where id = $1 and status = 'OPEN' returning *`,
+        [id, resolution, by],
+      ),
+    );
+    if (rows[0]) return toConflict(rows[0]);
+    // Not updated: no such conflict, or a manager handled it meanwhile.
+    if (!(await this.get(tenant, id))) throw new NotFoundError(`no conflict ${id}`);
+    throw new ConflictError(`conflict ${id} was already handled by a manager`, 'CONFLICT_RESOLVED');
   }
 
   /**

@@ -303,7 +303,10 @@ export class PostgresEventLog implements EventLog {
         record_version: number | null;
       }>(
         `select e.id, e.batch_id, e.device_id, e.user_id, e.type, e.payload, e.occurred_at, e.received_at,
-                e.status, e.error, e.conflict, e.attempts, c.status as conflict_status, r.version as record_version
+                e.status, e.error, e.conflict, e.attempts,
+                case when c.id is null then null when c.resolution = 'PENDING_REVIEW' then 'HELD' else 'SETTLED' end
+                  as conflict_status,
+                r.version as record_version
          from sync_events e
          left join conflicts c on c.id = (e.conflict ->> 'conflictId')::uuid
          left join records r on r.collection = e.payload ->> 'collection' and r.id = e.payload ->> 'recordId'
@@ -312,7 +315,7 @@ export class PostgresEventLog implements EventLog {
            and ($2::text is null or e.device_id = $2)
            and ($3::text is null or e.user_id = $3)
            and (not $4::boolean or e.status in ('PENDING', 'FAILED', 'REJECTED')
-                or (e.status = 'CONFLICT' and c.status = 'OPEN'))
+                or (e.status = 'CONFLICT' and c.resolution = 'PENDING_REVIEW'))
          order by e.received_at, e.occurred_at, e.id
          limit $5`,
         [

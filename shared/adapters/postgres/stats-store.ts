@@ -69,44 +69,140 @@ from events e
 const SETTLED = `status not in ('PENDING', 'FAILED') and applied_at is not null`;
 
 /**
- * Statistics of the events received in [$1, $2), of one user and/or device when given, in one pass over
- * the range: the predicates are written out only for the filters given, so the planner always sees which
- * index fits — (received_at), (user_id, received_at) or (device_id, received_at) — whatever the plan cache
- * does. Latency percentiles in SQL (percentile_cont) over events the processor settled; date_part keeps
- * them in double precision (extract() would sort numerics, twice as slow). What the push refused or found
- * already known is in sync_batches, counted over the same range.
+ * The collection an event writes, in SQL over sync_events (the `collection` filter of the stats): a record event's
+ * `collection`; a photo or note on a record, its target's collection; the v1 events and the photos and notes on v1
+ * entities, their oil-gas builtin (production, well_equipment, wells).
  */
-export const syncStatsSql = (filter: { userId: boolean; deviceId: boolean }): string => {
-  const where = [
-    'received_at >= $1',
-    'received_at < $2',
-    ...(filter.userId ? ['user_id = $3'] : []),
-    ...(filter.deviceId ? [`device_id = $${filter.userId ? 4 : 3}`] : []),
-  ].join(' and ');
+export const eventCollectionSql = `case
+    when type in ('RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED') then payload ->> 'collection'
+    when type = 'PRODUCTION_LOGGED' then 'production'
+    when type in ('EQUIPMENT_UPDATED', 'EQUIPMENT_INSPECTED', 'MAINTENANCE_LOGGED') then 'well_equipment'
+    when type = 'WELL_READING_RECORDED' then 'wells'
+    else case payload -> 'target' ->> 'type'
+      when 'RECORD' then payload -> 'target' ->> 'collection'
+      when 'WELL' then 'wells'
+      when 'PRODUCTION' then 'production'
+      when 'EQUIPMENT' then 'well_equipment'
+      when 'INSPECTION' then 'well_equipment'
+      when 'MAINTENANCE' then 'well_equipment'
+    end
+  end`;
+
+/** Which filters a stats statement is written for (the values go in as parameters, in this order). */
+export interface StatsSqlShape {
+  userId: boolean;
+  deviceId: boolean;
+  eventType?: boolean;
+  collection?: boolean;
+  bucket?: boolean;
+}
+
+/** The parameters of syncStatsSql, in the order its placeholders expect. */
+export const syncStatsParams = (filter: SyncStatsFilter): unknown[] => [
+  filter.from,
+  filter.to,
+  ...(filter.userId ? [filter.userId] : []),
+  ...(filter.deviceId ? [filter.deviceId] : []),
+  ...(filter.eventType ? [filter.eventType] : []),
+  ...(filter.collection ? [filter.collection] : []),
+  ...(filter.bucket ? [filter.bucket, filter.bucket === 'hour' ? '1 hour' : '24 hours'] : []),
+];
+
+/**
+ * Statistics of the events received in [$1, $2), of one user and/or device, event type or collection when given,
+ * in one statement: the predicates are written out only for the filters given, so the planner always sees which
+ * index fits — (received_at), (user_id, received_at) or (device_id, received_at) — whatever the plan cache
+ * does (type and collection are checked on the rows of the range). Latency percentiles in SQL (percentile_cont)
+ * over events the processor settled; date_part keeps them in double precision (extract() would sort numerics,
+ * twice as slow). What the push refused or found already known is in sync_batches, counted over the same range
+ * (left out with a type or collection filter: a batch's refusals carry neither). With a bucket, the same
+ * statement adds the series: generate_series makes every UTC bucket from the one holding `from`, so empty
+ * buckets appear with zero counts, each with its receivedToApplied percentiles; `series` is a JSON array.
+ */
+export const syncStatsSql = (filter: StatsSqlShape): string => {
+  let n = 2;
+  const where = ['received_at >= $1', 'received_at < $2'];
+  if (filter.userId) where.push(`user_id = $${++n}`);
+  if (filter.deviceId) where.push(`device_id = $${++n}`);
+  const batchWhere = [...where];
+  if (filter.eventType) where.push(`type = $${++n}`);
+  if (filter.collection) where.push(`(${eventCollectionSql}) = $${++n}`);
+  const typed = Boolean(filter.eventType || filter.collection);
   const latency = (from: string) =>
     `percentile_cont(array[0.5, 0.95]) within group (
            order by greatest(date_part('epoch', applied_at - ${from}), 0) * 1000) filter (where ${SETTLED})`;
-  return `
-with events as (
-  select count(*) filter (where status = 'PENDING')::int as pending,
+  const counts = `count(*) filter (where status = 'PENDING')::int as pending,
          count(*) filter (where status = 'APPLIED')::int as applied,
          count(*) filter (where status = 'DUPLICATE')::int as duplicate,
          count(*) filter (where status = 'CONFLICT')::int as conflict,
          count(*) filter (where status = 'REJECTED')::int as rejected,
-         count(*) filter (where status = 'FAILED')::int as failed,
+         count(*) filter (where status = 'FAILED')::int as failed`;
+  const pushed = typed
+    ? 'select null::timestamptz as received_at, 0 as rejected_at_push, 0 as duplicates_at_push where false'
+    : `select received_at, jsonb_array_length(rejected) as rejected_at_push,
+              jsonb_array_length(duplicates) as duplicates_at_push
+       from sync_batches
+       where ${batchWhere.join(' and ')}`;
+  const head = `
+with ev as (
+  select status, received_at, occurred_at, applied_at
+  from sync_events
+  where ${where.join(' and ')}
+), events as (
+  select ${counts},
          count(*) filter (where ${SETTLED})::int as settled,
          ${latency('occurred_at')} as occurred_ms,
          ${latency('received_at')} as received_ms
-  from sync_events
-  where ${where}
+  from ev
+), pushed as (
+  ${pushed}
 ), batches as (
-  select coalesce(sum(jsonb_array_length(rejected)), 0)::int as rejected_at_push,
-         coalesce(sum(jsonb_array_length(duplicates)), 0)::int as duplicates_at_push
-  from sync_batches
-  where ${where}
-)
+  select coalesce(sum(rejected_at_push), 0)::int as rejected_at_push,
+         coalesce(sum(duplicates_at_push), 0)::int as duplicates_at_push
+  from pushed
+)`;
+  if (!filter.bucket)
+    return `${head}
 select * from events, batches`;
+  const unit = `$${++n}`;
+  const step = `$${++n}::interval`;
+  const bucketOf = (column: string) => `date_trunc(${unit}, ${column}, 'UTC')`;
+  return `${head}, buckets as (
+  select generate_series(${bucketOf('$1::timestamptz')}, $2::timestamptz - interval '1 microsecond', ${step}) as start
+), event_buckets as (
+  select ${bucketOf('received_at')} as start, ${counts}, ${latency('received_at')} as received_ms
+  from ev group by 1
+), batch_buckets as (
+  select ${bucketOf('received_at')} as start, sum(rejected_at_push)::int as rejected_at_push,
+         sum(duplicates_at_push)::int as duplicates_at_push
+  from pushed group by 1
+)
+select events.*, batches.*, (
+  select coalesce(json_agg(json_build_object(
+           'start', date_part('epoch', b.start) * 1000,
+           'pending', coalesce(e.pending, 0), 'applied', coalesce(e.applied, 0),
+           'duplicate', coalesce(e.duplicate, 0), 'conflict', coalesce(e.conflict, 0),
+           'rejected', coalesce(e.rejected, 0), 'failed', coalesce(e.failed, 0),
+           'rejected_at_push', coalesce(p.rejected_at_push, 0),
+           'duplicates_at_push', coalesce(p.duplicates_at_push, 0),
+           'received_ms', e.received_ms) order by b.start), '[]')
+  from buckets b left join event_buckets e using (start) left join batch_buckets p using (start)
+) as series
+from events, batches`;
 };
+
+interface SeriesRow {
+  start: number;
+  pending: number;
+  applied: number;
+  duplicate: number;
+  conflict: number;
+  rejected: number;
+  failed: number;
+  rejected_at_push: number;
+  duplicates_at_push: number;
+  received_ms: number[] | null;
+}
 
 /** Managers' aggregates over a tenant's event log. Read-only. */
 export class PostgresStatsStore implements SyncStatsStore {
@@ -133,29 +229,47 @@ export class PostgresStatsStore implements SyncStatsStore {
   }
 
   async syncStats(tenant: Tenant, filter: SyncStatsFilter): Promise<SyncStatsData> {
-    const sql = syncStatsSql({ userId: Boolean(filter.userId), deviceId: Boolean(filter.deviceId) });
-    const params = [filter.from, filter.to, ...(filter.userId ? [filter.userId] : [])];
-    if (filter.deviceId) params.push(filter.deviceId);
-    const { rows } = await guardPostgres(() => this.poolFor(tenant).query<StatsRow>(sql, params));
+    const sql = syncStatsSql({
+      userId: Boolean(filter.userId),
+      deviceId: Boolean(filter.deviceId),
+      eventType: Boolean(filter.eventType),
+      collection: Boolean(filter.collection),
+      bucket: Boolean(filter.bucket),
+    });
+    const { rows } = await guardPostgres(() =>
+      this.poolFor(tenant).query<StatsRow & { series?: SeriesRow[] }>(sql, syncStatsParams(filter)),
+    );
     const r = rows[0];
     const pct = (values: number[] | null | undefined) => ({
       p50: values?.[0] ?? null,
       p95: values?.[1] ?? null,
     });
+    const byStatus = (c: Omit<StatsRow, 'settled' | 'occurred_ms' | 'received_ms'> | undefined) => ({
+      PENDING: c?.pending ?? 0,
+      APPLIED: c?.applied ?? 0,
+      DUPLICATE: c?.duplicate ?? 0,
+      CONFLICT: c?.conflict ?? 0,
+      REJECTED: c?.rejected ?? 0,
+      FAILED: c?.failed ?? 0,
+    });
     return {
-      byStatus: {
-        PENDING: r?.pending ?? 0,
-        APPLIED: r?.applied ?? 0,
-        DUPLICATE: r?.duplicate ?? 0,
-        CONFLICT: r?.conflict ?? 0,
-        REJECTED: r?.rejected ?? 0,
-        FAILED: r?.failed ?? 0,
-      },
+      byStatus: byStatus(r),
       rejectedAtPush: r?.rejected_at_push ?? 0,
       duplicatesAtPush: r?.duplicates_at_push ?? 0,
       settled: r?.settled ?? 0,
       occurredToAppliedMs: pct(r?.occurred_ms),
       receivedToAppliedMs: pct(r?.received_ms),
+      ...(filter.bucket
+        ? {
+            series: (r?.series ?? []).map((b) => ({
+              start: new Date(b.start),
+              byStatus: byStatus(b),
+              rejectedAtPush: b.rejected_at_push,
+              duplicatesAtPush: b.duplicates_at_push,
+              receivedToAppliedMs: pct(b.received_ms),
+            })),
+          }
+        : {}),
     };
   }
 }

@@ -197,8 +197,8 @@ export type ItemStatus = 'PENDING' | 'SYNCED' | 'FAILED' | 'CONFLICT';
 
 /**
  * The document's status of a record event: PENDING while the processor has not settled it; SYNCED when its data
- * is in (APPLIED, DUPLICATE) or its conflict was settled (RESOLVED); CONFLICT while the conflict is OPEN (held for
- * review or settled by a strategy and not reviewed yet); FAILED when refused (REJECTED) or given up on (FAILED).
+ * is in (APPLIED, DUPLICATE) or its conflict's values are settled (by a strategy or a manager); CONFLICT while MANUAL
+ * holds its conflict for a manager; FAILED when refused (REJECTED) or given up on (FAILED).
  */
 export function itemStatus(row: Pick<RecordEventRow, 'status' | 'conflictStatus'>): ItemStatus {
   switch (row.status) {
@@ -208,7 +208,7 @@ export function itemStatus(row: Pick<RecordEventRow, 'status' | 'conflictStatus'
     case 'DUPLICATE':
       return 'SYNCED';
     case 'CONFLICT':
-      return row.conflictStatus === 'RESOLVED' ? 'SYNCED' : 'CONFLICT';
+      return row.conflictStatus === 'HELD' ? 'CONFLICT' : 'SYNCED';
     default:
       return 'FAILED';
   }
@@ -261,11 +261,11 @@ export interface ProcessAnswer {
  * (`id`, `resourceType`, `version` now, the fields sent); CONFLICT (409) the document's `message`, `error` and
  * `resolutionOptions`, plus `conflict` (fields, both sides' values, what the tenant's strategy did); FAILED (422)
  * the refusal; PENDING (202) when the outcome did not come within the wait. An event is a CONFLICT here while no
- * person has decided its conflict: held for review (OPEN), or settled by the tenant's strategy (LWW: the
- * document's "Resource was modified on server") and not resolved by anyone since.
+ * manager has handled its conflict (status OPEN): held for review, or settled by the tenant's strategy (LWW: the
+ * document's "Resource was modified on server") and neither resolved nor acknowledged since.
  */
 export function processAnswer(row: RecordEventRow, conflict: Conflict | undefined): ProcessAnswer {
-  const undecided = row.status === 'CONFLICT' && (conflict?.resolvedBy ?? null) === null;
+  const undecided = row.status === 'CONFLICT' && (conflict?.status ?? 'OPEN') === 'OPEN';
   const status = undecided ? 'CONFLICT' : itemStatus(row);
   const item = toPendingItem(row);
   if (status === 'SYNCED') {
@@ -322,38 +322,59 @@ export function processAnswer(row: RecordEventRow, conflict: Conflict | undefine
 }
 
 /**
- * What a resolve asks of the conflict use case (document §4 "Resolution Strategies"): CLIENT_WINS and SERVER_WINS
- * as named; MANUAL ("flag for manual review by admin") resolves nothing, the conflict stays OPEN for a manager.
- * A conflict settled by the tenant's strategy (RESOLVED, by nobody) cannot be decided again here (the use case
- * resolves OPEN conflicts only): SERVER_WINS over a strategy's SERVER_WINS keeps what already holds ('kept');
- * anything else is 'refused' (409 CONFLICT_RESOLVED).
+ * What a resolve asks of the conflict use case (document §4 "Resolution Strategies"), by who asks:
+ * - MANUAL ("flag for manual review by admin") changes nothing: the conflict stays OPEN in the managers' inbox.
+ * - A manager's SERVER_WINS / CLIENT_WINS is a decision (on a strategy-settled conflict, an override).
+ * - A field user's SERVER_WINS on a conflict MANUAL holds discards their offline change: a decision that is theirs.
+ * - A field user's ask that matches what already holds (the strategy's result) is 'kept': answered resolved.
+ * - Any other field user's ask (CLIENT_WINS, which the document says "requires admin approval", or undoing a
+ *   strategy's result) is 'requested': recorded on the conflict, which stays OPEN for a manager to approve.
+ * Once a manager handled the conflict (RESOLVED, ACKNOWLEDGED): asking what holds is 'kept', the rest 'refused'
+ * (409 CONFLICT_RESOLVED).
  */
 export function resolutionFor(
   resolution: DocumentResolution,
-  conflict: Pick<Conflict, 'status' | 'resolution' | 'resolvedBy'>,
-): 'kept' | 'refused' | 'flagged' | 'SERVER_WINS' | 'CLIENT_WINS' {
-  if (conflict.status !== 'OPEN') {
-    const keptAlready =
-      resolution === 'SERVER_WINS' && conflict.resolution === 'SERVER_WINS' && conflict.resolvedBy === null;
-    return keptAlready ? 'kept' : 'refused';
-  }
-  return resolution === 'MANUAL' ? 'flagged' : resolution;
+  conflict: Pick<Conflict, 'status' | 'resolution'>,
+  manager: boolean,
+): 'kept' | 'refused' | 'flagged' | 'requested' | 'SERVER_WINS' | 'CLIENT_WINS' {
+  const holds = resolution !== 'MANUAL' && resolution === conflict.resolution;
+  if (conflict.status !== 'OPEN') return holds ? 'kept' : 'refused';
+  if (resolution === 'MANUAL') return 'flagged';
+  if (manager) return resolution;
+  if (conflict.resolution === 'PENDING_REVIEW')
+    return resolution === 'SERVER_WINS' ? resolution : 'requested';
+  return holds ? 'kept' : 'requested';
 }
 
-/** The document's answer to a resolve (it shows none): the resolution, the conflict's state and the values kept. */
-export function resolveAnswer(itemId: string, asked: DocumentResolution, conflict: Conflict) {
-  const held = conflict.status === 'OPEN';
+/**
+ * The document's answer to a resolve (it shows none): the resolution asked, whether the item is settled (SYNCED)
+ * or still waits for a manager (CONFLICT: flagged, or a request awaiting approval), and the conflict's state.
+ */
+export function resolveAnswer(
+  itemId: string,
+  asked: DocumentResolution,
+  conflict: Conflict,
+  outcome: 'decided' | 'kept' | 'flagged' | 'requested',
+) {
+  const waiting = outcome === 'flagged' || outcome === 'requested';
+  const message =
+    outcome === 'flagged'
+      ? 'Conflict flagged for manual review by a manager'
+      : outcome === 'requested'
+        ? `${asked} requires admin approval: the request awaits a manager's review`
+        : `Conflict resolved with ${asked}`;
   return {
     id: itemId,
-    status: held ? 'CONFLICT' : 'SYNCED',
+    status: waiting ? 'CONFLICT' : 'SYNCED',
     resolution: asked,
-    message: held ? 'Conflict flagged for manual review by a manager' : `Conflict resolved with ${asked}`,
+    message,
     conflict: {
       conflictId: conflict.id,
       fields: conflict.fields,
       status: conflict.status,
       resolution: conflict.resolution,
       resolvedValue: conflict.resolvedValue,
+      requestedResolution: conflict.requestedResolution,
     },
   };
 }

@@ -141,9 +141,11 @@ export const resolveAnswerSchema = z.object({
   conflict: z.object({
     conflictId: z.string(),
     fields: z.array(z.string()),
-    status: z.enum(['OPEN', 'RESOLVED']),
+    status: z.enum(['OPEN', 'RESOLVED', 'ACKNOWLEDGED']),
     resolution: z.enum(['CLIENT_WINS', 'SERVER_WINS', 'MERGED', 'PENDING_REVIEW']),
     resolvedValue: z.record(z.string(), z.unknown()).nullable(),
+    /** A field user's request awaiting a manager's approval (stays OPEN in /v1/conflicts). */
+    requestedResolution: z.enum(['SERVER_WINS', 'CLIENT_WINS']).nullable(),
   }),
 });
 
@@ -240,17 +242,22 @@ export const clinicResolveRoute = defineRoute({
   method: 'PATCH',
   route: `${BASE}/resolve/{id}`,
   summary:
-    "Document 004: resolve an item's conflict: SERVER_WINS (its user or a manager), CLIENT_WINS (a manager), MANUAL (leave it for a manager)",
+    "Document 004: resolve an item's conflict: a manager decides SERVER_WINS or CLIENT_WINS (also over a strategy's result); " +
+    "its user discards their change (SERVER_WINS) or asks CLIENT_WINS, which awaits a manager's approval; MANUAL leaves it for a manager",
   tags: TAGS,
   access: FIELD_ROLES,
   params: itemParamsSchema,
   query: resolveQuerySchema,
   errorBody: ERROR_BODY,
   responses: {
-    200: { description: 'Resolved, or flagged for review (MANUAL)', schema: resolveAnswerSchema },
-    403: error('Role or tenant, or CLIENT_WINS asked by a field user (it needs a manager)'),
+    200: {
+      description:
+        'Resolved (SYNCED), or waiting for a manager (CONFLICT): flagged (MANUAL) or a request awaiting approval',
+      schema: resolveAnswerSchema,
+    },
+    403: error('Role or tenant'),
     404: error('No such item of the caller, or the item has no conflict'),
-    409: error('The conflict is already resolved (CONFLICT_RESOLVED)'),
+    409: error('A manager already handled the conflict otherwise (CONFLICT_RESOLVED)'),
   },
 });
 
