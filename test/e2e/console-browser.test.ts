@@ -18,7 +18,7 @@ import { waitFor } from '../support/wait.js';
  * a fresh profile) against the local Functions host the test run started: sign in through the URL fragment
  * as `npm start` prints it, see a device's push appear in Fleet, open its device page (batches, photo
  * thumbnail loaded from Azurite), Sync health, the conflict inbox, and resolve a held conflict CLIENT_WINS —
- * then the API is asked whether the record changed. A screenshot of each main view is saved under
+ * then the API is asked whether the record changed — and acknowledge an automatic (LWW) result. A screenshot of each main view is saved under
  * test-results/console/ (gitignored). Any Content-Security-Policy violation or page error fails the test.
  */
 
@@ -291,6 +291,73 @@ describe('the managers’ console in Chromium', () => {
     expect(
       (after.body.production as { id: string; oilVolume: number }[]).find((p) => p.id === record.id),
     ).toMatchObject({ oilVolume: 55 });
+  });
+
+  it('Conflict inbox: an automatic (LWW) result, not reviewed yet, is acknowledged and leaves the inbox', async () => {
+    // Prepare: last-writer-wins again; two devices disagree; the newer value stands on its own.
+    const set = await api(manager, 'PUT', 'v1/settings/conflict-strategies', {
+      strategies: { PRODUCTION_LOGGED: 'LWW' },
+    });
+    expect(set.status).toBe(200);
+    const date = daysAgo(7);
+    const older = production(
+      t.wellId,
+      { gasVolume: 300 },
+      { productionDate: date, occurredAt: minutesAgo(120) },
+    );
+    const newer = production(
+      t.wellId,
+      { gasVolume: 320 },
+      { productionDate: date, occurredAt: minutesAgo(20) },
+    );
+    await pushSettled(laptop, 'laptop-10', [older]);
+    await pushSettled(phone, 'phone-10', [newer]);
+    const open = await api(manager, 'GET', 'v1/conflicts?status=OPEN&limit=200');
+    const conflict = (open.body.conflicts as Conflict[]).find((c) =>
+      [c.eventId, c.otherEventId].includes(older.id),
+    );
+    expect(conflict).toMatchObject({ status: 'OPEN', fields: ['gasVolume'] });
+    const id = conflict?.id ?? '';
+    const automatic = conflict?.automaticResolution ?? 'none';
+    expect(['SERVER_WINS', 'CLIENT_WINS']).toContain(automatic);
+
+    // Act: the manager opens it from the inbox and keeps the automatic result.
+    await page.click('a[data-nav="fleet"]');
+    await page.click('a[data-nav="conflicts"]');
+    await page.waitForSelector(`tr[data-conflict="${id}"]`);
+    expect(await page.textContent(`tr[data-conflict="${id}"]`)).toContain(
+      'Settled automatically: SERVER_WINS',
+    );
+    await page.click(`tr[data-conflict="${id}"] a`);
+    await page.waitForSelector('#conflict-fields');
+    await shot('conflict-automatic');
+    await page.getByRole('button', { name: `Acknowledge (keep ${automatic})` }).click();
+    await page.waitForFunction(() =>
+      (globalThis as unknown as BrowserGlobals).document
+        .querySelector('#conflict-state')
+        ?.textContent?.startsWith('ACKNOWLEDGED'),
+    );
+    expect(await page.textContent('#status')).toBe('Resolved: ACKNOWLEDGED');
+
+    // Assess, through the API: acknowledged by this manager, out of the inbox, the record as LWW left it.
+    const detail = await api(manager, 'GET', `v1/conflicts/${id}`);
+    expect(detail.body.conflict as Conflict).toMatchObject({
+      status: 'ACKNOWLEDGED',
+      reviewedBy: 'u-console-boss',
+      automaticResolution: automatic,
+    });
+    const still = await api(manager, 'GET', 'v1/conflicts?status=OPEN&limit=200');
+    expect((still.body.conflicts as Conflict[]).map((c) => c.id)).not.toContain(id);
+    const pulled = await api(laptop, 'GET', 'v1/sync/pull?deviceId=laptop-10');
+    expect(
+      (pulled.body.production as { wellId: string; productionDate: string; gasVolume: number }[]).find(
+        (p) => p.wellId === t.wellId && p.productionDate === date,
+      ),
+    ).toMatchObject({ gasVolume: 320 });
+    // The inbox no longer lists it.
+    await page.click('a[data-nav="conflicts"]');
+    await page.waitForSelector('#conflict-table, #conflicts-empty');
+    expect(await page.$(`tr[data-conflict="${id}"]`)).toBeNull();
   });
 
   it('raised no Content-Security-Policy violation and no page error on any view', () => {

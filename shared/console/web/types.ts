@@ -80,13 +80,36 @@ export interface Conflict {
   otherEventId: string | null;
   serverValue: Record<string, unknown>;
   clientValue: Record<string, unknown>;
+  /** What the record holds now (PENDING_REVIEW while MANUAL holds it). */
   resolution: string;
-  status: 'OPEN' | 'RESOLVED';
+  /** What the strategy decided on its own; null when MANUAL held the conflict. */
+  automaticResolution: string | null;
+  /** OPEN: no manager handled it; RESOLVED: a manager set the values; ACKNOWLEDGED: kept the automatic result. */
+  status: ConflictStatus;
   resolvedBy: string | null;
   resolvedAt: string | null;
   resolvedValue: Record<string, unknown> | null;
+  reviewedBy: string | null;
+  reviewedAt: string | null;
   createdAt: string;
 }
+
+export const CONFLICT_STATUSES = ['OPEN', 'RESOLVED', 'ACKNOWLEDGED'] as const;
+export type ConflictStatus = (typeof CONFLICT_STATUSES)[number];
+
+/** The event types the stats can be filtered by (shared/contracts/events.ts EVENT_TYPES). */
+export const EVENT_TYPES = [
+  'PRODUCTION_LOGGED',
+  'WELL_READING_RECORDED',
+  'EQUIPMENT_INSPECTED',
+  'MAINTENANCE_LOGGED',
+  'EQUIPMENT_UPDATED',
+  'PHOTO_ATTACHED',
+  'NOTES_ADDED',
+  'RECORD_CREATED',
+  'RECORD_UPDATED',
+  'RECORD_DELETED',
+] as const;
 
 export interface ConflictDetail {
   conflict: Conflict;
@@ -97,6 +120,7 @@ export interface ConflictDetail {
 /** One bucket of GET /v1/sync/stats?bucket= (SPEC "Managers' console and review states"). */
 export interface StatsBucket {
   start: string;
+  total: number;
   counts: OutcomeCounts;
   syncRate: number | null;
   latencyMs: { p50: number | null; p95: number | null };

@@ -29,7 +29,7 @@ export async function renderConflict(view: HTMLElement, id: string): Promise<voi
   say('Loading conflict…');
   const detail = await api<ConflictDetail>('GET', `v1/conflicts/${id}`);
   const c = detail.conflict;
-  const automatic = c.resolution !== 'PENDING_REVIEW';
+  const automatic = c.automaticResolution !== null;
 
   const resolve = async (body: { resolution: string; merged?: Record<string, unknown> }) => {
     for (const button of view.querySelectorAll('button')) button.disabled = true;
@@ -173,7 +173,7 @@ export async function renderConflict(view: HTMLElement, id: string): Promise<voi
                     class: 'secondary',
                     onclick: () => void resolve({ resolution: 'ACKNOWLEDGED' }),
                   },
-                  `Acknowledge (keep ${c.resolution})`,
+                  `Acknowledge (keep ${c.automaticResolution ?? c.resolution})`,
                 )
               : null,
           ),
@@ -191,7 +191,7 @@ export async function renderConflict(view: HTMLElement, id: string): Promise<voi
         ['Record', `${c.recordType} ${c.recordKey}`],
         ['State', h('span', { id: 'conflict-state' }, `${c.status} · ${describeResolution(c)}`)],
         ['Raised', when(c.createdAt)],
-        ['Decided', c.resolvedAt ? `${when(c.resolvedAt)} by ${c.resolvedBy ?? '?'}` : '—'],
+        ['Reviewed', c.reviewedAt ? `${when(c.reviewedAt)} by ${c.reviewedBy ?? '?'}` : 'not yet'],
       ]),
     ),
     sides,

@@ -1,19 +1,24 @@
 import { api, query } from '../api.js';
 import { h, mount, say, show, title, when } from '../dom.js';
-import type { Conflict } from '../types.js';
+import { type Conflict, type ConflictStatus } from '../types.js';
 
 /**
  * Conflict inbox: GET /v1/conflicts?status=OPEN — every conflict no manager has handled, held by MANUAL
  * (PENDING_REVIEW) or settled by a strategy and not reviewed yet — oldest first.
  */
-let status: 'OPEN' | 'RESOLVED' = 'OPEN';
+let status: ConflictStatus = 'OPEN';
 
+/** A conflict's state in words: held, settled automatically and unreviewed, decided or acknowledged by whom. */
 export const describeResolution = (c: Conflict): string =>
   c.status === 'OPEN'
-    ? c.resolution === 'PENDING_REVIEW'
+    ? c.automaticResolution === null
       ? 'Held for review (MANUAL)'
-      : `Settled automatically: ${c.resolution}, not reviewed`
-    : `${c.resolution} by ${c.resolvedBy ?? '?'}`;
+      : `Settled automatically: ${c.automaticResolution}, not reviewed`
+    : c.status === 'ACKNOWLEDGED'
+      ? `${c.automaticResolution ?? c.resolution} acknowledged by ${c.reviewedBy ?? '?'}`
+      : `${c.resolution} by ${c.reviewedBy ?? c.resolvedBy ?? '?'}${
+          c.automaticResolution ? ` (overriding ${c.automaticResolution})` : ''
+        }`;
 
 export async function renderConflicts(view: HTMLElement): Promise<void> {
   say('Loading conflicts…');
@@ -64,7 +69,7 @@ export async function renderConflicts(view: HTMLElement): Promise<void> {
               h(
                 'span',
                 {
-                  class: `badge ${c.resolution === 'PENDING_REVIEW' && c.status === 'OPEN' ? 'warn' : 'ok'}`,
+                  class: `badge ${c.status === 'OPEN' ? 'warn' : 'ok'}`,
                 },
                 describeResolution(c),
               ),
@@ -90,12 +95,22 @@ export async function renderConflicts(view: HTMLElement): Promise<void> {
           {
             id: 'conflict-status',
             onchange: (e: Event) => {
-              status = (e.target as HTMLSelectElement).value === 'RESOLVED' ? 'RESOLVED' : 'OPEN';
+              const chosen = (e.target as HTMLSelectElement).value;
+              status = chosen === 'RESOLVED' || chosen === 'ACKNOWLEDGED' ? chosen : 'OPEN';
               void renderConflicts(view).catch((error: unknown) => say(String(error), 'error'));
             },
           },
           h('option', { value: 'OPEN', selected: status === 'OPEN' }, 'Open: not handled by a manager'),
-          h('option', { value: 'RESOLVED', selected: status === 'RESOLVED' }, 'Resolved'),
+          h(
+            'option',
+            { value: 'RESOLVED', selected: status === 'RESOLVED' },
+            'Resolved: a manager set the values',
+          ),
+          h(
+            'option',
+            { value: 'ACKNOWLEDGED', selected: status === 'ACKNOWLEDGED' },
+            'Acknowledged: automatic result kept',
+          ),
         ),
       ),
       h('button', { type: 'button', onclick: () => void renderConflicts(view) }, 'Refresh'),

@@ -1,6 +1,6 @@
 import { api, query } from '../api.js';
 import { h, mount, say, title, when } from '../dom.js';
-import type { StatsBucket, SyncStats } from '../types.js';
+import { EVENT_TYPES, type StatsBucket, type SyncStats } from '../types.js';
 
 /**
  * Sync health over time: GET /v1/sync/stats?bucket=hour|day (SPEC "Managers' console and review states")
@@ -29,6 +29,21 @@ const filters = { range: '24h', bucket: 'hour', userId: '', deviceId: '', eventT
 
 let charts: InstanceType<typeof uPlot>[] = [];
 
+/** The width a chart fits in its card: the card's content box (its padding left out). */
+function chartWidth(host: HTMLElement): number {
+  const style = getComputedStyle(host);
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return Math.max(260, Math.floor((host.clientWidth || 600) - padding));
+}
+
+// Charts follow the window (a tablet turned from landscape to portrait).
+window.addEventListener('resize', () => {
+  for (const plot of charts) {
+    const host = plot.root.parentElement;
+    if (host) plot.setSize({ width: chartWidth(host), height: 220 });
+  }
+});
+
 function chart(
   host: HTMLElement,
   name: string,
@@ -36,7 +51,7 @@ function chart(
   series: { label: string; values: (number | null)[]; color: string }[],
   unit: string,
 ): void {
-  const width = Math.max(280, host.clientWidth || 600);
+  const width = chartWidth(host);
   const plot = new uPlot(
     {
       title: name,
@@ -94,7 +109,7 @@ function dataTable(caption: string, buckets: StatsBucket[]): HTMLElement {
 
 export async function renderHealth(view: HTMLElement): Promise<void> {
   const results = h('div', { id: 'health-results' });
-  const input = (key: 'userId' | 'deviceId' | 'eventType' | 'collection', label: string) =>
+  const input = (key: 'userId' | 'deviceId' | 'collection', label: string) =>
     h(
       'label',
       {},
@@ -148,7 +163,22 @@ export async function renderHealth(view: HTMLElement): Promise<void> {
     ]),
     input('userId', 'User'),
     input('deviceId', 'Device'),
-    input('eventType', 'Event type'),
+    h(
+      'label',
+      {},
+      'Event type',
+      h(
+        'select',
+        {
+          name: 'eventType',
+          onchange: (e: Event) => {
+            filters.eventType = (e.target as HTMLSelectElement).value;
+          },
+        },
+        h('option', { value: '' }, 'Any'),
+        EVENT_TYPES.map((type) => h('option', { value: type, selected: filters.eventType === type }, type)),
+      ),
+    ),
     input('collection', 'Collection'),
     h('button', { type: 'submit' }, 'Show'),
   );
@@ -231,7 +261,7 @@ export async function renderHealth(view: HTMLElement): Promise<void> {
     );
     chart(
       latencyHost,
-      'Latency',
+      'Latency (received → applied)',
       xs,
       [
         { label: 'p50 ms', values: series.map((b) => b.latencyMs.p50), color: '#1e6b34' },
