@@ -360,6 +360,50 @@ describe('the managers’ console in Chromium', () => {
     expect(await page.$(`tr[data-conflict="${id}"]`)).toBeNull();
   });
 
+  it('fits a portrait tablet and works by keyboard: skip link, focus on the new page, labelled controls', async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    try {
+      await page.click('a[data-nav="fleet"]');
+      await page.waitForSelector('#fleet-table');
+      // Nothing wider than the screen but the tables' own scrolling boxes.
+      const overflow = await page.evaluate(() => {
+        const root = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+      expect(overflow).toBeLessThanOrEqual(0);
+      await shot('fleet-tablet-portrait');
+      // Keyboard: on a fresh load the first Tab reaches the skip link; after a navigation focus is on the page.
+      await page.reload();
+      await page.waitForSelector('#fleet-table');
+      await page.keyboard.press('Tab');
+      expect(
+        await page.evaluate(
+          () => (globalThis as unknown as BrowserGlobals).document.querySelector(':focus')?.textContent,
+        ),
+      ).toBe('Skip to content');
+      await page.focus('a[data-nav="health"]');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#health-summary');
+      expect(
+        await page.evaluate(
+          () =>
+            (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document
+              .activeElement?.id,
+        ),
+      ).toBe('view');
+      // Every form control has an accessible name (a label around it, or aria-label).
+      expect(await page.getByRole('combobox', { name: 'Event type' }).count()).toBe(1);
+      expect(await page.getByRole('textbox', { name: 'Device' }).count()).toBe(1);
+      expect(await page.getByRole('status').count()).toBe(1);
+    } finally {
+      await page.setViewportSize({ width: 1180, height: 820 });
+    }
+  });
+
   it('raised no Content-Security-Policy violation and no page error on any view', () => {
     expect(problems).toEqual([]);
   });

@@ -31,13 +31,21 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 /** Replaces a container's content. */
 export const mount = (container: Element, ...nodes: Node[]): void => container.replaceChildren(...nodes);
 
-/** A date-time for people: local, minutes; '—' when absent. */
+/** A date-time for people, compact for tables: the time alone today, else day, month and time; '—' when absent. */
 export function when(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime())
-    ? iso
-    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  if (Number.isNaN(date.getTime())) return iso;
+  const today = date.toDateString() === new Date().toDateString();
+  return today
+    ? date.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' })
+    : date.toLocaleString(undefined, {
+        year: date.getFullYear() === new Date().getFullYear() ? undefined : 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: '2-digit',
+      });
 }
 
 /** A value of a record field as text: JSON for objects, '—' for null/absent. */

@@ -16,7 +16,7 @@ import type { ConsoleConfig } from './types.js';
 
 let generation = 0;
 
-async function route(view: HTMLElement): Promise<void> {
+async function route(view: HTMLElement, moveFocus: boolean): Promise<void> {
   const mine = ++generation;
   const isCurrent = () => mine === generation;
   const [, page = 'fleet', id] = /^#\/([a-z]+)(?:\/(.+))?$/.exec(location.hash) ?? [];
@@ -35,8 +35,9 @@ async function route(view: HTMLElement): Promise<void> {
     if (!isCurrent()) return;
     say(error instanceof Error ? error.message : String(error), 'error');
   }
-  // Move focus to the new content so keyboard and screen-reader users start there.
-  if (isCurrent()) view.focus();
+  // After a navigation, focus moves to the new content so keyboard and screen-reader users start there (not
+  // on the first load: there the first Tab reaches the skip link, as on any page).
+  if (moveFocus && isCurrent()) view.focus();
 }
 
 async function start(): Promise<void> {
@@ -72,8 +73,8 @@ async function start(): Promise<void> {
     });
   }
   if (!location.hash.startsWith('#/')) history.replaceState(null, '', '#/fleet');
-  window.addEventListener('hashchange', () => void route(view));
-  await route(view);
+  window.addEventListener('hashchange', () => void route(view, true));
+  await route(view, false);
 }
 
 void start().catch((error: unknown) => say(`The console could not start: ${String(error)}`, 'error'));
