@@ -14,6 +14,15 @@ export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
 
 const RESOLUTIONS = ['CLIENT_WINS', 'SERVER_WINS', 'MERGED', 'PENDING_REVIEW'] as const;
 
+/** One side of a conflict as the event log has it: the event's type, device, user and times. */
+export const conflictSideSchema = z.object({
+  type: z.string(),
+  deviceId: z.string(),
+  userId: z.string(),
+  occurredAt: isoDateTimeSchema,
+  receivedAt: isoDateTimeSchema,
+});
+
 export const conflictSchema = z.object({
   id: z.uuid(),
   /** RECORD (v1.1): a record of a collection, `recordKey` = `${collection}/${id}`. */
@@ -67,6 +76,14 @@ export const conflictSchema = z.object({
     ),
   requestedBy: z.string().nullable(),
   requestedAt: isoDateTimeSchema.nullable(),
+  event: conflictSideSchema
+    .nullable()
+    .describe('Who wrote the client side (`eventId`) and when; null if the event left the log'),
+  otherEvent: conflictSideSchema
+    .nullable()
+    .describe(
+      'Who wrote the server side (`otherEventId`) and when; null when a manager or the server wrote it',
+    ),
   createdAt: isoDateTimeSchema,
 });
 export type Conflict = z.infer<typeof conflictSchema>;

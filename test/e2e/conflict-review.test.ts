@@ -83,7 +83,13 @@ describe('conflict review states', () => {
       requestedResolution: null,
       serverValue: { oilVolume: 120 },
       clientValue: { oilVolume: 100 },
+      // Both sides as the console shows them: which device and user wrote each, and when.
+      event: { type: 'PRODUCTION_LOGGED', deviceId: 'laptop-r1', userId: 'u-laptop' },
+      otherEvent: { type: 'PRODUCTION_LOGGED', deviceId: 'phone-r1', userId: 'u-phone' },
     });
+    expect(Date.parse(conflict?.event?.occurredAt ?? '')).toBeLessThan(
+      Date.parse(conflict?.otherEvent?.occurredAt ?? ''),
+    );
     expect(Date.parse(conflict?.resolvedAt ?? '')).toBeGreaterThan(Date.now() - 120_000);
     expect(await openConflicts(laptop, 'laptop-r1')).toBe(1);
     const id = conflict?.id ?? '';
@@ -102,6 +108,7 @@ describe('conflict review states', () => {
       reviewedBy: 'u-boss',
       resolvedBy: null,
       resolvedValue: { oilVolume: 120 },
+      event: { deviceId: 'laptop-r1' },
     });
     expect(Date.parse((acknowledged.body as Conflict).reviewedAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
     expect(await record(date)).toMatchObject({ oil_volume: 120 });
@@ -215,6 +222,24 @@ describe('conflict review states', () => {
       resolvedValue: { oilVolume: 425 },
     });
     expect(await record(date)).toMatchObject({ oil_volume: 425 });
+  });
+
+  it('puts every conflict of the tenant in exactly one list, each agreeing with the stored review state', async () => {
+    const lists = Object.fromEntries(
+      await Promise.all(
+        (['OPEN', 'RESOLVED', 'ACKNOWLEDGED'] as const).map(async (s) => [s, await list(s)] as const),
+      ),
+    );
+    const listed = Object.entries(lists).flatMap(([s, cs]) => cs.map((c) => [c.id, s, c.status]));
+    const { rows } = await getApp()
+      .tenantPool(t.tenant)
+      .query<{ id: string; status: string }>('select id, status from conflicts order by id');
+    expect(rows.length).toBeGreaterThanOrEqual(4); // one per scenario above
+    expect(listed.map(([id]) => id).sort()).toEqual(rows.map((r) => r.id));
+    for (const [id, listStatus, bodyStatus] of listed) {
+      expect(bodyStatus, id).toBe(listStatus);
+      expect(rows.find((r) => r.id === id)?.status).toBe(listStatus);
+    }
   });
 
   it('answers 400 with the path for an unknown status or decision', async () => {

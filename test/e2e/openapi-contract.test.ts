@@ -538,6 +538,39 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     expect((await send('resolveConflict', resolve(conflict.id, { resolution: 'MERGED' }))).status).toBe(400);
     await authFailures('resolveConflict', resolve(conflict.id, { resolution: 'SERVER_WINS' }), operator);
     await bodyFailures('resolveConflict', resolve(conflict.id, {}));
+    // Review states (issue 16): a strategy-settled conflict (LWW) in the inbox, ACKNOWLEDGED (200), then 409;
+    // each list status answers as documented.
+    expect(
+      (await send('putConflictStrategies', strategies({ strategies: { PRODUCTION_LOGGED: 'LWW' } }))).status,
+    ).toBe(200);
+    const reviewDate = daysAgo(4);
+    const later = production(
+      t.wellId,
+      { oilVolume: 30 },
+      { productionDate: reviewDate, occurredAt: new Date(Date.now() - 60_000).toISOString() },
+    );
+    const earlier = production(
+      t.wellId,
+      { oilVolume: 25 },
+      { productionDate: reviewDate, occurredAt: new Date(Date.now() - 120_000).toISOString() },
+    );
+    await pushWaiting({ token: operator, json: { deviceId: 'oas-dev-1', events: [later] } });
+    await pushWaiting({ token: operator2, json: { deviceId: 'oas-dev-2', events: [earlier] } });
+    const inbox = await send('listConflicts', { token: manager, query: { status: 'OPEN', limit: '200' } });
+    const settled = (inbox.body as { conflicts: { id: string; eventId: string }[] }).conflicts.find(
+      (c) => c.eventId === earlier.id,
+    );
+    if (!settled) throw new Error('the strategy-settled conflict is not in the inbox');
+    expect((await send('resolveConflict', resolve(settled.id, { resolution: 'ACKNOWLEDGED' }))).status).toBe(
+      200,
+    );
+    expect((await send('resolveConflict', resolve(settled.id, { resolution: 'CLIENT_WINS' }))).status).toBe(
+      409,
+    );
+    for (const status of ['RESOLVED', 'ACKNOWLEDGED']) {
+      expect((await send('listConflicts', { token: manager, query: { status } })).status).toBe(200);
+    }
+    expect((await send('listConflicts', { token: manager, query: { status: 'DONE' } })).status).toBe(400);
 
     expect((await send('listDevices', { token: manager })).status).toBe(200);
     expect((await send('listDevices', { token: manager, query: { staleAfterHours: '-1' } })).status).toBe(
@@ -546,6 +579,24 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     await authFailures('listDevices', { token: manager }, operator);
     expect((await send('syncStats', { token: manager })).status).toBe(200);
     expect((await send('syncStats', { token: manager, query: { from: 'yesterday' } })).status).toBe(400);
+    // The bucketed form (issue 16) and its filters; the bucket cap and bad filters are 400.
+    for (const query of [
+      { bucket: 'hour' } as Record<string, string>,
+      { bucket: 'day', eventType: 'PRODUCTION_LOGGED' },
+      { bucket: 'hour', collection: 'production', deviceId: 'oas-dev-1', userId: 'u-oas-op' },
+    ]) {
+      const bucketed = await send('syncStats', { token: manager, query });
+      expect(bucketed.status, bucketed.text).toBe(200);
+      expect((bucketed.body as { series: unknown[] }).series.length).toBeGreaterThan(0);
+    }
+    const badStats: Record<string, string>[] = [
+      { bucket: 'week' },
+      { eventType: 'NOPE' },
+      { collection: 'Bad-Name' },
+    ];
+    for (const query of badStats) {
+      expect((await send('syncStats', { token: manager, query })).status).toBe(400);
+    }
     await authFailures('syncStats', { token: manager }, operator);
 
     // The managers' console's reads (shared/contracts/activity.ts): a conflict with its events, a device's activity.
@@ -974,9 +1025,12 @@ describe('every operation of the OpenAPI document, served as documented', () => 
 
     const resolve = (id: string, resolution: string, token = nurse2) =>
       send('clinicResolve', { params: { id }, query: { resolution }, token });
-    expect((await resolve('oas-u-b', 'CLIENT_WINS')).status).toBe(403);
+    // A nurse's CLIENT_WINS awaits approval (200, CONFLICT); a manager's overrides the strategy (200); after
+    // that, anything but what holds is 409.
+    expect((await resolve('oas-u-b', 'CLIENT_WINS')).status).toBe(200);
     expect((await resolve('oas-u-b', 'SERVER_WINS')).status).toBe(200);
-    expect((await resolve('oas-u-b', 'CLIENT_WINS', boss)).status).toBe(409);
+    expect((await resolve('oas-u-b', 'CLIENT_WINS', boss)).status).toBe(200);
+    expect((await resolve('oas-u-b', 'MANUAL', nurse2)).status).toBe(409);
     expect((await resolve('oas-p-1', 'SERVER_WINS', nurse)).status).toBe(404);
     expect((await resolve('oas-u-b', 'LOUDEST_WINS')).status).toBe(400);
     await authFailures('clinicResolve', {

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   collectionOf,
+  type DocumentResolution,
   documentPath,
   documentStats,
   eventIdOfItem,
@@ -8,6 +10,7 @@ import {
   resolutionFor,
   toRecordEvent,
 } from '../../shared/compat/clinic/mapping.js';
+import type { Conflict } from '../../shared/contracts/conflicts.js';
 import type { SyncStats } from '../../shared/contracts/manager.js';
 
 // The clinic dialect's pure mapping (shared/compat/clinic/mapping.ts): ids, names, events, stats, resolutions.
@@ -138,5 +141,29 @@ describe('compat/clinic mapping', () => {
         expect(resolutionFor('MANUAL', { status, resolution: 'SERVER_WINS' }, who)).toBe('refused');
       }
     }
+  });
+
+  it('property: only a manager writes over others, nothing is decided twice, and "kept" is what holds', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('CLIENT_WINS', 'SERVER_WINS', 'MANUAL') as fc.Arbitrary<DocumentResolution>,
+        fc.constantFrom('OPEN', 'RESOLVED', 'ACKNOWLEDGED') as fc.Arbitrary<Conflict['status']>,
+        fc.constantFrom('CLIENT_WINS', 'SERVER_WINS', 'MERGED', 'PENDING_REVIEW') as fc.Arbitrary<
+          Conflict['resolution']
+        >,
+        fc.boolean(),
+        (asked, status, resolution, manager) => {
+          fc.pre(resolution !== 'PENDING_REVIEW' || status === 'OPEN'); // MANUAL's hold is always OPEN
+          const outcome = resolutionFor(asked, { status, resolution }, manager);
+          const writes = outcome === 'CLIENT_WINS' || outcome === 'SERVER_WINS';
+          if (writes) expect(status).toBe('OPEN');
+          if (writes && !manager) expect([outcome, resolution]).toEqual(['SERVER_WINS', 'PENDING_REVIEW']);
+          if (status !== 'OPEN') expect(['kept', 'refused']).toContain(outcome);
+          if (outcome === 'kept') expect(asked).toBe(resolution);
+          if (outcome === 'requested') expect(manager).toBe(false);
+          if (asked === 'MANUAL') expect(['flagged', 'refused']).toContain(outcome);
+        },
+      ),
+    );
   });
 });

@@ -32,7 +32,51 @@ interface ConflictRow {
   created_at: Date;
 }
 
-const toConflict = (r: ConflictRow): Conflict => ({
+/** A conflict row with its two events' sides (WITH_EVENTS); absent columns: the event is not in the log. */
+interface ConflictViewRow extends ConflictRow {
+  e_type?: string | null;
+  e_device_id?: string | null;
+  e_user_id?: string | null;
+  e_occurred_at?: Date | null;
+  e_received_at?: Date | null;
+  o_type?: string | null;
+  o_device_id?: string | null;
+  o_user_id?: string | null;
+  o_occurred_at?: Date | null;
+  o_received_at?: Date | null;
+}
+
+/**
+ * A conflict with who wrote each side and when (the console shows them): its event's and the other event's
+ * type, device, user, occurredAt and receivedAt, joined from the event log by primary key.
+ */
+const WITH_EVENTS = `select c.*,
+    e.type as e_type, e.device_id as e_device_id, e.user_id as e_user_id, e.occurred_at as e_occurred_at,
+    e.received_at as e_received_at,
+    o.type as o_type, o.device_id as o_device_id, o.user_id as o_user_id, o.occurred_at as o_occurred_at,
+    o.received_at as o_received_at
+  from conflicts c
+    left join sync_events e on e.id = c.event_id
+    left join sync_events o on o.id = c.other_event_id`;
+
+const sideOf = (
+  type: string | null | undefined,
+  deviceId: string | null | undefined,
+  userId: string | null | undefined,
+  occurredAt: Date | null | undefined,
+  receivedAt: Date | null | undefined,
+): Conflict['event'] =>
+  type && deviceId && userId && occurredAt && receivedAt
+    ? {
+        type,
+        deviceId,
+        userId,
+        occurredAt: occurredAt.toISOString(),
+        receivedAt: receivedAt.toISOString(),
+      }
+    : null;
+
+const toConflict = (r: ConflictViewRow): Conflict => ({
   id: r.id,
   recordType: r.record_type,
   recordKey: r.record_key,
@@ -52,6 +96,8 @@ const toConflict = (r: ConflictRow): Conflict => ({
   requestedResolution: r.requested_resolution,
   requestedBy: r.requested_by,
   requestedAt: r.requested_at?.toISOString() ?? null,
+  event: sideOf(r.e_type, r.e_device_id, r.e_user_id, r.e_occurred_at, r.e_received_at),
+  otherEvent: sideOf(r.o_type, r.o_device_id, r.o_user_id, r.o_occurred_at, r.o_received_at),
   createdAt: r.created_at.toISOString(),
 });
 
@@ -79,7 +125,7 @@ export class PostgresConflictStore implements ConflictStore {
   ): Promise<Conflict[]> {
     const { rows } = await guardPostgres(() =>
       this.poolFor(tenant).query<ConflictRow>(
-        `select * from conflicts c
+        `${WITH_EVENTS}
          where c.status = $1
            and ($2::uuid is null or (c.created_at, c.id) > (select created_at, id from conflicts where id = $2))
          order by c.created_at, c.id limit $3`,
@@ -91,7 +137,7 @@ export class PostgresConflictStore implements ConflictStore {
 
   async get(tenant: Tenant, id: string): Promise<Conflict | undefined> {
     const { rows } = await guardPostgres(() =>
-      this.poolFor(tenant).query<ConflictRow>('select * from conflicts where id = $1', [id]),
+      this.poolFor(tenant).query<ConflictViewRow>(`${WITH_EVENTS} where c.id = $1`, [id]),
     );
     return rows[0] ? toConflict(rows[0]) : undefined;
   }
@@ -127,12 +173,12 @@ export class PostgresConflictStore implements ConflictStore {
       const currentValues = () => Object.fromEntries(conflict.fields.map((f) => [f, current[f] ?? null]));
       if (decision === 'ACKNOWLEDGED') {
         // The strategy's result stands: nothing is written; the record's values now are what was kept.
-        const updated = await client.query<ConflictRow>(
+        await client.query(
           `update conflicts set status = 'ACKNOWLEDGED', reviewed_by = $2, reviewed_at = now(), resolved_value = $3
-           where id = $1 returning *`,
+           where id = $1`,
           [id, by, JSON.stringify(currentValues())],
         );
-        return toConflict(updated.rows[0] as ConflictRow);
+        return this.read(client, id);
       }
       const now = new Date().toISOString();
       // The manager's decision is a write of its own, stamped now: later device writes compete with it by LWW.
@@ -148,10 +194,10 @@ export class PostgresConflictStore implements ConflictStore {
       // the conflict was shown): SERVER_WINS keeps the current values, and those are what is recorded. The same
       // holds for an override of a strategy's result.
       const resolved = fields.length ? values : currentValues();
-      const updated = await client.query<ConflictRow>(
+      await client.query(
         `update conflicts set status = 'RESOLVED', resolution = $2, resolved_by = $3, resolved_at = now(),
            resolved_value = $4, reviewed_by = $3, reviewed_at = now()
-         where id = $1 returning *`,
+         where id = $1`,
         [id, decision, by, JSON.stringify(resolved)],
       );
       // The event's own report follows the review, so a device polling its batch sees the decision.
@@ -160,8 +206,14 @@ export class PostgresConflictStore implements ConflictStore {
          where id = $1 and conflict ->> 'conflictId' = $3`,
         [conflict.event_id, decision, id],
       );
-      return toConflict(updated.rows[0] as ConflictRow);
+      return this.read(client, id);
     });
+  }
+
+  /** The conflict as the API shows it, read in the caller's transaction (after its update). */
+  private async read(client: pg.PoolClient, id: string): Promise<Conflict> {
+    const { rows } = await client.query<ConflictViewRow>(`${WITH_EVENTS} where c.id = $1`, [id]);
+    return toConflict(rows[0] as ConflictViewRow);
   }
 
   async request(
@@ -172,15 +224,16 @@ export class PostgresConflictStore implements ConflictStore {
   ): Promise<Conflict> {
     const pool = this.poolFor(tenant);
     const { rows } = await guardPostgres(() =>
-      pool.query<ConflictRow>(
+      pool.query<{ id: string }>(
         `update conflicts set requested_resolution = $2, requested_by = $3, requested_at = now()
-         where id = $1 and status = 'OPEN' returning *`,
+         where id = $1 and status = 'OPEN' returning id`,
         [id, resolution, by],
       ),
     );
-    if (rows[0]) return toConflict(rows[0]);
+    const after = await this.get(tenant, id);
+    if (rows[0] && after) return after;
     // Not updated: no such conflict, or a manager handled it meanwhile.
-    if (!(await this.get(tenant, id))) throw new NotFoundError(`no conflict ${id}`);
+    if (!after) throw new NotFoundError(`no conflict ${id}`);
     throw new ConflictError(`conflict ${id} was already handled by a manager`, 'CONFLICT_RESOLVED');
   }
 
