@@ -21,6 +21,17 @@ param tenantAuthAudience string
 @description('JWKS URL of the issuer (AUTH_JWKS_URL), e.g. https://login.microsoftonline.com/<tenant id>/discovery/v2.0/keys')
 param tenantAuthJwksUrl string
 
+// The managers' console's sign-in (docs/console.md): an Entra ID single-page-application registration whose
+// redirect URI is https://<function app>/api/console/. All three, or none (then the console cannot sign in).
+@description('Client id of the console\'s SPA app registration (CONSOLE_CLIENT_ID); empty: no console sign-in.')
+param consoleClientId string = ''
+
+@description('Authority the console signs in with (CONSOLE_AUTHORITY), e.g. https://login.microsoftonline.com/<tenant id>')
+param consoleAuthority string = ''
+
+@description('API scope the console asks a token for (CONSOLE_API_SCOPE), e.g. api://fieldsync/access_as_user')
+param consoleApiScope string = ''
+
 @description('Object id of the Entra group (or user) that administers PostgreSQL.')
 param postgresAdminGroupObjectId string
 
@@ -269,6 +280,9 @@ module functionApp 'modules/functionapp.bicep' = {
     authIssuer: tenantAuthIssuer
     authAudience: tenantAuthAudience
     authJwksUrl: tenantAuthJwksUrl
+    consoleClientId: consoleClientId
+    consoleAuthority: consoleAuthority
+    consoleApiScope: consoleApiScope
     logLevel: logLevel
     maximumInstanceCount: functionMaximumInstanceCount
     postgresPort: postgresUsesPgBouncer ? '6432' : '5432'

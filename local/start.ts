@@ -80,9 +80,29 @@ async function main(): Promise<void> {
             roles: ['OPERATOR'],
           })
         : undefined;
+    // The managers' console, signed in as acme's demo manager: the token rides in the URL fragment, which the
+    // browser never sends to a server (docs/console.md). Only with the development issuer configured.
+    const consoleToken =
+      config.auth.mode === 'dev'
+        ? await signDevToken({
+            secret: config.auth.secret,
+            issuer: config.auth.issuer,
+            audience: config.auth.audience,
+            tenantId: 'acme',
+            userId: 'u-manager-1',
+            roles: ['MANAGER'],
+          })
+        : undefined;
     say(
       `serving ${host.functions.length} functions at ${host.url} (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
     );
+    if (consoleToken) {
+      say(
+        `managers' console (tenant acme, Maria Manager; docs/console.md): ${host.url}/console/#token=${consoleToken}`,
+      );
+    } else {
+      say(`managers' console (sign in with Microsoft Entra ID): ${host.url}/console/`);
+    }
     say(`try: curl ${host.url}/health`);
     say(`demo tenants: ${DEMO_TENANTS.map((d) => `${d.id} (${d.packs.join(', ')})`).join(', ')}`);
     for (const line of demoHelp()) say(`  ${line}`);

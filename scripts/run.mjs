@@ -8,12 +8,21 @@
 //
 // Plain JavaScript on purpose: it must run before anything is compiled. "Stale" means: no build stamp
 // (dist/.build-stamp.json), or a file or folder under functions/, shared/, local/, bench/, client/src/, or
-// tsconfig.json, package.json, package-lock.json or the client workspace's own two, modified after the last successful build STARTED (a file saved
-// during a build is rebuilt next time; a folder's mtime changes when a file is added, removed or renamed).
+// tsconfig.json, tsconfig.console.json, package.json, package-lock.json or the client workspace's own two,
+// modified after the last successful build STARTED (a file saved during a build is rebuilt next time; a folder's mtime changes when a file is added, removed or renamed).
 // Concurrent launchers build once: the others wait on a lock folder (dist/.build-lock) holding the
 // builder's pid, and take it over if that process is gone.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -24,11 +33,16 @@ const lockDir = join(dist, '.build-lock');
 const SOURCE_DIRS = ['functions', 'shared', 'local', 'bench', 'client/src'];
 const SOURCE_FILES = [
   'tsconfig.json',
+  'tsconfig.console.json',
   'package.json',
   'package-lock.json',
   'client/tsconfig.json',
   'client/package.json',
 ];
+// The managers' console (docs/console.md): browser TypeScript compiled by tsconfig.console.json, and the
+// static files beside it (HTML, CSS) copied as they are.
+const CONSOLE_WEB = join('shared', 'console', 'web');
+const CONSOLE_STATIC = /\.(html|css|svg)$/;
 const say = (line) => process.stderr.write(`[fieldsync] ${line}\n`);
 
 /** The newest mtime (ms) of the sources, and the path that has it. */
@@ -112,6 +126,19 @@ async function lock() {
 
 const unlock = () => rmSync(lockDir, { recursive: true, force: true });
 
+/** Copies the console's HTML and CSS beside its compiled scripts (tsc copies only what it compiles). */
+function copyConsoleStatic() {
+  const from = join(root, CONSOLE_WEB);
+  if (!existsSync(from)) return;
+  rmSync(join(dist, CONSOLE_WEB, 'index.html'), { force: true });
+  for (const name of readdirSync(from, { recursive: true, encoding: 'utf8' })) {
+    if (!CONSOLE_STATIC.test(name)) continue;
+    const target = join(dist, CONSOLE_WEB, name);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(join(from, name), target);
+  }
+}
+
 /** Runs tsc (its output on stderr, so a CLI's stdout stays clean) and writes the stamp. Exits on failure. */
 function build(reason) {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -122,19 +149,18 @@ function build(reason) {
   say(`building (${reason}) …`);
   const startedMs = Date.now();
   // The client workspace first (client/dist): local tools such as field-sim import @fieldsync/client.
-  let result = { status: 0 };
-  for (const project of ['client/tsconfig.json', 'tsconfig.json']) {
-    result = spawnSync(process.execPath, [tsc, '-p', join(root, project)], {
+  for (const project of ['client/tsconfig.json', 'tsconfig.json', 'tsconfig.console.json']) {
+    const result = spawnSync(process.execPath, [tsc, '-p', join(root, project)], {
       cwd: root,
       stdio: ['ignore', 2, 2],
     });
-    if (result.status !== 0) break;
+    if (result.status !== 0) {
+      rmSync(stampFile, { force: true });
+      say(`build failed (tsc -p ${project} exit ${result.status ?? result.signal})`);
+      return false;
+    }
   }
-  if (result.status !== 0) {
-    rmSync(stampFile, { force: true });
-    say(`build failed (tsc exit ${result.status ?? result.signal})`);
-    return false;
-  }
+  copyConsoleStatic();
   writeFileSync(stampFile, `${JSON.stringify({ startedMs, builtAt: new Date().toISOString() })}\n`);
   say(`built in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
   return true;

@@ -19,6 +19,7 @@ import { PostgresConflictStore } from './adapters/postgres/conflict-store.js';
 import { PostgresPhotoRecords } from './adapters/postgres/photo-records.js';
 import { PostgresPullStore } from './adapters/postgres/pull-store.js';
 import { PostgresStatsStore } from './adapters/postgres/stats-store.js';
+import { PostgresActivityStore } from './adapters/postgres/activity-store.js';
 import { PostgresEventLog } from './adapters/postgres/event-log.js';
 import { connectionFor } from './adapters/postgres/connection.js';
 import { PoolCache } from './adapters/postgres/pools.js';
@@ -48,6 +49,7 @@ import type {
   ScopeGrantStore,
   SchemaStore,
   SyncStatsStore,
+  ActivityStore,
   Tenant,
   TenantDatabaseAdmin,
   TenantRegistry,
@@ -76,6 +78,8 @@ export interface App {
   processor: ChunkProcessor;
   conflicts: ConflictStore;
   stats: SyncStatsStore;
+  /** The managers' console's reads (a device's activity, a conflict's events). */
+  activity: ActivityStore;
   pull: PullStore;
   /** Scope grants: which scopes an OPERATOR reads and writes (SPEC v1.1 "Scopes"). */
   scopes: ScopeGrantStore;
@@ -176,6 +180,7 @@ export function createApp(config: Config): App {
     processor: new ChunkEngine(new PostgresChunkStore(tenantPool), createPhotoPrecheck(photoStore)),
     conflicts: new PostgresConflictStore(tenantPool),
     stats: new PostgresStatsStore(tenantPool),
+    activity: new PostgresActivityStore(tenantPool),
     pull: new PostgresPullStore(tenantPool),
     scopes: new PostgresScopeGrantStore(tenantPool),
     photoStore,

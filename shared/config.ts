@@ -132,6 +132,15 @@ export const settingsSchema = z.object({
 
   // OpenTelemetry to Application Insights (@azure/monitor-opentelemetry) when set; nothing when absent.
   APPLICATIONINSIGHTS_CONNECTION_STRING: optionalNonEmpty,
+
+  /**
+   * The managers' console's Microsoft Entra ID sign-in (docs/console.md), all three or none: the client id of
+   * its single-page-application registration, the authority (https://login.microsoftonline.com/<tenant>) and
+   * the API scope it asks a token for (e.g. api://fieldsync-api/.default). Bicep sets them in Azure.
+   */
+  CONSOLE_CLIENT_ID: optionalNonEmpty,
+  CONSOLE_AUTHORITY: optionalNonEmpty.pipe(url(['https:']).optional()),
+  CONSOLE_API_SCOPE: optionalNonEmpty,
 });
 
 /**
@@ -192,6 +201,13 @@ function crossSettingProblems(
     'must use https in Azure',
   );
   // The back-off schedule (shared/sync/backoff.ts) must be one: delays that grow, and not thousands of them.
+  const consoleSettings = ['CONSOLE_CLIENT_ID', 'CONSOLE_AUTHORITY', 'CONSOLE_API_SCOPE'];
+  const consoleSet = consoleSettings.filter(has);
+  need(
+    consoleSet.length === 0 || consoleSet.length === consoleSettings.length,
+    consoleSettings.find((name) => !has(name)) ?? 'CONSOLE_CLIENT_ID',
+    `the console's Entra sign-in needs all of ${consoleSettings.join(', ')} (or none)`,
+  );
   const seconds = (name: string, fallback: number) => Number(env[name]?.trim() || fallback);
   const base = seconds('QUEUE_RETRY_BASE_SECONDS', 10);
   need(
@@ -256,6 +272,8 @@ export interface Config {
   /** Origins the local host answers CORS requests for (empty in Azure, where the platform does it). */
   cors: { allowedOrigins: string[] };
   pull: { productionDays: number; retentionDays: number };
+  /** The managers' console's Entra ID sign-in (MSAL in the browser); undefined: not configured. */
+  console: { entra: { clientId: string; authority: string; apiScope: string } | undefined };
 }
 
 export class ConfigError extends Error {
@@ -347,5 +365,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     telemetry: { connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
     cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS ?? (inAzure ? [] : [...LOCAL_CORS_ORIGINS]) },
+    console: {
+      entra:
+        s.CONSOLE_CLIENT_ID && s.CONSOLE_AUTHORITY && s.CONSOLE_API_SCOPE
+          ? { clientId: s.CONSOLE_CLIENT_ID, authority: s.CONSOLE_AUTHORITY, apiScope: s.CONSOLE_API_SCOPE }
+          : undefined,
+    },
   };
 }

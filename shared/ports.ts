@@ -2,6 +2,7 @@
  * Ports: what use cases need from the outside world, as plain types. Adapters under shared/adapters/
  * implement them; only the composition root (shared/app.ts) and local/ know which adapter is plugged in.
  */
+import type { ActivityEvent, DeviceActivity, PhotoSummary } from './contracts/activity.js';
 import type { Conflict, ConflictStatus, ReviewDecision } from './contracts/conflicts.js';
 import type { EventType, SyncEvent } from './contracts/events.js';
 import type { PullDeletion, ProductionEntity, RecordEntity, UserEntity } from './contracts/pull.js';
@@ -788,4 +789,17 @@ export interface SchemaStore {
     decide: (current: StoredCollection | undefined) => CollectionDecision,
     changedBy: string,
   ): Promise<PutCollectionResult>;
+}
+
+/** Reads of the managers' console (shared/contracts/activity.ts) over a tenant's event log. Read-only. */
+export interface ActivityStore {
+  /** The device's newest `limit` batches, failed (or retryable rejected) events and photos. */
+  deviceActivity(tenant: Tenant, deviceId: string, limit: number): Promise<DeviceActivity>;
+  /** These events of the log (ids it does not have are absent). */
+  events(tenant: Tenant, ids: string[]): Promise<ActivityEvent[]>;
+  /**
+   * Photos attached to a target, newest first: `type` and `id` as a conflict names its record (a RECORD is
+   * `collection/id`, a PRODUCTION record `wellId|productionDate`).
+   */
+  photosOf(tenant: Tenant, target: { type: string; id: string }, limit: number): Promise<PhotoSummary[]>;
 }

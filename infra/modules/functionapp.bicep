@@ -39,6 +39,11 @@ param authIssuer string
 param authAudience string
 param authJwksUrl string
 
+@description('The managers\' console\'s Entra ID sign-in (docs/console.md): SPA client id, authority, API scope; empty: none.')
+param consoleClientId string = ''
+param consoleAuthority string = ''
+param consoleApiScope string = ''
+
 @allowed([
   'trace'
   'debug'
@@ -261,6 +266,19 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'AUTH_JWKS_URL'
           value: authJwksUrl
+        }
+        // The managers' console (MSAL in the browser): served to the page through /api/console/config.json.
+        {
+          name: 'CONSOLE_CLIENT_ID'
+          value: consoleClientId
+        }
+        {
+          name: 'CONSOLE_AUTHORITY'
+          value: consoleAuthority
+        }
+        {
+          name: 'CONSOLE_API_SCOPE'
+          value: consoleApiScope
         }
         // DefaultAzureCredential in the app code picks the user-assigned identity by this client id.
         {

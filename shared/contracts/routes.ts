@@ -22,6 +22,7 @@ import {
 import { eventDocSchema, pushBodySchema } from './events.js';
 import { WELLPULSE_ROUTES } from '../compat/wellpulse/routes.js';
 import { listDevicesRoute, syncStatsRoute } from './manager.js';
+import { deviceActivityRoute, getConflictRoute } from './activity.js';
 import { getPhotoRoute, photoUploadUrlsRoute } from './photos.js';
 import { pullQuerySchema, pullResponseSchema } from './pull.js';
 import { deleteScopeMemberRoute, listGrantsRoute, putScopeMemberRoute } from './scopes.js';
@@ -381,6 +382,9 @@ export const ALL_ROUTES: readonly RouteContract[] = [
   putStrategiesRoute,
   listDevicesRoute,
   syncStatsRoute,
+  // The managers' console's reads (shared/contracts/activity.ts).
+  deviceActivityRoute,
+  getConflictRoute,
   putWellRoute,
   putEquipmentRoute,
   deleteEquipmentRoute,

@@ -598,6 +598,41 @@ describe('every operation of the OpenAPI document, served as documented', () => 
       expect((await send('syncStats', { token: manager, query })).status).toBe(400);
     }
     await authFailures('syncStats', { token: manager }, operator);
+
+    // The managers' console's reads (shared/contracts/activity.ts): a conflict with its events, a device's activity.
+    const detail = await send('getConflict', { token: manager, params: { id: conflict.id } });
+    expect(detail.status).toBe(200);
+    expect(detail.body).toMatchObject({
+      conflict: { id: conflict.id },
+      events: expect.arrayContaining([
+        expect.objectContaining({ eventId: second.id, side: 'CLIENT', deviceId: 'oas-dev-2' }),
+        expect.objectContaining({ eventId: first.id, side: 'SERVER', deviceId: 'oas-dev-1' }),
+      ]),
+    });
+    expect((await send('getConflict', { token: manager, params: { id: randomUUID() } })).status).toBe(404);
+    expect((await send('getConflict', { token: manager, params: { id: 'not-a-uuid' } })).status).toBe(400);
+    await authFailures('getConflict', { token: manager, params: { id: conflict.id } }, operator);
+    const activity = await send('deviceActivity', { token: manager, params: { deviceId: 'oas-dev-1' } });
+    expect(activity.status).toBe(200);
+    // The device pushed in this file's earlier tests too: its batches, newest first.
+    const batches = (activity.body as { deviceId: string; batches: { receivedAt: string }[] }).batches;
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.map((b) => b.receivedAt)).toEqual(
+      batches
+        .map((b) => b.receivedAt)
+        .sort()
+        .reverse(),
+    );
+    expect(
+      (
+        await send('deviceActivity', {
+          token: manager,
+          params: { deviceId: 'oas-dev-1' },
+          query: { limit: '0' },
+        })
+      ).status,
+    ).toBe(400);
+    await authFailures('deviceActivity', { token: manager, params: { deviceId: 'oas-dev-1' } }, operator);
   });
 
   it('schema: getSchema, putCollection (201, 200, 400, 409 with reasons)', async () => {

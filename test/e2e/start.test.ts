@@ -63,6 +63,23 @@ describe('npm start', () => {
     expect(Number(claims.exp) * 1000).toBeGreaterThan(Date.now());
     expect((await fetch(`${first.url}/health`)).status).toBe(200);
 
+    // The managers' console URL: the page is served, and the token rides in the fragment (never sent to a
+    // server) as acme's demo manager, whom the API accepts for a manager's read.
+    const consoleUrl = /managers' console \(.*\): (\S+)/.exec(first.output())?.[1] ?? '';
+    const [page, fragment = ''] = consoleUrl.split('#');
+    expect(page).toBe(`${first.url}/console/`);
+    expect((await fetch(page ?? '')).headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const consoleToken = /^token=(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/.exec(fragment)?.[1] ?? '';
+    expect(JSON.parse(Buffer.from(consoleToken.split('.')[1] ?? '', 'base64url').toString())).toMatchObject({
+      tid: 'acme',
+      sub: 'u-manager-1',
+      roles: ['MANAGER'],
+    });
+    const devices = await fetch(`${first.url}/v1/devices`, {
+      headers: { authorization: `Bearer ${consoleToken}` },
+    });
+    expect(devices.status).toBe(200);
+
     // The printed token works, and a write made now must survive the restart.
     const managerToken = execFileSync(
       process.execPath,

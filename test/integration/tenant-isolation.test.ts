@@ -4,6 +4,9 @@ import type { Container } from '@azure/cosmos';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteEquipment } from '../../functions/equipment-delete.js';
+// The managers' console's reads.
+import { getConflict } from '../../functions/conflict-get.js';
+import { getDeviceActivity } from '../../functions/device-activity.js';
 import { putEquipment } from '../../functions/equipment-put.js';
 import { getSyncBatch } from '../../functions/sync-batch.js';
 import { pushSyncBatch } from '../../functions/sync-push.js';
@@ -395,6 +398,9 @@ const handlers = {
   arxosGetBuilding,
   arxosEquipmentByBuilding,
   arxosSpatialAnchors,
+  // The managers' console's reads: acme's device and a conflict id globex does not have.
+  deviceActivity: getDeviceActivity,
+  getConflict,
 } as const;
 
 /** A compat route's 403 in its document's error body (problem+json for every other route). */
@@ -503,6 +509,9 @@ describe('tenant isolation', () => {
       arxosGetBuilding: { id: 'shared-scope' },
       arxosEquipmentByBuilding: { id: 'shared-scope' },
       arxosSpatialAnchors: { id: 'shared-scope' },
+      // The managers' console's reads.
+      deviceActivity: { deviceId: 'shared-device' },
+      getConflict: { id: SHARED_PHOTO },
     };
     const urls: Record<string, string> = {
       syncStatus: 'http://localhost/api/v1/sync/status?deviceId=shared-device',
