@@ -9,7 +9,8 @@
 // Plain JavaScript on purpose: it must run before anything is compiled. "Stale" means: no build stamp
 // (dist/.build-stamp.json), or a file or folder under functions/, shared/, local/, bench/, client/src/, or
 // tsconfig.json, tsconfig.console.json, package.json, package-lock.json or the client workspace's own two,
-// modified after the last successful build STARTED (a file saved during a build is rebuilt next time; a folder's mtime changes when a file is added, removed or renamed).
+// modified after the last successful build STARTED (a file saved during a build is rebuilt next time; a
+// folder's mtime changes when a file is added, removed or renamed).
 // Concurrent launchers build once: the others wait on a lock folder (dist/.build-lock) holding the
 // builder's pid, and take it over if that process is gone.
 import { spawnSync } from 'node:child_process';
