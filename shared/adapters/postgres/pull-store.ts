@@ -426,15 +426,17 @@ export class PostgresPullStore implements PullStore {
   async positionBefore(tenant: Tenant, since: Date): Promise<LogPosition> {
     // The first row (in position order) of a transaction begun at or after `since` — rows are found by
     // time (index on changed_at), then ordered — and the snapshot boundary (every transaction still running):
-    // the earlier of the two, minus one sequence number.
+    // the earlier of the two, minus one sequence number. Ordered by the typed columns (p.xid, p.seq): a bare
+    // `order by xid, seq` sorts the text outputs, and '1006' < '828' would start after every change since.
     const { rows } = await this.query<{ xid: string; seq: string }>(
       tenant,
       `with w as materialized (select xid, seq from change_log where changed_at >= $1),
             first as (select xid, seq - 1 as seq from w order by xid, seq limit 1),
             boundary as (select (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - 1)::text::xid8 as xid,
                                 9223372036854775807::bigint as seq)
-       select xid::text, seq::text from (select * from first union all select * from boundary) p
-       order by xid, seq limit 1`,
+       select p.xid::text as xid, p.seq::text as seq
+       from (select * from first union all select * from boundary) p
+       order by p.xid, p.seq limit 1`,
       [since],
     );
     return rows[0] ?? { xid: '0', seq: '0' };
