@@ -34,7 +34,7 @@ interface StatsRow {
  * the side the record held), split by where the device stands, and photos by status. sync_events has no index on
  * status (settling an event must stay a HOT update), so the event counts of all devices read the table once, in
  * parallel (docs/operations.md shows the plan). The conflict sides read the OPEN conflicts (the managers' inbox,
- * through the partial index conflicts_open_event_idx) and join each side's event by primary key, so they cost
+ * an index on status: conflicts_status_idx or the partial conflicts_open_event_idx) and join each side's event by primary key, so they cost
  * the size of the inbox whatever the device; a device on both sides of one conflict counts it once, as the
  * client side.
  *
