@@ -449,8 +449,13 @@ export interface ConflictStore {
 export interface DeviceCounts {
   pendingEvents: number;
   failedEvents: number;
-  /** OPEN conflicts (the managers' inbox: held, or settled by a strategy and not reviewed) of the device's events. */
+  /**
+   * OPEN conflicts (the managers' inbox: held, or settled by a strategy and not reviewed) in which one of the
+   * device's events is either side (the event that lost or was held, or the event the record kept).
+   */
   openConflicts: number;
+  /** openConflicts split by where the device stands (they add up to it); see deviceCountsSql. */
+  openConflictsBySide: { lost: number; won: number; held: number };
   photos: { awaitingUpload: number; attached: number };
 }
 

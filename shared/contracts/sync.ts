@@ -95,7 +95,23 @@ export const deviceStatusSchema = z.object({
   schemaVersion: z.number().int().nullable(),
   pendingEvents: z.number().int(),
   failedEvents: z.number().int(),
+  /**
+   * OPEN conflicts (no manager has handled them yet: SPEC v1.1 "review states") in which one of the device's
+   * events is either side — the event whose value lost or is held, or the event whose value the record kept.
+   * It used to count only the first kind (the device's events as the client side: see docs/outcomes.md).
+   */
   openConflicts: z.number().int(),
+  /** openConflicts split by where the device stands; the three add up to openConflicts (docs/outcomes.md). */
+  openConflictsBySide: z
+    .object({
+      lost: z
+        .number()
+        .int()
+        .describe("The record does not hold the device's value for the conflict's fields"),
+      won: z.number().int().describe("The record holds the device's value; another device's event lost"),
+      held: z.number().int().describe('MANUAL holds the fields for a manager (resolution PENDING_REVIEW)'),
+    })
+    .describe('openConflicts by where the device stands'),
   pendingPull: z.number().int().nullable(),
   photos: z.object({ awaitingUpload: z.number().int(), attached: z.number().int() }),
 });

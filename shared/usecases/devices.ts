@@ -6,6 +6,7 @@ export const NO_COUNTS: DeviceCounts = {
   pendingEvents: 0,
   failedEvents: 0,
   openConflicts: 0,
+  openConflictsBySide: { lost: 0, won: 0, held: 0 },
   photos: { awaitingUpload: 0, attached: 0 },
 };
 
@@ -44,6 +45,7 @@ export async function listDevices(
       pendingEvents: c.pendingEvents,
       failedEvents: c.failedEvents,
       openConflicts: c.openConflicts,
+      openConflictsBySide: { ...c.openConflictsBySide },
       // Counting a device's unpulled changes is one change-log scan per device: left to GET /v1/sync/status.
       pendingPull: null,
       photos: { ...c.photos },

@@ -70,6 +70,7 @@ export async function getDeviceStatus(
     pendingEvents: counts.pendingEvents,
     failedEvents: counts.failedEvents,
     openConflicts: counts.openConflicts,
+    openConflictsBySide: { ...counts.openConflictsBySide },
     pendingPull,
     photos: { ...counts.photos },
   };

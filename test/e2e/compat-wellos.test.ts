@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { WellosSyncResponse } from '../../shared/compat/wellos/mapping.js';
 import type { ProductionEntity } from '../../shared/contracts/pull.js';
-import type { BatchOutcome } from '../../shared/contracts/sync.js';
+import type { DeviceList } from '../../shared/contracts/manager.js';
+import type { BatchOutcome, DeviceStatus } from '../../shared/contracts/sync.js';
 import { api, pushSettled, until } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { daysAgo, production } from '../support/events.js';
@@ -302,8 +303,26 @@ describe('WellOS POST /field-data/sync', () => {
     );
   });
 
-  it('a conflict between a v1 device and a WellOS device is reported to the one that lost, in its own API, and listed for managers naming both', async () => {
+  it('a conflict between a v1 device and a WellOS device is reported to both (the loser in its own API, each in its device status) and listed for managers naming both', async () => {
     const device = new FieldDevice('laptop-conflict', operator);
+    // Each device's status (v1, with its own token; the WellOS device has no status route of its own): how many
+    // OPEN conflicts involve it, and whether its value lost, won or is held.
+    const sides = async (token: string, deviceId: string) => {
+      const response = await api(token, 'GET', `v1/sync/status?deviceId=${deviceId}`);
+      expect(response.status, response.text).toBe(200);
+      const { openConflicts, openConflictsBySide } = response.body as DeviceStatus;
+      return { openConflicts, ...openConflictsBySide };
+    };
+    const listed = async () => {
+      const response = await api(manager, 'GET', 'v1/devices');
+      expect(response.status, response.text).toBe(200);
+      const all = (response.body as DeviceList).devices;
+      const of = (id: string) => {
+        const d = all.find((x) => x.deviceId === id);
+        return d && { openConflicts: d.openConflicts, ...d.openConflictsBySide };
+      };
+      return { wellos: of('laptop-conflict'), v1: of('v1-tablet') };
+    };
     // (1) The v1 device's value is newer: the WellOS event loses and its answer carries the conflict.
     const day1 = daysAgo(7);
     const v1Newer = production(
@@ -332,6 +351,9 @@ describe('WellOS POST /field-data/sync', () => {
         resolution: 'SERVER_WINS',
       },
     ]);
+    // The v1 winner is told too: its status counts the conflict as won, the WellOS loser's as lost.
+    expect(await sides(v1Operator, 'v1-tablet')).toEqual({ openConflicts: 1, lost: 0, won: 1, held: 0 });
+    expect(await sides(operator, 'laptop-conflict')).toEqual({ openConflicts: 1, lost: 1, won: 0, held: 0 });
     // (2) The WellOS value is newer: it is applied (synced), and the v1 device's batch outcome turns CONFLICT.
     const day2 = daysAgo(8);
     const v1Older = production(
@@ -372,17 +394,24 @@ describe('WellOS POST /field-data/sync', () => {
         }),
       },
     ]);
+    // The WellOS winner is told in its status (its answer listed the event as synced, as its client expects):
+    // each device now has one conflict lost and one won, in its own status and in the managers' device list.
+    const both = { openConflicts: 2, lost: 1, won: 1, held: 0 };
+    expect(await sides(operator, 'laptop-conflict')).toEqual(both);
+    expect(await sides(v1Operator, 'v1-tablet')).toEqual(both);
+    expect(await listed()).toEqual({ wellos: both, v1: both });
     // Managers see both conflicts, each naming the WellOS event and the v1 one.
     // (Settled by LWW and not reviewed: OPEN in the inbox, as a MANUAL hold would be.)
-    const listed = [];
+    const inbox = [];
     for (const status of ['OPEN', 'RESOLVED']) {
       const page = await api(manager, 'GET', `v1/conflicts?status=${status}&limit=200`);
       expect(page.status, page.text).toBe(200);
-      listed.push(
-        ...(page.body as { conflicts: { eventId: string; otherEventId: string | null }[] }).conflicts,
+      inbox.push(
+        ...(page.body as { conflicts: { id: string; eventId: string; otherEventId: string | null }[] })
+          .conflicts,
       );
     }
-    expect(listed).toEqual(
+    expect(inbox).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ eventId: older.id, otherEventId: v1Newer.id }),
         expect.objectContaining({ eventId: v1Older.id, otherEventId: newer.id }),
@@ -395,6 +424,14 @@ describe('WellOS POST /field-data/sync', () => {
     expect(pulled.find((p) => p.productionDate === day2)).toMatchObject({ oilVolume: 250 });
     const resent = await device.sync([older]);
     expect(resent).toEqual({ syncedEventIds: [], conflicts: lost.conflicts, errors: [] });
+    // A manager handles the first conflict (keeps LWW's result): it leaves both devices' counts.
+    const firstId = lost.conflicts[0]?.conflictId;
+    const ack = await api(manager, 'POST', `v1/conflicts/${firstId}/resolve`, { resolution: 'ACKNOWLEDGED' });
+    expect(ack.status, ack.text).toBe(200);
+    expect(await listed()).toEqual({
+      wellos: { openConflicts: 1, lost: 0, won: 1, held: 0 },
+      v1: { openConflicts: 1, lost: 1, won: 0, held: 0 },
+    });
   });
 
   it("answers errors in the document's shape: 401, 403 for another tenant, 400 for a request it cannot read", async () => {

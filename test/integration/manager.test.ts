@@ -135,6 +135,52 @@ describe('GET /v1/devices', () => {
     }
   });
 
+  it('counts an OPEN conflict for the devices on both sides, split by where each stands', async () => {
+    // prepare: conflicts between tab-1's and tab-2's events, as the processor records them (event_id: the side
+    // whose value lost or is held; other_event_id: the side the record kept), plus one within tab-1.
+    const [t1a, t1b, t1c] = pushed.tab1;
+    const t2 = pushed.tab2[0];
+    const conflict = (
+      eventId: string | undefined,
+      otherEventId: string | undefined,
+      resolution: string,
+      status = 'OPEN',
+    ) =>
+      sql(
+        `insert into conflicts (id, record_type, record_key, fields, event_id, other_event_id, server_value,
+                                client_value, resolution, status, auto_resolution, reviewed_by, reviewed_at)
+         values ($1, 'PRODUCTION', 'well-1|2025-01-02', '{oilVolume}', $2, $3, '{}', '{}', $4, $5,
+                 nullif($4, 'PENDING_REVIEW'), case when $5 <> 'OPEN' then 'u-boss' end,
+                 case when $5 <> 'OPEN' then now() end)`,
+        [randomUUID(), eventId, otherEventId, resolution, status],
+      );
+    await conflict(t2, t1a, 'SERVER_WINS'); // tab-2 lost to tab-1
+    await conflict(t2, t1b, 'MERGED'); // tab-2 lost these fields to tab-1
+    await conflict(t2, t1c, 'CLIENT_WINS'); // tab-2 overwrote tab-1
+    await conflict(t2, t1a, 'PENDING_REVIEW'); // MANUAL holds both
+    await conflict(t1a, t1b, 'SERVER_WINS'); // within tab-1: counted once, as the side that lost
+    await conflict(t2, t1a, 'SERVER_WINS', 'ACKNOWLEDGED'); // handled by a manager: nobody's any more
+    try {
+      // act: the list (every device) and one device's counts (the status route's statement)
+      const list = byId((await devices(manager)).body as DeviceList);
+      const one = async (deviceId: string) =>
+        (await getApp().stats.deviceCounts(t.tenant, deviceId)).get(deviceId);
+      // assess
+      const tab1 = { openConflicts: 5, openConflictsBySide: { lost: 2, won: 2, held: 1 } };
+      const tab2 = { openConflicts: 4, openConflictsBySide: { lost: 2, won: 1, held: 1 } };
+      expect(list.get('tab-1')).toMatchObject(tab1);
+      expect(list.get('tab-2')).toMatchObject(tab2);
+      expect(list.get('old-1')).toMatchObject({
+        openConflicts: 0,
+        openConflictsBySide: { lost: 0, won: 0, held: 0 },
+      });
+      expect(await one('tab-1')).toMatchObject(tab1);
+      expect(await one('tab-2')).toMatchObject(tab2);
+    } finally {
+      await sql('delete from conflicts');
+    }
+  });
+
   it('flags a device stale when its last sync (or push, never synced) is older than staleAfterHours', async () => {
     const list = byId((await devices(manager)).body as DeviceList);
     expect(list.get('old-1')).toMatchObject({

@@ -7,6 +7,9 @@ interface DeviceCountsRow {
   pending: number;
   failed: number;
   open_conflicts: number;
+  conflicts_lost: number;
+  conflicts_won: number;
+  conflicts_held: number;
   photos_awaiting: number;
   photos_attached: number;
 }
@@ -27,9 +30,18 @@ interface StatsRow {
 
 /**
  * Counts of every device (or of one: `filter` names it) in one statement: PENDING/FAILED events, OPEN
- * conflicts raised by the device's events, photos by status. sync_events has no index on status (settling an
- * event must stay a HOT update), so the event counts of all devices read the table once, in parallel
- * (docs/operations.md shows the plan).
+ * conflicts in which one of the device's events is either side (`event_id`, the client side, or `other_event_id`,
+ * the side the record held), split by where the device stands, and photos by status. sync_events has no index on
+ * status (settling an event must stay a HOT update), so the event counts of all devices read the table once, in
+ * parallel (docs/operations.md shows the plan). The conflict sides read the OPEN conflicts (the managers' inbox,
+ * an index on status: conflicts_status_idx or the partial conflicts_open_event_idx) and join each side's event by primary key, so they cost
+ * the size of the inbox whatever the device; a device on both sides of one conflict counts it once, as the
+ * client side.
+ *
+ * Where the device stands (docs/architecture.md "Review states", "Both sides"): `held` — MANUAL holds the
+ * conflict (PENDING_REVIEW) for a manager; `won` — the record holds the device's value (its event was the
+ * client side and CLIENT_WINS overwrote the other, or it was the other side and the strategy kept it); `lost` —
+ * otherwise (SERVER_WINS or MERGED against its client-side event, or CLIENT_WINS overwrote its value).
  */
 export const deviceCountsSql = (oneDevice: boolean): string => {
   const and = (column: string) => (oneDevice ? ` and ${column} = $1` : '');
@@ -41,11 +53,22 @@ with events as (
   from sync_events
   where status in ('PENDING', 'FAILED')${and('device_id')}
   group by device_id
-), open_conflicts as (
-  select e.device_id, count(*)::int as open_conflicts
-  from conflicts c join sync_events e on e.id = c.event_id
+), open_sides as (
+  select distinct on (e.device_id, c.id) e.device_id, c.resolution, side.client
+  from conflicts c
+    cross join lateral (values (c.event_id, true), (c.other_event_id, false)) as side(event_id, client)
+    join sync_events e on e.id = side.event_id
   where c.status = 'OPEN'${and('e.device_id')}
-  group by e.device_id
+  order by e.device_id, c.id, side.client desc
+), open_conflicts as (
+  select device_id, count(*)::int as open_conflicts,
+         count(*) filter (where resolution <> 'PENDING_REVIEW'
+                            and client <> (resolution = 'CLIENT_WINS'))::int as conflicts_lost,
+         count(*) filter (where resolution <> 'PENDING_REVIEW'
+                            and client = (resolution = 'CLIENT_WINS'))::int as conflicts_won,
+         count(*) filter (where resolution = 'PENDING_REVIEW')::int as conflicts_held
+  from open_sides
+  group by device_id
 ), photo_counts as (
   select device_id,
          count(*) filter (where status = 'AWAITING_UPLOAD')::int as photos_awaiting,
@@ -58,6 +81,9 @@ select device_id,
        coalesce(e.pending, 0) as pending,
        coalesce(e.failed, 0) as failed,
        coalesce(c.open_conflicts, 0) as open_conflicts,
+       coalesce(c.conflicts_lost, 0) as conflicts_lost,
+       coalesce(c.conflicts_won, 0) as conflicts_won,
+       coalesce(c.conflicts_held, 0) as conflicts_held,
        coalesce(p.photos_awaiting, 0) as photos_awaiting,
        coalesce(p.photos_attached, 0) as photos_attached
 from events e
@@ -222,6 +248,7 @@ export class PostgresStatsStore implements SyncStatsStore {
           pendingEvents: r.pending,
           failedEvents: r.failed,
           openConflicts: r.open_conflicts,
+          openConflictsBySide: { lost: r.conflicts_lost, won: r.conflicts_won, held: r.conflicts_held },
           photos: { awaitingUpload: r.photos_awaiting, attached: r.photos_attached },
         },
       ]),
