@@ -149,8 +149,12 @@ function build(reason) {
   }
   say(`building (${reason}) …`);
   const startedMs = Date.now();
-  // The client workspace first (client/dist): local tools such as field-sim import @fieldsync/client.
-  for (const project of ['client/tsconfig.json', 'tsconfig.json', 'tsconfig.console.json']) {
+  // The client workspace first (client/dist): local tools such as field-sim import @fieldsync/client. The
+  // client and the console are built when the tree has them (a tree without them still builds).
+  const projects = ['client/tsconfig.json', 'tsconfig.json', 'tsconfig.console.json'].filter(
+    (project) => project === 'tsconfig.json' || existsSync(join(root, project)),
+  );
+  for (const project of projects) {
     const result = spawnSync(process.execPath, [tsc, '-p', join(root, project)], {
       cwd: root,
       stdio: ['ignore', 2, 2],
