@@ -52,6 +52,33 @@ export interface PullQuery {
 }
 
 /**
+ * How far before a client-sent time a pull starts: a change is stamped when its transaction begins, so a
+ * transaction begun before the time may commit after it; one running longer than this (15 min) and
+ * committing after the time is the only change a pull from a time can miss (docs/compat/wellpulse.md).
+ */
+export const TIME_SINCE_OVERLAP_MS = 15 * 60_000;
+
+/**
+ * The change-log position a pull "since a time" starts from, for a time the client holds rather than a cursor
+ * (compat dialects whose clients send a time back: document 001's never-issued `lastSync`, document 002's
+ * `since`): before every change of a transaction begun up to {@link TIME_SINCE_OVERLAP_MS} before `atMs` (a
+ * time later than now counts as now), and before every transaction still running (PullStore.positionBefore).
+ * A delta from it gives every change and deletion committed after `atMs` (some earlier ones again).
+ * Undefined when that is older than the change history kept (`config.pull.retentionDays`): the caller
+ * answers in full.
+ */
+export async function positionAtTime(
+  deps: Pick<PullDeps, 'pull' | 'config'>,
+  tenant: Tenant,
+  atMs: number,
+  now = Date.now(),
+): Promise<LogPosition | undefined> {
+  const from = Math.min(atMs, now) - TIME_SINCE_OVERLAP_MS;
+  if (from < now - deps.config.pull.retentionDays * 86_400_000) return undefined;
+  return deps.pull.positionBefore(tenant, new Date(from));
+}
+
+/**
  * A page of what the device should download. Without a cursor: a snapshot (ACTIVE wells, their equipment,
  * users, recent production, then the records of the device's held set), paged by entity; then, from the
  * position taken when the snapshot began, every change since — so a client following nextCursor until

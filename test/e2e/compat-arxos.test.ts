@@ -521,16 +521,73 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
     expect(syncs.length).toBeGreaterThan(1);
   });
 
+  it('since as a plain time (the client’s building.synced_at): every update and deletion after it, whoever wrote it', async () => {
+    // Prepare: building b5 with three units, synced by technician A at T (epoch ms, as the client stores it).
+    expect((await api(manager, 'PUT', `v1/scopes/b5/members/u-arx-a`)).status).toBe(201);
+    expect((await api(manager, 'PUT', `v1/scopes/b5/members/u-arx-b`)).status).toBe(201);
+    const seed = await api(techA, 'POST', `${ARXOS}/mobile/sync/batch`, {
+      operations: [1, 2, 3].map((n) => ({
+        entity_type: 'equipment',
+        entity_id: `chiller-${n}`,
+        operation: 'create',
+        payload: { building_id: 'b5', name: `Chiller ${n}`, type: 'CHILLER', status: 'OPERATIONAL' },
+        local_time: new Date(secondsAgo(600)).toISOString(),
+      })),
+    });
+    expect((seed.body as BatchResponse).success).toHaveLength(3);
+    const T = Date.now();
+    // Act: after T, chiller-1 is deleted and B sends an edit of chiller-2 it made offline an hour ago (its LWW time
+    // is before T, its commit after).
+    const deleted = await api(techB, 'DELETE', `${ARXOS}/equipment/chiller-1`);
+    expect(deleted.status, deleted.text).toBe(204);
+    const offline = await api(techB, 'POST', `${ARXOS}/mobile/sync/batch`, {
+      operations: [
+        {
+          entity_type: 'equipment',
+          entity_id: 'chiller-2',
+          operation: 'update',
+          payload: JSON.stringify({ status: 'MAINTENANCE', version: 1 }),
+          local_time: new Date(secondsAgo(3600)).toISOString(),
+        },
+      ],
+    });
+    expect((offline.body as BatchResponse).success, offline.text).toEqual(['chiller-2']);
+    // Assess: since = T - 50 ms, as epoch ms, Unix seconds and RFC 3339, gives the deletion and the edit.
+    for (const since of [String(T - 50), String((T - 50) / 1000), new Date(T - 50).toISOString()]) {
+      const answer = await updates(techA, 'b5', since);
+      expect(answer.status, answer.text).toBe(200);
+      const body = answer.body as Updates;
+      expect(body.deletes, since).toEqual(['chiller-1']);
+      const byId = new Map(body.updates.map((u) => [u.equipment.id, u.equipment]));
+      expect(byId.get('chiller-2'), since).toMatchObject({ status: 'MAINTENANCE', version: 2 });
+      expect(byId.has('chiller-1')).toBe(false);
+      expect(body.last_sync).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      // Applied to a cache that had the three units, the cache is the server's building.
+      const cache = new Map<string, Equipment>(
+        ['chiller-1', 'chiller-2', 'chiller-3'].map((id) => [id, { id } as Equipment]),
+      );
+      apply(cache, body);
+      expect([...cache.keys()].sort()).toEqual(['chiller-2', 'chiller-3']);
+    }
+    // A time older than the change history kept (30 days): the whole building, no deletes (documented).
+    const ancient = await updates(techA, 'b5', String(Date.now() - 40 * 86_400_000));
+    expect(ancient.status, ancient.text).toBe(200);
+    expect((ancient.body as Updates).updates.map((u) => u.equipment.id).sort()).toEqual([
+      'chiller-2',
+      'chiller-3',
+    ]);
+    expect((ancient.body as Updates).deletes).toEqual([]);
+  });
+
   it('since as a plain time (first sync), a since never given, and a building not granted', async () => {
-    // A Unix time in seconds, as in the document's example: units updated after it.
+    // A Unix time in seconds, as in the document's example: units changed after it (and some before).
     const before = Math.floor(Date.now() / 1000) - 3600;
     const fromTime = await updates(techA, 'b1', String(before));
     expect(fromTime.status, fromTime.text).toBe(200);
     const ids = (fromTime.body as Updates).updates.map((u) => u.equipment.id);
     expect(ids).toEqual(expect.arrayContaining(['ahu-1', 'ahu-2']));
-    expect(ids).not.toContain('vav-1');
     const future = await updates(techA, 'b1', String(Math.floor(Date.now() / 1000) + 3600));
-    expect((future.body as Updates).updates).toEqual([]);
+    expect(future.status, future.text).toBe(200);
     expect((future.body as Updates).last_sync).not.toBe('');
 
     // The forms the document's client may send back (`since = building.synced_at || 0`): last_sync as given,
@@ -551,7 +608,6 @@ describe('seed 002 (arxos) served under compat/arxos', () => {
     const hourAhead = new Date(Date.now() + 3_600_000).toISOString().replace('Z', '+00:00');
     const unencodedPlus = await raw(hourAhead);
     expect(unencodedPlus.status, unencodedPlus.text).toBe(200);
-    expect((unencodedPlus.body as Updates).updates).toEqual([]);
     const fractional = await raw(String(before + 0.5));
     expect(fractional.status, fractional.text).toBe(200);
     expect((fractional.body as Updates).updates.map((u) => u.equipment.id)).toEqual(

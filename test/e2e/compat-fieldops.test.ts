@@ -270,6 +270,39 @@ describe('compat fieldops (document 003): POST /sync/batch with inline photos', 
     expect(resent.body).toEqual({ synced: [], conflicts: answer.conflicts, failed: [], photos: [] });
   });
 
+  it('document Test 2 (one user, Electron then Mobile): a conflict once each app names its device; without, one device', async () => {
+    // Prepare: one operator with the document's two apps; each app's entry for the same well and day.
+    const user = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-two-apps');
+    const entry = (day: string, oilVolume: number, minutes: number) => ({
+      ...docEvent('PRODUCTION_CREATED', 'well-1', { productionDate: day, oilVolume }),
+      timestamp: minutesAgo(minutes),
+    });
+    // Act 1: as the document's clients send them (no device named) — Electron synced first, then Mobile's
+    // earlier offline entry.
+    const plainDay = daysAgo(4);
+    const electron = await batch({ events: [entry(plainDay, 42.5, 10)] }, user);
+    const mobile = await batch({ events: [entry(plainDay, 45, 60)] }, user);
+    // Assess 1: one device per user (docs/compat/fieldops.md "Device"): its own older write is no conflict.
+    expect((electron.body as FieldopsBatchResponse).synced).toHaveLength(1);
+    expect((mobile.body as FieldopsBatchResponse).conflicts).toEqual([]);
+    // Act 2: each app names its device with the one header the team adds (X-Device-Id).
+    const namedDay = daysAgo(5);
+    const first = await batch({ events: [entry(namedDay, 42.5, 10)] }, user, { 'x-device-id': 'electron-1' });
+    expect((first.body as FieldopsBatchResponse).synced, first.text).toHaveLength(1);
+    const later = entry(namedDay, 45, 60);
+    const second = await batch({ events: [later] }, user, { 'x-device-id': 'mobile-1' });
+    // Assess 2: the document's "verify conflict detected", last-writer-wins by timestamp (Electron's later one).
+    expect(second.status, second.text).toBe(200);
+    expect((second.body as FieldopsBatchResponse).conflicts).toEqual([
+      expect.objectContaining({
+        eventId: later.id,
+        resolution: 'SKIP',
+        existingData: { oilVolume: 42.5 },
+        incomingData: { oilVolume: 45 },
+      }),
+    ]);
+  });
+
   it('lists each refused event once with its most specific reason, and refuses it again when re-sent', async () => {
     // Prepare: an event of an unknown type with a photo naming it; production for a well the server does not
     // know (refused by the processor) with a photo whose bytes are not what it claims.

@@ -11,6 +11,7 @@ import {
   toDocument,
 } from '../../shared/compat/arxos/mapping.js';
 import { ARXOS_ROUTES, arxosUpdatesResponseSchema } from '../../shared/compat/arxos/routes.js';
+import { checkOperation } from '../../shared/compat/arxos/responses.js';
 import { encodeCursor } from '../../shared/sync/cursor.js';
 import { routeClassOf } from '../../shared/http/rate-limit.js';
 
@@ -215,5 +216,42 @@ describe('arxos mapping', () => {
       arxosEquipmentByBuilding: 'pull',
       arxosSpatialAnchors: 'pull',
     });
+  });
+
+  it('reads a payload sent as JSON text (SQLite TEXT) as the object it holds (property)', () => {
+    const payload = fc.dictionary(
+      fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== '__proto__'),
+      fc.jsonValue(),
+      { maxKeys: 5 },
+    );
+    fc.assert(
+      fc.property(payload, fc.nat(50), (object, index) => {
+        // prepare: the same operation, its payload as an object and as the text SQLite gives back
+        const op = { entity_type: 'equipment', entity_id: 'eq-1', operation: 'update' };
+        // act
+        const asObject = checkOperation({ ...op, payload: object }, index);
+        const asText = checkOperation({ ...op, payload: JSON.stringify(object) }, index);
+        // assess: one and the same input
+        expect(asText).toEqual(asObject);
+        expect(asText.ok).toBe(true);
+      }),
+    );
+  });
+
+  it('refuses a payload text that is not a JSON object with the per-operation error and its path', () => {
+    for (const text of ['not json', '[1,2]', '42', 'null', '"text"', '{"a":']) {
+      const checked = checkOperation(
+        { entity_type: 'equipment', entity_id: 'eq-1', operation: 'update', payload: text },
+        3,
+      );
+      expect(checked.ok, text).toBe(false);
+      if (checked.ok) continue;
+      expect(checked.error).toMatchObject({
+        index: 3,
+        entity_id: 'eq-1',
+        code: 'INVALID_PAYLOAD',
+        errors: [{ path: 'operations[3].payload', message: 'must be a JSON object, or JSON text of one' }],
+      });
+    }
   });
 });

@@ -92,11 +92,36 @@ const arxosOperationSchema = z.object({
   entity_type: z.enum(ENTITY_TYPES),
   entity_id: recordIdSchema,
   operation: z.enum(OPERATIONS),
-  payload: z.record(z.string(), z.unknown()).default({}),
+  payload: z
+    .union([
+      z.record(z.string(), z.unknown()),
+      z.string().describe('JSON text of the object (SQLite, the client’s queue store, returns it as TEXT)'),
+    ])
+    .default({}),
   local_time: isoDateTimeSchema.optional(),
 });
-/** One sync_queue item of a batch, checked on its own by the handler (one bad operation never blocks the rest). */
-export const arxosOperationCheck = arxosOperationSchema;
+
+/** JSON text is read as the value it holds; anything else (and text that is not JSON) is left as it is. */
+const fromJsonText = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+};
+
+/**
+ * One sync_queue item of a batch, checked on its own by the handler (one bad operation never blocks the rest).
+ * The payload is an object, or JSON text of one: the document's client keeps its queue in SQLite, whose
+ * `payload TEXT` column comes back as a string unless the client parses it (docs/compat/arxos.md, "Batch").
+ */
+export const arxosOperationCheck = arxosOperationSchema.extend({
+  payload: z.preprocess(
+    fromJsonText,
+    z.record(z.string(), z.unknown(), { error: 'must be a JSON object, or JSON text of one' }).default({}),
+  ),
+});
 
 /** Operations per batch at most (the push use case's events per batch). */
 export const ARXOS_MAX_OPERATIONS = 1000;

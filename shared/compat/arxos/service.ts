@@ -1,11 +1,13 @@
 import type { Principal } from '../../auth/principal.js';
 import type { BatchOutcome, ConflictReport, EventError } from '../../contracts/sync.js';
 import type { RecordEntity } from '../../contracts/pull.js';
-import { type FieldError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
+import { type FieldError, ForbiddenError, GoneError, NotFoundError, ValidationError } from '../../errors.js';
 import type { EventLog, StoredRecord, Tenant } from '../../ports.js';
 import { canonicalJson } from '../../sync/canonical.js';
 import { pushBatch, type PushDeps } from '../../usecases/push.js';
-import { pullPage, type PullDeps } from '../../usecases/pull.js';
+import { positionAtTime, pullPage, type PullDeps } from '../../usecases/pull.js';
+import { encodeCursor } from '../../sync/cursor.js';
+import { heldSet, heldSetHash } from '../../sync/held-set.js';
 import { liveRecordsIn, readableScopes, readRecords, type RecordReadDeps } from '../../usecases/records.js';
 import { withOriginalOutcomes } from '../../usecases/sync-status.js';
 import { waitForOutcome } from '../../usecases/wait-for-batch.js';
@@ -294,9 +296,11 @@ const MOST_PAGES = 40;
  * left (or MOST records are gathered), and `last_sync` is the pull cursor to go on from — so a client that
  * sends it back as `since` gets every change committed since, whatever the order in which concurrent
  * transactions commit, and a unit moved to another building or deleted comes in `deletes`. A plain time as
- * `since` (a first sync) starts a snapshot of the building and keeps the units updated after that time; no
- * deletion before it can be told (docs/compat/arxos.md). ForbiddenError SCOPE_NOT_GRANTED for an OPERATOR
- * without the building; ValidationError for a `since` this server did not give; GoneError RESYNC_REQUIRED
+ * `since` (what the client sends from `building.synced_at`) is mapped to a log position as document 001's
+ * never-issued `lastSync` is (usecases/pull.ts positionAtTime): the delta from there gives every update and
+ * deletion committed after that time, concurrent writers included (some earlier ones again); a time older
+ * than the change history gets the whole building (docs/compat/arxos.md). ForbiddenError SCOPE_NOT_GRANTED
+ * for an OPERATOR without the building; ValidationError for a `since` this server did not give; GoneError RESYNC_REQUIRED
  * for one older than the change history.
  */
 export async function equipmentUpdates(
@@ -314,25 +318,45 @@ export async function equipmentUpdates(
   const updates = new Map<string, RecordEntity>();
   const deletes = new Set<string>();
   let cursor = since.kind === 'cursor' ? since.cursor : undefined;
+  if (since.kind === 'time') {
+    const position = await positionAtTime(deps, tenant, since.at.getTime());
+    // A delta cursor from that position, naming the set this route pulls (equipment of the building) as held:
+    // the pull goes on as a plain delta, with no snapshot. Older than the history: undefined, the whole building.
+    if (position) {
+      const held = heldSetHash(heldSet(['equipment'], [buildingId]));
+      const key = await deps.pull.cursorKey(tenant);
+      cursor = encodeCursor({ v: 1, t: tenant.id, m: 'd', x: position.xid, s: position.seq, h: held }, key);
+    }
+  }
   let gathered = 0;
   for (let pages = 1; ; pages += 1) {
-    const page = await pullPage(deps, tenant, principal, {
+    const query = (from: string | undefined) => ({
       deviceId,
-      cursor,
+      cursor: from,
       limit: PAGE,
       collections: ['equipment'],
       scopes: [buildingId],
-    }).catch((error: unknown) => {
-      if (error instanceof ValidationError && error.errors.some((e) => e.path === 'cursor')) {
-        throw new ValidationError('since is not a last_sync this server gave', [
-          {
-            path: 'since',
-            message: 'send a last_sync this server returned, a Unix time, or 0 for a first sync',
-          },
-        ]);
-      }
-      throw error;
     });
+    const page = await pullPage(deps, tenant, principal, query(cursor))
+      .catch((error: unknown) => {
+        if (error instanceof ValidationError && error.errors.some((e) => e.path === 'cursor')) {
+          throw new ValidationError('since is not a last_sync this server gave', [
+            {
+              path: 'since',
+              message: 'send a last_sync this server returned, a Unix time, or 0 for a first sync',
+            },
+          ]);
+        }
+        throw error;
+      })
+      .catch((error: unknown) => {
+        // A time whose position the history no longer holds (pruned meanwhile): the full answer, as documented.
+        if (since.kind === 'time' && pages === 1 && cursor !== undefined && error instanceof GoneError) {
+          cursor = undefined;
+          return pullPage(deps, tenant, principal, query(undefined));
+        }
+        throw error;
+      });
     for (const record of page.records) {
       if (record.collection !== 'equipment') continue;
       updates.set(record.id, record);
@@ -347,8 +371,7 @@ export async function equipmentUpdates(
     gathered += page.records.length + page.deleted.length;
     if (!page.hasMore || gathered >= MOST || pages >= MOST_PAGES) break;
   }
-  const after = since.kind === 'time' ? since.at.getTime() : undefined;
-  const changed = [...updates.values()].filter((r) => after === undefined || Date.parse(r.updatedAt) > after);
+  const changed = [...updates.values()];
   // The client's equipment table needs created_at (NOT NULL), which pulled records do not carry: one lookup.
   const created = new Map(
     changed.length === 0

@@ -8,7 +8,7 @@ import type { Logger } from '../../logger.js';
 import type { LogPosition, SyncPointHolder, Tenant } from '../../ports.js';
 import { decodeCursor, encodeCursor } from '../../sync/cursor.js';
 import { EMPTY_HASH } from '../../sync/held-set.js';
-import { pullPage } from '../../usecases/pull.js';
+import { positionAtTime, pullPage } from '../../usecases/pull.js';
 import { pushBatch } from '../../usecases/push.js';
 import { getDeviceStatus, withOriginalOutcomes } from '../../usecases/sync-status.js';
 import { waitForOutcome } from '../../usecases/wait-for-batch.js';
@@ -51,17 +51,10 @@ const anonymousDevice = (principal: Principal) =>
   `wellpulse-${createHash('sha256').update(`${principal.tenantId}|${principal.userId}`).digest('hex').slice(0, 32)}`;
 
 /**
- * How far before a `lastSync` no sync point stands for a delta starts: a write transaction that began that
- * much earlier and committed after it is the only change such a delta can miss (docs/compat/wellpulse.md).
- */
-export const UNKNOWN_LAST_SYNC_OVERLAP_MS = 15 * 60_000;
-
-/**
  * Where a pull with this `lastSync` starts: the position of the sync point issued to this holder at that
  * instant (exactly where its answer ended); for an instant never issued (client-made, or pruned), the
- * position before every change begun up to {@link UNKNOWN_LAST_SYNC_OVERLAP_MS} before it (a time later than
- * now counts as now); undefined — the full set — without `lastSync`, or for one older than the change
- * history kept.
+ * position of that time (usecases/pull.ts positionAtTime: before every change begun up to its overlap before
+ * it); undefined — the full set — without `lastSync`, or for one older than the change history kept.
  */
 async function startOf(
   app: App,
@@ -78,11 +71,7 @@ async function startOf(
     ]);
   }
   const point = instant.exact ? await app.pull.findSyncPoint(tenant, holder, instant.ms) : undefined;
-  if (point) return point;
-  const now = Date.now();
-  const from = Math.min(instant.ms, now) - UNKNOWN_LAST_SYNC_OVERLAP_MS;
-  if (from < now - app.config.pull.retentionDays * 86_400_000) return undefined;
-  return app.pull.positionBefore(tenant, new Date(from));
+  return point ?? positionAtTime(app, tenant, instant.ms);
 }
 
 /**
