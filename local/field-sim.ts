@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FieldsyncClient, type SyncProgress, type SyncReport } from '@fieldsync/client';
+import { AuthError, FieldsyncClient, type SyncProgress, type SyncReport } from '@fieldsync/client';
 import { openSqliteStore } from '@fieldsync/client/sqlite';
 import { signDevToken } from '../shared/auth/dev-token.js';
 import { newShiftPlan, type ShiftPlan, type ShiftTargets, shiftStep, stepCount } from './field-sim-shift.js';
@@ -135,6 +135,18 @@ class ProgressBar {
   }
 }
 
+/**
+ * What to tell the operator when the host refuses field-sim's token (401 after one refresh): the usual cause
+ * is a host started with another data folder (another dev secret signs its tokens).
+ */
+function authHint(error: AuthError): string {
+  const detail = error.problem?.detail ?? error.problem?.title ?? 'the token was refused';
+  return (
+    `the host refused the token (401: ${detail}); the token signature is invalid when field-sim signs with ` +
+    'another dev secret than the host: is FIELDSYNC_DATA_DIR (or AUTH_DEV_SECRET) the same as for npm start?'
+  );
+}
+
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
 /** Outcomes summed over the syncs of this run. */
@@ -212,6 +224,8 @@ async function main(): Promise<number> {
         return;
       } catch (error) {
         bar.break();
+        // A token refused even after a fresh one was signed is final: retrying cannot help.
+        if (error instanceof AuthError) throw new Error(authHint(error));
         const message = error instanceof Error ? error.message : String(error);
         if (Date.now() > deadline) throw error;
         process.stderr.write(`sync failed (${message}); trying again\n`);

@@ -8,7 +8,7 @@ import {
   planBatches,
 } from './batching.js';
 import { type Compressor, gzip } from './compress.js';
-import { FieldsyncError, HttpError, type Problem } from './errors.js';
+import { AuthError, FieldsyncError, HttpError, type Problem } from './errors.js';
 import { type HttpAnswer, HttpClient, type TokenProvider } from './http.js';
 import { MAX_PHOTO_BYTES, readFileBytes, sha256Hex, sniffContentType } from './photos.js';
 import type { ClientStore, LocalRow, NewOutboxEntry, OutboxEntry, PhotoJob, StoredBatch } from './store.js';
@@ -127,7 +127,7 @@ export interface SyncStatus {
   inFlightBatches: number;
   /** ISO time of the last sync that completed every phase; null before one. */
   lastSyncAt: string | null;
-  /** The error that ended the last sync, if it failed. */
+  /** The error that ended the last sync, if it failed (kept in the store: it survives a restart). */
   lastError: string | null;
   /** The server's `pendingEvents` at the last pull: pushed events not applied yet. */
   serverPendingEvents: number | null;
@@ -164,7 +164,10 @@ export interface QueuedPhoto {
 /** Events a client emits. */
 export interface ClientEvents {
   progress: SyncProgress;
-  /** An event was settled as CONFLICT: both values are in `conflict`. */
+  /**
+   * An event was settled as CONFLICT: both values are in `conflict`. Emitted again for the same event when a
+   * conflict held for review (PENDING_REVIEW) is later decided by a manager, with the new resolution.
+   */
   conflict: { eventId: string; event: SyncEvent; conflict: ConflictReport };
   /** An event was refused (REJECTED or FAILED). */
   rejected: { eventId: string; event: SyncEvent; error: EventError };
@@ -181,6 +184,20 @@ export interface AutoSyncOptions {
 }
 
 const RECORD_TYPES = new Set(['RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED']);
+/** The event types of SPEC v1 "Events" and v1.1 "Record events" (RECORD_* best through {@link CollectionHandle}). */
+export const EVENT_TYPES: readonly string[] = [
+  'PRODUCTION_LOGGED',
+  'WELL_READING_RECORDED',
+  'EQUIPMENT_INSPECTED',
+  'MAINTENANCE_LOGGED',
+  'EQUIPMENT_UPDATED',
+  'PHOTO_ATTACHED',
+  'NOTES_ADDED',
+  ...RECORD_TYPES,
+];
+const KNOWN_TYPES = new Set(EVENT_TYPES);
+/** deviceInfo.platform values the server takes (SPEC "Push"). */
+const PLATFORMS = ['electron', 'ios', 'android', 'web'];
 /** Edits merged field by field, whose APPLIED outcome a later write of another device can turn into CONFLICT. */
 const ECHO_TYPES = new Set([...RECORD_TYPES, 'EQUIPMENT_UPDATED', 'PRODUCTION_LOGGED']);
 const META = {
@@ -188,6 +205,7 @@ const META = {
   lastPullAt: 'pull.lastPullAt',
   serverPending: 'pull.serverPendingEvents',
   lastSyncAt: 'sync.lastSyncAt',
+  lastError: 'sync.lastError',
 } as const;
 
 const lower = (id: string) => id.toLowerCase();
@@ -211,10 +229,16 @@ export class FieldsyncClient {
   private readonly maxBytes: number;
   private readonly listeners = new Map<keyof ClientEvents, Set<(value: never) => void>>();
   private running: Promise<SyncReport> | undefined;
-  private lastError: string | null = null;
   private auto: { stop: () => void; kick: () => void } | undefined;
 
+  /**
+   * @throws TypeError when an option is missing or malformed (checked here, so a bad configuration fails at
+   *   start-up instead of as a 400 on every push): `baseUrl` an http(s) URL, `deviceId` 1–128 of
+   *   `[A-Za-z0-9._:-]`, `store` and `getToken` given, `deviceInfo.platform` one of electron/ios/android/web
+   *   and `deviceInfo.appVersion` 1–64 printable ASCII characters.
+   */
   constructor(private readonly options: FieldsyncClientOptions) {
+    checkOptions(options);
     this.store = options.store;
     this.now = options.now ?? (() => new Date());
     this.sleep = options.sleep ?? defaultSleep;
@@ -269,14 +293,19 @@ export class FieldsyncClient {
    * @param payload the event's payload (JSON)
    * @param options `id` (a UUID; default a new one — recording the same id twice keeps the first),
    *   `occurredAt` (default now), `location`
-   * @throws RangeError when the event's JSON exceeds what one push may carry; TypeError on a bad argument
+   * @throws RangeError when the event's JSON exceeds what one push may carry; TypeError on a bad argument or an
+   *   event type the server does not know (see {@link EVENT_TYPES})
    */
   async record(
     type: string,
     payload: Record<string, unknown>,
     options: { id?: string; occurredAt?: Date | string; location?: EventLocation } = {},
   ): Promise<RecordedEvent> {
-    if (typeof type !== 'string' || type === '') throw new TypeError('type must be a non-empty string');
+    if (typeof type !== 'string' || !KNOWN_TYPES.has(type)) {
+      throw new TypeError(
+        `unknown event type ${JSON.stringify(type)}: the server takes ${EVENT_TYPES.join(', ')} (records: use client.collection(name))`,
+      );
+    }
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new TypeError('payload must be an object');
     }
@@ -446,12 +475,13 @@ export class FieldsyncClient {
 
   /** The device's sync state, from its own store (no request). */
   async status(): Promise<SyncStatus> {
-    const [outbox, batches, photos, lastSyncAt, serverPending] = await Promise.all([
+    const [outbox, batches, photos, lastSyncAt, serverPending, lastError] = await Promise.all([
       this.store.listOutbox(),
       this.store.listBatches(),
       this.store.listPhotos(),
       this.store.getMeta(META.lastSyncAt),
       this.store.getMeta(META.serverPending),
+      this.store.getMeta(META.lastError),
     ]);
     const count = (test: (e: OutboxEntry) => boolean) => outbox.filter(test).length;
     return {
@@ -462,7 +492,7 @@ export class FieldsyncClient {
       photos: { queued: photos.length, bytes: photos.reduce((sum, p) => sum + p.sizeBytes, 0) },
       inFlightBatches: batches.length,
       lastSyncAt: lastSyncAt ?? null,
-      lastError: this.lastError,
+      lastError: lastError ?? null,
       serverPendingEvents: serverPending === undefined ? null : Number(serverPending),
       syncing: this.running !== undefined,
     };
@@ -515,11 +545,13 @@ export class FieldsyncClient {
       await this.pullAll(report);
       report.finishedAt = this.now().toISOString();
       await this.store.setMeta(META.lastSyncAt, report.finishedAt);
-      this.lastError = null;
+      await this.store.setMeta(META.lastError, undefined);
       this.emit('synced', report);
       return report;
     } catch (error) {
-      this.lastError = error instanceof Error ? error.message : String(error);
+      // Kept in the store, so that after a restart status() still tells why the outbox is stuck.
+      const message = error instanceof Error ? error.message : String(error);
+      await this.store.setMeta(META.lastError, message).catch(() => undefined);
       this.emit('error', error);
       throw error;
     }
@@ -732,9 +764,12 @@ export class FieldsyncClient {
         compress: true,
         headers: { 'idempotency-key': batch.key, ...(wait > 0 ? { prefer: `wait=${wait}` } : {}) },
       });
-      report.pushed += events.length;
-      progress.sent += events.length;
-      this.emit('progress', { phase: 'push', done: progress.sent, total: progress.total });
+      if (answer.status === 200 || answer.status === 202) {
+        // Counted only when the server took the batch (a refused request pushed nothing).
+        report.pushed += events.length;
+        progress.sent += events.length;
+        this.emit('progress', { phase: 'push', done: progress.sent, total: progress.total });
+      }
       if (answer.status === 200) {
         await this.settle(batch, answer.body as BatchOutcome, byId, report, progress);
         return;
@@ -749,6 +784,8 @@ export class FieldsyncClient {
         await this.store.putBatch(renewed);
         await this.store.settle({ removeIds: [], update: [], deleteBatchKeys: [batch.key] });
         return this.sendBatch(renewed, byId, report, progress);
+      } else if (answer.status === 400) {
+        return this.refusedBatch(batch, answer, byId, report, progress);
       } else if (answer.status === 413 && batch.eventIds.length > 1) {
         // Over the server's body limit after all: split in two, each with its own key.
         const half = Math.ceil(batch.eventIds.length / 2);
@@ -769,6 +806,79 @@ export class FieldsyncClient {
       }
     }
     await this.poll(batch, byId, report, progress);
+  }
+
+  /**
+   * A push answered 400 (docs/client.md "A refused batch"). A stored batch must never wedge the outbox:
+   * - sent with other deviceInfo than configured now (stored by an earlier configuration): rebuilt with a new
+   *   key and the current deviceInfo, and sent again;
+   * - the problem names events (`events[i]…` paths): those events are settled REJECTED with the server's
+   *   errors (code INVALID_EVENT, not retryable; never dropped silently), the rest go again in a new batch;
+   * - otherwise: the stored batch is dropped (its events stay PENDING in the outbox, re-batched next sync
+   *   from the configuration then) and the sync ends with the HttpError.
+   */
+  private async refusedBatch(
+    batch: StoredBatch,
+    answer: HttpAnswer,
+    byId: Map<string, OutboxEntry>,
+    report: SyncReport,
+    progress: { sent: number; settled: number; total: number },
+  ): Promise<void> {
+    const problem = answer.body as Problem | undefined;
+    const current = this.options.deviceInfo;
+    const renew = (eventIds: string[]): StoredBatch => ({
+      key: crypto.randomUUID(),
+      eventIds,
+      ...(current ? { deviceInfo: current } : {}),
+      createdAt: batch.createdAt,
+    });
+    if (JSON.stringify(batch.deviceInfo ?? null) !== JSON.stringify(current ?? null)) {
+      const renewed = renew(batch.eventIds);
+      await this.store.putBatch(renewed);
+      await this.store.settle({ removeIds: [], update: [], deleteBatchKeys: [batch.key] });
+      return this.sendBatch(renewed, byId, report, progress);
+    }
+    // The events of the body, by their index there (the body holds the batch's events still in the outbox).
+    const sent = batch.eventIds.filter((id) => byId.has(id));
+    const named = new Map<string, { path: string; message: string }[]>();
+    for (const item of problem?.errors ?? []) {
+      const match = /^events\[(\d+)\]/.exec(item.path);
+      const id = match ? sent[Number(match[1])] : undefined;
+      if (id) named.set(id, [...(named.get(id) ?? []), item]);
+    }
+    if (named.size === 0) {
+      await this.store.settle({ removeIds: [], update: [], deleteBatchKeys: [batch.key] });
+      throw errorOf(answer);
+    }
+    const settledAt = this.now().toISOString();
+    const update: OutboxEntry[] = [];
+    const notices: (() => void)[] = [];
+    for (const [id, errors] of named) {
+      const entry = byId.get(id) as OutboxEntry;
+      const error: EventError = {
+        code: 'INVALID_EVENT',
+        message: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+        retryable: false,
+        errors,
+      };
+      const settled: OutboxEntry = {
+        ...entry,
+        state: 'REJECTED',
+        attempts: entry.attempts + 1,
+        settledAt,
+        error,
+      };
+      update.push(settled);
+      byId.set(id, settled);
+      report.rejected += 1;
+      notices.push(() => this.emit('rejected', { eventId: id, event: entry.event, error }));
+    }
+    const rest = sent.filter((id) => !named.has(id));
+    const renewed = rest.length ? renew(rest) : undefined;
+    if (renewed) await this.store.putBatch(renewed);
+    await this.store.settle({ removeIds: [], update, deleteBatchKeys: [batch.key] });
+    for (const notice of notices) notice();
+    if (renewed) await this.sendBatch(renewed, byId, report, progress);
   }
 
   private async poll(
@@ -851,6 +961,8 @@ export class FieldsyncClient {
             state: 'CONFLICT',
             attempts,
             settledAt,
+            batchId: outcome.batchId,
+            batchReceivedAt: outcome.receivedAt,
             ...(conflict ? { conflict } : {}),
           };
           update.push(settled);
@@ -929,6 +1041,35 @@ export class FieldsyncClient {
       if (!page.hasMore) break;
     }
     await this.reviewEchoes(startedAt);
+    await this.reviewHeldConflicts();
+  }
+
+  /**
+   * Follows conflicts held for a manager (resolution PENDING_REVIEW, docs/client.md "Conflicts decided
+   * later"): after each pull their batch outcome is read again (one request per batch); once a manager has
+   * decided (CLIENT_WINS, SERVER_WINS, MERGED), the entry's `conflict` is updated and `conflict` is emitted
+   * again with the new resolution. The entry stays a CONFLICT until the app acknowledges it.
+   */
+  private async reviewHeldConflicts(): Promise<void> {
+    const held = (await this.store.listOutbox()).filter(
+      (e) => e.state === 'CONFLICT' && e.conflict?.resolution === 'PENDING_REVIEW' && e.batchId,
+    );
+    const outcomes = new Map<string, Promise<BatchOutcome | undefined>>();
+    const update: OutboxEntry[] = [];
+    const notices: (() => void)[] = [];
+    for (const entry of held) {
+      const batchId = entry.batchId as string;
+      if (!outcomes.has(batchId)) outcomes.set(batchId, this.batchOutcome(batchId));
+      const result = (await outcomes.get(batchId))?.events.find(
+        (o) => lower(o.eventId ?? '') === entry.event.id,
+      );
+      const conflict = result?.conflict;
+      if (!conflict || conflict.resolution === 'PENDING_REVIEW') continue;
+      update.push({ ...entry, conflict, settledAt: this.now().toISOString() });
+      notices.push(() => this.emit('conflict', { eventId: entry.event.id, event: entry.event, conflict }));
+    }
+    if (update.length) await this.store.settle({ removeIds: [], update, deleteBatchKeys: [] });
+    for (const notice of notices) notice();
   }
 
   /**
@@ -1059,7 +1200,9 @@ export class FieldsyncClient {
           failures = 0;
           schedule(intervalMs);
         },
-        () => {
+        (error: unknown) => {
+          // A refused token (after its refresh) is not cured by retrying soon: wait for the interval.
+          if (error instanceof AuthError) return schedule(intervalMs);
           failures += 1;
           schedule(
             Math.min(
@@ -1235,6 +1378,44 @@ function pageRows(page: PullPage): { upserts: LocalRow[]; deletes: { kind: strin
     id: d.id,
   }));
   return { upserts, deletes };
+}
+
+/**
+ * Checks the constructor's options (the server's own rules for deviceId and deviceInfo, SPEC "Push"), so a
+ * JavaScript caller's mistake is a clear error at start-up, not a 400 on every push.
+ */
+function checkOptions(options: FieldsyncClientOptions): void {
+  const bad = (what: string, got: unknown) => {
+    throw new TypeError(`FieldsyncClient: ${what} (got ${JSON.stringify(got) ?? String(got)})`);
+  };
+  if (options === null || typeof options !== 'object') bad('options must be an object', options);
+  let url: URL | undefined;
+  try {
+    url = new URL(options.baseUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) bad('baseUrl must be an http(s) URL', options.baseUrl);
+  if (typeof options.deviceId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(options.deviceId)) {
+    bad('deviceId must be 1–128 letters, digits, ".", "_", ":" or "-"', options.deviceId);
+  }
+  if (!options.store || typeof options.store.listOutbox !== 'function')
+    bad('store must be a ClientStore', typeof options.store);
+  if (typeof options.getToken !== 'function') bad('getToken must be a function', typeof options.getToken);
+  const info = options.deviceInfo as Partial<DeviceInfo> | undefined;
+  if (info !== undefined) {
+    if (info === null || typeof info !== 'object') bad('deviceInfo must be an object', info);
+    if (!PLATFORMS.includes(info.platform as string)) {
+      bad(`deviceInfo.platform must be one of ${PLATFORMS.join(', ')}`, info.platform);
+    }
+    if (typeof info.appVersion !== 'string' || !/^[\x20-\x7e]{1,64}$/.test(info.appVersion)) {
+      bad('deviceInfo.appVersion must be 1–64 printable ASCII characters', info.appVersion);
+    }
+  }
+  const wait = options.waitSeconds;
+  if (wait !== undefined && !(typeof wait === 'number' && wait >= 0 && wait <= 30)) {
+    bad('waitSeconds must be a number from 0 to 30', wait);
+  }
 }
 
 /** The error for an answer the client does not handle. */

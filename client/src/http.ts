@@ -87,7 +87,7 @@ export class HttpClient {
         });
       } catch (error) {
         if (attempt + 1 >= this.retry.maxAttempts) {
-          throw new NetworkError(`${spec.method} ${redact(url)} failed: ${(error as Error).message}`, error);
+          throw new NetworkError(`${spec.method} ${redact(url)} failed: ${describe(error)}`, error);
         }
         await this.options.sleep(retryDelayMs(attempt, this.retry, undefined, this.options.random));
         continue;
@@ -126,6 +126,25 @@ async function parse(response: Response): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A network error's message with its causes: undici says only "fetch failed" and keeps the reason (e.g.
+ * `connect ECONNREFUSED 127.0.0.1:7071`, or the code of an AggregateError's errors) in `cause`.
+ */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth += 1) {
+    const item = e as { message?: string; code?: string; errors?: unknown[] };
+    const text =
+      item.message ||
+      item.code ||
+      (item.errors ?? []).map((x) => (x as { message?: string }).message ?? String(x)).join(', ') ||
+      String(e);
+    if (text && !parts.includes(text)) parts.push(text);
+    if (item.code && !text.includes(item.code)) parts.push(item.code);
+  }
+  return parts.join(': ');
 }
 
 /** A URL for an error message without its query (a SAS signature is a secret). */

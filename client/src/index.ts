@@ -9,6 +9,7 @@ export {
   type AutoSyncOptions,
   type ClientEvents,
   CollectionHandle,
+  EVENT_TYPES,
   FieldsyncClient,
   type FieldsyncClientOptions,
   type LocalRecord,

@@ -50,10 +50,11 @@ describe('a clinic tenant through the client', () => {
   let tenantId: string;
   let nurseA: string;
   let nurseB: string;
+  let manager: string;
 
   beforeAll(async () => {
     tenantId = (await freshTenant('client', ['clinic'])).id;
-    const manager = await tokenFor(tenantId, ['MANAGER'], 'u-manager');
+    manager = await tokenFor(tenantId, ['MANAGER'], 'u-manager');
     nurseA = await tokenFor(tenantId, ['OPERATOR'], 'u-nurse-a');
     nurseB = await tokenFor(tenantId, ['OPERATOR'], 'u-nurse-b');
     for (const user of ['u-nurse-a', 'u-nurse-b']) {
@@ -188,6 +189,110 @@ describe('a clinic tenant through the client', () => {
     // A conflict is final: it is not pushed again, and the app acknowledges it once shown.
     expect(await a.acknowledge([onA?.event.id ?? ''])).toBe(1);
     expect(await a.status()).toMatchObject({ conflicts: 0, pending: 0 });
+  });
+
+  it('updates a conflict held for review once a manager decides it, and emits it again', async () => {
+    // Prepare: an encounter both tablets hold; both change the prescription (MANUAL) offline; B syncs first.
+    const a = device(nurseA, 'client-tab-e');
+    const b = device(nurseB, 'client-tab-f');
+    const encounter = { clinicId: 'clinic-a', patientId: 'p-1', encounteredAt: minutesAgo(90).toISOString() };
+    const { recordId } = await a.collection('encounters').create(encounter, { occurredAt: minutesAgo(60) });
+    await a.syncNow();
+    await waitFor(
+      async () => {
+        await b.syncNow();
+        return (await b.collection('encounters').get(recordId))?.version === 1;
+      },
+      { what: 'device B to pull the encounter' },
+    );
+    await b
+      .collection('encounters')
+      .update(recordId, { prescription: 'paracetamol' }, { occurredAt: minutesAgo(10) });
+    await a
+      .collection('encounters')
+      .update(recordId, { prescription: 'amoxicillin' }, { occurredAt: minutesAgo(5) });
+    expect(await b.syncNow()).toMatchObject({ applied: 1 });
+    const seen: string[] = [];
+    a.on('conflict', (c) => seen.push(c.conflict.resolution));
+    expect(await a.syncNow()).toMatchObject({ conflicts: 1 });
+    const [held] = await a.conflicts();
+    expect(held?.conflict).toMatchObject({
+      resolution: 'PENDING_REVIEW',
+      clientValue: { prescription: 'amoxicillin' },
+    });
+
+    // Act: a manager lets A's value win; A syncs again.
+    const resolved = await call(manager, 'POST', `v1/conflicts/${held?.conflict?.conflictId}/resolve`, {
+      resolution: 'CLIENT_WINS',
+    });
+    expect(resolved.status, resolved.text).toBe(200);
+    await waitFor(
+      async () => {
+        await a.syncNow();
+        return (await a.conflicts())[0]?.conflict?.resolution === 'CLIENT_WINS';
+      },
+      { what: 'device A to learn the manager’s decision' },
+    );
+
+    // Assess: the entry shows the decision, 'conflict' fired again with it, and the pulled record holds A's value.
+    expect(seen).toEqual(['PENDING_REVIEW', 'CLIENT_WINS']);
+    expect(await a.status()).toMatchObject({ conflicts: 1, pending: 0 });
+    await waitFor(
+      async () => {
+        await a.syncNow();
+        return (await a.collection('encounters').get(recordId))?.data.prescription === 'amoxicillin';
+      },
+      { what: 'device A to pull the decided value' },
+    );
+    // Decided conflicts are not read again: a further sync emits nothing more.
+    await a.syncNow();
+    expect(seen).toEqual(['PENDING_REVIEW', 'CLIENT_WINS']);
+  });
+});
+
+describe('a batch stored by an earlier, wrong configuration', () => {
+  it('is rebuilt with the current deviceInfo after the host refuses it with 400, and never wedges the outbox', async () => {
+    // Prepare: the store an app left behind when it ran with deviceInfo.platform 'node' (which JavaScript
+    // callers could pass before the client checked its options): one event, in a stored batch.
+    const tenant = await seededTenant('cstale');
+    const token = await tokenFor(tenant.tenant.id, ['OPERATOR'], 'u-stale');
+    const store = new MemoryStore();
+    const event = {
+      id: crypto.randomUUID(),
+      type: 'NOTES_ADDED',
+      occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      payload: { target: { type: 'WELL', id: tenant.wellId }, text: 'stuck once' },
+    };
+    await store.appendOutbox([{ event, state: 'PENDING', recordedAt: event.occurredAt, attempts: 0 }]);
+    await store.putBatch({
+      key: crypto.randomUUID(),
+      eventIds: [event.id],
+      deviceInfo: { platform: 'node' as 'web', appVersion: '1.0.0' },
+      createdAt: event.occurredAt,
+    });
+    const answers: { status: number; text: string }[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (init?.method === 'POST' && String(input).endsWith('/v1/sync/batches')) {
+        answers.push({ status: response.status, text: await response.clone().text() });
+      }
+      return response;
+    };
+    // The old configuration is refused at construction now, with the option named.
+    expect(() =>
+      device(token, 'stale-tab', { store, deviceInfo: { platform: 'node' as 'web', appVersion: '1' } }),
+    ).toThrow(/deviceInfo\.platform/);
+
+    // Act: the fixed app syncs the same store.
+    const tablet = device(token, 'stale-tab', { store, fetch: recording });
+    const report = await tablet.syncNow();
+
+    // Assess: the stored batch got its 400 (naming deviceInfo.platform), then went again rebuilt, and applied.
+    expect(answers.map((a) => a.status)).toEqual([400, 200]);
+    expect(answers[0]?.text).toContain('deviceInfo.platform');
+    expect(report).toMatchObject({ pushed: 1, applied: 1, rejected: 0 });
+    expect(await tablet.status()).toMatchObject({ pending: 0, inFlightBatches: 0, lastError: null });
+    expect(await tablet.outbox()).toEqual([]);
   });
 });
 

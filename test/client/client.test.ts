@@ -1,9 +1,12 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import {
   type ClientStore,
   FieldsyncClient,
   type FieldsyncClientOptions,
+  AuthError,
   HttpError,
+  NetworkError,
   MemoryStore,
   type SyncProgress,
 } from '../../client/src/index.js';
@@ -479,5 +482,126 @@ describe('auto mode', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('a fresh user’s mistakes (issue 15 follow-up)', () => {
+  it('refuses malformed options at construction, naming the option', () => {
+    const server = new FakeServer();
+    const bad = (extra: Record<string, unknown>) => () =>
+      client(server, new MemoryStore(), extra as Partial<FieldsyncClientOptions>);
+    expect(bad({ deviceInfo: { platform: 'node', appVersion: '1' } })).toThrow(
+      /deviceInfo\.platform.*"node"/,
+    );
+    expect(bad({ deviceInfo: { platform: 'web', appVersion: '' } })).toThrow(/deviceInfo\.appVersion/);
+    expect(bad({ deviceId: 'has space' })).toThrow(/deviceId/);
+    expect(bad({ baseUrl: 'localhost:7071/api' })).toThrow(/baseUrl/);
+    expect(bad({ waitSeconds: 60 })).toThrow(/waitSeconds/);
+    expect(bad({ deviceInfo: { platform: 'android', appVersion: '2.1.0' } })).not.toThrow();
+  });
+
+  it('refuses an event type the server does not know, before it reaches the outbox', async () => {
+    const store = new MemoryStore();
+    const fieldsync = client(new FakeServer(), store);
+    await expect(fieldsync.record('PRODUCTION_LOGGD', { wellId: 'w' })).rejects.toThrow(
+      /unknown event type "PRODUCTION_LOGGD".*PRODUCTION_LOGGED/,
+    );
+    expect(await store.listOutbox()).toEqual([]);
+  });
+
+  it('on a 400 naming events: rejects those with the server’s error, pushes the rest, counts only what was taken', async () => {
+    // Prepare: three events; the server refuses the body once, naming the second event.
+    const server = new FakeServer();
+    server.validTokens.add('t0');
+    server.script.push({
+      prefix: 'v1/sync/batches',
+      answer: {
+        status: 400,
+        json: { status: 400, errors: [{ path: 'events[1].payload.text', message: 'too deep' }] },
+      },
+    });
+    const fieldsync = client(server);
+    const rejectedSeen: string[] = [];
+    fieldsync.on('rejected', (r) => rejectedSeen.push(r.eventId));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await fieldsync.record('NOTES_ADDED', { text: `n${i}` })).eventId);
+
+    // Act
+    const report = await fieldsync.syncNow();
+
+    // Assess: the named event is REJECTED (not dropped), the others applied under a new key.
+    const sent = server.seen.filter((r) => r.method === 'POST' && r.path === 'v1/sync/batches');
+    expect(sent.map((r) => r.status)).toEqual([400, 200]);
+    expect(sent[1]?.headers['idempotency-key']).not.toBe(sent[0]?.headers['idempotency-key']);
+    expect(server.applied).toEqual([ids[0], ids[2]]);
+    expect(report).toMatchObject({ pushed: 2, applied: 2, rejected: 1 });
+    expect(rejectedSeen).toEqual([ids[1]]);
+    expect(await fieldsync.outbox()).toMatchObject([
+      {
+        event: { id: ids[1] },
+        state: 'REJECTED',
+        error: { code: 'INVALID_EVENT', retryable: false, errors: [{ path: 'events[1].payload.text' }] },
+      },
+    ]);
+    expect(await fieldsync.status()).toMatchObject({ pending: 0, failed: 1, inFlightBatches: 0 });
+  });
+
+  it('on a 400 naming no event: drops the stored batch (not its events), keeps the error across a restart', async () => {
+    const server = new FakeServer();
+    server.validTokens.add('t0');
+    server.script.push({
+      prefix: 'v1/sync/batches',
+      answer: { status: 400, json: { status: 400, detail: 'the body is not valid' } },
+    });
+    const store = new MemoryStore();
+    const first = client(server, store);
+    const { eventId } = await first.record('NOTES_ADDED', { text: 'kept' });
+
+    await expect(first.syncNow()).rejects.toThrow(/HTTP 400: the body is not valid/);
+
+    // A new client on the same store (a restart) still tells why; the event waits, in no stored batch.
+    const again = client(server, store);
+    expect(await again.status()).toMatchObject({
+      pending: 1,
+      inFlightBatches: 0,
+      lastError: 'HTTP 400: the body is not valid',
+    });
+    const report = await again.syncNow();
+    expect(report).toMatchObject({ pushed: 1, applied: 1 });
+    expect(server.applied).toEqual([eventId]);
+    expect(await again.status()).toMatchObject({ pending: 0, lastError: null });
+  });
+
+  it('ends a sync on a 401 after one token refresh: two requests, AuthError, no back-off', async () => {
+    const server = new FakeServer(); // accepts only t1
+    server.validTokens.clear();
+    const fieldsync = client(server);
+    await fieldsync.record('NOTES_ADDED', { text: 'x' });
+    delays.length = 0;
+
+    await expect(fieldsync.syncNow()).rejects.toBeInstanceOf(AuthError);
+
+    expect(server.seen.map((r) => r.status)).toEqual([401, 401]);
+    expect(delays).toEqual([]);
+    expect(await fieldsync.status()).toMatchObject({ pending: 1, lastError: expect.stringMatching(/401/) });
+  });
+
+  it('names the cause of a network error (ECONNREFUSED), not only "fetch failed"', async () => {
+    // Prepare: a port nobody listens on (taken, then released).
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((done) => probe.close(done));
+    const fieldsync = new FieldsyncClient({
+      baseUrl: `http://127.0.0.1:${port}/api`,
+      deviceId: 'tablet-7',
+      store: new MemoryStore(),
+      getToken: () => 't',
+      retry: { maxAttempts: 1 },
+    });
+    await fieldsync.record('NOTES_ADDED', { text: 'x' });
+    const error = await fieldsync.syncNow().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as Error).message).toMatch(/fetch failed: .*ECONNREFUSED/);
   });
 });

@@ -110,4 +110,18 @@ describe('npm run field-sim', { timeout: 180_000 }, () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/field-sim: /);
   });
+
+  it('stops at once on a token the host refuses after a refresh, with a hint about the data folder', async () => {
+    // Act: field-sim signs with another secret than the host's (as when FIELDSYNC_DATA_DIR differs).
+    const run = await runFieldSim(['--tenant', t.tenant.id, '--device', 'd401', '--timeout', '120'], {
+      viaLauncher: false,
+      env: { AUTH_DEV_SECRET: 'not-the-secret-the-host-checks-tokens-with' },
+    });
+    // Assess: exit 1 with the hint, no "trying again" loop, well before the timeout.
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/field-sim: the host refused the token \(401/);
+    expect(run.stderr).toMatch(/FIELDSYNC_DATA_DIR .* same as for npm start/);
+    expect(run.stderr).not.toMatch(/trying again/);
+    expect(run.ms).toBeLessThan(30_000);
+  });
 });
