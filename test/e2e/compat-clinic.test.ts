@@ -176,7 +176,7 @@ describe('compat/clinic: the document 004 client against fieldsync', () => {
           status: 'PENDING',
           retryCount: 0,
           createdAtClient: expect.any(String),
-          version: null,
+          version: 1,
         },
         expect.objectContaining({
           id: encounter.id,

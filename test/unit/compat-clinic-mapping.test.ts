@@ -10,6 +10,7 @@ import {
   eventIdOfRequest,
   itemOfLastQueue,
   resolutionFor,
+  toPendingItem,
   toRecordEvent,
 } from '../../shared/compat/clinic/mapping.js';
 import type { Conflict } from '../../shared/contracts/conflicts.js';
@@ -168,6 +169,43 @@ describe('compat/clinic mapping', () => {
         },
       ),
     );
+  });
+
+  it('lists a CREATE with version 1 (what the document’s client sends), an UPDATE with the version it was made on', () => {
+    const row = (type: RecordEventRow['type'], payload: Record<string, unknown>): RecordEventRow => ({
+      id: 'e-1',
+      batchId: 'b-1',
+      deviceId: 'tab-1',
+      userId: 'u-1',
+      type,
+      payload,
+      occurredAt: '2025-11-30T10:00:00.000Z',
+      receivedAt: '2025-11-30T10:01:00.000Z',
+      status: 'PENDING',
+      error: null,
+      conflict: null,
+      attempts: 0,
+      conflictStatus: null,
+      recordVersion: null,
+    });
+    const created = toRecordEvent(
+      {
+        deviceId: 'tab-1',
+        operation: 'CREATE',
+        resourceType: 'encounter',
+        data: { patientId: 'p' },
+        createdAtClient: '2025-11-30T10:00:00.000Z',
+        version: 1,
+      },
+      'e-1',
+      'encounters',
+    );
+    expect(toPendingItem(row('RECORD_CREATED', created.payload)).version).toBe(1);
+    expect(
+      toPendingItem(
+        row('RECORD_UPDATED', { collection: 'patients', recordId: 'p', baseVersion: 4, changes: {} }),
+      ).version,
+    ).toBe(4);
   });
 
   it('resolves an unknown id only to the one item of the last queue request, in conflict and undecided', () => {

@@ -243,7 +243,14 @@ export function toPendingItem(row: RecordEventRow): PendingItem {
     status: itemStatus(row),
     retryCount: row.attempts,
     createdAtClient: row.occurredAt,
-    version: typeof payload.baseVersion === 'number' ? payload.baseVersion : null,
+    // A CREATE makes version 1, which is also what the document's client sends with every operation
+    // (`version: 1`); UPDATE and DELETE keep the version they were made on (trial 14: CREATE showed null).
+    version:
+      typeof payload.baseVersion === 'number'
+        ? payload.baseVersion
+        : row.type === 'RECORD_CREATED'
+          ? 1
+          : null,
     ...(row.error
       ? { error: { code: row.error.code, message: row.error.message, retryable: row.error.retryable } }
       : {}),
