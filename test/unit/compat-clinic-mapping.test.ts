@@ -9,6 +9,7 @@ import {
   eventIdOfItem,
   eventIdOfRequest,
   itemOfLastQueue,
+  processAnswer,
   resolutionFor,
   toPendingItem,
   toRecordEvent,
@@ -206,6 +207,41 @@ describe('compat/clinic mapping', () => {
         row('RECORD_UPDATED', { collection: 'patients', recordId: 'p', baseVersion: 4, changes: {} }),
       ).version,
     ).toBe(4);
+  });
+
+  it('answers process SYNCED once the item’s own user accepted what the strategy kept (SERVER_WINS), as resolve did', () => {
+    const row = {
+      id: 'e-1',
+      batchId: 'b-1',
+      deviceId: 'tab-1',
+      userId: 'u-nurse',
+      type: 'RECORD_UPDATED',
+      payload: { collection: 'patients', recordId: 'p', baseVersion: 1, changes: { name: 'A' } },
+      occurredAt: '2025-11-30T10:00:00.000Z',
+      receivedAt: '2025-11-30T10:01:00.000Z',
+      status: 'CONFLICT',
+      error: null,
+      conflict: null,
+      attempts: 0,
+      conflictStatus: 'SETTLED',
+      recordVersion: 3,
+    } satisfies RecordEventRow;
+    const settled = {
+      status: 'OPEN',
+      resolution: 'SERVER_WINS',
+      requestedResolution: null,
+      requestedBy: null,
+    } as unknown as Conflict;
+    // Before the user's resolve: CONFLICT (409), as the document's client expects.
+    expect(processAnswer(row, settled).status).toBe(409);
+    // The nurse's SERVER_WINS (recorded on the conflict, which stays OPEN for a manager): SYNCED from now on.
+    const accepted = { ...settled, requestedResolution: 'SERVER_WINS', requestedBy: 'u-nurse' } as Conflict;
+    expect(processAnswer(row, accepted)).toMatchObject({ status: 200, body: { status: 'SYNCED' } });
+    // Asked by someone else, or CLIENT_WINS (awaiting approval): still CONFLICT.
+    expect(processAnswer(row, { ...accepted, requestedBy: 'u-other' } as Conflict).status).toBe(409);
+    expect(processAnswer(row, { ...accepted, requestedResolution: 'CLIENT_WINS' } as Conflict).status).toBe(
+      409,
+    );
   });
 
   it('resolves an unknown id only to the one item of the last queue request, in conflict and undecided', () => {
