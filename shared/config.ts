@@ -105,6 +105,11 @@ export const settingsSchema = z.object({
   RATE_LIMIT_PUSH_PER_MINUTE: positiveInt(30),
   RATE_LIMIT_PULL_PER_MINUTE: positiveInt(300),
   RATE_LIMIT_OTHER_PER_SECOND: positiveInt(10),
+  /**
+   * Requests a minute of a self-paced client that sends one request per operation after the other (the clinic
+   * dialect: queue then process, each awaiting the answer; docs/compat/clinic.md "Rate limits").
+   */
+  RATE_LIMIT_SEQUENTIAL_PER_MINUTE: positiveInt(1200),
 
   /**
    * Browser origins the local host lets call the API (CORS), comma-separated: `*`, an origin
@@ -267,7 +272,12 @@ export interface Config {
     | { mode: 'dev'; issuer: string; audience: string; secret: string }
     | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
   managedIdentityClientId: string | undefined;
-  rateLimits: { pushPerMinute: number; pullPerMinute: number; otherPerSecond: number };
+  rateLimits: {
+    pushPerMinute: number;
+    pullPerMinute: number;
+    otherPerSecond: number;
+    sequentialPerMinute: number;
+  };
   telemetry: { connectionString: string | undefined };
   /** Origins the local host answers CORS requests for (empty in Azure, where the platform does it). */
   cors: { allowedOrigins: string[] };
@@ -362,6 +372,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pushPerMinute: s.RATE_LIMIT_PUSH_PER_MINUTE,
       pullPerMinute: s.RATE_LIMIT_PULL_PER_MINUTE,
       otherPerSecond: s.RATE_LIMIT_OTHER_PER_SECOND,
+      sequentialPerMinute: s.RATE_LIMIT_SEQUENTIAL_PER_MINUTE,
     },
     telemetry: { connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
     cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS ?? (inAzure ? [] : [...LOCAL_CORS_ORIGINS]) },

@@ -65,9 +65,10 @@ export interface RouteContract<
   errorBody?: { schema: z.ZodType; contentType: string };
   /**
    * The rate-limit budget the route spends when it is not a v1 push or pull by its path (a compat route that
-   * pushes spends the push budget: SPEC "Rate limits"); shared/http/rate-limit.ts routeClassOf.
+   * pushes spends the push budget: SPEC "Rate limits"); shared/http/rate-limit.ts routeClassOf. `sequential`:
+   * a dialect whose client sends a request pair per operation, one after the other (docs/operations.md).
    */
-  rateClass?: 'push' | 'pull';
+  rateClass?: 'push' | 'pull' | 'sequential';
   /**
    * The largest body this route reads, in bytes after decompression; MAX_BODY_BYTES (4 MiB,
    * shared/http/body.ts) unless said. A compat route with inline photos needs more (docs/compat/fieldops.md).

@@ -7,8 +7,11 @@ import type { RateLimitCounters } from '../ports.js';
 import { describeError } from '../redact.js';
 import { withTimeout } from '../timeout.js';
 
-/** Which budget a route spends: pushes, pull pages, or everything else. */
-export type RouteClass = 'push' | 'pull' | 'other';
+/**
+ * Which budget a route spends: pushes, pull pages, a self-paced client's one-request-per-operation traffic
+ * (`sequential`, the clinic dialect), or everything else.
+ */
+export type RouteClass = 'push' | 'pull' | 'sequential' | 'other';
 
 export const routeClassOf = (contract: Pick<RouteContract, 'method' | 'route' | 'rateClass'>): RouteClass => {
   if (contract.rateClass) return contract.rateClass;
@@ -34,6 +37,10 @@ export const limitFor = (config: Config['rateLimits'], routeClass: RouteClass): 
       return { limit: config.pushPerMinute, windowSeconds: 60 };
     case 'pull':
       return { limit: config.pullPerMinute, windowSeconds: 60 };
+    case 'sequential':
+      // A minute window, not a second: a backlog replayed request after request runs at the round-trip
+      // rate (20+ a second locally), which a per-second budget refuses; a minute absorbs it (docs/operations.md).
+      return { limit: config.sequentialPerMinute, windowSeconds: 60 };
     default:
       return { limit: config.otherPerSecond, windowSeconds: 1 };
   }
@@ -102,7 +109,7 @@ export async function enforceRateLimit(
   if (count > limit) {
     const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + windowMillis - now()) / 1000));
     throw new RateLimitedError(
-      `rate limit of ${limit} ${routeClass === 'other' ? 'requests' : routeClass === 'push' ? 'pushes' : 'pull pages'} per ${windowSeconds === 1 ? 'second' : 'minute'} exceeded; retry in ${retryAfterSeconds} s`,
+      `rate limit of ${limit} ${routeClass === 'push' ? 'pushes' : routeClass === 'pull' ? 'pull pages' : 'requests'} per ${windowSeconds === 1 ? 'second' : 'minute'} exceeded; retry in ${retryAfterSeconds} s`,
       retryAfterSeconds,
     );
   }

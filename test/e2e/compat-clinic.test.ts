@@ -176,7 +176,7 @@ describe('compat/clinic: the document 004 client against fieldsync', () => {
           status: 'PENDING',
           retryCount: 0,
           createdAtClient: expect.any(String),
-          version: null,
+          version: 1,
         },
         expect.objectContaining({
           id: encounter.id,
@@ -325,6 +325,11 @@ describe('compat/clinic: the document 004 client against fieldsync', () => {
     expect((await encounterOf(encounterId))?.data).toMatchObject({ diagnosis: 'Malaria' });
     // Settled by the strategy, nothing waits in the pending list.
     expect(await pending(nurseB, 'tab-2', 'u-nurse-b')).toEqual([]);
+    // Process agrees with resolve (trial 14, item 7): the item is done for this client — SYNCED, not 409 —
+    // while the conflict stays OPEN for the managers.
+    const afterAccept = await processItem(nurseB, second.id);
+    expect(afterAccept.status, afterAccept.text).toBe(200);
+    expect(afterAccept.body).toMatchObject({ status: 'SYNCED', resolution: 'SERVER_WINS' });
 
     // A manager overrides the strategy's result with the nurse's value (review states, issue 16).
     const override = await api(manager, 'PATCH', `${BASE}/resolve/${second.id}?resolution=CLIENT_WINS`);

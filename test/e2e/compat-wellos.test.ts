@@ -461,5 +461,12 @@ describe('WellOS POST /field-data/sync', () => {
     const empty = await api(operator, 'POST', SYNC, body);
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual({ syncedEventIds: [], conflicts: [], errors: [] });
+    // Another user's device (v1-tablet is u-wellos-v1's) is 403 with events or without (trial 14, item 10).
+    const foreign = { ...body, deviceInfo: { deviceId: 'v1-tablet' } };
+    const foreignEmpty = await api(operator, 'POST', SYNC, foreign);
+    expect(foreignEmpty.status).toBe(403);
+    expect(foreignEmpty.body).toEqual(errorShape);
+    const foreignBad = await api(operator, 'POST', SYNC, { ...foreign, events: [{ id: 'x', type: 'NOPE' }] });
+    expect(foreignBad.status).toBe(403);
   });
 });

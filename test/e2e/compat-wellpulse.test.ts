@@ -365,6 +365,16 @@ describe('compat/wellpulse (seed document 001)', () => {
     const foreign = await api(operator2, 'GET', `${BASE}/sync/status?deviceId=${TABLET}`, undefined, headers);
     expect(foreign.status).toBe(403);
     expect(foreign.body).toMatchObject({ statusCode: 403, message: expect.any(String) });
+    // Pushing nothing on someone else's device is refused the same (trial 14, item 10; v1 and WellOS alike).
+    const foreignPush = await api(
+      operator2,
+      'POST',
+      `${BASE}/sync/push`,
+      { deviceId: TABLET, entries: [] },
+      headers,
+    );
+    expect(foreignPush.status).toBe(403);
+    expect(foreignPush.body).toMatchObject({ statusCode: 403, message: expect.any(String) });
   });
 
   it('delta pull: what others changed since lastSync (a well leaving ACTIVE included), nothing else; then nothing pending', async () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,11 @@ describe('npm start', () => {
     };
     const first = await start(env);
     expect(first.url).toBe(`http://127.0.0.1:${env.PORT}/api`);
+    // The README's sample output names the number of functions start serves now (it drifted once: 43 vs 49).
+    const served = /serving (\d+) functions/.exec(first.output())?.[1];
+    const documented = /serving (\d+) functions/.exec(readFileSync(join(root, 'README.md'), 'utf8'))?.[1];
+    expect(served).toBeDefined();
+    expect(documented).toBe(served);
     // The printed sample token is what it says it is: tenant acme, user u-operator-1, an operator, not expired.
     const claims = JSON.parse(Buffer.from(first.token.split('.')[1] ?? '', 'base64url').toString()) as Record<
       string,

@@ -162,7 +162,9 @@ describe('rate-limit counters are shared by every instance', () => {
 
 describe('rate limits: classes and failing open', () => {
   const principal: Principal = { tenantId: 't-x', userId: 'u-x', roles: ['OPERATOR'] };
-  const config = { rateLimits: { pushPerMinute: 1, pullPerMinute: 1, otherPerSecond: 1 } };
+  const config = {
+    rateLimits: { pushPerMinute: 1, pullPerMinute: 1, otherPerSecond: 1, sequentialPerMinute: 1 },
+  };
   const capture = () => {
     const lines: Record<string, unknown>[] = [];
     const log = createLogger(

@@ -73,6 +73,7 @@ export default async function setup(project: TestProject) {
     RATE_LIMIT_PUSH_PER_MINUTE: '1000000',
     RATE_LIMIT_PULL_PER_MINUTE: '1000000',
     RATE_LIMIT_OTHER_PER_SECOND: '1000000',
+    RATE_LIMIT_SEQUENTIAL_PER_MINUTE: '1000000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     FIELDSYNC_TEST_DATA_DIR: dataDir,
   };

@@ -9,7 +9,9 @@ import {
   eventIdOfItem,
   eventIdOfRequest,
   itemOfLastQueue,
+  processAnswer,
   resolutionFor,
+  toPendingItem,
   toRecordEvent,
 } from '../../shared/compat/clinic/mapping.js';
 import type { Conflict } from '../../shared/contracts/conflicts.js';
@@ -167,6 +169,78 @@ describe('compat/clinic mapping', () => {
           if (asked === 'MANUAL') expect(['flagged', 'refused']).toContain(outcome);
         },
       ),
+    );
+  });
+
+  it('lists a CREATE with version 1 (what the document’s client sends), an UPDATE with the version it was made on', () => {
+    const row = (type: RecordEventRow['type'], payload: Record<string, unknown>): RecordEventRow => ({
+      id: 'e-1',
+      batchId: 'b-1',
+      deviceId: 'tab-1',
+      userId: 'u-1',
+      type,
+      payload,
+      occurredAt: '2025-11-30T10:00:00.000Z',
+      receivedAt: '2025-11-30T10:01:00.000Z',
+      status: 'PENDING',
+      error: null,
+      conflict: null,
+      attempts: 0,
+      conflictStatus: null,
+      recordVersion: null,
+    });
+    const created = toRecordEvent(
+      {
+        deviceId: 'tab-1',
+        operation: 'CREATE',
+        resourceType: 'encounter',
+        data: { patientId: 'p' },
+        createdAtClient: '2025-11-30T10:00:00.000Z',
+        version: 1,
+      },
+      'e-1',
+      'encounters',
+    );
+    expect(toPendingItem(row('RECORD_CREATED', created.payload)).version).toBe(1);
+    expect(
+      toPendingItem(
+        row('RECORD_UPDATED', { collection: 'patients', recordId: 'p', baseVersion: 4, changes: {} }),
+      ).version,
+    ).toBe(4);
+  });
+
+  it('answers process SYNCED once the item’s own user accepted what the strategy kept (SERVER_WINS), as resolve did', () => {
+    const row = {
+      id: 'e-1',
+      batchId: 'b-1',
+      deviceId: 'tab-1',
+      userId: 'u-nurse',
+      type: 'RECORD_UPDATED',
+      payload: { collection: 'patients', recordId: 'p', baseVersion: 1, changes: { name: 'A' } },
+      occurredAt: '2025-11-30T10:00:00.000Z',
+      receivedAt: '2025-11-30T10:01:00.000Z',
+      status: 'CONFLICT',
+      error: null,
+      conflict: null,
+      attempts: 0,
+      conflictStatus: 'SETTLED',
+      recordVersion: 3,
+    } satisfies RecordEventRow;
+    const settled = {
+      status: 'OPEN',
+      resolution: 'SERVER_WINS',
+      requestedResolution: null,
+      requestedBy: null,
+    } as unknown as Conflict;
+    // Before the user's resolve: CONFLICT (409), as the document's client expects.
+    expect(processAnswer(row, settled).status).toBe(409);
+    // The nurse's SERVER_WINS (recorded on the conflict, which stays OPEN for a manager): SYNCED from now on.
+    const accepted = { ...settled, requestedResolution: 'SERVER_WINS', requestedBy: 'u-nurse' } as Conflict;
+    expect(processAnswer(row, accepted)).toMatchObject({ status: 200, body: { status: 'SYNCED' } });
+    // Asked by someone else, or CLIENT_WINS (awaiting approval): still CONFLICT.
+    expect(processAnswer(row, { ...accepted, requestedBy: 'u-other' } as Conflict).status).toBe(409);
+    expect(processAnswer(row, { ...accepted, requestedResolution: 'CLIENT_WINS' } as Conflict).status).toBe(
+      409,
     );
   });
 

@@ -10,6 +10,7 @@ import {
 import { wellosFieldDataSyncRoute } from '../../../shared/compat/wellos/routes.js';
 import { ForbiddenError } from '../../../shared/errors.js';
 import { endpoint, httpOptions } from '../../../shared/http/endpoint.js';
+import { checkDeviceAccess } from '../../../shared/usecases/device-access.js';
 import { pushBatch } from '../../../shared/usecases/push.js';
 import { withOriginalOutcomes } from '../../../shared/usecases/sync-status.js';
 import { waitForOutcome } from '../../../shared/usecases/wait-for-batch.js';
@@ -38,7 +39,12 @@ export const wellosFieldDataSync = endpoint(
           ]
         : [];
     const events = translations.flatMap((t) => (t.ok ? [t.event] : []));
-    if (events.length === 0) return { status: 200, body: toSyncResponse(translations, [], notice) };
+    if (events.length === 0) {
+      // Nothing to push, but the device is still checked as a push checks it: another user's device is 403
+      // whether or not the request carries events (v1 and the other dialects do the same).
+      await checkDeviceAccess(fieldsync.devices, tenant, principal, deviceId, 'act');
+      return { status: 200, body: toSyncResponse(translations, [], notice) };
+    }
     const pushed = await pushBatch(fieldsync, {
       tenant,
       principal,

@@ -243,7 +243,14 @@ export function toPendingItem(row: RecordEventRow): PendingItem {
     status: itemStatus(row),
     retryCount: row.attempts,
     createdAtClient: row.occurredAt,
-    version: typeof payload.baseVersion === 'number' ? payload.baseVersion : null,
+    // A CREATE makes version 1, which is also what the document's client sends with every operation
+    // (`version: 1`); UPDATE and DELETE keep the version they were made on (trial 14: CREATE showed null).
+    version:
+      typeof payload.baseVersion === 'number'
+        ? payload.baseVersion
+        : row.type === 'RECORD_CREATED'
+          ? 1
+          : null,
     ...(row.error
       ? { error: { code: row.error.code, message: row.error.message, retryable: row.error.retryable } }
       : {}),
@@ -277,6 +284,21 @@ export function itemOfLastQueue(
   return item?.status === 'CONFLICT' ? item : undefined;
 }
 
+/**
+ * Whether the item's own user accepted what already holds: SERVER_WINS over a conflict the tenant's strategy
+ * settled against this event (resolve answered SYNCED). The item is then done for that client — process answers
+ * SYNCED too, so the two never disagree — while the conflict stays OPEN in the managers' inbox for review
+ * (trial 14, item 7; docs/compat/clinic.md "Who may resolve").
+ */
+export const acceptedByItsUser = (
+  row: Pick<RecordEventRow, 'userId'>,
+  conflict: Pick<Conflict, 'resolution' | 'requestedResolution' | 'requestedBy'> | undefined,
+): boolean =>
+  conflict !== undefined &&
+  conflict.resolution === 'SERVER_WINS' &&
+  conflict.requestedResolution === 'SERVER_WINS' &&
+  conflict.requestedBy === row.userId;
+
 /** The answer of `POST /sync/process/{id}` (document §3): its status code and body. */
 export interface ProcessAnswer {
   status: 200 | 202 | 409 | 422;
@@ -292,7 +314,7 @@ export interface ProcessAnswer {
  * document's "Resource was modified on server") and neither resolved nor acknowledged since.
  */
 export function processAnswer(row: RecordEventRow, conflict: Conflict | undefined): ProcessAnswer {
-  const undecided = awaitsDecision(row, conflict);
+  const undecided = awaitsDecision(row, conflict) && !acceptedByItsUser(row, conflict);
   const status = undecided ? 'CONFLICT' : itemStatus(row);
   const item = toPendingItem(row);
   if (status === 'SYNCED') {

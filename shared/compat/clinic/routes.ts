@@ -189,6 +189,7 @@ export const clinicQueueRoute = defineRoute({
   access: FIELD_ROLES,
   body: queueBodySchema,
   errorBody: ERROR_BODY,
+  rateClass: 'sequential',
   responses: {
     201: { description: 'Queued: the event is PENDING and enqueued', schema: queueAnswerSchema },
     200: { description: 'The same item was queued before: its status now', schema: queueAnswerSchema },
@@ -206,6 +207,7 @@ export const clinicPendingRoute = defineRoute({
   access: FIELD_ROLES,
   query: deviceQuerySchema,
   errorBody: ERROR_BODY,
+  rateClass: 'sequential',
   responses: {
     200: { description: 'The items, oldest first (at most 1000)', schema: z.array(pendingItemSchema) },
     403: error('Role or tenant, or the device belongs to another user (DEVICE_NOT_OWNED)'),
@@ -228,6 +230,7 @@ export const clinicProcessRoute = defineRoute({
       .describe('`wait=N`: wait at most N seconds (0–20) for the outcome instead of 20 (RFC 7240)'),
   }),
   errorBody: ERROR_BODY,
+  rateClass: 'sequential',
   responses: {
     200: { description: 'SYNCED: the record is written', schema: processSyncedSchema },
     202: { description: 'Still PENDING after the wait: ask again', schema: processPendingSchema },
@@ -249,6 +252,7 @@ export const clinicResolveRoute = defineRoute({
   params: itemParamsSchema,
   query: resolveQuerySchema,
   errorBody: ERROR_BODY,
+  rateClass: 'sequential',
   responses: {
     200: {
       description:
@@ -271,6 +275,7 @@ export const clinicRetryRoute = defineRoute({
   access: FIELD_ROLES,
   query: deviceQuerySchema,
   errorBody: ERROR_BODY,
+  rateClass: 'sequential',
   responses: {
     202: { description: 'The items are PENDING again and enqueued', schema: retryAnswerSchema },
     403: error('Role or tenant, or the device belongs to another user (DEVICE_NOT_OWNED)'),
@@ -286,6 +291,7 @@ export const clinicStatsRoute = defineRoute({
   access: MANAGER_ROLES,
   query: statsQuerySchema,
   errorBody: ERROR_BODY,
+  rateClass: 'sequential',
   responses: {
     200: { description: 'Counts and sync rate', schema: statsAnswerSchema },
   },

@@ -9,6 +9,7 @@ import type { LogPosition, SyncPointHolder, Tenant } from '../../ports.js';
 import { decodeCursor, encodeCursor } from '../../sync/cursor.js';
 import { EMPTY_HASH } from '../../sync/held-set.js';
 import { positionAtTime, pullPage } from '../../usecases/pull.js';
+import { checkDeviceAccess } from '../../usecases/device-access.js';
 import { pushBatch } from '../../usecases/push.js';
 import { getDeviceStatus, withOriginalOutcomes } from '../../usecases/sync-status.js';
 import { waitForOutcome } from '../../usecases/wait-for-batch.js';
@@ -158,6 +159,8 @@ export async function wellpulsePush(
   waitMillis = PUSH_WAIT_MS,
 ): Promise<WellpulsePushResponse> {
   if (body.entries.length === 0) {
+    // An empty push is still checked as a push: another user's device is 403 (as v1 and WellOS).
+    await checkDeviceAccess(app.devices, tenant, principal, body.deviceId, 'act');
     return { succeeded: 0, failed: 0, conflicts: [], errors: [], syncedAt: new Date().toISOString() };
   }
   const ids = body.entries.map((entry) => entryEventId(tenant.id, body.deviceId, entry));
