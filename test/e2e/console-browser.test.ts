@@ -365,6 +365,7 @@ describe('the managers’ console in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: /CLIENT_WINS on PRODUCTION/ });
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain('oilVolume: 50 → 55');
+    await shot('conflict-confirm');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => page.textContent('#status')).toBe('Nothing changed: the decision was cancelled');
     expect(await page.getByRole('dialog').count()).toBe(0);
