@@ -32,6 +32,8 @@ let profile: string;
 let context: BrowserContext;
 let page: Page;
 const problems: string[] = [];
+/** Every API or console answer the page got that was not 2xx/3xx: "<status> <method> <url>". */
+const failedResponses: string[] = [];
 
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
 
@@ -103,6 +105,51 @@ async function photoEvent(token: string, deviceId: string, target: { type: strin
   };
 }
 
+/**
+ * Uploads `count` PNGs with one upload-URL request (the test's own calls must not spend the rate budget
+ * either) and returns their PHOTO_ATTACHED events, all on `target`.
+ */
+async function photoEvents(
+  token: string,
+  deviceId: string,
+  target: { type: string; id: string },
+  count: number,
+) {
+  const bytes = png();
+  const photoIds = Array.from({ length: count }, () => randomUUID());
+  const urls = await api(token, 'POST', 'v1/photos/upload-urls', {
+    deviceId,
+    photos: photoIds.map((photoId) => ({ photoId, contentType: 'image/png', sizeBytes: bytes.length })),
+  });
+  expect(urls.status, urls.text).toBe(200);
+  const uploads = (urls.body as { uploads: { photoId: string; uploadUrl: string; blobName: string }[] })
+    .uploads;
+  expect(uploads).toHaveLength(count);
+  await Promise.all(
+    uploads.map(async (upload) => {
+      const put = await fetch(upload.uploadUrl, {
+        method: 'PUT',
+        headers: { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'image/png' },
+        body: bytes,
+      });
+      expect(put.status).toBe(201);
+    }),
+  );
+  return uploads.map((upload) => ({
+    id: randomUUID(),
+    type: 'PHOTO_ATTACHED',
+    occurredAt: minutesAgo(1),
+    payload: {
+      photoId: upload.photoId,
+      blobName: upload.blobName,
+      contentType: 'image/png',
+      sizeBytes: bytes.length,
+      target,
+      takenAt: minutesAgo(2),
+    },
+  }));
+}
+
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
 /** Waits until every <img> inside `selector` has decoded (naturalWidth > 0). */
@@ -156,6 +203,10 @@ beforeAll(async () => {
     if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400)
+      failedResponses.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -216,10 +267,88 @@ describe('the managers’ console in Chromium', () => {
     await shot('device');
   });
 
+  it('a device page with 20 photos loads every thumbnail: paced reads, a 429 waited out and retried once', async () => {
+    // The test host's rate limit is set far above any test's traffic (test/setup/global.ts), so a burst
+    // would not be refused here: the pacing is asserted directly (in flight, starts per second), and one
+    // 429 with Retry-After is injected to show the console waits it out and retries.
+    // Prepare: one device attaches 20 photos to the pump.
+    const events = await photoEvents(phone, 'tablet-photos', { type: 'EQUIPMENT', id: t.equipmentId }, 20);
+    const outcome = await pushSettled(phone, 'tablet-photos', events);
+    expect(outcome.events.filter((e) => e.status === 'APPLIED')).toHaveLength(20);
+    const before = failedResponses.length;
+    const photoRead = /\/v1\/photos\/[0-9a-f-]{36}$/;
+    const reads: { url: string; at: number }[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const onRequest = (request: { url(): string }) => {
+      if (!photoRead.test(request.url())) return;
+      reads.push({ url: request.url(), at: Date.now() });
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+    };
+    const onDone = (request: { url(): string }) => {
+      if (photoRead.test(request.url())) inFlight -= 1;
+    };
+    let refused = '';
+    await page.route(photoRead, async (route) => {
+      if (refused) return route.continue();
+      refused = route.request().url();
+      return route.fulfill({
+        status: 429,
+        headers: { 'retry-after': '1', 'content-type': 'application/problem+json' },
+        body: JSON.stringify({ type: 'about:blank', title: 'Too Many Requests', status: 429 }),
+      });
+    });
+    page.on('request', onRequest);
+    page.on('requestfinished', onDone);
+    page.on('requestfailed', onDone);
+    try {
+      // Act: open its device page and scroll to the photos.
+      await page.goto(`${base}/console/#/devices/tablet-photos`);
+      // (The status line, not the table: the previous device page's table is there until this one mounts.)
+      await expect
+        .poll(() => page.textContent('#status'), { timeout: 15_000 })
+        .toBe('Device tablet-photos: 1 recent batch, 0 failed events, 20 photos');
+      expect(await page.$$('.thumbs [data-photo-item]')).toHaveLength(20);
+      await page.locator('.thumbs [data-photo-item]').last().scrollIntoViewIfNeeded();
+      // Assess: all 20 decode; each read URL asked for once, plus the one retry of the refused read.
+      await page.waitForFunction(
+        () =>
+          Array.from(
+            (globalThis as unknown as BrowserGlobals).document.querySelectorAll('.thumbs img'),
+          ).filter((img) => img.complete && img.naturalWidth > 0).length === 20,
+        undefined,
+        { timeout: 30_000 },
+      );
+      expect(new Set(reads.map((r) => r.url)).size).toBe(20);
+      expect(reads).toHaveLength(21);
+      expect(reads.filter((r) => r.url === refused)).toHaveLength(2);
+      const [first, second] = reads.filter((r) => r.url === refused);
+      expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(900); // Retry-After: 1
+      // Paced: never more than 4 in flight, never more than 5 first reads started within 900 ms (timing
+      // slack); the retry of the refused read comes on top, inside its task (docs/console.md).
+      expect(maxInFlight).toBeLessThanOrEqual(4);
+      const firsts = reads.filter((r) => r !== second);
+      const burst = Math.max(
+        ...firsts.map((r) => firsts.filter((o) => o.at >= r.at && o.at < r.at + 900).length),
+      );
+      expect(burst).toBeLessThanOrEqual(5);
+      // The only failed answer the page saw is the injected 429.
+      expect(failedResponses.slice(before)).toEqual([`429 GET ${refused}`]);
+      failedResponses.length = before;
+      await shot('device-many-photos');
+    } finally {
+      page.off('request', onRequest);
+      page.off('requestfinished', onDone);
+      page.off('requestfailed', onDone);
+      await page.unroute(photoRead);
+    }
+  });
+
   it('Sync health: statistics of the range, charted when the API answers buckets', async () => {
     await page.click('a[data-nav="health"]');
     await page.waitForSelector('#health-summary');
-    expect(await page.textContent('#health-summary')).toMatch(/\d+ events from/);
+    expect(await page.textContent('#health-summary')).toMatch(/\d+ events? from/);
     const series = await page.$$('#health-results canvas');
     const bucketed = (await api(manager, 'GET', 'v1/sync/stats?bucket=hour')).body as { series?: unknown[] };
     // Three charts (outcomes, sync rate, latency) once the API has the bucketed form (SPEC).
@@ -263,6 +392,7 @@ describe('the managers’ console in Chromium', () => {
     await page.click(`tr[data-conflict="${conflictId}"] a`);
     await page.waitForSelector('#conflict-fields');
     expect(await page.textContent('tr[data-field="oilVolume"] [data-side="server"]')).toBe('50');
+    expect(await page.textContent('#conflict-fields thead')).toContain('Server value (before this event)');
     expect(await page.textContent('tr[data-field="oilVolume"] [data-side="client"]')).toBe('55');
     const sides = await page.textContent('.sides');
     for (const text of ['laptop-9', 'phone-9', 'u-laptop', 'u-phone', server.id, client.id])
@@ -270,8 +400,22 @@ describe('the managers’ console in Chromium', () => {
     await imagesLoaded('.thumbs');
     await shot('conflict');
 
-    // Act: the manager picks the client's value.
+    // A decision asks first: cancelling the dialog changes nothing.
     await page.getByRole('button', { name: 'Client wins (CLIENT_WINS)' }).click();
+    const dialog = page.getByRole('dialog', { name: /CLIENT_WINS on PRODUCTION/ });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('oilVolume: 50 → 55');
+    await shot('conflict-confirm');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.textContent('#status')).toBe('Nothing changed: the decision was cancelled');
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    expect(((await api(manager, 'GET', `v1/conflicts/${conflictId}`)).body.conflict as Conflict).status).toBe(
+      'OPEN',
+    );
+
+    // Act: the manager picks the client's value, and confirms.
+    await page.getByRole('button', { name: 'Client wins (CLIENT_WINS)' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm CLIENT_WINS' }).click();
     await page.waitForFunction(() =>
       (globalThis as unknown as BrowserGlobals).document
         .querySelector('#conflict-state')
@@ -279,6 +423,10 @@ describe('the managers’ console in Chromium', () => {
     );
     expect(await page.textContent('#status')).toBe('Resolved: CLIENT_WINS');
     expect(await page.textContent('tr[data-field="oilVolume"] [data-side="resolved"]')).toBe('55');
+    expect(await page.textContent('#conflict-fields thead')).toContain(
+      'Decided value: CLIENT_WINS by u-console-boss at',
+    );
+    await shot('conflict-after-client-wins');
 
     // Assess, through the API: the conflict is settled by this manager and the record holds 55.
     const detail = await api(manager, 'GET', `v1/conflicts/${conflictId}`);
@@ -375,6 +523,42 @@ describe('the managers’ console in Chromium', () => {
         return root.scrollWidth - root.clientWidth;
       });
       expect(overflow).toBeLessThanOrEqual(0);
+      // The fleet table fits its box at 768 px (minor columns give way): the Failed column is on screen.
+      const fit = await page.evaluate(() => {
+        type Box = { getBoundingClientRect(): { left: number; right: number } };
+        const g = globalThis as unknown as { getComputedStyle(e: Box): { paddingLeft: string } };
+        // Where an element's text starts: its box plus its left padding.
+        const textLeft = (e: Box | null) =>
+          e ? e.getBoundingClientRect().left + parseFloat(g.getComputedStyle(e).paddingLeft) : NaN;
+        const doc = (
+          globalThis as unknown as {
+            document: {
+              querySelector(s: string): {
+                scrollWidth: number;
+                clientWidth: number;
+                getBoundingClientRect(): { left: number; right: number };
+              } | null;
+            };
+          }
+        ).document;
+        const wrap = doc.querySelector('.table-wrap');
+        const failed = doc.querySelector('#fleet-table th[aria-sort] button[aria-label="Sort by Failed"]');
+        const status = doc.querySelector('#status');
+        const heading = doc.querySelector('#view h1');
+        return {
+          table: wrap?.scrollWidth ?? -1,
+          box: wrap?.clientWidth ?? -1,
+          failedRight: failed?.getBoundingClientRect().right ?? -1,
+          statusLeft: textLeft(status),
+          headingLeft: textLeft(heading),
+        };
+      });
+      expect(fit.table).toBeGreaterThan(0);
+      expect(fit.table).toBeLessThanOrEqual(fit.box);
+      expect(fit.failedRight).toBeGreaterThan(0);
+      expect(fit.failedRight).toBeLessThanOrEqual(768);
+      // The status line starts where the page's content does.
+      expect(Math.abs(fit.statusLeft - fit.headingLeft)).toBeLessThanOrEqual(1);
       await shot('fleet-tablet-portrait');
       // Keyboard: on a fresh load the first Tab reaches the skip link; after a navigation focus is on the page.
       await page.reload();
@@ -404,7 +588,8 @@ describe('the managers’ console in Chromium', () => {
     }
   });
 
-  it('raised no Content-Security-Policy violation and no page error on any view', () => {
+  it('raised no Content-Security-Policy violation, no page error and no failed request (favicon included)', () => {
     expect(problems).toEqual([]);
+    expect(failedResponses).toEqual([]);
   });
 });

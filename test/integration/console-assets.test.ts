@@ -78,15 +78,22 @@ describe('the console asset function', () => {
   it('serves every file index.html names, app files and vendor files immutable, vendor bytes from node_modules', async () => {
     const html = await (await fetch(`${base}/console/`)).text();
     const urls = scriptAndStyleUrls(html);
-    expect(urls.length).toBe(5); // uPlot CSS + JS, MSAL, console.css, main.js
+    expect(urls.length).toBe(6); // the favicon, uPlot CSS + JS, MSAL, console.css, main.js
+    // The page names its icon, so the browser never asks for /favicon.ico (a 404 outside the console).
+    expect(urls.filter((u) => u.endsWith('/favicon.svg'))).toHaveLength(1);
     for (const url of urls) {
       const response = await fetch(`${origin}${url}`);
       expect(response.status, url).toBe(200);
       expect(response.headers.get('cache-control'), url).toBe('public, max-age=31536000, immutable');
       expect(response.headers.get('content-type'), url).toMatch(
-        url.endsWith('.css') ? /^text\/css/ : /^text\/javascript/,
+        url.endsWith('.css')
+          ? /^text\/css/
+          : url.endsWith('.svg')
+            ? /^image\/svg\+xml$/
+            : /^text\/javascript/,
       );
       expect(response.headers.get('x-content-type-options'), url).toBe('nosniff');
+      expect(response.headers.get('content-security-policy'), url).toContain("default-src 'self'");
     }
     const require = createRequire(import.meta.url);
     const uplotJs = urls.find((u) => u.endsWith('uPlot.iife.min.js')) ?? '';

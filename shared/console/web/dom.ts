@@ -31,22 +31,35 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 /** Replaces a container's content. */
 export const mount = (container: Element, ...nodes: Node[]): void => container.replaceChildren(...nodes);
 
-/** A date-time for people, compact for tables: the time alone today, else day, month and time; '—' when absent. */
-export function when(iso: string | null | undefined): string {
+/**
+ * A date-time for people, compact for tables: the time alone today, else with day and month (and year when
+ * not this year); `seconds` adds seconds (batch and event times, where order within a minute matters);
+ * '—' when absent.
+ */
+export function when(iso: string | null | undefined, options: { seconds?: boolean } = {}): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const today = date.toDateString() === new Date().toDateString();
+  const now = new Date();
+  const today = date.toDateString() === now.toDateString();
+  const time: Intl.DateTimeFormatOptions = {
+    hour: 'numeric',
+    minute: '2-digit',
+    ...(options.seconds ? { second: '2-digit' } : {}),
+  };
   return today
-    ? date.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' })
+    ? date.toLocaleTimeString(undefined, time)
     : date.toLocaleString(undefined, {
-        year: date.getFullYear() === new Date().getFullYear() ? undefined : 'numeric',
+        ...(date.getFullYear() === now.getFullYear() ? {} : { year: 'numeric' }),
         month: 'short',
         day: 'numeric',
-        hour: 'numeric',
-        minute: '2-digit',
+        ...time,
       });
 }
+
+/** A count with its noun in the right number: `plural(1, 'batch', 'batches')` → "1 batch". */
+export const plural = (count: number, one: string, many = `${one}s`): string =>
+  `${count} ${count === 1 ? one : many}`;
 
 /** A value of a record field as text: JSON for objects, '—' for null/absent. */
 export function show(value: unknown): string {

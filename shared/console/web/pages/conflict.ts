@@ -22,6 +22,59 @@ export function parseValue(text: string, example: unknown): unknown {
   }
 }
 
+/**
+ * Asks before a decision that changes the record: a modal <dialog> (focus moves into it, Escape cancels,
+ * the page behind is inert), naming the decision and each field's value before → after. Resolves true
+ * only for the confirm button. Why: a decision is one click otherwise, and it reaches every device.
+ */
+export function confirmDecision(
+  view: HTMLElement,
+  heading: string,
+  changes: [field: string, before: unknown, after: unknown][],
+  confirmLabel: string,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const dialog = h(
+      'dialog',
+      { class: 'confirm', id: 'confirm-decision', 'aria-labelledby': 'confirm-heading' },
+      h('h2', { id: 'confirm-heading' }, heading),
+      h(
+        'ul',
+        {},
+        changes.map(([field, before, after]) =>
+          h(
+            'li',
+            {},
+            `${field}: ${show(before)} → ${show(after)}${show(before) === show(after) ? ' (unchanged)' : ''}`,
+          ),
+        ),
+      ),
+      h('p', { class: 'muted' }, 'Every device gets the decided values with its next pull.'),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', value: 'cancel', autofocus: true }, 'Cancel'),
+        h('button', { type: 'button', value: 'confirm' }, confirmLabel),
+      ),
+    );
+    let answered = false;
+    const finish = (answer: boolean) => {
+      if (answered) return;
+      answered = true;
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    dialog.addEventListener('click', (event) => {
+      const button = (event.target as HTMLElement).closest('button');
+      if (button) finish(button.value === 'confirm');
+    });
+    dialog.addEventListener('close', () => finish(false));
+    view.append(dialog);
+    dialog.showModal();
+  });
+}
+
 const editText = (value: unknown): string =>
   value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
 
@@ -32,6 +85,25 @@ export async function renderConflict(view: HTMLElement, id: string): Promise<voi
   const automatic = c.automaticResolution !== null;
 
   const resolve = async (body: { resolution: string; merged?: Record<string, unknown> }) => {
+    if (body.resolution !== 'ACKNOWLEDGED') {
+      // ACKNOWLEDGED keeps the record as it is; the other three change it, so they ask first.
+      const after = (f: string) =>
+        body.resolution === 'SERVER_WINS'
+          ? c.serverValue[f]
+          : body.resolution === 'CLIENT_WINS'
+            ? c.clientValue[f]
+            : body.merged?.[f];
+      const ok = await confirmDecision(
+        view,
+        `${body.resolution} on ${c.recordType} ${c.recordKey}?`,
+        c.fields.map((f) => [f, c.serverValue[f], after(f)]),
+        `Confirm ${body.resolution}`,
+      );
+      if (!ok) {
+        say('Nothing changed: the decision was cancelled');
+        return;
+      }
+    }
     for (const button of view.querySelectorAll('button')) button.disabled = true;
     say(`Resolving ${body.resolution}…`);
     try {
@@ -61,7 +133,15 @@ export async function renderConflict(view: HTMLElement, id: string): Promise<voi
         h(
           'tr',
           {},
-          ['Field', 'Server (kept)', 'Client (this event)', c.status === 'RESOLVED' ? 'Decided' : null]
+          // Columns named by role and state: "Server (kept)" read wrong once the client's value had won.
+          [
+            'Field',
+            'Server value (before this event)',
+            'Client value (this event)',
+            c.status === 'RESOLVED'
+              ? `Decided value: ${c.resolution} by ${c.resolvedBy ?? '?'} at ${when(c.resolvedAt, { seconds: true })}`
+              : null,
+          ]
             .filter(Boolean)
             .map((t) => h('th', { scope: 'col' }, t as string)),
         ),
@@ -102,8 +182,8 @@ export async function renderConflict(view: HTMLElement, id: string): Promise<voi
                   h('a', { href: `#/devices/${encodeURIComponent(event.deviceId)}` }, event.deviceId),
                 ],
                 ['User', event.userId],
-                ['Occurred', when(event.occurredAt)],
-                ['Received', when(event.receivedAt)],
+                ['Occurred', when(event.occurredAt, { seconds: true })],
+                ['Received', when(event.receivedAt, { seconds: true })],
                 ['Outcome', event.status],
               ]),
               h('pre', { class: 'payload', 'aria-label': 'Payload' }, JSON.stringify(event.payload, null, 2)),

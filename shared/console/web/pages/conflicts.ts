@@ -1,5 +1,5 @@
 import { api, query } from '../api.js';
-import { h, mount, say, show, title, when } from '../dom.js';
+import { h, mount, plural, say, show, title, when } from '../dom.js';
 import { type Conflict, type ConflictStatus } from '../types.js';
 
 /**
@@ -117,5 +117,5 @@ export async function renderConflicts(view: HTMLElement): Promise<void> {
     ),
     list.conflicts.length > 0 ? table : h('p', { id: 'conflicts-empty' }, 'Nothing to review.'),
   );
-  say(`${list.conflicts.length} ${status.toLowerCase()} conflicts`);
+  say(plural(list.conflicts.length, `${status.toLowerCase()} conflict`));
 }

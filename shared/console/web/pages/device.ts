@@ -1,5 +1,5 @@
 import { api, ApiError, query } from '../api.js';
-import { facts, h, mount, say, title, when } from '../dom.js';
+import { facts, h, mount, plural, say, title, when } from '../dom.js';
 import { thumbnails } from '../photos.js';
 import type { DeviceActivity, DeviceListItem } from '../types.js';
 
@@ -19,7 +19,7 @@ export async function renderDevice(view: HTMLElement, deviceId: string): Promise
   const retry = async (body: { deviceId: string; eventIds?: string[] }) => {
     try {
       const result = await api<{ retried: number }>('POST', 'v1/sync/retry', body);
-      say(`${result.retried} event(s) queued again`);
+      say(`${plural(result.retried, 'event')} queued again`);
       await renderDevice(view, deviceId);
     } catch (error) {
       say(error instanceof Error ? error.message : String(error), 'error');
@@ -32,7 +32,7 @@ export async function renderDevice(view: HTMLElement, deviceId: string): Promise
     h(
       'table',
       { id: 'device-batches' },
-      h('caption', { class: 'muted' }, `Newest ${activity.batches.length} batches`),
+      h('caption', { class: 'muted' }, `Newest ${plural(activity.batches.length, 'batch', 'batches')}`),
       h(
         'thead',
         {},
@@ -60,7 +60,7 @@ export async function renderDevice(view: HTMLElement, deviceId: string): Promise
           h(
             'tr',
             {},
-            h('td', {}, when(b.receivedAt)),
+            h('td', {}, when(b.receivedAt, { seconds: true })),
             h('td', {}, h('code', {}, b.batchId)),
             h('td', {}, b.userId),
             ...[
@@ -107,7 +107,7 @@ export async function renderDevice(view: HTMLElement, deviceId: string): Promise
                   {},
                   h('td', {}, h('code', {}, e.eventId)),
                   h('td', {}, e.type),
-                  h('td', {}, when(e.occurredAt)),
+                  h('td', {}, when(e.occurredAt, { seconds: true })),
                   h('td', {}, h('span', { class: 'badge bad' }, e.status)),
                   h('td', {}, e.error ? `${e.error.code}: ${e.error.message}` : '—'),
                   h('td', { class: 'num' }, e.attempts),
@@ -173,6 +173,6 @@ export async function renderDevice(view: HTMLElement, deviceId: string): Promise
     thumbnails(activity.photos, `Photos of device ${deviceId}`),
   );
   say(
-    `Device ${deviceId}: ${activity.batches.length} recent batches, ${activity.failedEvents.length} failed events`,
+    `Device ${deviceId}: ${plural(activity.batches.length, 'recent batch', 'recent batches')}, ${plural(activity.failedEvents.length, 'failed event')}, ${plural(activity.photos.filter((p) => p.status === 'ATTACHED').length, 'photo')}`,
   );
 }

@@ -1,5 +1,5 @@
 import { api, query } from '../api.js';
-import { h, mount, say, title, when } from '../dom.js';
+import { h, mount, plural, say, title, when } from '../dom.js';
 import type { DeviceList, DeviceListItem } from '../types.js';
 
 /** Fleet: every device's sync status (GET /v1/devices), filtered and sorted in the page. */
@@ -22,14 +22,18 @@ type Key =
     >
   | 'photosAwaiting';
 
-const COLUMNS: { key: Key; label: string; numeric?: boolean }[] = [
+/**
+ * The table's columns; `minor` ones are hidden on narrow screens (≤ 900 px, console.css), where the device
+ * page still shows them: the columns a manager scans for trouble stay visible on a portrait tablet.
+ */
+const COLUMNS: { key: Key; label: string; numeric?: boolean; minor?: boolean }[] = [
   { key: 'deviceId', label: 'Device' },
   { key: 'userId', label: 'User' },
-  { key: 'platform', label: 'Platform' },
-  { key: 'appVersion', label: 'App' },
-  { key: 'schemaVersion', label: 'Schema', numeric: true },
+  { key: 'platform', label: 'Platform', minor: true },
+  { key: 'appVersion', label: 'App', minor: true },
+  { key: 'schemaVersion', label: 'Schema', numeric: true, minor: true },
   { key: 'lastPushAt', label: 'Last push' },
-  { key: 'lastPullAt', label: 'Last pull' },
+  { key: 'lastPullAt', label: 'Last pull', minor: true },
   { key: 'lastSyncAt', label: 'Last sync' },
   { key: 'pendingEvents', label: 'Pending', numeric: true },
   { key: 'failedEvents', label: 'Failed', numeric: true },
@@ -82,7 +86,7 @@ export async function renderFleet(view: HTMLElement, isCurrent: () => boolean): 
           'th',
           {
             scope: 'col',
-            class: column.numeric ? 'num' : undefined,
+            class: [column.numeric ? 'num' : '', column.minor ? 'minor' : ''].join(' ').trim() || undefined,
             'aria-sort': state.sort === column.key ? (state.descending ? 'descending' : 'ascending') : 'none',
           },
           h(
@@ -112,11 +116,11 @@ export async function renderFleet(view: HTMLElement, isCurrent: () => boolean): 
           h('a', { href: `#/devices/${encodeURIComponent(d.deviceId)}` }, d.deviceId),
         ),
         h('td', {}, d.userId ?? '—'),
-        h('td', {}, d.platform ?? '—'),
-        h('td', {}, d.appVersion ?? '—'),
-        h('td', { class: 'num' }, d.schemaVersion ?? '—'),
+        h('td', { class: 'minor' }, d.platform ?? '—'),
+        h('td', { class: 'minor' }, d.appVersion ?? '—'),
+        h('td', { class: 'num minor' }, d.schemaVersion ?? '—'),
         h('td', {}, when(d.lastPushAt)),
-        h('td', {}, when(d.lastPullAt)),
+        h('td', { class: 'minor' }, when(d.lastPullAt)),
         h('td', {}, when(d.lastSyncAt)),
         h('td', { class: 'num' }, d.pendingEvents),
         h('td', { class: 'num' }, d.failedEvents > 0 ? h('span', { class: 'badge bad' }, d.failedEvents) : 0),
@@ -138,7 +142,7 @@ export async function renderFleet(view: HTMLElement, isCurrent: () => boolean): 
       h(
         'table',
         { id: 'fleet-table' },
-        h('caption', { class: 'muted' }, `${shown.length} of ${devices.length} devices`),
+        h('caption', { class: 'muted' }, `${shown.length} of ${plural(devices.length, 'device')}`),
         h('thead', {}, header),
         h('tbody', {}, rows),
       ),
@@ -153,7 +157,7 @@ export async function renderFleet(view: HTMLElement, isCurrent: () => boolean): 
     );
     devices = list.devices;
     draw();
-    say(`${devices.length} devices, as of ${when(list.generatedAt)}`);
+    say(`${plural(devices.length, 'device')}, as of ${when(list.generatedAt, { seconds: true })}`);
   };
 
   const filters = h(

@@ -1,5 +1,5 @@
 import { api, query } from '../api.js';
-import { h, mount, say, title, when } from '../dom.js';
+import { h, mount, plural, say, title, when } from '../dom.js';
 import { EVENT_TYPES, type StatsBucket, type SyncStats } from '../types.js';
 
 /**
@@ -207,7 +207,7 @@ export async function renderHealth(view: HTMLElement): Promise<void> {
     const summary = h(
       'p',
       { id: 'health-summary' },
-      `${stats.total} events from ${when(stats.from)} to ${when(stats.to)}; sync rate ${
+      `${plural(stats.total, 'event')} from ${when(stats.from)} to ${when(stats.to)}; sync rate ${
         stats.syncRate === null ? '—' : `${(stats.syncRate * 100).toFixed(1)} %`
       }.`,
     );
@@ -269,7 +269,7 @@ export async function renderHealth(view: HTMLElement): Promise<void> {
       ],
       'ms',
     );
-    say(`Statistics: ${series.length} ${filters.bucket} buckets`);
+    say(`Statistics: ${plural(series.length, `${filters.bucket} bucket`)}`);
   };
 
   mount(view, title('Sync health'), form, results);
