@@ -1,14 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type * as Fieldsync from '@fieldsync/client';
-import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { jpegImage, pngImage, seeded } from '../../local/field-sim-shift.js';
 import { closeApp } from '../../shared/app.js';
 import { tokenFor } from '../support/auth.js';
+import { launchChromium, type TestBrowser } from '../support/chromium.js';
 import { serverRecordOf } from '../support/field-sim.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
 
@@ -23,8 +22,11 @@ const host = new URL(inject('hostUrl'));
 let t: SeededTenant;
 let server: Server;
 let origin = '';
-let context: BrowserContext;
-const profile = mkdtempSync(join(tmpdir(), 'fieldsync-chromium-'));
+let browser: TestBrowser | undefined;
+const opened = () => {
+  if (!browser) throw new Error('the browser did not start');
+  return browser.context;
+};
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>fieldsync client test</title>
 <script type="module">
@@ -85,23 +87,12 @@ beforeAll(async () => {
       },
     ],
   });
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  rmSync(profile, { recursive: true, force: true });
   await closeApp();
 });
 
@@ -120,7 +111,7 @@ describe('@fieldsync/client in Chromium', { timeout: 120_000 }, () => {
   it('records events and a photo into IndexedDB, survives a reload, then syncs: applied once, outbox empty', async () => {
     // Prepare
     const token = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-browser');
-    const page = await context.newPage();
+    const page = await opened().newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${origin}/`);
@@ -213,7 +204,7 @@ describe('@fieldsync/client in Chromium', { timeout: 120_000 }, () => {
   });
 
   it("decodes field-sim's generated JPEG and PNG photos (real images, not just magic bytes)", async () => {
-    const page = await context.newPage();
+    const page = await opened().newPage();
     await page.goto(`${origin}/`);
     const random = seeded('browser');
     const images = [

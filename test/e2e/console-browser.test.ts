@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeApp } from '../../shared/app.js';
 import type { Conflict } from '../../shared/contracts/conflicts.js';
 import { api, pushSettled } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
+import { launchChromium, type TestBrowser } from '../support/chromium.js';
 import { daysAgo, production } from '../support/events.js';
 import { type SeededTenant, seededTenant } from '../support/tenants.js';
 import { waitFor } from '../support/wait.js';
@@ -28,8 +28,7 @@ let t: SeededTenant;
 let manager: string;
 let laptop: string;
 let phone: string;
-let profile: string;
-let context: BrowserContext;
+let browser: TestBrowser | undefined;
 let page: Page;
 const problems: string[] = [];
 /** Every API or console answer the page got that was not 2xx/3xx: "<status> <method> <url>". */
@@ -185,20 +184,8 @@ beforeAll(async () => {
   laptop = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-laptop');
   phone = await tokenFor(t.tenant.id, ['OPERATOR'], 'u-phone');
   mkdirSync(shots, { recursive: true });
-  profile = mkdtempSync(join(tmpdir(), 'fieldsync-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-    viewport: { width: 1180, height: 820 }, // a landscape tablet
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium({ viewport: { width: 1180, height: 820 } }); // a landscape tablet
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.on('console', (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
   });
@@ -210,8 +197,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await closeApp();
 });
 
