@@ -600,6 +600,9 @@ describe('compat fieldops: PUT uploads/{token} refuses what a SAS would and what
       expect.any(String) as unknown as string,
     );
     expect(await tenantBlobs()).not.toContain(upload.blobName);
+    // The document's PUT may carry no Content-Type at all ("Body: <image binary>"): the issued type is taken.
+    const bare = await fetch(upload.uploadUrl, { method: 'PUT', body: new Uint8Array(PNG) });
+    expect(bare.status, await bare.text()).toBe(201);
     // Two good PUTs: the second replaces the first (as a SAS PUT would), the attach sees the last.
     expect((await putTo(upload.uploadUrl, PNG, 'image/png')).status).toBe(201);
     const bigger = Buffer.concat([PNG, Buffer.from('trailing bytes')]);

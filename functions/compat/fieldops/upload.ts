@@ -16,7 +16,7 @@ import { HEAD_BYTES, matchesContentType, photoDeps } from '../../../shared/useca
 
 /**
  * PUT compat/fieldops/uploads/{token}: where the document-003 client PUTs a photo's bytes (Sprint 6 "Photo
- * Upload Flow": only Content-Type, no Authorization). The signed token (upload-token.ts) is the capability: one
+ * Upload Flow": the bytes, at most a Content-Type, no Authorization). The signed token (upload-token.ts) is the capability: one
  * tenant, one photo, one blob, one type, 15 minutes. The bytes get the checks of any uploaded photo (type as
  * issued, 1..10 MiB, magic number) and go to the photo's blob through the blob adapter (a BlockBlob). 201 as
  * Blob Storage answers a Put Blob. A second PUT before the attach replaces the blob (as a SAS PUT would);
@@ -36,7 +36,10 @@ export const fieldopsUpload = endpoint(
     if (token === 'expired') {
       throw new ForbiddenError('this upload URL has expired: ask for a new one', 'UPLOAD_URL_EXPIRED');
     }
-    const contentType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    // The document's PUT is "Body: <image binary>": no type, or a generic one, is taken as the type issued (the
+    // magic number below still decides); another image type is not this URL's.
+    const given = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    const contentType = !given || given === 'application/octet-stream' ? token.c : given;
     if (contentType !== token.c) {
       throw new UnsupportedMediaTypeError(
         `this URL takes Content-Type ${token.c} (got ${contentType || 'none'})`,

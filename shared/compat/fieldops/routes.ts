@@ -88,7 +88,10 @@ export const fieldopsUploadRoute = defineRoute({
   access: 'public',
   params: fieldopsUploadParamsSchema,
   headers: z.object({
-    'content-type': z.enum(PHOTO_CONTENT_TYPES).describe('The type the URL was issued for'),
+    'content-type': z
+      .enum([...PHOTO_CONTENT_TYPES, 'application/octet-stream'])
+      .optional()
+      .describe('The type the URL was issued for; absent or application/octet-stream: that type'),
   }),
   errorBody: fieldopsErrorBody,
   responses: {
@@ -97,7 +100,7 @@ export const fieldopsUploadRoute = defineRoute({
     403: errorResponse('The URL expired, was altered, or its tenant is not active'),
     409: errorResponse('The photo is attached already: its blob is locked'),
     413: errorResponse(`More than ${MAX_PHOTO_BYTES} bytes (10 MiB, the photo limit)`),
-    415: errorResponse('Content-Type is not the type the URL was issued for'),
+    415: errorResponse('Content-Type names another type than the one the URL was issued for'),
     422: errorResponse('The bytes are not an image of the declared type (magic number)'),
   },
 });
