@@ -3,6 +3,7 @@ import { crc32, deflateSync as zDeflate } from 'node:zlib';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
+import { encodeUploadToken, type UploadToken } from '../../shared/compat/fieldops/upload-token.js';
 import type { FieldopsBatchResponse } from '../../shared/compat/fieldops/wire.js';
 import { api, pushSettled } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
@@ -136,7 +137,6 @@ describe('compat fieldops (document 003): POST /sync/batch with inline photos', 
         filename: 'belt.jpg',
         status: 'ATTACHED',
         sizeBytes: JPEG.length,
-        sha256: sha(JPEG),
       }),
       expect.objectContaining({
         eventId: production.id,
@@ -431,7 +431,7 @@ describe('compat fieldops (document 003): POST /sync/batch with inline photos', 
 });
 
 describe('compat fieldops: POST /equipment/{id}/photos/upload-url, PUT, then the attach', () => {
-  it('hands out a SAS URL; the photo PUT there is attached by the maintenance event naming its blob', async () => {
+  it('hands out an upload URL taking the document’s plain PUT (Content-Type only); the photo is attached by the maintenance event naming its blob', async () => {
     // Act 1: the upload URL.
     const url = await api(
       operator,
@@ -449,9 +449,24 @@ describe('compat fieldops: POST /equipment/{id}/photos/upload-url, PUT, then the
     };
     expect(upload.blobName).toBe(`${t.tenant.id}/${upload.photoId}.jpg`);
     expect(Date.parse(upload.expiresAt)).toBeGreaterThan(Date.now());
-    // Act 2: the PUT straight to Blob Storage.
-    const put = await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.headers, body: JPEG });
-    expect(put.status).toBe(201);
+    // Act 2: the PUT exactly as the document's client sends it: the bytes, Content-Type, no Authorization.
+    expect(new URL(upload.uploadUrl).pathname).toMatch(/^\/api\/compat\/fieldops\/uploads\/[^/]+$/);
+    const put = await fetch(upload.uploadUrl, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'image/jpeg' },
+      body: JPEG,
+    });
+    expect(put.status, await put.text()).toBe(201);
+    // The bytes are in the photo's blob, a BlockBlob, with their type.
+    const blob = await BlobServiceClient.fromConnectionString(process.env.StorageConnection ?? '')
+      .getContainerClient(getApp().config.blob.photosContainer)
+      .getBlobClient(upload.blobName)
+      .getProperties();
+    expect(blob).toMatchObject({
+      blobType: 'BlockBlob',
+      contentType: 'image/jpeg',
+      contentLength: JPEG.length,
+    });
     // Act 3: the maintenance log naming the blob (the document's step 3, through the batch).
     const event = docEvent('EQUIPMENT_MAINTENANCE_LOGGED', 'pump-1', {
       maintenanceDate: daysAgo(1),
@@ -470,6 +485,14 @@ describe('compat fieldops: POST /equipment/{id}/photos/upload-url, PUT, then the
       contentType: 'image/jpeg',
       target: { type: 'MAINTENANCE', id: event.id },
     });
+    // Attached: the blob is locked, a PUT to the same URL is refused (409 in the dialect's body).
+    const again = await fetch(upload.uploadUrl, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'image/jpeg' },
+      body: JPEG,
+    });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ statusCode: 409, error: 'Conflict' });
     // A blob never uploaded: the event is `failed`, retryable, and names what to do.
     const never = await api(operator, 'POST', 'compat/fieldops/equipment/pump-1/photos/upload-url');
     const missing = docEvent('EQUIPMENT_MAINTENANCE_LOGGED', 'pump-1', {
@@ -524,5 +547,74 @@ describe('compat fieldops: POST /equipment/{id}/photos/upload-url, PUT, then the
     });
     expect(unknown.text + deleted.text).not.toContain('sig=');
     expect(await photoRows()).toBe(before);
+  });
+});
+
+describe('compat fieldops: PUT uploads/{token} refuses what a SAS would and what photos may not be', () => {
+  const putTo = (url: string, body: Buffer, contentType = 'image/jpeg') =>
+    fetch(url, { method: 'PUT', headers: { 'Content-Type': contentType }, body });
+  const issue = async (query = '') => {
+    const url = await api(operator, 'POST', `compat/fieldops/equipment/pump-1/photos/upload-url${query}`);
+    expect(url.status, url.text).toBe(200);
+    return url.body as { uploadUrl: string; blobName: string; photoId: string };
+  };
+  const nestBody = async (response: Response, statusCode: number, error: string) => {
+    expect(response.status).toBe(statusCode);
+    expect(await response.json()).toMatchObject({ statusCode, error, message: expect.any(String) });
+  };
+
+  it('refuses a tampered, foreign or expired URL with 403 and writes nothing', async () => {
+    // Prepare
+    const upload = await issue();
+    const token = decodeURIComponent(new URL(upload.uploadUrl).pathname.split('/').pop() ?? '');
+    const [body = '', signature = ''] = token.split('.');
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as UploadToken;
+    const base = upload.uploadUrl.slice(0, upload.uploadUrl.length - token.length);
+    const other = { ...claims, p: randomUUID(), b: `${t.tenant.id}/${randomUUID()}.jpg` };
+    const tampered = `${Buffer.from(JSON.stringify(other)).toString('base64url')}.${signature}`;
+    const flipped = `${body}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+    const key = await getApp().pull.cursorKey(t.tenant);
+    const expired = encodeUploadToken({ ...claims, e: Date.now() - 1000 }, key);
+    const wrongKey = encodeUploadToken(claims, `${key}x`);
+    // Act + assess: 403 in Nest's body for each, and the photo's blob was never written.
+    for (const bad of [tampered, flipped, wrongKey, 'not-a-token']) {
+      await nestBody(await putTo(base + bad, JPEG), 403, 'Forbidden');
+    }
+    const late = await putTo(base + expired, JPEG);
+    expect(late.status).toBe(403);
+    expect(((await late.json()) as { message: string }).message).toContain('expired');
+    expect(await tenantBlobs()).not.toContain(upload.blobName);
+  });
+
+  it('checks type and size as uploaded photos are, and a second PUT before the attach replaces the blob', async () => {
+    // Prepare
+    const upload = await issue('?filename=gauge.png');
+    // Act + assess: the type the URL was issued for, the bytes of that type, 1..10 MiB.
+    await nestBody(await putTo(upload.uploadUrl, PNG, 'image/jpeg'), 415, 'Unsupported Media Type');
+    await nestBody(await putTo(upload.uploadUrl, JPEG, 'image/png'), 422, 'Unprocessable Entity');
+    await nestBody(await putTo(upload.uploadUrl, Buffer.alloc(0), 'image/png'), 400, 'Bad Request');
+    const huge = Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024)]);
+    await nestBody(
+      await putTo(upload.uploadUrl, huge, 'image/png'),
+      413,
+      expect.any(String) as unknown as string,
+    );
+    expect(await tenantBlobs()).not.toContain(upload.blobName);
+    // The document's PUT may carry no Content-Type at all ("Body: <image binary>"): the issued type is taken.
+    const bare = await fetch(upload.uploadUrl, { method: 'PUT', body: new Uint8Array(PNG) });
+    expect(bare.status, await bare.text()).toBe(201);
+    // Two good PUTs: the second replaces the first (as a SAS PUT would), the attach sees the last.
+    expect((await putTo(upload.uploadUrl, PNG, 'image/png')).status).toBe(201);
+    const bigger = Buffer.concat([PNG, Buffer.from('trailing bytes')]);
+    expect((await putTo(upload.uploadUrl, bigger, 'image/png')).status).toBe(201);
+    const event = docEvent('EQUIPMENT_MAINTENANCE_LOGGED', 'pump-1', {
+      maintenanceType: 'ROUTINE',
+      description: 'gauge photo',
+      photoUrls: [upload.blobName],
+    });
+    const synced = await batch({ events: [event] });
+    expect(synced.body).toMatchObject({ synced: [event.id], failed: [] });
+    const got = await api(manager, 'GET', `v1/photos/${upload.photoId}`);
+    expect(got.body).toMatchObject({ status: 'ATTACHED', sizeBytes: bigger.length });
   });
 });

@@ -811,6 +811,41 @@ describe('every operation of the OpenAPI document, served as documented', () => 
     ).toBe(404);
   });
 
+  it('compat fieldops (document 003): compatFieldopsUpload (201, 400, 403, 409, 413, 415, 422)', async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+    const url = await send('compatFieldopsUploadUrl', {
+      token: operator,
+      params: { id: t.equipmentId },
+      query: { filename: 'gauge.png' },
+    });
+    expect(url.status, url.text).toBe(200);
+    const issued = url.body as { uploadUrl: string; blobName: string };
+    const token = decodeURIComponent(new URL(issued.uploadUrl).pathname.split('/').pop() ?? '');
+    const put = (body: Buffer, contentType = 'image/png', which = token) =>
+      send('compatFieldopsUpload', {
+        params: { token: which },
+        headers: { 'content-type': contentType },
+        body,
+      });
+    expect((await put(png, 'image/jpeg')).status).toBe(415);
+    expect((await put(Buffer.from('not a png at all'))).status).toBe(422);
+    expect((await put(Buffer.alloc(0))).status).toBe(400);
+    expect((await put(Buffer.concat([png, Buffer.alloc(10 * 1024 * 1024)]))).status).toBe(413);
+    expect((await put(png, 'image/png', `${token}x`)).status).toBe(403);
+    expect((await put(png)).status).toBe(201);
+    // Attached by a maintenance event naming the blob: the URL can no longer change it.
+    const event = {
+      id: 'oas-evt-upload',
+      eventType: 'EQUIPMENT_MAINTENANCE_LOGGED',
+      aggregateId: t.equipmentId,
+      payload: { maintenanceType: 'ROUTINE', description: 'gauge', photoUrls: [issued.blobName] },
+      timestamp: new Date(Date.now() - 60_000).toISOString(),
+    };
+    const synced = await send('compatFieldopsSyncBatch', { token: operator, json: { events: [event] } });
+    expect(synced.body).toMatchObject({ synced: [event.id], failed: [] });
+    expect((await put(png)).status).toBe(409);
+  });
+
   it('compat arxos (seed 002): batch, updates (200, 400, 403, 410), equipment create/update/delete, initial-sync reads', async () => {
     const tenant = await freshTenant('oas-arx', ['facilities']);
     const tech = await tokenFor(tenant.id, ['OPERATOR'], 'u-oas-arx');

@@ -38,6 +38,8 @@ import { clinicRetry } from '../../functions/compat/clinic/retry.js';
 import { clinicStats } from '../../functions/compat/clinic/stats.js';
 import { fieldopsSyncBatch } from '../../functions/compat/fieldops/sync-batch.js';
 import { fieldopsUploadUrl } from '../../functions/compat/fieldops/upload-url.js';
+import { fieldopsUpload } from '../../functions/compat/fieldops/upload.js';
+import { encodeUploadToken } from '../../shared/compat/fieldops/upload-token.js';
 import { installPacks } from '../../shared/usecases/schema.js';
 import { arxosDeleteEquipment } from '../../functions/compat/arxos/equipment-delete.js';
 import { arxosCreateEquipment } from '../../functions/compat/arxos/equipment-create.js';
@@ -635,5 +637,37 @@ describe('tenant isolation', () => {
     const globexBlobs = Object.keys((await blobSnapshot(globex, [])).listed);
     expect(globexBlobs.length).toBeGreaterThan(0);
     for (const name of globexBlobs) expect(name).toMatch(new RegExp(`^${globex.id}/`));
+  });
+  // compat fieldops PUT uploads/{token} (public: the signed URL is the capability, no token to forge a tenant
+  // with). A URL signed with globex's key never writes acme's blob, whatever tenant, photo or blob it names.
+  it('compatFieldopsUpload: an upload URL of globex never writes an acme blob', async () => {
+    // Prepare
+    const app = getApp();
+    const before = await blobSnapshot(acme, acmeBlobNames);
+    const acmeBlob = acmeBlobNames[0] ?? '';
+    const globexKey = await app.pull.cursorKey(globex);
+    const claims = { v: 1 as const, p: SHARED_PHOTO, c: 'image/jpeg' as const, e: Date.now() + 600_000 };
+    const forged = [
+      encodeUploadToken({ ...claims, t: acme.id, b: acmeBlob }, globexKey),
+      encodeUploadToken({ ...claims, t: globex.id, b: acmeBlob }, globexKey),
+    ];
+    // Act
+    const answers = [];
+    for (const token of forged) {
+      answers.push(
+        await call(fieldopsUpload, {
+          method: 'PUT',
+          params: { token },
+          headers: { 'content-type': 'image/jpeg' },
+          body: jpeg(1000),
+        }),
+      );
+    }
+    // Assess: 403 in the dialect's body, acme's blobs untouched.
+    for (const answer of answers) {
+      expect(answer.status, answer.text).toBe(403);
+      expect(answer.body).toMatchObject({ statusCode: 403, error: 'Forbidden' });
+    }
+    expect(await blobSnapshot(acme, acmeBlobNames)).toEqual(before);
   });
 });
