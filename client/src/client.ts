@@ -230,6 +230,8 @@ export class FieldsyncClient {
   private readonly listeners = new Map<keyof ClientEvents, Set<(value: never) => void>>();
   private running: Promise<SyncReport> | undefined;
   private auto: { stop: () => void; kick: () => void } | undefined;
+  /** The last time stampMs() handed out (ms). */
+  private lastStampMs = 0;
 
   /**
    * @throws TypeError when an option is missing or malformed (checked here, so a bad configuration fails at
@@ -850,7 +852,7 @@ export class FieldsyncClient {
       await this.store.settle({ removeIds: [], update: [], deleteBatchKeys: [batch.key] });
       throw errorOf(answer);
     }
-    const settledAt = this.now().toISOString();
+    const settledAt = new Date(this.stampMs()).toISOString();
     const update: OutboxEntry[] = [];
     const notices: (() => void)[] = [];
     for (const [id, errors] of named) {
@@ -926,7 +928,7 @@ export class FieldsyncClient {
     const removeIds: string[] = [];
     const update: OutboxEntry[] = [];
     const notices: (() => void)[] = [];
-    const settledAt = this.now().toISOString();
+    const settledAt = new Date(this.stampMs()).toISOString();
     for (const id of batch.eventIds) {
       const entry = byId.get(id);
       const result = outcomes.get(id);
@@ -1003,7 +1005,7 @@ export class FieldsyncClient {
     const pull = this.options.pull ?? {};
     let cursor = await this.store.getMeta(META.cursor);
     let reset = false;
-    const startedAt = this.now().getTime();
+    const startedAt = this.stampMs();
     this.emit('progress', { phase: 'pull', done: 0, pages: 0 });
     for (;;) {
       const query = new URLSearchParams({ deviceId: this.options.deviceId });
@@ -1065,11 +1067,21 @@ export class FieldsyncClient {
       );
       const conflict = result?.conflict;
       if (!conflict || conflict.resolution === 'PENDING_REVIEW') continue;
-      update.push({ ...entry, conflict, settledAt: this.now().toISOString() });
+      update.push({ ...entry, conflict, settledAt: new Date(this.stampMs()).toISOString() });
       notices.push(() => this.emit('conflict', { eventId: entry.event.id, event: entry.event, conflict }));
     }
     if (update.length) await this.store.settle({ removeIds: [], update, deleteBatchKeys: [] });
     for (const notice of notices) notice();
+  }
+
+  /**
+   * A wall-clock time in ms that this client never hands out twice (one more than the last when the clock has
+   * not moved): settle times and pull start times order the way they happened even within one millisecond, so
+   * "settled before this pull started" (reviewEchoes) never depends on the clock's resolution.
+   */
+  private stampMs(): number {
+    this.lastStampMs = Math.max(this.now().getTime(), this.lastStampMs + 1);
+    return this.lastStampMs;
   }
 
   /**

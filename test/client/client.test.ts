@@ -326,7 +326,14 @@ describe('pull', () => {
   it('never shows a pulled value as a revert of a local edit still pending', async () => {
     const server = new FakeServer();
     server.validTokens.add('t0');
-    const fieldsync = client(server, new MemoryStore(), { waitSeconds: 0, processingTimeoutMs: 0 });
+    // A clock that never moves: every settle and every pull falls in the same millisecond, as on a fast
+    // machine, so "applied before this pull started" must come from the order of events, not the clock.
+    const frozen = new Date('2026-11-30T12:00:00.000Z');
+    const fieldsync = client(server, new MemoryStore(), {
+      waitSeconds: 0,
+      processingTimeoutMs: 0,
+      now: () => new Date(frozen),
+    });
     const at = new Date().toISOString();
     server.pages.push({
       records: [{ collection: 'patients', id: 'p1', version: 1, data: { name: 'Ama' }, updatedAt: at }],

@@ -5,6 +5,9 @@ import { ALL_ROUTES } from '../../shared/contracts/routes.js';
 import { tokenFor } from '../support/auth.js';
 import { tamper } from '../support/jwt.js';
 
+/** Public routes whose URL carries a signed capability: a made-up one is refused (docs/compat/fieldops.md). */
+const CAPABILITY_ROUTES: Record<string, number> = { 'compat/fieldops/uploads/{token}': 403 };
+
 // HTTP against the local Functions host (`node dist/local/start.js`) that the test run started.
 const base = inject('hostUrl');
 const root = join(import.meta.dirname, '..', '..');
@@ -47,9 +50,11 @@ describe('the local Functions host', () => {
         doc.paths[path]?.[route.method.toLowerCase()],
         `${route.method} ${path} in OpenAPI`,
       ).toBeDefined();
-      // Served: the host routes it to a function (no token → the function's own 401, or 200 when public).
+      // Served: the host routes it to a function (no token → the function's own 401, or 200 when public; a
+      // public route whose URL is the capability refuses the made-up one with 403).
       const response = await get(route.route.replace(/\{\w+\}/g, 'some-id'), { method: route.method });
-      expect(response.status, `${route.method} ${route.route}`).toBe(route.access === 'public' ? 200 : 401);
+      const expected = route.access !== 'public' ? 401 : (CAPABILITY_ROUTES[route.route] ?? 200);
+      expect(response.status, `${route.method} ${route.route}`).toBe(expected);
       expect(response.headers.get('x-request-id')).toBeTruthy();
     }
     expect(Object.keys(doc.paths).length).toBe(new Set(ALL_ROUTES.map((r) => r.route)).size);
