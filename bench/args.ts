@@ -14,6 +14,8 @@ export interface BenchArgs {
    * then N processor worker processes drain the queue. Undefined: the default bench.
    */
   workers: number[] | undefined;
+  /** Scaling mode: how many times the list of N is run (interleaved: 1,2,4,1,2,4 …), --repeat, default 2. */
+  repeat: number;
   /** Unloaded single pushes timed one after another for the p50 (--unloaded, default 7). */
   unloaded: number;
 }
@@ -35,6 +37,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       domain: { type: 'string', default: 'oil-gas' },
       workers: { type: 'string' },
       unloaded: { type: 'string', default: '7' },
+      repeat: { type: 'string', default: '2' },
     },
     strict: true,
   });
@@ -52,5 +55,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     domain,
     workers,
     unloaded: positiveInt('unloaded', values.unloaded, 100),
+    repeat: positiveInt('repeat', values.repeat, 20),
   };
 }

@@ -21,6 +21,7 @@ import { startFunctionsHost } from '../local/host.js';
 import { freePort } from '../local/ports.js';
 import { startLocalStack } from '../local/stack.js';
 import { type BenchArgs, parseBenchArgs } from './args.js';
+import { postgresCpuSeconds, postmasterPid } from './cpu.js';
 import {
   type CostSnapshot,
   formatCosts,
@@ -39,6 +40,8 @@ const percentile = (values: number[], p: number) => {
 };
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
 const say = (line: string) => process.stdout.write(`${line}\n`);
+/** CPU-seconds per 1,000 events, two decimals. */
+const perThousand = (seconds: number, events: number) => ((seconds * 1000) / Math.max(1, events)).toFixed(2);
 
 /** One push over HTTP; returns its latency and what it answered (throws unless 202). */
 async function push(
@@ -202,6 +205,9 @@ async function main(): Promise<void> {
     const bodyBytes = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0);
     say(`request bodies: ${(bodyBytes / 1e6).toFixed(1)} MB of JSON`);
 
+    const postmaster = await postmasterPid(observer);
+    const pgCpu0 = postgresCpuSeconds(postmaster);
+    const nodeCpu0 = process.cpuUsage();
     takeSnapshot();
     const started = performance.now();
     const latencies: number[] = [];
@@ -217,6 +223,8 @@ async function main(): Promise<void> {
     await waitForNoPending(observer, 300_000);
     const settledAt = performance.now();
     const costs = takeSnapshot();
+    const nodeCpu = process.cpuUsage(nodeCpu0);
+    const pgCpu1 = postgresCpuSeconds(postmaster);
     const pipelineRate = accepted / ((settledAt - started) / 1000);
 
     const pool = app.tenantPool(tenant);
@@ -258,6 +266,9 @@ async function main(): Promise<void> {
     );
     for (const line of formatCosts(costs, accepted, databaseLabels(costs, tenant), 'the loaded run'))
       say(line);
+    say(
+      `  cpu: this process (HTTP, processors, in-process Cosmos emulator, load generator) ${perThousand((nodeCpu.user + nodeCpu.system) / 1e6, accepted)} s, Postgres ${pgCpu0 === undefined || pgCpu1 === undefined ? '–' : perThousand(pgCpu1 - pgCpu0, accepted)} s`,
+    );
 
     if (domain === 'clinic') {
       await benchRecords(pool, host.url, manager);
@@ -340,7 +351,7 @@ async function rawBaseline(pool: pg.Pool): Promise<number> {
 interface Worker {
   child: ChildProcess;
   ready: Promise<void>;
-  counts: Promise<CostSnapshot>;
+  counts: Promise<{ snapshot: CostSnapshot; cpuSeconds: number }>;
   exited: Promise<void>;
 }
 
@@ -350,13 +361,13 @@ function startWorker(): Worker {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let ready: () => void = () => undefined;
-  let counted: (s: CostSnapshot) => void = () => undefined;
+  let counted: (c: { snapshot: CostSnapshot; cpuSeconds: number }) => void = () => undefined;
   let failed: (e: Error) => void = () => undefined;
   const readyP = new Promise<void>((resolve, reject) => {
     ready = resolve;
     failed = reject;
   });
-  const counts = new Promise<CostSnapshot>((resolve, reject) => {
+  const counts = new Promise<{ snapshot: CostSnapshot; cpuSeconds: number }>((resolve, reject) => {
     counted = resolve;
     const previous = failed;
     failed = (e) => {
@@ -368,7 +379,7 @@ function startWorker(): Worker {
   counts.catch(() => undefined);
   child.on('message', (message: FromWorker) => {
     if (message.type === 'ready') ready();
-    else if (message.type === 'counts') counted(message.snapshot);
+    else if (message.type === 'counts') counted(message);
     else failed(new Error(`bench worker ${child.pid} failed: ${message.error}`));
   });
   const exited = new Promise<void>((resolve) => {
@@ -382,10 +393,26 @@ function startWorker(): Worker {
 
 const tell = (worker: Worker, message: ToWorker) => worker.child.send(message);
 
+/** One round of the scaling mode: N workers draining what the round's pushes left in the queue. */
+interface Round {
+  n: number;
+  events: number;
+  millis: number;
+  rate: number;
+  push: CostSnapshot;
+  processors: CostSnapshot;
+  /** CPU-seconds: this process while the pushes ran, the workers while they drained, Postgres in each phase. */
+  pushNodeCpu: number;
+  pushPgCpu: number | undefined;
+  processorNodeCpu: number;
+  processorPgCpu: number | undefined;
+}
+
 /**
- * Scaling mode: for each N of --workers, the round's pushes (devices × events, concurrent over HTTP) are
- * all accepted first with no processor running; then N worker processes start, and the clock runs from
- * their common "go" until no event is PENDING. Throughput per N, against N = 1 and the raw baseline.
+ * Scaling mode: for each N of --workers (the list run --repeat times, interleaved), the round's pushes
+ * (devices × events, concurrent over HTTP) are all accepted first with no processor running; then N worker
+ * processes start, and the clock runs from their common "go" until no event is PENDING. Prints throughput
+ * per N (median of its rounds) against N = 1 and the raw baseline, and the cost of each side per 1,000 events.
  */
 async function benchScaling(options: {
   args: BenchArgs;
@@ -399,58 +426,82 @@ async function benchScaling(options: {
   const { args, url, tokens, tenant, observer, pool, shift } = options;
   const workers = args.workers ?? [];
   say(
-    `fieldsync bench, scaling mode — per round ${args.devices} devices × ${args.events} events accepted first, then N processor processes (local queue, Node ${process.version}); N = ${workers.join(', ')}`,
+    `fieldsync bench, scaling mode — per round ${args.devices} devices × ${args.events} events accepted first, then N processor processes (local queue, Node ${process.version}); N = ${workers.join(', ')}, ${args.repeat} time(s)`,
   );
-  const rounds: {
-    n: number;
-    events: number;
-    millis: number;
-    rate: number;
-    push: CostSnapshot;
-    processors: CostSnapshot;
-  }[] = [];
-  for (const [round, n] of workers.entries()) {
-    takeSnapshot();
-    const latencies: number[] = [];
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: args.devices }, async (_, d) => {
-        const body = JSON.stringify({
-          deviceId: `bench-r${round}-device-${d}`,
-          events: shift(d, args.events),
-        });
-        latencies.push((await push(url, tokens[d] as string, body)).millis);
-      }),
-    );
-    const acceptMillis = performance.now() - t0;
-    const pending = await pendingCount(observer);
-    const started = Array.from({ length: n }, () => startWorker());
-    try {
-      await Promise.all(started.map((w) => w.ready));
-      const pushCosts = takeSnapshot();
-      const go = performance.now();
-      for (const w of started) tell(w, { type: 'go' });
-      await waitForNoPending(observer, 600_000);
-      const millis = performance.now() - go;
-      for (const w of started) tell(w, { type: 'stop' });
-      const processors = mergeSnapshots(await Promise.all(started.map((w) => w.counts)));
-      await Promise.all(started.map((w) => w.exited));
-      const rate = pending / (millis / 1000);
-      rounds.push({ n, events: pending, millis, rate, push: pushCosts, processors });
-      say(
-        `N=${n}: ${fmt(pending)} events accepted in ${fmt(acceptMillis)} ms (accept p50 ${fmt(percentile(latencies, 50))} ms), then applied by ${n} worker${n === 1 ? '' : 's'} in ${fmt(millis)} ms = ${fmt(rate)} events/s`,
+  const postmaster = await postmasterPid(observer);
+  const delta = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : b - a;
+  const rounds: Round[] = [];
+  let round = 0;
+  for (let r = 0; r < args.repeat; r += 1) {
+    for (const n of workers) {
+      round += 1;
+      takeSnapshot();
+      const pg0 = postgresCpuSeconds(postmaster);
+      const node0 = process.cpuUsage();
+      const latencies: number[] = [];
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: args.devices }, async (_, d) => {
+          const body = JSON.stringify({
+            deviceId: `bench-r${round}-device-${d}`,
+            events: shift(d, args.events),
+          });
+          latencies.push((await push(url, tokens[d] as string, body)).millis);
+        }),
       );
-    } finally {
-      for (const w of started) if (w.child.exitCode === null) w.child.kill();
+      const acceptMillis = performance.now() - t0;
+      const pending = await pendingCount(observer);
+      const nodeCpu = process.cpuUsage(node0);
+      const pg1 = postgresCpuSeconds(postmaster);
+      const started = Array.from({ length: n }, () => startWorker());
+      try {
+        await Promise.all(started.map((w) => w.ready));
+        const pushCosts = takeSnapshot();
+        const pg2 = postgresCpuSeconds(postmaster);
+        const go = performance.now();
+        for (const w of started) tell(w, { type: 'go' });
+        await waitForNoPending(observer, 600_000);
+        const millis = performance.now() - go;
+        const pg3 = postgresCpuSeconds(postmaster);
+        for (const w of started) tell(w, { type: 'stop' });
+        const counts = await Promise.all(started.map((w) => w.counts));
+        await Promise.all(started.map((w) => w.exited));
+        const rate = pending / (millis / 1000);
+        rounds.push({
+          n,
+          events: pending,
+          millis,
+          rate,
+          push: pushCosts,
+          processors: mergeSnapshots(counts.map((c) => c.snapshot)),
+          pushNodeCpu: (nodeCpu.user + nodeCpu.system) / 1e6,
+          pushPgCpu: delta(pg0, pg1),
+          processorNodeCpu: counts.reduce((sum, c) => sum + c.cpuSeconds, 0),
+          processorPgCpu: delta(pg2, pg3),
+        });
+        say(
+          `round ${round}, N=${n}: ${fmt(pending)} events accepted in ${fmt(acceptMillis)} ms (accept p50 ${fmt(percentile(latencies, 50))} ms), then applied by ${n} worker${n === 1 ? '' : 's'} in ${fmt(millis)} ms = ${fmt(rate)} events/s`,
+        );
+      } finally {
+        for (const w of started) if (w.child.exitCode === null) w.child.kill();
+      }
     }
   }
   const rawRate = await rawBaseline(pool);
   say('');
   say(`raw Postgres baseline (INSERT … SELECT FROM unnest … ON CONFLICT, same rows): ${fmt(rawRate)} rows/s`);
-  const base = rounds.find((r) => r.n === 1)?.rate;
-  for (const r of rounds) {
+  const medianRate = (n: number) =>
+    percentile(
+      rounds.filter((r) => r.n === n).map((r) => r.rate),
+      50,
+    );
+  const base = workers.includes(1) ? medianRate(1) : undefined;
+  for (const n of [...new Set(workers)]) {
+    const rates = rounds.filter((r) => r.n === n).map((r) => r.rate);
+    const rate = medianRate(n);
     say(
-      `workers ${r.n}: ${fmt(r.rate)} events/s applied, × ${base ? (r.rate / base).toFixed(2) : '–'} of N=1, ratio to raw ${(r.rate / rawRate).toFixed(2)}`,
+      `workers ${n}: ${fmt(rate)} events/s applied (median of ${rates.length}: ${rates.map(fmt).join(', ')}), × ${base ? (rate / base).toFixed(2) : '–'} of N=1, ratio to raw ${(rate / rawRate).toFixed(2)}`,
     );
   }
   const events = rounds.reduce((sum, r) => sum + r.events, 0);
@@ -463,6 +514,12 @@ async function benchScaling(options: {
     'push side (this process)',
   ))
     say(line);
+  const sum = (values: (number | undefined)[]) =>
+    values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0);
+  const pushPg = sum(rounds.map((r) => r.pushPgCpu));
+  say(
+    `  cpu: this process (HTTP pushes, in-process Cosmos emulator, load generator) ${perThousand(sum(rounds.map((r) => r.pushNodeCpu)) ?? 0, events)} s, Postgres ${pushPg === undefined ? '–' : perThousand(pushPg, events)} s`,
+  );
   for (const line of formatCosts(
     processors,
     events,
@@ -470,6 +527,10 @@ async function benchScaling(options: {
     'processor side (all workers)',
   ))
     say(line);
+  const procPg = sum(rounds.map((r) => r.processorPgCpu));
+  say(
+    `  cpu: the workers ${perThousand(sum(rounds.map((r) => r.processorNodeCpu)) ?? 0, events)} s, Postgres ${procPg === undefined ? '–' : perThousand(procPg, events)} s`,
+  );
 }
 
 /**

@@ -15,7 +15,7 @@ export type ToWorker = { type: 'go' } | { type: 'stop' };
 /** Worker → parent. */
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'counts'; snapshot: ReturnType<typeof takeSnapshot> }
+  | { type: 'counts'; snapshot: ReturnType<typeof takeSnapshot>; cpuSeconds: number }
   | { type: 'failed'; error: string };
 
 const send = (message: FromWorker) =>
@@ -45,12 +45,14 @@ async function main(): Promise<void> {
     if (message.type === 'stop') stopRequested();
   });
   const syncQueue = process.env.SYNC_QUEUE_NAME ?? 'sync-events';
+  let cpuAtGo: NodeJS.CpuUsage | undefined;
   const gated: QueueSubscriber = {
     async subscribe(queueName, onMessage) {
       if (queueName === syncQueue) {
         await send({ type: 'ready' });
         await started;
         takeSnapshot(); // count from "go" on
+        cpuAtGo = process.cpuUsage();
       }
       return localQueue.subscribe(queueName, onMessage as Parameters<typeof localQueue.subscribe>[1]);
     },
@@ -66,8 +68,9 @@ async function main(): Promise<void> {
     },
   });
   await stopping;
+  const cpu = process.cpuUsage(cpuAtGo);
   await host.stop();
-  await send({ type: 'counts', snapshot: takeSnapshot() });
+  await send({ type: 'counts', snapshot: takeSnapshot(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
   await closeApp();
 }
 

@@ -13,6 +13,7 @@ describe('bench arguments', () => {
       domain: 'oil-gas',
       workers: undefined,
       unloaded: 7,
+      repeat: 2,
     });
   });
 
@@ -28,6 +29,7 @@ describe('bench arguments', () => {
     [['--devices', '-3'], /--devices/],
     [['--domain', 'mining'], /--domain/],
     [['--domain', 'clinic', '--workers', '2'], /oil-gas/],
+    [['--repeat', '0'], /--repeat/],
     [['--unknown'], /unknown/i],
   ])('refuses %j, naming the flag', (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(message);
