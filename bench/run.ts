@@ -43,16 +43,25 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 /** CPU-seconds per 1,000 events, two decimals. */
 const perThousand = (seconds: number, events: number) => ((seconds * 1000) / Math.max(1, events)).toFixed(2);
 
-/** One push over HTTP; returns its latency and what it answered (throws unless 202). */
+/**
+ * One push over HTTP; returns its latency and what it answered (throws unless 202). With `idempotencyKey`
+ * it sends an Idempotency-Key header, as the fieldsync client does (the claim and the stored response cost
+ * two Cosmos writes).
+ */
 async function push(
   url: string,
   token: string,
   body: string,
+  idempotencyKey?: string,
 ): Promise<{ millis: number; accepted: number; batchId: string }> {
   const t0 = performance.now();
   const response = await fetch(`${url}/v1/sync/batches`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    },
     body,
   });
   const millis = performance.now() - t0;
@@ -426,7 +435,7 @@ async function benchScaling(options: {
   const { args, url, tokens, tenant, observer, pool, shift } = options;
   const workers = args.workers ?? [];
   say(
-    `fieldsync bench, scaling mode — per round ${args.devices} devices × ${args.events} events accepted first, then N processor processes (local queue, Node ${process.version}); N = ${workers.join(', ')}, ${args.repeat} time(s)`,
+    `fieldsync bench, scaling mode — per round ${args.devices} devices × ${args.events} events (with Idempotency-Key) accepted first, then N processor processes (local queue, Node ${process.version}); N = ${workers.join(', ')}, ${args.repeat} time(s)`,
   );
   const postmaster = await postmasterPid(observer);
   const delta = (a: number | undefined, b: number | undefined) =>
@@ -447,7 +456,7 @@ async function benchScaling(options: {
             deviceId: `bench-r${round}-device-${d}`,
             events: shift(d, args.events),
           });
-          latencies.push((await push(url, tokens[d] as string, body)).millis);
+          latencies.push((await push(url, tokens[d] as string, body, randomUUID())).millis);
         }),
       );
       const acceptMillis = performance.now() - t0;
