@@ -86,6 +86,12 @@ export function takeSnapshot(): CostSnapshot {
   return taken;
 }
 
+/** Deliveries handed to a handler in this process and not settled yet (not reset by takeSnapshot). */
+let unsettled = 0;
+export function unsettledDeliveries(): number {
+  return unsettled;
+}
+
 /** A pool whose statements are never counted: for the bench's own queries. */
 export function uncountedPool(config: pg.PoolConfig): pg.Pool {
   const pool = new pg.Pool(config);
@@ -191,12 +197,15 @@ export function installCounters(): void {
     const handler = onMessage as (message: unknown) => Promise<void>;
     return subscribe.call(this, path, async (message: unknown) => {
       current.queue.received += 1;
+      unsettled += 1;
       try {
         await handler(message);
         current.queue.completed += 1;
       } catch (error) {
         current.queue.abandoned += 1;
         throw error;
+      } finally {
+        unsettled -= 1;
       }
     });
   };

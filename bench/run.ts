@@ -29,6 +29,7 @@ import {
   mergeSnapshots,
   takeSnapshot,
   uncountedPool,
+  unsettledDeliveries,
 } from './counters.js';
 import { shiftEvents } from './events.js';
 import { CLINICS, clinicShiftEvents, sharedEncounterId } from './records.js';
@@ -217,6 +218,7 @@ async function main(): Promise<void> {
     const postmaster = await postmasterPid(observer);
     const pgCpu0 = postgresCpuSeconds(postmaster);
     const nodeCpu0 = process.cpuUsage();
+    await settledDeliveries();
     takeSnapshot();
     const started = performance.now();
     const latencies: number[] = [];
@@ -231,6 +233,7 @@ async function main(): Promise<void> {
     const acceptedAt = performance.now();
     await waitForNoPending(observer, 300_000);
     const settledAt = performance.now();
+    await settledDeliveries();
     const costs = takeSnapshot();
     const nodeCpu = process.cpuUsage(nodeCpu0);
     const pgCpu1 = postgresCpuSeconds(postmaster);
@@ -599,6 +602,14 @@ async function benchRecords(pool: pg.Pool, baseUrl: string, token: string): Prom
   say(
     `pull: ${fmt(pulled)} records (snapshot, all pages, limit 1000) in ${fmt(performance.now() - pullStart)} ms over ${pages} pages`,
   );
+}
+
+/**
+ * A handler settles its message just after its events are no longer PENDING: wait (at most 2 s) until every
+ * delivery of this process is settled, so the queue counts of a phase hold its own completions only.
+ */
+async function settledDeliveries(): Promise<void> {
+  for (let i = 0; i < 200 && unsettledDeliveries() > 0; i += 1) await new Promise((r) => setTimeout(r, 10));
 }
 
 async function pendingCount(pool: pg.Pool, batchId?: string): Promise<number> {
