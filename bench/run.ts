@@ -1,24 +1,39 @@
 // `npm run bench`: measures the push pipeline on this machine against a raw Postgres baseline measured in
-// the same run. Flags: --devices N (20) --events N (1000 per device) --domain oil-gas|clinic (oil-gas: the
-// v1 events; clinic: v1.1 record events over the clinic pack, issue 13).
+// the same run, and counts what it costs per 1,000 events (Postgres statements, queue operations, Cosmos
+// requests). Flags (bench/args.ts): --devices N (20) --events N (1000 per device) --domain oil-gas|clinic
+// (oil-gas: the v1 events; clinic: v1.1 record events over the clinic pack, issue 13) --unloaded N (7 single
+// pushes for the unloaded p50) --workers 1,2,4 (scaling mode: N processor processes against one Postgres).
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { signDevToken } from '../shared/auth/dev-token.js';
 import { closeApp, getApp } from '../shared/app.js';
 import { loadConfig } from '../shared/config.js';
 import { projectRoot } from '../shared/project-root.js';
+import type { Tenant } from '../shared/ports.js';
 import { photoDeps, timeIssuingUrls } from '../shared/usecases/photos.js';
 import { provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from '../local/bootstrap.js';
 import { startFunctionsHost } from '../local/host.js';
 import { freePort } from '../local/ports.js';
 import { startLocalStack } from '../local/stack.js';
+import { type BenchArgs, parseBenchArgs } from './args.js';
+import { postgresCpuSeconds, postmasterPid } from './cpu.js';
+import {
+  type CostSnapshot,
+  formatCosts,
+  installCounters,
+  mergeSnapshots,
+  takeSnapshot,
+  uncountedPool,
+  unsettledDeliveries,
+} from './counters.js';
 import { shiftEvents } from './events.js';
 import { CLINICS, clinicShiftEvents, sharedEncounterId } from './records.js';
+import type { FromWorker, ToWorker } from './worker.js';
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -26,19 +41,51 @@ const percentile = (values: number[], p: number) => {
 };
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
 const say = (line: string) => process.stdout.write(`${line}\n`);
+/** CPU-seconds per 1,000 events, two decimals. */
+const perThousand = (seconds: number, events: number) => ((seconds * 1000) / Math.max(1, events)).toFixed(2);
+
+/**
+ * One push over HTTP; returns its latency and what it answered (throws unless 202). With `idempotencyKey`
+ * it sends an Idempotency-Key header, as the fieldsync client does (the claim and the stored response cost
+ * two Cosmos writes).
+ */
+async function push(
+  url: string,
+  token: string,
+  body: string,
+  idempotencyKey?: string,
+): Promise<{ millis: number; accepted: number; batchId: string }> {
+  const t0 = performance.now();
+  const response = await fetch(`${url}/v1/sync/batches`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    },
+    body,
+  });
+  const millis = performance.now() - t0;
+  if (response.status !== 202) throw new Error(`push answered ${response.status}: ${await response.text()}`);
+  const answer = (await response.json()) as { accepted: number; batchId: string };
+  return { millis, accepted: answer.accepted, batchId: answer.batchId };
+}
+
+/** Labels for the cost lines: the tenant's database, and the control database (registry, local queue). */
+function databaseLabels(snapshot: CostSnapshot, tenant: Tenant): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(snapshot.postgres).map((db) => [
+      db,
+      db === tenant.databaseName ? `tenant db` : `control db ${db} (registry, local queue)`,
+    ]),
+  );
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      devices: { type: 'string', default: '20' },
-      events: { type: 'string', default: '1000' },
-      domain: { type: 'string', default: 'oil-gas' },
-    },
-  });
-  const domain = values.domain;
-  if (domain !== 'oil-gas' && domain !== 'clinic') throw new Error('--domain is oil-gas or clinic');
-  const devices = Number(values.devices);
-  const perDevice = Number(values.events);
+  const args = parseBenchArgs(process.argv.slice(2));
+  // Before the app exists: the wrappers count every statement, queue operation and Cosmos request it makes.
+  installCounters();
+  const { domain, devices, events: perDevice } = args;
   const dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-bench-'));
   const stack = await startLocalStack({
     dataDir,
@@ -53,6 +100,7 @@ async function main(): Promise<void> {
     QUEUE_DRIVER: 'local',
     SYNC_QUEUE_NAME: 'sync-events',
     LOG_LEVEL: 'warn',
+    BENCH_TENANT: 'bench',
     // One local process serves every push and runs every processor: give the tenant more than the
     // serverless default of 4 connections (an Azure instance handles a slice of this load).
     TENANT_POOL_MAX: process.env.TENANT_POOL_MAX ?? '12',
@@ -61,6 +109,11 @@ async function main(): Promise<void> {
   await migrateControlDatabase(config);
   const app = getApp();
   const { tenant } = await provisionTenant(app, 'bench', 'Bench', domain === 'clinic' ? ['clinic'] : []);
+  // The bench's own queries (waiting for the pipeline) go through a pool the counters leave out.
+  const observer = uncountedPool({
+    ...(app.tenantPool(tenant) as pg.Pool & { options: pg.PoolConfig }).options,
+    max: 2,
+  });
   const wellIds = Array.from({ length: 50 }, (_, i) => `well-${i}`);
   for (const [i, id] of wellIds.entries()) {
     await app.referenceData.upsertWell(tenant, id, {
@@ -82,11 +135,13 @@ async function main(): Promise<void> {
     for (let d = 0; d < devices; d += 1)
       await app.scopes.grant(tenant, `clinic-${d % CLINICS}`, `u-${d}`, 'bench');
   }
+  const scaling = args.workers !== undefined;
   const host = await startFunctionsHost({
     port: await freePort(),
     functionsEntry: join(projectRoot(), 'dist', 'functions', 'index.js'),
     settings: process.env,
-    ...(app.localQueue ? { queue: app.localQueue } : {}),
+    // Scaling mode: this process serves the pushes only; the processors run in the worker processes.
+    ...(app.localQueue && !scaling ? { queue: app.localQueue } : {}),
     log: (entry) => {
       if (entry.level === 'error' || entry.status === 'failed' || process.env.BENCH_VERBOSE)
         say(JSON.stringify(entry));
@@ -94,18 +149,8 @@ async function main(): Promise<void> {
   });
 
   try {
-    say(
-      `fieldsync bench (${domain}) — ${devices} devices × ${perDevice} events, ${config.queue.driver} queue, Node ${process.version}`,
-    );
-    const shift = (d: number, count: number) =>
-      domain === 'clinic' ? clinicShiftEvents(d, count) : shiftEvents(d, count, wellIds, 'pump-1');
-    const bodies = Array.from({ length: devices }, (_, d) =>
-      JSON.stringify({ deviceId: `bench-device-${d}`, events: shift(d, perDevice) }),
-    );
-    const bodyBytes = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0);
-    say(`request bodies: ${(bodyBytes / 1e6).toFixed(1)} MB of JSON`);
     const tokens = await Promise.all(
-      bodies.map((_, d) =>
+      Array.from({ length: devices }, (_, d) =>
         signDevToken({
           secret,
           issuer: 'fieldsync-bench',
@@ -143,65 +188,59 @@ async function main(): Promise<void> {
             },
           }))
         : shiftEvents(999, 5, wellIds, 'pump-1');
-    const warm = await fetch(`${host.url}/v1/sync/batches`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${manager}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ deviceId: 'warm-up', events: warmUp }),
-    });
-    if (warm.status !== 202) throw new Error(`warm-up push answered ${warm.status}: ${await warm.text()}`);
-    await waitForNoPending(app, tenant, 30_000);
+    await push(host.url, manager, JSON.stringify({ deviceId: 'warm-up', events: warmUp }));
 
+    const shift = (d: number, count: number) =>
+      domain === 'clinic' ? clinicShiftEvents(d, count) : shiftEvents(d, count, wellIds, 'pump-1');
+    if (scaling) {
+      await benchScaling({
+        args,
+        url: host.url,
+        tokens,
+        tenant,
+        observer,
+        pool: app.tenantPool(tenant),
+        shift,
+      });
+      return;
+    }
+    await waitForNoPending(observer, 30_000);
+
+    say(
+      `fieldsync bench (${domain}) — ${devices} devices × ${perDevice} events, ${config.queue.driver} queue, Node ${process.version}`,
+    );
+    const bodies = Array.from({ length: devices }, (_, d) =>
+      JSON.stringify({ deviceId: `bench-device-${d}`, events: shift(d, perDevice) }),
+    );
+    const bodyBytes = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0);
+    say(`request bodies: ${(bodyBytes / 1e6).toFixed(1)} MB of JSON`);
+
+    const postmaster = await postmasterPid(observer);
+    const pgCpu0 = postgresCpuSeconds(postmaster);
+    const nodeCpu0 = process.cpuUsage();
+    await settledDeliveries();
+    takeSnapshot();
     const started = performance.now();
     const latencies: number[] = [];
     let accepted = 0;
     await Promise.all(
       bodies.map(async (body, d) => {
-        const t0 = performance.now();
-        const response = await fetch(`${host.url}/v1/sync/batches`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${tokens[d]}`, 'content-type': 'application/json' },
-          body,
-        });
-        latencies.push(performance.now() - t0);
-        if (response.status !== 202)
-          throw new Error(`push answered ${response.status}: ${await response.text()}`);
-        accepted += ((await response.json()) as { accepted: number }).accepted;
+        const answer = await push(host.url, tokens[d] as string, body);
+        latencies.push(answer.millis);
+        accepted += answer.accepted;
       }),
     );
     const acceptedAt = performance.now();
-    await waitForNoPending(app, tenant, 300_000);
+    await waitForNoPending(observer, 300_000);
     const settledAt = performance.now();
+    await settledDeliveries();
+    const costs = takeSnapshot();
+    const nodeCpu = process.cpuUsage(nodeCpu0);
+    const pgCpu1 = postgresCpuSeconds(postmaster);
     const pipelineRate = accepted / ((settledAt - started) / 1000);
 
-    // Baseline, same run: the same rows straight into a scratch table, one unnest statement per 1000 rows.
     const pool = app.tenantPool(tenant);
-    await pool.query('create table bench_raw (like sync_events including all)');
-    const { rows } = await pool.query(
-      'select id, batch_id, device_id, user_id, type, payload, location, payload_hash, occurred_at, received_at from sync_events',
-    );
-    const rawStart = performance.now();
-    for (let i = 0; i < rows.length; i += 1000) {
-      const slice = rows.slice(i, i + 1000);
-      await pool.query(
-        `insert into bench_raw (id, batch_id, device_id, user_id, type, payload, location, payload_hash, occurred_at, received_at)
-         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[],
-                              $9::timestamptz[], $10::timestamptz[])
-         on conflict (id) do nothing`,
-        [
-          slice.map((r) => r.id),
-          slice.map((r) => r.batch_id),
-          slice.map((r) => r.device_id),
-          slice.map((r) => r.user_id),
-          slice.map((r) => r.type),
-          slice.map((r) => JSON.stringify(r.payload)),
-          slice.map((r) => (r.location ? JSON.stringify(r.location) : null)),
-          slice.map((r) => r.payload_hash),
-          slice.map((r) => r.occurred_at),
-          slice.map((r) => r.received_at),
-        ],
-      );
-    }
-    const rawRate = rows.length / ((performance.now() - rawStart) / 1000);
+    const rawRate = await rawBaseline(pool);
     const counts = await pool.query<{ status: string; n: number }>(
       'select status, count(*)::int as n from sync_events group by status order by status',
     );
@@ -221,6 +260,28 @@ async function main(): Promise<void> {
       `raw Postgres baseline (INSERT … SELECT FROM unnest … ON CONFLICT, same rows): ${fmt(rawRate)} rows/s`,
     );
     say(`ratio pipeline / raw: ${(pipelineRate / rawRate).toFixed(2)}`);
+
+    // Unloaded: one push at a time (nothing else running), accepted = the 202, applied = no event of the
+    // batch PENDING any more (polled every 2 ms, so applied is late by at most that).
+    const acceptedMs: number[] = [];
+    const appliedMs: number[] = [];
+    for (let k = 0; k < args.unloaded; k += 1) {
+      const body = JSON.stringify({ deviceId: `bench-unloaded-${k}`, events: shift(k % devices, perDevice) });
+      const t0 = performance.now();
+      const answer = await push(host.url, tokens[k % devices] as string, body);
+      acceptedMs.push(answer.millis);
+      await waitForNoPending(observer, 60_000, answer.batchId, 2);
+      appliedMs.push(performance.now() - t0);
+    }
+    say(
+      `unloaded push (${perDevice} events, ${args.unloaded} pushes one at a time): accepted p50 ${fmt(percentile(acceptedMs, 50))} ms (min ${fmt(Math.min(...acceptedMs))}, max ${fmt(Math.max(...acceptedMs))}), applied p50 ${fmt(percentile(appliedMs, 50))} ms (min ${fmt(Math.min(...appliedMs))}, max ${fmt(Math.max(...appliedMs))})`,
+    );
+    for (const line of formatCosts(costs, accepted, databaseLabels(costs, tenant), 'the loaded run'))
+      say(line);
+    say(
+      `  cpu: this process (HTTP, processors, in-process Cosmos emulator, load generator) ${perThousand((nodeCpu.user + nodeCpu.system) / 1e6, accepted)} s, Postgres ${pgCpu0 === undefined || pgCpu1 === undefined ? '–' : perThousand(pgCpu1 - pgCpu0, accepted)} s`,
+    );
+
     if (domain === 'clinic') {
       await benchRecords(pool, host.url, manager);
       return;
@@ -256,10 +317,232 @@ async function main(): Promise<void> {
     );
   } finally {
     await host.stop();
+    await observer.end();
     await closeApp();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same rows as the pipeline wrote, straight into a scratch table, one `INSERT … SELECT FROM unnest …
+ * ON CONFLICT` per 1000 rows: the floor for writing them on this machine now. Returns rows/s.
+ */
+async function rawBaseline(pool: pg.Pool): Promise<number> {
+  await pool.query('create table if not exists bench_raw (like sync_events including all)');
+  await pool.query('truncate bench_raw');
+  const { rows } = await pool.query(
+    'select id, batch_id, device_id, user_id, type, payload, location, payload_hash, occurred_at, received_at from sync_events',
+  );
+  const rawStart = performance.now();
+  for (let i = 0; i < rows.length; i += 1000) {
+    const slice = rows.slice(i, i + 1000);
+    await pool.query(
+      `insert into bench_raw (id, batch_id, device_id, user_id, type, payload, location, payload_hash, occurred_at, received_at)
+       select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[],
+                            $9::timestamptz[], $10::timestamptz[])
+       on conflict (id) do nothing`,
+      [
+        slice.map((r) => r.id),
+        slice.map((r) => r.batch_id),
+        slice.map((r) => r.device_id),
+        slice.map((r) => r.user_id),
+        slice.map((r) => r.type),
+        slice.map((r) => JSON.stringify(r.payload)),
+        slice.map((r) => (r.location ? JSON.stringify(r.location) : null)),
+        slice.map((r) => r.payload_hash),
+        slice.map((r) => r.occurred_at),
+        slice.map((r) => r.received_at),
+      ],
+    );
+  }
+  return rows.length / ((performance.now() - rawStart) / 1000);
+}
+
+/** A forked processor worker (bench/worker.ts) and the messages it sent. */
+interface Worker {
+  child: ChildProcess;
+  ready: Promise<void>;
+  counts: Promise<{ snapshot: CostSnapshot; cpuSeconds: number }>;
+  exited: Promise<void>;
+}
+
+function startWorker(): Worker {
+  const child = fork(join(projectRoot(), 'dist', 'bench', 'worker.js'), [], {
+    env: process.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let ready: () => void = () => undefined;
+  let counted: (c: { snapshot: CostSnapshot; cpuSeconds: number }) => void = () => undefined;
+  let failed: (e: Error) => void = () => undefined;
+  const readyP = new Promise<void>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  const counts = new Promise<{ snapshot: CostSnapshot; cpuSeconds: number }>((resolve, reject) => {
+    counted = resolve;
+    const previous = failed;
+    failed = (e) => {
+      previous(e);
+      reject(e);
+    };
+  });
+  readyP.catch(() => undefined);
+  counts.catch(() => undefined);
+  child.on('message', (message: FromWorker) => {
+    if (message.type === 'ready') ready();
+    else if (message.type === 'counts') counted(message);
+    else failed(new Error(`bench worker ${child.pid} failed: ${message.error}`));
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.on('exit', (code) => {
+      failed(new Error(`bench worker ${child.pid} exited with ${code}`));
+      resolve();
+    });
+  });
+  return { child, ready: readyP, counts, exited };
+}
+
+const tell = (worker: Worker, message: ToWorker) => worker.child.send(message);
+
+/** One round of the scaling mode: N workers draining what the round's pushes left in the queue. */
+interface Round {
+  n: number;
+  events: number;
+  millis: number;
+  rate: number;
+  push: CostSnapshot;
+  processors: CostSnapshot;
+  /** CPU-seconds: this process while the pushes ran, the workers while they drained, Postgres in each phase. */
+  pushNodeCpu: number;
+  pushPgCpu: number | undefined;
+  processorNodeCpu: number;
+  processorPgCpu: number | undefined;
+}
+
+/**
+ * Scaling mode: for each N of --workers (the list run --repeat times, interleaved), the round's pushes
+ * (devices × events, concurrent over HTTP) are all accepted first with no processor running; then N worker
+ * processes start, and the clock runs from their common "go" until no event is PENDING. Prints throughput
+ * per N (median of its rounds) against N = 1 and the raw baseline, and the cost of each side per 1,000 events.
+ */
+async function benchScaling(options: {
+  args: BenchArgs;
+  url: string;
+  tokens: string[];
+  tenant: Tenant;
+  observer: pg.Pool;
+  pool: pg.Pool;
+  shift: (device: number, count: number) => unknown[];
+}): Promise<void> {
+  const { args, url, tokens, tenant, observer, pool, shift } = options;
+  const workers = args.workers ?? [];
+  say(
+    `fieldsync bench, scaling mode — per round ${args.devices} devices × ${args.events} events (with Idempotency-Key) accepted first, then N processor processes (local queue, Node ${process.version}); N = ${workers.join(', ')}, ${args.repeat} time(s)`,
+  );
+  const postmaster = await postmasterPid(observer);
+  const delta = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : b - a;
+  const rounds: Round[] = [];
+  let round = 0;
+  for (let r = 0; r < args.repeat; r += 1) {
+    for (const n of workers) {
+      round += 1;
+      takeSnapshot();
+      const pg0 = postgresCpuSeconds(postmaster);
+      const node0 = process.cpuUsage();
+      const latencies: number[] = [];
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: args.devices }, async (_, d) => {
+          const body = JSON.stringify({
+            deviceId: `bench-r${round}-device-${d}`,
+            events: shift(d, args.events),
+          });
+          latencies.push((await push(url, tokens[d] as string, body, randomUUID())).millis);
+        }),
+      );
+      const acceptMillis = performance.now() - t0;
+      const pending = await pendingCount(observer);
+      const nodeCpu = process.cpuUsage(node0);
+      const pg1 = postgresCpuSeconds(postmaster);
+      const started = Array.from({ length: n }, () => startWorker());
+      try {
+        await Promise.all(started.map((w) => w.ready));
+        const pushCosts = takeSnapshot();
+        const pg2 = postgresCpuSeconds(postmaster);
+        const go = performance.now();
+        for (const w of started) tell(w, { type: 'go' });
+        await waitForNoPending(observer, 600_000);
+        const millis = performance.now() - go;
+        const pg3 = postgresCpuSeconds(postmaster);
+        for (const w of started) tell(w, { type: 'stop' });
+        const counts = await Promise.all(started.map((w) => w.counts));
+        await Promise.all(started.map((w) => w.exited));
+        const rate = pending / (millis / 1000);
+        rounds.push({
+          n,
+          events: pending,
+          millis,
+          rate,
+          push: pushCosts,
+          processors: mergeSnapshots(counts.map((c) => c.snapshot)),
+          pushNodeCpu: (nodeCpu.user + nodeCpu.system) / 1e6,
+          pushPgCpu: delta(pg0, pg1),
+          processorNodeCpu: counts.reduce((sum, c) => sum + c.cpuSeconds, 0),
+          processorPgCpu: delta(pg2, pg3),
+        });
+        say(
+          `round ${round}, N=${n}: ${fmt(pending)} events accepted in ${fmt(acceptMillis)} ms (accept p50 ${fmt(percentile(latencies, 50))} ms), then applied by ${n} worker${n === 1 ? '' : 's'} in ${fmt(millis)} ms = ${fmt(rate)} events/s`,
+        );
+      } finally {
+        for (const w of started) if (w.child.exitCode === null) w.child.kill();
+      }
+    }
+  }
+  const rawRate = await rawBaseline(pool);
+  say('');
+  say(`raw Postgres baseline (INSERT … SELECT FROM unnest … ON CONFLICT, same rows): ${fmt(rawRate)} rows/s`);
+  const medianRate = (n: number) =>
+    percentile(
+      rounds.filter((r) => r.n === n).map((r) => r.rate),
+      50,
+    );
+  const base = workers.includes(1) ? medianRate(1) : undefined;
+  for (const n of [...new Set(workers)]) {
+    const rates = rounds.filter((r) => r.n === n).map((r) => r.rate);
+    const rate = medianRate(n);
+    say(
+      `workers ${n}: ${fmt(rate)} events/s applied (median of ${rates.length}: ${rates.map(fmt).join(', ')}), × ${base ? (rate / base).toFixed(2) : '–'} of N=1, ratio to raw ${(rate / rawRate).toFixed(2)}`,
+    );
+  }
+  const events = rounds.reduce((sum, r) => sum + r.events, 0);
+  const pushSide = mergeSnapshots(rounds.map((r) => r.push));
+  const processors = mergeSnapshots(rounds.map((r) => r.processors));
+  for (const line of formatCosts(
+    pushSide,
+    events,
+    databaseLabels(pushSide, tenant),
+    'push side (this process)',
+  ))
+    say(line);
+  const sum = (values: (number | undefined)[]) =>
+    values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0);
+  const pushPg = sum(rounds.map((r) => r.pushPgCpu));
+  say(
+    `  cpu: this process (HTTP pushes, in-process Cosmos emulator, load generator) ${perThousand(sum(rounds.map((r) => r.pushNodeCpu)) ?? 0, events)} s, Postgres ${pushPg === undefined ? '–' : perThousand(pushPg, events)} s`,
+  );
+  for (const line of formatCosts(
+    processors,
+    events,
+    databaseLabels(processors, tenant),
+    'processor side (all workers)',
+  ))
+    say(line);
+  const procPg = sum(rounds.map((r) => r.processorPgCpu));
+  say(
+    `  cpu: the workers ${perThousand(sum(rounds.map((r) => r.processorNodeCpu)) ?? 0, events)} s, Postgres ${procPg === undefined ? '–' : perThousand(procPg, events)} s`,
+  );
 }
 
 /**
@@ -321,19 +604,30 @@ async function benchRecords(pool: pg.Pool, baseUrl: string, token: string): Prom
   );
 }
 
-async function waitForNoPending(
-  app: ReturnType<typeof getApp>,
-  tenant: Parameters<ReturnType<typeof getApp>['tenantPool']>[0],
-  millis: number,
-) {
+/**
+ * A handler settles its message just after its events are no longer PENDING: wait (at most 2 s) until every
+ * delivery of this process is settled, so the queue counts of a phase hold its own completions only.
+ */
+async function settledDeliveries(): Promise<void> {
+  for (let i = 0; i < 200 && unsettledDeliveries() > 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+}
+
+async function pendingCount(pool: pg.Pool, batchId?: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    "select count(*)::int as n from sync_events where status = 'PENDING' and ($1::uuid is null or batch_id = $1)",
+    [batchId ?? null],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Waits until no event (of one batch, when given) is PENDING, polling every `everyMillis`. */
+async function waitForNoPending(pool: pg.Pool, millis: number, batchId?: string, everyMillis = 20) {
   const deadline = Date.now() + millis;
   for (;;) {
-    const { rows } = await app
-      .tenantPool(tenant)
-      .query<{ n: number }>("select count(*)::int as n from sync_events where status = 'PENDING'");
-    if (rows[0]?.n === 0) return;
-    if (Date.now() > deadline) throw new Error(`${rows[0]?.n} events still pending`);
-    await new Promise((r) => setTimeout(r, 20));
+    const n = await pendingCount(pool, batchId);
+    if (n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${n} events still pending`);
+    await new Promise((r) => setTimeout(r, everyMillis));
   }
 }
 
