@@ -1,6 +1,7 @@
 /**
  * The dependency rules of fieldsync: the domain never imports an adapter or an SDK, use cases reach the
- * outside world only through ports, and only the composition root and local tools choose adapters.
+ * outside world only through ports, adapters implement ports without calling use cases, and only the
+ * composition root and the tools (local/, bench/, test/support/) compose adapters with use cases.
  * @type {import('dependency-cruiser').IConfiguration}
  */
 const SDKS =
@@ -48,6 +49,24 @@ module.exports = {
       to: {
         path: ['^shared/adapters/', '^shared/app\\.ts$', '^shared/http/', '^functions/', '^local/', SDKS],
       },
+    },
+    {
+      name: 'domain-never-imports-adapters-or-usecases',
+      comment:
+        'The domain (shared/sync, shared/schema, shared/contracts) is what the use cases and adapters are built ' +
+        'on: it never reaches back up to them, nor to the composition root.',
+      severity: 'error',
+      from: { path: '^shared/(sync|schema|contracts)/' },
+      to: { path: ['^shared/adapters/', '^shared/usecases/', '^shared/app\\.ts$'] },
+    },
+    {
+      name: 'adapters-do-not-import-usecases',
+      comment:
+        'An adapter implements a port (shared/ports.ts) and holds no rule: it never calls a use case. A use case ' +
+        'on an adapter (e.g. the chunk engine on the Postgres chunk store) is composed by shared/app.ts or a tool.',
+      severity: 'error',
+      from: { path: '^shared/adapters/' },
+      to: { path: ['^shared/usecases/', '^shared/app\\.ts$', '^shared/http/'] },
     },
     {
       name: 'sdks-only-in-adapters',

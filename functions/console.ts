@@ -25,11 +25,6 @@ export function consoleSite(options?: Parameters<typeof loadConsoleSite>[0]): Co
   return site;
 }
 
-/** Forgets the loaded assets (tests that load another configuration). */
-export const resetConsoleSite = (): void => {
-  site = undefined;
-};
-
 /** GET/HEAD /api/console/{*path}: an asset with its caching and security headers, 304, or 404. */
 export async function serveConsole(request: HttpRequest): Promise<HttpResponseInit> {
   const requestId = requestIdOf(request);

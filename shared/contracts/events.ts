@@ -31,7 +31,6 @@ export const TARGET_TYPES = [
 
 /** The v1.1 record events (SPEC "Record events"): their data is checked against the collection's schema. */
 export const RECORD_EVENT_TYPES = ['RECORD_CREATED', 'RECORD_UPDATED', 'RECORD_DELETED'] as const;
-export type RecordEventType = (typeof RECORD_EVENT_TYPES)[number];
 
 /** A collection's name (SPEC v1.1 "Collections"): lower-case, `[a-z][a-z0-9_]{0,62}`. */
 export const collectionNameSchema = z
@@ -87,7 +86,6 @@ export const PRODUCTION_FIELDS = [
   'runtime',
   'notes',
 ] as const;
-export type ProductionField = (typeof PRODUCTION_FIELDS)[number];
 
 export const productionLoggedSchema = z
   .object({

@@ -76,7 +76,6 @@ export type UploadUrlsResponse = z.infer<typeof uploadUrlsResponseSchema>;
 export const photoParamsSchema = z.object({ photoId: z.uuid() });
 
 export const PHOTO_STATUSES = ['AWAITING_UPLOAD', 'ATTACHED'] as const;
-export type PhotoStatus = (typeof PHOTO_STATUSES)[number];
 
 /** A photo as GET /v1/photos/{photoId} shows it. */
 export const photoSchema = z.object({
@@ -131,6 +130,3 @@ export const getPhotoRoute = defineRoute({
     ),
   },
 });
-
-/** The photo routes, for ALL_ROUTES. */
-export const PHOTO_ROUTES = [photoUploadUrlsRoute, getPhotoRoute] as const;

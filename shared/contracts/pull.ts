@@ -37,7 +37,6 @@ export const pullQuerySchema = z.object({
         'scope the user may read). Scopes the user may not read are left out silently.',
     ),
 });
-export type PullQueryInput = z.infer<typeof pullQuerySchema>;
 
 export const userEntitySchema = z.object({
   id: z.string(),

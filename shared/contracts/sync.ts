@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDateTimeSchema } from './common.js';
+import { eventErrorCodeSchema } from './event-errors.js';
 import { deviceIdSchema } from './events.js';
 
 export const EVENT_STATUSES = ['PENDING', 'APPLIED', 'DUPLICATE', 'CONFLICT', 'REJECTED', 'FAILED'] as const;
@@ -8,7 +9,7 @@ export type EventStatus = (typeof EVENT_STATUSES)[number];
 export const rejectionSchema = z.object({
   eventId: z.string().nullable(),
   index: z.number().int().optional(),
-  code: z.string(),
+  code: eventErrorCodeSchema,
   message: z.string(),
   retryable: z.boolean().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
@@ -33,8 +34,9 @@ export const conflictReportSchema = z.object({
 });
 export type ConflictReport = z.infer<typeof conflictReportSchema>;
 
+/** An event's refusal: `code` is one of the catalogue (shared/contracts/event-errors.ts, docs/outcomes.md). */
 export const eventErrorSchema = z.object({
-  code: z.string(),
+  code: eventErrorCodeSchema,
   message: z.string(),
   retryable: z.boolean(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),

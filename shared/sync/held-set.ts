@@ -73,8 +73,6 @@ export function intersect(a: HeldSet, b: HeldSet): HeldSet {
   );
 }
 
-export const sameSet = (a: HeldSet, b: HeldSet): boolean => heldSetHash(a) === heldSetHash(b);
-
 /**
  * The set a pull serves: the requested collections (default: every collection of the tenant's schema) and
  * the requested scopes ∩ the readable ones (default: every readable one). `readable` null: every scope

@@ -21,7 +21,7 @@
  * - CLIENT_WINS: the write's value and stamp replace an existing differing value whatever the stamps; outcome
  *   CONFLICT with resolution CLIENT_WINS, `conflicts` lists the overwritten fields (serverValue = the value that
  *   was replaced) and `superseded` the previous writers.
- * - MANUAL: differing fields are left untouched (the server's value stays until `resolveManually`), listed in
+ * - MANUAL: differing fields are left untouched (the server's value stays until a manager resolves the conflict), listed in
  *   `conflicts` with resolution PENDING_REVIEW; the write's other fields still apply.
  * - A conflict needs two writers (SPEC): a write that differs from a value its own device wrote (same deviceId
  *   stamps the field) is that device correcting itself, under every strategy — never a conflict, never held for
@@ -41,10 +41,6 @@
  *   detects EVENT_ID_REUSED.
  * - A write with no fields is APPLIED and changes nothing (it still creates an empty record).
  * - Records are never mutated; the returned record's fields are sorted by name.
- *
- * `ConflictLedger` folds ApplyResults into the canonical conflict set under LWW: for each (record, field), every
- * event that wrote a value differing from the current winning value, from another device than the winner's,
- * paired with the current winner.
  */
 import { ValidationError } from '../errors.js';
 
@@ -285,25 +281,6 @@ export function recordValues(record: MergeRecord | undefined): Record<string, Js
   return Object.fromEntries(Object.entries(record.fields).map(([k, f]) => [k, f.value]));
 }
 
-/**
- * A manager's resolution: sets each given field to the given value with the given stamp, unconditionally.
- * Give it the resolution's own stamp (e.g. server time, the manager as deviceId, the resolution id as eventId)
- * so that later LWW writes compete with it fairly.
- */
-export function resolveManually(
-  record: MergeRecord,
-  fields: Record<string, Json>,
-  stamp: Stamp,
-): MergeRecord {
-  parseInstant(stamp.occurredAt);
-  const next = fieldMap(record);
-  for (const [field, value] of Object.entries(fields)) {
-    assertJson(value, `fields.${field}`);
-    next.set(field, { value, stamp: { ...stamp } });
-  }
-  return toRecord(next);
-}
-
 /** Applies one write to a record (absent = never written) under a conflict strategy. Pure. */
 export function applyWrite(record: MergeRecord | undefined, write: Write, strategy: Strategy): ApplyResult {
   const stamp = stampOf(write);
@@ -374,85 +351,6 @@ export function applyWrite(record: MergeRecord | undefined, write: Write, strate
     result.outcome = 'DUPLICATE';
   }
   return result;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Conflict ledger
-
-export interface LedgerConflict {
-  recordKey: string;
-  field: string;
-  /** The event whose value lost. */
-  eventId: string;
-  loserValue: Json;
-  /** The event that currently stamps the field. */
-  winnerEventId: string;
-  winnerValue: Json;
-}
-
-interface FieldLedger {
-  /** Every event folded in that wrote this field: its value and device. */
-  writers: Map<string, { value: Json; deviceId: string }>;
-  winner: FieldState;
-}
-
-/**
- * Folds ApplyResults (under LWW) into the canonical conflict set: for each (record, field), every event that wrote
- * a value differing from the current winning value, from a device other than the winner's (a device's own
- * earlier value is a correction, not a conflict), paired with the current winner. A loser's winner follows the
- * newest winner; an event whose value is the winning value again, or whose own device now holds the field, stops
- * being a loser. This is the set the processor's stored conflicts equal for two writers per field (see
- * docs/architecture.md "Conflicts" for what more writers leave path-dependent in the stored reports).
- */
-export class ConflictLedger {
-  private readonly records = new Map<string, Map<string, FieldLedger>>();
-  private readonly seen = new Set<string>();
-
-  add(recordKey: string, write: Write, result: ApplyResult): void {
-    const seenKey = JSON.stringify([recordKey, write.eventId]);
-    // A redelivery the engine recognised changes nothing; the event was folded in on first delivery.
-    if (result.outcome === 'DUPLICATE' && this.seen.has(seenKey)) return;
-    this.seen.add(seenKey);
-    let fields = this.records.get(recordKey);
-    if (!fields) {
-      fields = new Map();
-      this.records.set(recordKey, fields);
-    }
-    for (const [field, value] of Object.entries(write.fields)) {
-      const state = getField(result.record, field);
-      if (!state) continue; // every field of a write is in the resulting record; kept for the type checker
-      const ledger = fields.get(field) ?? { writers: new Map(), winner: state };
-      fields.set(field, ledger);
-      ledger.winner = state;
-      ledger.writers.set(write.eventId, { value, deviceId: write.deviceId });
-    }
-  }
-
-  /** The canonical conflict set, sorted by record, field and losing event. */
-  conflicts(): LedgerConflict[] {
-    const out: LedgerConflict[] = [];
-    for (const [recordKey, fields] of this.records) {
-      for (const [field, ledger] of fields) {
-        for (const [eventId, { value, deviceId }] of ledger.writers) {
-          if (jsonEqual(value, ledger.winner.value) || deviceId === ledger.winner.stamp.deviceId) continue;
-          out.push({
-            recordKey,
-            field,
-            eventId,
-            loserValue: value,
-            winnerEventId: ledger.winner.stamp.eventId,
-            winnerValue: ledger.winner.value,
-          });
-        }
-      }
-    }
-    return out.sort(
-      (a, b) =>
-        compareStrings(a.recordKey, b.recordKey) ||
-        compareStrings(a.field, b.field) ||
-        compareStrings(a.eventId, b.eventId),
-    );
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

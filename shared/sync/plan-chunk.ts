@@ -12,6 +12,7 @@ import {
   type PayloadOf,
   type SyncEvent,
 } from '../contracts/events.js';
+import type { EventErrorCode } from '../contracts/event-errors.js';
 import type { ConflictReport, EventError } from '../contracts/sync.js';
 import { canonicalJson } from './canonical.js';
 import {
@@ -191,7 +192,7 @@ export interface ChunkPlan {
   relabelled: { eventId: string; outcome: Outcome }[];
 }
 
-const rejected = (code: string, message: string, retryable = false): Outcome => ({
+const rejected = (code: EventErrorCode, message: string, retryable = false): Outcome => ({
   status: 'REJECTED',
   error: { code, message, retryable },
 });

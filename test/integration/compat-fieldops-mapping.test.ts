@@ -150,7 +150,7 @@ describe('fieldops mapping', () => {
         {
           eventId: 'att-2',
           status: 'REJECTED',
-          error: { code: 'PHOTO_HASH_MISMATCH', message: 'x', retryable: false },
+          error: { code: 'INVALID_PAYLOAD', message: 'x', retryable: false },
         },
       ],
     ]);

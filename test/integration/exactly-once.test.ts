@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalQueue } from '../../shared/adapters/local-queue/pg-boss-queue.js';
-import { PostgresChunkProcessor } from '../../shared/adapters/postgres/chunk-processor.js';
+import { postgresChunkEngine } from '../support/chunk-engine.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import { loadConfig } from '../../shared/config.js';
 import { createPhotoPrecheck } from '../../shared/usecases/photos.js';
@@ -96,7 +96,7 @@ describe('exactly once', () => {
     // Two processors, as two instances of the function app would have: they share nothing but the database.
     const processors = [
       app.processor,
-      new PostgresChunkProcessor(app.tenantPool, createPhotoPrecheck(app.photoStore)),
+      postgresChunkEngine(app.tenantPool, createPhotoPrecheck(app.photoStore)),
     ];
     const all: string[] = [];
     for (let round = 0; round < 60; round += 1) {

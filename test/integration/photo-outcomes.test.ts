@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobPhotoStore } from '../../shared/adapters/blob/photo-store.js';
-import { PostgresChunkProcessor } from '../../shared/adapters/postgres/chunk-processor.js';
+import { postgresChunkEngine } from '../support/chunk-engine.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { BatchOutcome, EventOutcome } from '../../shared/contracts/sync.js';
-import type { OutgoingMessage, SyncChunkMessage } from '../../shared/ports.js';
+import type { ChunkProcessor, OutgoingMessage, SyncChunkMessage } from '../../shared/ports.js';
 import { processSyncChunk } from '../../shared/usecases/process-chunk.js';
 import { createPhotoPrecheck, issueUploadUrls } from '../../shared/usecases/photos.js';
 import { retryFailedEvents } from '../../shared/usecases/retry.js';
@@ -16,7 +16,7 @@ import { type SeededTenant, seededTenant } from '../support/tenants.js';
 let t: SeededTenant;
 let service: BlobServiceClient;
 let store: BlobPhotoStore;
-let processor: PostgresChunkProcessor;
+let processor: ChunkProcessor;
 
 const DEVICE = 'tablet-photo-outcomes';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   service = BlobServiceClient.fromConnectionString(process.env.StorageConnection ?? '');
   store = new BlobPhotoStore({ service: () => service, container: getApp().config.blob.photosContainer });
   // The real processor with the photo check on Azurite, as shared/app.ts wires it.
-  processor = new PostgresChunkProcessor(getApp().tenantPool, createPhotoPrecheck(store));
+  processor = postgresChunkEngine(getApp().tenantPool, createPhotoPrecheck(store));
 });
 afterAll(() => closeApp());
 

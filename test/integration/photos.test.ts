@@ -5,7 +5,7 @@ import { getPhotoById } from '../../functions/photo-get.js';
 import { photoUploadUrls } from '../../functions/photo-upload-urls.js';
 import { getSyncStatus } from '../../functions/sync-status.js';
 import { BlobPhotoStore } from '../../shared/adapters/blob/photo-store.js';
-import { PostgresChunkProcessor } from '../../shared/adapters/postgres/chunk-processor.js';
+import { postgresChunkEngine } from '../support/chunk-engine.js';
 import { PostgresPhotoRecords } from '../../shared/adapters/postgres/photo-records.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { Photo, UploadUrlsResponse } from '../../shared/contracts/photos.js';
@@ -69,7 +69,7 @@ afterAll(() => closeApp());
 const photoDeps = () => ({ photoStore: store, photoRecords: records });
 /** The real processor, its photo check on this file's store. */
 const photoProcessor = (photoStore = store) =>
-  new PostgresChunkProcessor(getApp().tenantPool, createPhotoPrecheck(photoStore));
+  postgresChunkEngine(getApp().tenantPool, createPhotoPrecheck(photoStore));
 
 async function askUrls(
   token: string,

@@ -12,7 +12,7 @@ export interface Hold {
  * Blocks the processing of one tenant's events, deterministically, without blocking its pushes, retries,
  * pulls or batch reads: a transaction in the tenant's own database holds `conflict_strategies` in ACCESS
  * EXCLUSIVE mode. Every chunk reads that table (the tenant's strategies) after it has locked its PENDING
- * events and before it writes anything (shared/adapters/postgres/chunk-processor.ts, loadInput), and only the
+ * events and before it writes anything (shared/usecases/apply-chunk.ts, on the store's loadInput), and only the
  * processor and the strategies routes read it. Other tenants are untouched (one database per tenant).
  * Release it in a `finally`: the host's processor keeps one of its slots while it waits.
  */

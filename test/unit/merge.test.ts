@@ -3,10 +3,9 @@ import { ValidationError } from '../../shared/errors.js';
 import {
   applyWrite,
   compareStamps,
-  ConflictLedger,
   jsonEqual,
   recordValues,
-  resolveManually,
+  type Json,
   type MergeRecord,
   type Stamp,
   type Write,
@@ -241,15 +240,6 @@ describe('applyWrite — other strategies', () => {
     ]);
     expect(recordValues(r.record)).toEqual({ a: 1, b: 'keep', c: 'new' });
   });
-
-  it('resolveManually sets the chosen values with the resolution stamp', () => {
-    const held = applyWrite(base, w('c1', 'phone', T2, { a: 2 }), 'MANUAL').record;
-    const resolved = resolveManually(held, { a: 2, z: null }, stamp('res-1', 'manager:42', T2));
-    expect(recordValues(resolved)).toEqual({ a: 2, b: 'keep', z: null });
-    expect(resolved.fields.a?.stamp).toEqual(stamp('res-1', 'manager:42', T2));
-    expect(held.fields.a?.value).toBe(1);
-    expect(() => resolveManually(held, { a: 1 }, stamp('r', 'm', 'now'))).toThrow(ValidationError);
-  });
 });
 
 describe('applyWrite — two writers make a conflict', () => {
@@ -271,6 +261,13 @@ describe('applyWrite — two writers make a conflict', () => {
   );
 
   it('a value the server wrote is never the same device, and beating it names no loser event', () => {
+    // What a manager's edit or resolution leaves: the given fields under the server's own stamp.
+    const resolveManually = (record: MergeRecord, fields: Record<string, Json>, s: Stamp): MergeRecord => ({
+      fields: {
+        ...record.fields,
+        ...Object.fromEntries(Object.entries(fields).map(([k, value]) => [k, { value, stamp: s }])),
+      },
+    });
     for (const s of [stamp('', 'server', T0), stamp('res-1', 'manager:boss', T0)]) {
       const record = resolveManually({ fields: {} }, { a: 1, b: 1 }, s);
       const win = applyWrite(record, w('e1', s.deviceId === 'server' ? 'server' : 'd1', T1, { a: 2 }), 'LWW');
@@ -292,7 +289,6 @@ describe('applyWrite — hygiene', () => {
     const snapshot = structuredClone(record);
     applyWrite(record, w('e2', 'd2', T1, { a: 2, c: 3 }), 'LWW');
     applyWrite(record, w('e3', 'd2', T1, { a: 2 }), 'CLIENT_WINS');
-    resolveManually(record, { a: 9 }, stamp('r', 'm', T2));
     expect(record).toEqual(snapshot);
     expect(Object.keys(applyWrite(record, w('e4', 'd', T1, { c: 1 }), 'LWW').record.fields)).toEqual([
       'a',
@@ -313,37 +309,5 @@ describe('applyWrite — hygiene', () => {
     );
     expect(r2.superseded).toEqual([{ eventId: 'e1', field: '__proto__', loserValue: 1, winnerValue: 3 }]);
     expect(Object.getPrototypeOf(r2.record.fields)).toBe(Object.prototype);
-  });
-});
-
-describe('ConflictLedger', () => {
-  function fold(writes: Write[]) {
-    const ledger = new ConflictLedger();
-    let record: MergeRecord | undefined;
-    for (const write of writes) {
-      const result = applyWrite(record, write, 'LWW');
-      ledger.add('well-1/2025-10-25', write, result);
-      record = result.record;
-    }
-    return ledger.conflicts().map((c) => [c.field, c.eventId, c.winnerEventId]);
-  }
-
-  it('moves a loser to the newest winner, and takes down every earlier holder of a beaten value', () => {
-    const a = w('A', 'd1', T0, { f: 1 });
-    const b = w('B', 'd2', T1, { f: 1 });
-    const c = w('C', 'd3', T2, { f: 2 });
-    expect(fold([a, b, c])).toEqual([
-      ['f', 'A', 'C'],
-      ['f', 'B', 'C'],
-    ]);
-    expect(fold([c, b, a])).toEqual(fold([a, b, c]));
-  });
-
-  it('drops a loser whose value is the winning value again', () => {
-    const a = w('A', 'd1', T0, { f: 1 });
-    const b = w('B', 'd2', T1, { f: 2 });
-    const c = w('C', 'd3', T2, { f: 1 });
-    expect(fold([a, b, c])).toEqual([['f', 'B', 'C']]);
-    expect(fold([c, a, b, a])).toEqual([['f', 'B', 'C']]);
   });
 });

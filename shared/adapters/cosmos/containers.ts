@@ -10,5 +10,3 @@ export const COSMOS_CONTAINERS = {
   /** Rate-limit counters shared by every instance; windows expire on their own. */
   rateLimits: { name: 'rate-limits', partitionKey: '/pk', defaultTtlSeconds: 600 },
 } as const;
-
-export type CosmosContainerKey = keyof typeof COSMOS_CONTAINERS;

@@ -258,7 +258,7 @@ export class PostgresConflictStore implements ConflictStore {
       .join(', ');
     if (conflict.record_type === 'PRODUCTION') {
       const [wellId, productionDate] = conflict.record_key.split('|');
-      // The processor's lock of this record (chunk-processor.ts, loadInput).
+      // The processor's lock of this record (chunk-store.ts, loadInput).
       await lockKeys(client, LOCK_SEEDS.productionRecord, [conflict.record_key]);
       const { rows } = await client.query<Record<string, unknown>>(
         `select ${select} from production_records where well_id = $1 and production_date = $2`,

@@ -59,12 +59,6 @@ export async function entraToken(credential: () => TokenCredential): Promise<str
   return token.token;
 }
 
-/** The control database's name, where the tenant registry and the local queue live. */
-export function controlDatabaseName(postgres: PostgresConfig): string {
-  if (postgres.kind === 'entra') return postgres.database;
-  return decodeURIComponent(new URL(postgres.url).pathname.replace(/^\//, '')) || 'postgres';
-}
-
 const CONNECTION_CODES = new Set([
   ...NETWORK_ERROR_CODES,
   '57P01', // admin_shutdown

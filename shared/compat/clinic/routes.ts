@@ -77,7 +77,6 @@ export const queueBodySchema = z.object({
     .optional()
     .describe('The version of the record the change was made on (required for UPDATE and DELETE)'),
 });
-export type QueueBody = z.infer<typeof queueBodySchema>;
 
 const itemStatusSchema = z.enum(['PENDING', 'SYNCED', 'FAILED', 'CONFLICT']);
 

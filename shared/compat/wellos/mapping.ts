@@ -133,7 +133,6 @@ export const wellosEventSchema = z.object({
   syncAttempts: z.number().optional(),
   createdAt: z.string().optional(),
 });
-export type WellosEvent = z.infer<typeof wellosEventSchema>;
 
 /** `deviceInfo` of the request (the document's `DeviceInfo`). */
 export const wellosDeviceInfoSchema = z.object({

@@ -176,7 +176,11 @@ function entryField(path: string): string {
 }
 
 /** The document's `error` text of an entry that was not stored: the v1 code and message, fields named as the entry's. */
-function errorText(index: number, error: NonNullable<EventOutcome['error']>): string {
+// `code` may also be the outcome's status, when an outcome carries no error.
+function errorText(
+  index: number,
+  error: Omit<NonNullable<EventOutcome['error']>, 'code'> & { code: string },
+): string {
   const fields = (error.errors ?? []).map((e) => `entries[${index}].${entryField(e.path)}: ${e.message}`);
   return [`${error.code}: ${error.message}`, ...fields].join('; ');
 }

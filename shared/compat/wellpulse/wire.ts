@@ -54,10 +54,8 @@ export const entryDataSchema = z.object({
   vendorName: z.string().max(200).optional(),
   nextMaintenanceDate: isoDateOrDateTime.optional(),
 });
-export type EntryData = z.infer<typeof entryDataSchema>;
 
 export const ENTRY_TYPES = ['PRODUCTION', 'INSPECTION', 'MAINTENANCE'] as const;
-export type EntryType = (typeof ENTRY_TYPES)[number];
 
 /** One field entry recorded offline (document "Request Body" `entries[]`); it has no id of its own. */
 export const entrySchema = z
