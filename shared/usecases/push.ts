@@ -193,7 +193,7 @@ async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushComm
     ],
   );
   // Committed: from here on the batch is accepted whatever the queue or Cosmos say (the sweep makes good).
-  await relayOutbox(deps, tenant, result.outbox);
+  await relayOutbox(deps, tenant, result.outbox, { deleteInBackground: true });
   return {
     batchId,
     receivedAt,

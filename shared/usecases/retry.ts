@@ -54,6 +54,6 @@ export async function retryFailedEvents(
       );
     },
   );
-  await relayOutbox(deps, tenant, result.outbox);
+  await relayOutbox(deps, tenant, result.outbox, { deleteInBackground: true });
   return { retried: result.eventIds.length, eventIds: result.eventIds };
 }
