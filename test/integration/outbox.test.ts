@@ -3,7 +3,7 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { Principal } from '../../shared/auth/principal.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
 import type { DeviceStatusStore, EventQueue, OutgoingMessage, OutboxStore } from '../../shared/ports.js';
-import { sweepOutbox } from '../../shared/usecases/outbox.js';
+import { sweepOutbox, sweepOutboxes } from '../../shared/usecases/outbox.js';
 import { pushBatch } from '../../shared/usecases/push.js';
 import { retryFailedEvents } from '../../shared/usecases/retry.js';
 import { acceptEvents } from '../support/accept.js';
@@ -11,7 +11,7 @@ import { tokenFor } from '../support/auth.js';
 import { note, reading } from '../support/events.js';
 import { ownSyncProcessor } from '../support/processor.js';
 import { settled } from '../support/sync.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { onlyTenants, type SeededTenant, seededTenant } from '../support/tenants.js';
 
 // The transactional outbox's crash points (issue 17, item 1; docs/architecture.md "Push pipeline"). This
 // file's own queue and processor: its batches settle whatever else the run is processing.
@@ -248,5 +248,25 @@ describe('transactional outbox: crash points', () => {
     for (const batchId of batchIds) {
       expect((await settled(token, batchId)).counts).toMatchObject({ applied: 1, pending: 0 });
     }
+  });
+
+  it("the timer's walk over the tenants (sweepOutboxes) delivers a row a crash left", async () => {
+    // Prepare: a push whose relay never reached the queue, its lease run out
+    const app = getApp();
+    const events = [note(t.wellId, 'timer')];
+    const pushed = await pushBatch(
+      { ...app, queue: downQueue },
+      { tenant: t.tenant, principal: principal(), body: { deviceId: 'outbox-timer', events } },
+    );
+    if (pushed.kind !== 'accepted') throw new Error('expected a new batch');
+    const held = await outboxOf(pushed.response.batchId);
+    await leaseRunsOut(held.map((r) => r.id));
+    // Act: what the sweepOutbox timer runs, over this file's tenant only
+    const result = await sweepOutboxes({ ...app, tenants: onlyTenants(app.tenants, [t.tenant.id]) });
+    // Assess
+    expect(result.tenants).toEqual([expect.objectContaining({ tenantId: t.tenant.id, ok: true })]);
+    expect(result.delivered).toBeGreaterThanOrEqual(1);
+    expect((await settled(token, pushed.response.batchId)).counts).toMatchObject({ applied: 1, pending: 0 });
+    await expectAppliedOnce(events.map((e) => e.id));
   });
 });
