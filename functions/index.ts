@@ -34,6 +34,7 @@ await import('./compat/wellpulse/index.js');
 await import('./process-sync-chunk.js');
 await import('./prune-change-log.js');
 await import('./sweep-photos.js');
+await import('./sweep-outbox.js');
 await import('./compat/wellos/field-data-sync.js');
 await import('./compat/clinic/index.js');
 await import('./compat/fieldops/index.js');

@@ -5,6 +5,7 @@ import { closeApp, getApp } from '../shared/app.js';
 import { signDevToken } from '../shared/auth/dev-token.js';
 import { loadConfig } from '../shared/config.js';
 import { projectRoot } from '../shared/project-root.js';
+import { sweepOutboxes } from '../shared/usecases/outbox.js';
 import { pruneChangeLogs } from '../shared/usecases/prune.js';
 import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';
@@ -56,8 +57,11 @@ async function main(): Promise<void> {
       if (p.error) say(`tenant ${p.tenantId}: migration failed: ${p.error}`);
       else if (p.applied.length) say(`tenant ${p.tenantId}: applied ${p.applied.join(', ')}`);
     });
-    // The local host runs no timers: prune the change logs once at start instead of daily.
+    // The local host runs no timers: prune the change logs once at start instead of daily, and sweep the
+    // outbox (what a crash of the last run left) now and then every minute, as the sweepOutbox timer does.
     await pruneChangeLogs(app);
+    await sweepOutboxes(app);
+    setInterval(() => void sweepOutboxes(app).catch(() => {}), 60_000).unref();
     const host = await startFunctionsHost({
       port: local.port,
       functionsEntry: join(projectRoot(), 'dist', 'functions', 'index.js'),

@@ -21,6 +21,7 @@ import { PostgresPullStore } from './adapters/postgres/pull-store.js';
 import { PostgresStatsStore } from './adapters/postgres/stats-store.js';
 import { PostgresActivityStore } from './adapters/postgres/activity-store.js';
 import { PostgresEventLog } from './adapters/postgres/event-log.js';
+import { PostgresOutboxStore } from './adapters/postgres/outbox.js';
 import { connectionFor } from './adapters/postgres/connection.js';
 import { PoolCache } from './adapters/postgres/pools.js';
 import { PostgresReferenceDataStore } from './adapters/postgres/reference-data-store.js';
@@ -38,6 +39,7 @@ import type {
   DeadLetterQueue,
   DependencyCheck,
   DeviceStatusStore,
+  OutboxStore,
   EventLog,
   EventQueue,
   IdempotencyStore,
@@ -75,6 +77,8 @@ export interface App {
   /** A tenant's collections compiled for push-time validation, cached per schema version. */
   recordSchemas: (tenant: Tenant) => Promise<RecordSchemas>;
   eventLog: EventLog;
+  /** The transactional outbox's table (rows written by eventLog, delivered by usecases/outbox.ts). */
+  outbox: OutboxStore;
   processor: ChunkProcessor;
   conflicts: ConflictStore;
   stats: SyncStatsStore;
@@ -176,6 +180,7 @@ export function createApp(config: Config): App {
     schemas,
     recordSchemas: createRecordSchemas(schemas),
     eventLog: new PostgresEventLog(tenantPool),
+    outbox: new PostgresOutboxStore(tenantPool),
     // The photo check is part of the processor: no processing path (a retry, a halved chunk) can skip it.
     processor: new ChunkEngine(new PostgresChunkStore(tenantPool), createPhotoPrecheck(photoStore)),
     conflicts: new PostgresConflictStore(tenantPool),

@@ -95,6 +95,34 @@ export interface OutgoingMessage {
   };
 }
 
+/**
+ * What the transactional outbox holds until the relay delivers it (docs/architecture.md "Push pipeline"):
+ * a chunk message for the queue, or a device's push to record in its status (Cosmos).
+ */
+export type OutboxMessage =
+  | { kind: 'chunk'; message: OutgoingMessage }
+  | {
+      kind: 'device-push';
+      push: { deviceId: string; userId: string; platform?: string; appVersion?: string; at: string };
+    };
+
+/** One outbox row: its id (uuid) and what it delivers. */
+export interface OutboxEntry {
+  id: string;
+  entry: OutboxMessage;
+}
+
+/** The outbox table of a tenant database (rows are written by EventLog in the push's transaction). */
+export interface OutboxStore {
+  /**
+   * Leases up to `limit` rows whose lease has run out (left by a crash or a failed delivery), oldest first,
+   * for `leaseSeconds`, in one UPDATE … RETURNING (SKIP LOCKED): two sweeps never hold the same row.
+   */
+  claimStale(tenant: Tenant, limit: number, leaseSeconds: number): Promise<OutboxEntry[]>;
+  /** Deletes delivered rows. */
+  remove(tenant: Tenant, ids: string[]): Promise<void>;
+}
+
 /** The queue between the push route and the processor (Service Bus in Azure, pg-boss locally). */
 export interface EventQueue {
   /** Durably enqueues every message or throws (DependencyUnavailableError('queue')): all or nothing per call. */
@@ -225,6 +253,8 @@ export interface AcceptResult {
   duplicates: string[];
   /** Every refusal: those found before (invalid, clock skew) plus ids already used with another body. */
   rejected: EventRejection[];
+  /** The outbox rows written with the batch (committed with it): the relay delivers them now. */
+  outbox: OutboxEntry[];
 }
 
 export interface RetryFilter {
@@ -236,15 +266,15 @@ export interface RetryFilter {
 /** The tenant's event log (Postgres): acceptance at push, outcomes, retries. */
 export interface EventLog {
   /**
-   * Records the batch and its new events as PENDING in one transaction. `beforeCommit` runs inside it
-   * with the ids recorded now (to enqueue them); if it throws, nothing is kept.
+   * Records the batch, its new events as PENDING, and the outbox rows `outbox` builds from the ids recorded
+   * now (a pure function: it runs inside the transaction, so no network call) in one transaction.
    */
   acceptBatch(
     tenant: Tenant,
     batch: BatchHeader,
     events: AcceptedEvent[],
     rejected: EventRejection[],
-    beforeCommit: (acceptedIds: string[]) => Promise<void>,
+    outbox: (acceptedIds: string[]) => OutboxMessage[],
   ): Promise<AcceptResult>;
   batchOutcome(tenant: Tenant, batchId: string): Promise<(BatchOutcome & { userId: string }) | undefined>;
   /**
@@ -254,13 +284,13 @@ export interface EventLog {
   outcomesOf(tenant: Tenant, deviceId: string, eventIds: string[]): Promise<EventOutcome[]>;
   /**
    * Sets retryable events matching the filter (FAILED, or REJECTED with `error.retryable`) back to PENDING
-   * and hands them to `beforeCommit` (to enqueue).
+   * and writes the outbox rows `outbox` builds from them (pure, inside the transaction), in one transaction.
    */
   retryFailed(
     tenant: Tenant,
     filter: RetryFilter,
-    beforeCommit: (events: { id: string; batchId: string; deviceId: string }[]) => Promise<void>,
-  ): Promise<string[]>;
+    outbox: (events: { id: string; batchId: string; deviceId: string }[]) => OutboxMessage[],
+  ): Promise<{ eventIds: string[]; outbox: OutboxEntry[] }>;
   /** Marks still-PENDING events FAILED (their message was dead-lettered); returns how many. */
   markFailed(tenant: Tenant, eventIds: string[], error: { code: string; message: string }): Promise<number>;
   deviceCounts(tenant: Tenant, deviceId: string): Promise<{ pending: number; failed: number }>;
@@ -386,8 +416,6 @@ export interface ChunkStore {
 
 /** The steps of one chunk's transaction (ChunkStore.inTransaction). */
 export interface ChunkTransaction {
-  /** Waits for the commit of the push that recorded the batch (its message may arrive first). */
-  awaitBatch(batchId: string): Promise<void>;
   /** The events of `eventIds` still PENDING, locked for update (a redelivered chunk finds none). */
   loadPending(eventIds: string[]): Promise<PendingEvent[]>;
   /** Serialises chunks per photo (ids in lower case), from the blob check to the commit of the link. */

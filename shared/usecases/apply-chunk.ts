@@ -40,9 +40,7 @@ export class ChunkEngine implements ChunkProcessor {
   async process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary> {
     const locked: LockedBlob[] = [];
     try {
-      return await this.store.inTransaction(tenant, (tx) =>
-        this.apply(tx, tenant, batchId, eventIds, locked),
-      );
+      return await this.store.inTransaction(tenant, (tx) => this.apply(tx, tenant, eventIds, locked));
     } catch (error) {
       const poison = this.store.isPoison(error);
       if (locked.length) {
@@ -70,11 +68,9 @@ export class ChunkEngine implements ChunkProcessor {
   private async apply(
     tx: ChunkTransaction,
     tenant: Tenant,
-    batchId: string,
     eventIds: string[],
     locked: LockedBlob[],
   ): Promise<ChunkSummary> {
-    await tx.awaitBatch(batchId);
     const events = await tx.loadPending(eventIds);
     if (events.length === 0) return { processed: 0, byStatus: {}, deviceIds: [] };
     const refs = chunkReferences(events);

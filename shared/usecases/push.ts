@@ -9,6 +9,8 @@ import type {
   EventLog,
   EventQueue,
   IdempotencyStore,
+  OutboxMessage,
+  OutboxStore,
   OutgoingMessage,
   SyncChunkMessage,
   Tenant,
@@ -17,7 +19,9 @@ import { recordOutcomes } from '../observability.js';
 import { canonicalJson } from '../sync/canonical.js';
 import { checkEvent, type EventRejection } from '../sync/validate-event.js';
 import type { RecordSchemas } from '../schema/validator.js';
+import type { Logger } from '../logger.js';
 import { checkDeviceAccess } from './device-access.js';
+import { relayOutbox } from './outbox.js';
 
 /** Events per queue message: a few hundred ids keep each message far below Service Bus's 256 KB. */
 export const CHUNK_SIZE = 1000;
@@ -27,6 +31,9 @@ export interface PushDeps {
   queue: EventQueue;
   idempotency: IdempotencyStore;
   devices: DeviceStatusStore;
+  /** The outbox rows the relay deletes once delivered (written with the events by eventLog). */
+  outbox: OutboxStore;
+  log?: Logger;
   /** The tenant's collections, for RECORD_* events (usecases/schema.ts createRecordSchemas: cached per schema version). */
   recordSchemas: (tenant: Tenant) => Promise<RecordSchemas>;
   now?: () => Date;
@@ -89,8 +96,9 @@ export function chunkMessages(
 
 /**
  * Accepts a device's batch: checks each event on its own (a bad one never blocks the rest), records the
- * batch and its new events PENDING in the tenant's event log, and enqueues them — all or nothing: the
- * transaction commits only once the queue has the messages and the device status is written. A repeated
+ * batch, its new events PENDING and the outbox rows (chunk messages, the device's push) in one transaction of
+ * the tenant's event log; after the commit the relay enqueues the messages and writes the device status.
+ * A failed delivery still answers 202 (the events are durable; the outbox sweep delivers later). A repeated
  * Idempotency-Key replays the first answer and enqueues nothing. The device must be the caller's own (or
  * not known yet): ForbiddenError DEVICE_NOT_OWNED otherwise (device-access.ts).
  */
@@ -165,22 +173,27 @@ async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushComm
     },
     accepted,
     rejected,
-    async (acceptedIds) => {
-      const messages = chunkMessages(
+    // Pure: this runs inside the transaction, so it only describes what the relay delivers after the commit.
+    (acceptedIds): OutboxMessage[] => [
+      ...chunkMessages(
         { tenantId: tenant.id, batchId, deviceId: body.deviceId, reason: 'push' },
         acceptedIds,
-      );
-      if (messages.length > 0) await deps.queue.send(messages);
-      await deps.devices.recordPush(tenant.id, {
-        deviceId: body.deviceId,
-        userId: principal.userId,
-        ...(body.deviceInfo
-          ? { platform: body.deviceInfo.platform, appVersion: body.deviceInfo.appVersion }
-          : {}),
-        at: receivedAt,
-      });
-    },
+      ).map((message) => ({ kind: 'chunk' as const, message })),
+      {
+        kind: 'device-push',
+        push: {
+          deviceId: body.deviceId,
+          userId: principal.userId,
+          ...(body.deviceInfo
+            ? { platform: body.deviceInfo.platform, appVersion: body.deviceInfo.appVersion }
+            : {}),
+          at: receivedAt,
+        },
+      },
+    ],
   );
+  // Committed: from here on the batch is accepted whatever the queue or Cosmos say (the sweep makes good).
+  await relayOutbox(deps, tenant, result.outbox, { deleteInBackground: true });
   return {
     batchId,
     receivedAt,

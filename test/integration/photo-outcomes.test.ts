@@ -233,6 +233,7 @@ describe('retryable refusals of photos', () => {
       {
         eventLog: getApp().eventLog,
         devices: getApp().devices,
+        outbox: getApp().outbox,
         queue: {
           send: async (m) => void sent.push(...m),
           schedule: () => Promise.reject(new Error('not used')),

@@ -23,7 +23,7 @@ export async function acceptEvents(
     { id: batchId, deviceId, userId, receivedAt: new Date().toISOString(), total: events.length },
     valid,
     [],
-    async () => {},
+    () => [],
   );
   return { batchId, ids: result.accepted };
 }

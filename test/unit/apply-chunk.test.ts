@@ -38,7 +38,6 @@ class FakeStore implements ChunkStore {
   async inTransaction<T>(_t: Tenant, work: (tx: ChunkTransaction) => Promise<T>): Promise<T> {
     const pending: string[] = [];
     const tx: ChunkTransaction = {
-      awaitBatch: async () => void this.steps.push('awaitBatch'),
       loadPending: async (ids) => {
         this.steps.push(`loadPending ${ids.length}`);
         return this.events.filter((e) => ids.includes(e.event.id) && !this.written.includes(e.event.id));
@@ -82,14 +81,7 @@ describe('ChunkEngine (use case) over the ChunkStore port', () => {
     const store = new FakeStore([note('e1', 'a'), note('e2', 'b')]);
     const log: string[] = [];
     const summary = await new ChunkEngine(store, precheck(log)).process(tenant, 'b-1', ['e1', 'e2']);
-    expect(store.steps).toEqual([
-      'awaitBatch',
-      'loadPending 2',
-      'lockPhotos',
-      'lockRecords',
-      'loadInput',
-      'writePlan',
-    ]);
+    expect(store.steps).toEqual(['loadPending 2', 'lockPhotos', 'lockRecords', 'loadInput', 'writePlan']);
     expect(log).toEqual(['precheck 2']);
     expect(summary).toEqual({ processed: 2, byStatus: { APPLIED: 2 }, deviceIds: ['dev-a'] });
     // Redelivered: nothing PENDING, nothing applied again.

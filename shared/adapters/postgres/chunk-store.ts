@@ -21,7 +21,6 @@ import {
 } from '../../sync/plan-chunk.js';
 import { LOCK_SEEDS, lockKeys } from './advisory-locks.js';
 import { isPostgresUnavailable } from './connection.js';
-import { BATCH_LOCK } from './event-log.js';
 import { withTransaction } from './transaction.js';
 import { PRODUCTION_COLUMNS } from './production-columns.js';
 
@@ -105,10 +104,6 @@ export class PostgresChunkStore implements ChunkStore {
 /** One chunk transaction's steps on `client`. */
 function transaction(client: pg.PoolClient): ChunkTransaction {
   return {
-    async awaitBatch(batchId) {
-      // The message may arrive before the push that sent it has committed: wait for that commit.
-      await client.query(`select pg_advisory_xact_lock_shared(${BATCH_LOCK}($1))`, [batchId]);
-    },
     async loadPending(eventIds) {
       const { rows } = await client.query<PendingRow>(
         `select id, batch_id, device_id, user_id, roles, type, payload, location, occurred_at from sync_events

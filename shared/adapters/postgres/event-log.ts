@@ -5,6 +5,8 @@ import type {
   AcceptResult,
   BatchHeader,
   EventLog,
+  OutboxEntry,
+  OutboxMessage,
   PushSummary,
   RecordEventFilter,
   RecordEventRow,
@@ -13,6 +15,7 @@ import type {
 } from '../../ports.js';
 import type { EventRejection } from '../../sync/validate-event.js';
 import { guardPostgres } from './connection.js';
+import { insertOutbox } from './outbox.js';
 import { withTransaction } from './transaction.js';
 
 interface EventRow {
@@ -33,9 +36,6 @@ interface BatchRow {
   duplicates: string[];
 }
 
-/** SQL of the advisory lock key of a batch, shared by the push (exclusive) and the processor (shared). */
-export const BATCH_LOCK = 'fieldsync_batch_lock';
-
 /** The event log in the tenant database. Every statement handles the whole batch: no round trip per event. */
 export class PostgresEventLog implements EventLog {
   constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
@@ -45,12 +45,9 @@ export class PostgresEventLog implements EventLog {
     batch: BatchHeader,
     events: AcceptedEvent[],
     rejected: EventRejection[],
-    beforeCommit: (acceptedIds: string[]) => Promise<void>,
+    outbox: (acceptedIds: string[]) => OutboxMessage[],
   ): Promise<AcceptResult> {
     return withTransaction(this.poolFor(tenant), async (client) => {
-      // Held until commit: a processor handed this batch's message early waits here instead of finding
-      // no rows (the message is sent before this transaction commits).
-      await client.query(`select pg_advisory_xact_lock(${BATCH_LOCK}($1))`, [batch.id]);
       // An id twice in one batch: the first occurrence is the event, a later one its duplicate or a reuse.
       const key = (e: AcceptedEvent) => e.event.id.toLowerCase();
       const firsts = new Map<string, AcceptedEvent>();
@@ -148,8 +145,9 @@ export class PostgresEventLog implements EventLog {
           JSON.stringify(duplicates),
         ],
       );
-      await beforeCommit(accepted);
-      return { accepted, duplicates, rejected: allRejected };
+      // The messages commit with the events: nothing leaves before the commit, nothing is lost after it.
+      const entries = await insertOutbox(client, outbox(accepted));
+      return { accepted, duplicates, rejected: allRejected, outbox: entries };
     });
   }
 
@@ -235,8 +233,8 @@ export class PostgresEventLog implements EventLog {
   retryFailed(
     tenant: Tenant,
     filter: RetryFilter,
-    beforeCommit: (events: { id: string; batchId: string; deviceId: string }[]) => Promise<void>,
-  ): Promise<string[]> {
+    outbox: (events: { id: string; batchId: string; deviceId: string }[]) => OutboxMessage[],
+  ): Promise<{ eventIds: string[]; outbox: OutboxEntry[] }> {
     return withTransaction(this.poolFor(tenant), async (client) => {
       const { rows } = await client.query<{ id: string; batch_id: string; device_id: string }>(
         `update sync_events set status = 'PENDING', error = null, attempts = attempts + 1
@@ -247,15 +245,11 @@ export class PostgresEventLog implements EventLog {
          returning id, batch_id, device_id`,
         [filter.userId ?? null, filter.deviceId ?? null, filter.eventIds ?? null],
       );
-      // As in acceptBatch: processors of these batches wait for this commit before reading.
-      const batchIds = [...new Set(rows.map((r) => r.batch_id))].sort();
-      if (batchIds.length) {
-        await client.query(`select pg_advisory_xact_lock(${BATCH_LOCK}(b)) from unnest($1::text[]) b`, [
-          batchIds,
-        ]);
-      }
-      await beforeCommit(rows.map((r) => ({ id: r.id, batchId: r.batch_id, deviceId: r.device_id })));
-      return rows.map((r) => r.id);
+      const entries = await insertOutbox(
+        client,
+        outbox(rows.map((r) => ({ id: r.id, batchId: r.batch_id, deviceId: r.device_id }))),
+      );
+      return { eventIds: rows.map((r) => r.id), outbox: entries };
     });
   }
 
