@@ -15,7 +15,7 @@ import type {
 } from '../ports.js';
 import { recordOutcomes } from '../observability.js';
 import { canonicalJson } from '../sync/canonical.js';
-import { checkEvent, type EventRejection } from '../sync/validate-event.js';
+import { checkEvents, type EventRejection } from '../sync/validate-event.js';
 import type { RecordSchemas } from '../schema/validator.js';
 import { checkDeviceAccess } from './device-access.js';
 
@@ -146,11 +146,11 @@ async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushComm
   const accepted: AcceptedEvent[] = [];
   // The tenant's collections are loaded only for a batch that has record events (v1 pushes pay nothing).
   const schemas = body.events.some(isRecordEvent) ? await deps.recordSchemas(tenant) : undefined;
-  body.events.forEach((raw, index) => {
-    const check = checkEvent(raw, index, now, schemas);
+  // checkEvents yields to the event loop every few ms: other requests are not held up by a big batch.
+  for (const check of await checkEvents(body.events, now, schemas)) {
     if (check.ok) accepted.push({ event: check.event, hash: eventHash(check.event) });
     else rejected.push(check.rejection);
-  });
+  }
 
   const result = await deps.eventLog.acceptBatch(
     tenant,
