@@ -190,19 +190,27 @@ export async function checkEvents(
 }
 
 /** The path of the first own key `__proto__` in a parsed JSON value (nesting already bounded), or undefined. */
-function findProtoKey(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
+function findProtoKey(value: unknown): (string | number)[] | undefined {
+  const path: (string | number)[] = [];
+  return protoKeyAt(value, path) ? path : undefined;
+}
+
+/** True when `value` holds a key `__proto__`; `path` then ends at it (else it is as it was given). */
+function protoKeyAt(value: unknown, path: (string | number)[]): boolean {
+  if (value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = findProtoKey(item, [...path, i]);
-      if (found) return found;
+    for (let i = 0; i < value.length; i += 1) {
+      path.push(i);
+      if (protoKeyAt(value[i], path)) return true;
+      path.pop();
     }
-    return undefined;
+    return false;
   }
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__') return [...path, key];
-    const found = findProtoKey((value as Record<string, unknown>)[key], [...path, key]);
-    if (found) return found;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    path.push(key);
+    if (key === '__proto__' || protoKeyAt(record[key], path)) return true;
+    path.pop();
   }
-  return undefined;
+  return false;
 }
