@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
 import { MAX_EVENTS_PER_BATCH, type PushBody, RECORD_EVENT_TYPES } from '../contracts/events.js';
@@ -42,7 +43,14 @@ export interface PushCommand {
 export type PushResult =
   { kind: 'accepted'; response: PushAccepted } | { kind: 'replayed'; status: number; body: unknown };
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/**
+ * One-shot crypto.hash (Node ≥ 20.12) where there is one: about 3× faster than createHash for the short
+ * texts hashed once per event; createHash on an older Node 20 (package.json allows 20.11).
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256 = oneShot
+  ? (text: string) => oneShot('sha256', text, 'hex')
+  : (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The hash of an event's body: what "the same event" means for duplicates and EVENT_ID_REUSED. */
 export const eventHash = (event: AcceptedEvent['event']) =>
