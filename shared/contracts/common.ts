@@ -224,33 +224,44 @@ export const tooDeepError = (path: readonly (string | number)[], prefix = '') =>
   message: `holds arrays or objects nested more than ${MAX_JSON_DEPTH} levels deep`,
 });
 
-/** NUL, or half of a surrogate pair: text PostgreSQL (text and jsonb) cannot store. */
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * NUL, or half of a surrogate pair: text PostgreSQL (text and jsonb) cannot store. String#isWellFormed (ES2024,
+ * Node ≥ 20) finds lone surrogates several times faster than a regular expression with a lookbehind.
+ */
+const isUnstorable = (text: string): boolean =>
+  text.includes('\u0000') || !(text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * The path of the first string (or object key) holding text that cannot be stored, if any: such input is
  * a client mistake to refuse with 400, not a database error waiting to happen. Recursive: call it only on
- * values already checked by findTooDeep (readJsonBody and checkEvent do that first).
+ * values already checked by findTooDeep (readJsonBody and checkEvent do that first). One path array is
+ * grown and shrunk during the walk and copied only for the answer (a push walks every value of 1000 events).
  */
 export function findUnstorableText(
   value: unknown,
   path: (string | number)[] = [],
 ): (string | number)[] | undefined {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
+  const at = [...path];
+  return unstorableAt(value, at) ? at : undefined;
+}
+
+/** True when `value` holds unstorable text; `path` then ends at it (else it is as it was given). */
+function unstorableAt(value: unknown, path: (string | number)[]): boolean {
+  if (typeof value === 'string') return isUnstorable(value);
+  if (value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
-      const found = findUnstorableText(value[i], [...path, i]);
-      if (found) return found;
+      path.push(i);
+      if (unstorableAt(value[i], path)) return true;
+      path.pop();
     }
-    return undefined;
+    return false;
   }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      if (UNSTORABLE.test(key)) return [...path, key];
-      const found = findUnstorableText(child, [...path, key]);
-      if (found) return found;
-    }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    path.push(key);
+    if (isUnstorable(key) || unstorableAt(record[key], path)) return true;
+    path.pop();
   }
-  return undefined;
+  return false;
 }

@@ -299,6 +299,80 @@ describe('local queue (pg-boss)', () => {
     expect(rows[0]).toEqual({ jobs: '200', stamps: '1' });
   });
 
+  describe('delivery across processes (LISTEN/NOTIFY)', () => {
+    // Polling every 5 minutes: a message these tests wait for (30 s at most) can only arrive by a NOTIFY.
+    const slowPolling = { pollingIntervalSeconds: 300 };
+    /** Two LocalQueues on one queue, as two processes would hold: one sends, the other consumes. */
+    const twoProcesses = () => {
+      const { queue: receiver, name } = newQueue({}, slowPolling);
+      const { queue: sender } = newQueue({ queueName: name }, slowPolling);
+      return { sender, receiver, name };
+    };
+
+    it("a send in one process is fetched by another process's consumer at once, not at its next poll", async () => {
+      // Prepare: the receiver has made its first (empty) fetch and waits out its 300 s poll.
+      const { sender, receiver, name } = twoProcesses();
+      const delivered: string[] = [];
+      await receiver.subscribe(name, async (m) => void delivered.push(m.messageId));
+      await sender.start();
+      const first = message('tenant-n1');
+      await sender.send([first]);
+      await until('the first message in the other process', () => delivered.length === 1);
+      // Act: a second send while the receiver is idle between polls.
+      const second = message('tenant-n1');
+      await sender.send([second]);
+      // Assess
+      await until('the second message in the other process, long before its next poll', () =>
+        delivered.includes(second.messageId),
+      );
+      expect(delivered).toEqual([first.messageId, second.messageId]);
+    });
+
+    it('a scheduled message is announced to another process when it falls due, not before', async () => {
+      // Prepare
+      const { sender, receiver, name } = twoProcesses();
+      const delivered: { messageId: string; at: number }[] = [];
+      await receiver.subscribe(
+        name,
+        async (m) => void delivered.push({ messageId: m.messageId, at: Date.now() }),
+      );
+      await sender.start();
+      const later = message('tenant-n2');
+      // Act
+      const at = new Date(Date.now() + 1_000);
+      await sender.schedule(later, at);
+      // Assess
+      await until('the scheduled message in the other process', () => delivered.length === 1);
+      expect(delivered[0]?.messageId).toBe(later.messageId);
+      expect(delivered[0]?.at ?? 0).toBeGreaterThanOrEqual(at.getTime());
+    });
+
+    it('keeps listening after its LISTEN connection is killed (then a poll-free delivery again)', async () => {
+      // Prepare: the receiver's LISTEN connection is terminated by the server.
+      const { sender, receiver, name } = twoProcesses();
+      const delivered: string[] = [];
+      await receiver.subscribe(name, async (m) => void delivered.push(m.messageId));
+      await sender.start();
+      const killed = await db.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity
+          where application_name = 'fieldsync-queue-listen' and query ilike 'LISTEN ${SCHEMA}%'`,
+      );
+      expect(killed.rowCount).toBeGreaterThanOrEqual(1);
+      // Act: once a listener is back (one row again), a send reaches the receiver.
+      await until('a LISTEN connection again', async () => {
+        const { rowCount } = await db.query(
+          `select 1 from pg_stat_activity
+            where application_name = 'fieldsync-queue-listen' and query ilike 'LISTEN ${SCHEMA}%'`,
+        );
+        return (rowCount ?? 0) >= 1;
+      });
+      const after = message('tenant-n3');
+      await sender.send([after]);
+      // Assess
+      await until('the message sent after the reconnect', () => delivered.includes(after.messageId));
+    });
+  });
+
   it('rejects send with DependencyUnavailableError when Postgres is unreachable', async () => {
     // Prepare
     const port = await freePort();

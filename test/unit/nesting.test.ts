@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findTooDeep, MAX_JSON_DEPTH } from '../../shared/contracts/common.js';
-import { canonicalJson } from '../../shared/sync/canonical.js';
+import { canonicalJson, canonicalJsonIterative } from '../../shared/sync/canonical.js';
 
 /** Arrays and objects alternating, `depth` levels of them around the leaf. */
 const nested = (depth: number, leaf: unknown = 1): unknown => {
@@ -82,6 +82,14 @@ describe('canonicalJson', () => {
       '{"a":{"c":null},"b":[1,null,"x"]}',
     );
     expect(canonicalJson(undefined)).toBe('null');
+  });
+
+  it("writes the same text on both sides of the recursive writer's depth limit (the iterative fallback)", () => {
+    for (const depth of [255, 256, 257, 300]) {
+      const value = { b: nested(depth, { z: 'é', a: [undefined, -0] }), a: 1 };
+      expect(canonicalJson(value)).toBe(recursiveCanonical(value));
+      expect(canonicalJsonIterative(value)).toBe(recursiveCanonical(value));
+    }
   });
 
   it('hashes a body nested a million levels deep (an Idempotency-Key push) without overflowing', () => {

@@ -26,8 +26,16 @@
  * Why not `boss.work()`: it settles a fetched batch as a whole (one error for every job of the batch) and
  * completes the batch after the handler returns without a lock token, which races with a redelivery of a
  * job that was abandoned meanwhile. So the consumers below run their own loop on `boss.fetch()`
- * (batched: as many jobs as free handler slots) and settle each message themselves; `send` wakes the
- * consumers of this process at once (what `notifyWorker` does for `work()`), others poll every 0.5 s.
+ * (batched: as many jobs as free handler slots) and settle each message themselves.
+ *
+ * Delivery right after commit, across processes: `send` (and `replay`) wakes the consumers of this process
+ * at once and then sends a Postgres NOTIFY on the channel `<schema>_fieldsync_queue` (payload: the queue
+ * name) once the jobs are committed; a scheduled message gets its NOTIFY when it falls due (a timer in
+ * the process that scheduled it). Every LocalQueue with subscriptions holds one LISTEN connection on that
+ * channel and wakes its consumers of the named queue, so another process fetches the message within a
+ * round trip instead of at its next poll. Polling (every 0.5 s by default) stays as the fallback: a lost
+ * LISTEN connection (re-opened after a pause), a NOTIFY that failed, a scheduler that exited before the
+ * due time.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -165,6 +173,11 @@ function deadLetterDetails(
   };
 }
 
+/** Scheduled messages whose due time this process announces with a NOTIFY; later ones rely on polling. */
+const MAX_DUE_TIMERS = 1000;
+/** Pause before a lost LISTEN connection is opened again (polling covers the gap). */
+const RELISTEN_MILLIS = 1000;
+
 const consoleLog: LocalQueueLog = {
   info: (entry, message) => console.info(message, entry),
   warn: (entry, message) => console.warn(message, entry),
@@ -184,6 +197,13 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
   private readonly ensuredQueues = new Set<string>();
   private starting: Promise<PgBoss> | undefined;
   private stopped = false;
+  /** The NOTIFY channel of this pg-boss schema (a plain identifier: the schema name is checked). */
+  private readonly channel: string;
+  /** The LISTEN connection, opened by the first subscription (a sender-only queue needs none). */
+  private listening: Promise<pg.Client> | undefined;
+  private relistenTimer: NodeJS.Timeout | undefined;
+  /** Timers that NOTIFY when a scheduled message falls due. */
+  private readonly dueTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: LocalQueueOptions) {
     const { connection, queue } = options;
@@ -195,6 +215,7 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     this.pollingMillis = Math.max(0.5, options.pollingIntervalSeconds ?? 0.5) * 1000;
     this.supervise = options.supervise ?? true;
     this.stopTimeoutMillis = (options.stopTimeoutSeconds ?? 30) * 1000;
+    this.channel = `${this.schema}_fieldsync_queue`.toLowerCase();
     const config: pg.PoolConfig =
       typeof connection === 'string' ? { connectionString: connection } : connection;
     this.pool = new pg.Pool({
@@ -219,6 +240,12 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    for (const timer of this.dueTimers) clearTimeout(timer);
+    this.dueTimers.clear();
+    clearTimeout(this.relistenTimer);
+    const listener = await this.listening?.catch(() => undefined);
+    this.listening = undefined;
+    await listener?.end().catch(() => undefined);
     await Promise.all([...this.consumers].map((c) => c.stop()));
     this.consumers.clear();
     const boss = await this.starting?.catch(() => undefined);
@@ -244,6 +271,7 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
       throw toQueueError(error);
     }
     this.notify(this.queueName);
+    await this.announce(this.queueName);
   }
 
   /**
@@ -268,6 +296,7 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     } catch (error) {
       throw toQueueError(error);
     }
+    this.announceWhenDue(this.queueName, enqueueAt);
   }
 
   /**
@@ -288,6 +317,10 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     } catch (error) {
       throw toQueueError(error);
     }
+    // Listening before the first fetch: a message committed after that fetch is announced to us.
+    await this.listen().catch((error: unknown) =>
+      this.log.warn({ err: errorText(error) }, 'queue LISTEN failed; polling only until it is back'),
+    );
     const consumer = new Consumer({
       queue: this,
       boss,
@@ -396,7 +429,10 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     } catch (error) {
       throw toQueueError(error);
     }
-    if (moved > 0) this.notify(this.queueName);
+    if (moved > 0) {
+      this.notify(this.queueName);
+      await this.announce(this.queueName);
+    }
     return moved;
   }
 
@@ -405,6 +441,92 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
   /** Wakes this process's consumers of a pg-boss queue (the equivalent of pg-boss notifyWorker). */
   notify(name: string): void {
     for (const consumer of this.consumers) if (consumer.name === name) consumer.wake();
+  }
+
+  /**
+   * NOTIFY every listening LocalQueue (other processes included) that `name` has committed messages. Best
+   * effort: the messages are committed already, so a failure is logged and polling delivers them.
+   */
+  private async announce(name: string): Promise<void> {
+    try {
+      await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, name]);
+    } catch (error) {
+      this.log.warn({ queue: name, err: errorText(error) }, 'queue NOTIFY failed; consumers will poll');
+    }
+  }
+
+  /** A NOTIFY when a scheduled message becomes visible (now when it already is), from a timer of this process. */
+  private announceWhenDue(name: string, at: Date): void {
+    const delay = at.getTime() - Date.now();
+    if (delay <= 0) {
+      this.notify(name);
+      void this.announce(name);
+      return;
+    }
+    if (this.dueTimers.size >= MAX_DUE_TIMERS) return;
+    const timer = setTimeout(() => {
+      this.dueTimers.delete(timer);
+      if (this.stopped) return;
+      this.notify(name);
+      void this.announce(name);
+    }, delay);
+    // A pending announcement must not keep a process alive: polling delivers the message anyway.
+    timer.unref();
+    this.dueTimers.add(timer);
+  }
+
+  /** Opens the LISTEN connection once; when it is lost, opens it again after a pause while consumers poll. */
+  private listen(): Promise<pg.Client> {
+    this.listening ??= (async () => {
+      const { connection } = this.options;
+      const config: pg.ClientConfig =
+        typeof connection === 'string' ? { connectionString: connection } : { ...connection };
+      const client = new pg.Client({
+        connectionTimeoutMillis: 10_000,
+        ...config,
+        application_name: `${config.application_name ?? 'fieldsync-queue'}-listen`,
+      });
+      const lost = (error?: Error) => {
+        if (this.stopped || this.listening === undefined) return;
+        this.listening = undefined;
+        this.log.warn({ err: error ? errorText(error) : 'closed' }, 'queue LISTEN connection lost');
+        client.end().catch(() => undefined);
+        this.relistenLater();
+      };
+      client.on('notification', (n) => {
+        if (n.channel === this.channel && n.payload) this.notify(n.payload);
+      });
+      client.on('error', lost);
+      client.on('end', () => lost());
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${this.channel}`);
+      } catch (error) {
+        client.removeAllListeners('end');
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      // Woken once after (re)connecting: a message announced while nobody listened is fetched now.
+      for (const consumer of this.consumers) consumer.wake();
+      return client;
+    })().catch((error: unknown) => {
+      this.listening = undefined;
+      this.relistenLater();
+      throw error;
+    });
+    return this.listening;
+  }
+
+  private relistenLater(): void {
+    clearTimeout(this.relistenTimer);
+    this.relistenTimer = setTimeout(() => {
+      if (!this.stopped && this.consumers.size > 0 && !this.listening) {
+        this.listen().catch((error: unknown) =>
+          this.log.warn({ err: errorText(error) }, 'queue LISTEN failed; polling only until it is back'),
+        );
+      }
+    }, RELISTEN_MILLIS);
+    this.relistenTimer.unref();
   }
 
   get settings() {
