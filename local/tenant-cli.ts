@@ -92,7 +92,7 @@ async function main(): Promise<void> {
         ...(values.server !== undefined ? { server: values.server } : {}),
       });
       process.stdout.write(
-        `tenant ${result.tenant.id}: database ${result.tenant.databaseName} on server ${result.tenant.server} ${result.databaseCreated ? 'created' : 'already existed'}, ` +
+        `tenant ${result.tenant.id}: database ${result.tenant.databaseName} ${result.databaseCreated ? 'created' : 'already existed'} on server ${result.tenant.server}, ` +
           `${result.migrationsApplied.length} migration(s) applied, registered\n`,
       );
       for (const p of result.packs) process.stdout.write(`  pack ${p.pack}: ${p.collection} ${p.outcome}\n`);
