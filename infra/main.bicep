@@ -98,6 +98,11 @@ param alertEmail string = ''
 // Per function group (the HTTP functions, each Service Bus trigger, each timer); Microsoft's docs give 1 as the
 // lowest value (learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out; older pages
 // said 40). The connection budget below, not the platform, is what bounds it (docs/deploy.md).
+@description('More PostgreSQL servers for tenant databases (0: every tenant on the control server). Each is made like the control server (same SKU, network, Entra admin) and named pg2, pg3, … in POSTGRES_SERVERS; new tenants go to the server holding fewest (docs/deploy.md "Tenant servers").')
+@minValue(0)
+@maxValue(8)
+param postgresExtraServerCount int = 0
+
 @description('Upper bound on instances per function group; keep within the Postgres connection budget.')
 @minValue(1)
 @maxValue(1000)
@@ -231,6 +236,32 @@ module postgres 'modules/postgres.bicep' = {
   }
 }
 
+// Tenant servers beyond the control one: the same module without a control database (tenant databases are
+// made by `npm run tenant -- create`). Their names in the app's server list are pg2, pg3, ….
+module postgresExtra 'modules/postgres.bicep' = [
+  for i in range(0, postgresExtraServerCount): {
+    name: 'postgres-${i + 2}'
+    params: {
+      serverName: 'psql-${resourceToken}-${i + 2}'
+      location: location
+      tags: tags
+      skuName: postgresSkuName
+      skuTier: postgresSkuTier
+      storageSizeGB: postgresStorageSizeGB
+      databaseName: ''
+      adminObjectId: postgresAdminGroupObjectId
+      adminName: postgresAdminGroupName
+      adminPrincipalType: postgresAdminPrincipalType
+      operatorIpAddress: operatorIpAddress
+      pgBouncerEnabled: postgresUsesPgBouncer
+      pgBouncerPoolSize: postgresPgBouncerPoolSize
+      delegatedSubnetId: postgresDelegatedSubnetId
+      privateDnsZoneId: postgresPrivateDnsZoneId
+      allowAzureServices: postgresAllowAzureServices
+    }
+  }
+]
+
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   params: {
@@ -272,6 +303,12 @@ module functionApp 'modules/functionapp.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     postgresHost: postgres.outputs.hostName
     postgresDatabase: postgres.outputs.databaseName
+    postgresServers: [
+      for i in range(0, postgresExtraServerCount): {
+        name: 'pg${i + 2}'
+        host: postgresExtra[i].outputs.hostName
+      }
+    ]
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabase: cosmos.outputs.databaseName
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
@@ -323,6 +360,13 @@ output APP_IDENTITY_NAME string = identity.outputs.name
 output APP_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output POSTGRES_HOST string = postgres.outputs.hostName
 output POSTGRES_DATABASE string = postgres.outputs.databaseName
+// The tenant servers beyond the control one, as the app's POSTGRES_SERVERS wants them (azd keeps it as JSON).
+output POSTGRES_SERVERS array = [
+  for i in range(0, postgresExtraServerCount): {
+    name: 'pg${i + 2}'
+    host: postgresExtra[i].outputs.hostName
+  }
+]
 output POSTGRES_ADMIN_NAME string = postgresAdminGroupName
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output COSMOS_DATABASE string = cosmos.outputs.databaseName

@@ -50,6 +50,12 @@ export interface StackOptions {
   cosmosDatabase?: string;
   /** Which services may be started; all three unless said. */
   services?: readonly ('postgres' | 'blob' | 'cosmos')[];
+  /**
+   * More embedded Postgres servers for tenant databases (docs/deploy.md "Tenant servers"), each with its data
+   * under `<dataDir>/postgres-<name>`: started with 'postgres' (even when POSTGRES_URL is given) and handed
+   * to the app as POSTGRES_SERVERS. None unless said (`npm start` runs one server).
+   */
+  extraServers?: readonly { name: string; port: number }[];
   log?: (message: string) => void;
 }
 
@@ -60,6 +66,9 @@ export interface RunningStack {
   /** Stops Postgres only (tests of what the app does when its database goes away). */
   stopPostgres(): Promise<void>;
   startPostgres(): Promise<void>;
+  /** Stops / starts one of the extra servers by name (tests of a tenant server going away). */
+  stopServer(name: string): Promise<void>;
+  startServer(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -198,16 +207,29 @@ async function stopOrphanPostmaster(dir: string, log: (m: string) => void): Prom
   throw new Error(`Postgres (pid ${pid}) from an earlier run did not stop`);
 }
 
-async function startPostgres(options: StackOptions, log: (m: string) => void) {
-  const dir = join(options.dataDir, 'postgres');
+/**
+ * One embedded Postgres server with its data in `<dataDir>/<folder>` on 127.0.0.1:port, the password kept in
+ * `<dataDir>/postgres-password` (one for every server of the stack), and the `fieldsync` control database
+ * when `controlDatabase`. Returns the URL of `fieldsync`, or of `postgres` on a server without it.
+ */
+async function startPostgres(
+  options: StackOptions,
+  log: (m: string) => void,
+  server: { folder: string; port: number; controlDatabase: boolean } = {
+    folder: 'postgres',
+    port: options.ports.postgres,
+    controlDatabase: true,
+  },
+) {
+  const dir = join(options.dataDir, server.folder);
   preparePostgresDir(dir, log);
   await stopOrphanPostmaster(dir, log);
   const password = readOrCreateSecret(join(options.dataDir, 'postgres-password'), () =>
     randomBytes(18).toString('base64url'),
   );
-  const server = new EmbeddedPostgres({
+  const postgres = new EmbeddedPostgres({
     databaseDir: dir,
-    port: options.ports.postgres,
+    port: server.port,
     user: 'postgres',
     password,
     persistent: true,
@@ -217,26 +239,29 @@ async function startPostgres(options: StackOptions, log: (m: string) => void) {
     onError: noop,
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) {
-    log('initialising the local Postgres data folder');
-    await server.initialise();
+    log(`initialising the local Postgres data folder ${dir}`);
+    await postgres.initialise();
   }
-  await server.start();
-  const admin = new pg.Client({
-    host: '127.0.0.1',
-    port: options.ports.postgres,
-    user: 'postgres',
-    password,
-    database: 'postgres',
-  });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query("select 1 from pg_database where datname = 'fieldsync'");
-    if (!rowCount) await admin.query('create database fieldsync');
-  } finally {
-    await admin.end();
+  await postgres.start();
+  const database = server.controlDatabase ? 'fieldsync' : 'postgres';
+  if (server.controlDatabase) {
+    const admin = new pg.Client({
+      host: '127.0.0.1',
+      port: server.port,
+      user: 'postgres',
+      password,
+      database: 'postgres',
+    });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query("select 1 from pg_database where datname = 'fieldsync'");
+      if (!rowCount) await admin.query('create database fieldsync');
+    } finally {
+      await admin.end();
+    }
   }
-  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.ports.postgres}/fieldsync`;
-  return { server, url };
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${database}`;
+  return { server: postgres, url };
 }
 
 function startAzurite(options: StackOptions, log: (m: string) => void): Promise<ChildProcess> {
@@ -359,10 +384,17 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
   const started: string[] = [];
   const stops: (() => Promise<void>)[] = [];
   let postgres: EmbeddedPostgres | undefined;
+  const extras = new Map<string, EmbeddedPostgres>();
 
   try {
     const tasks: Promise<void>[] = [];
     const wanted = new Set(options.services ?? ['postgres', 'blob', 'cosmos']);
+    // Every server of the stack shares one password: made once here, before servers start side by side.
+    if (wanted.has('postgres')) {
+      readOrCreateSecret(join(options.dataDir, 'postgres-password'), () =>
+        randomBytes(18).toString('base64url'),
+      );
+    }
     if (wanted.has('postgres') && !options.given.POSTGRES_URL && !options.given.POSTGRES_HOST) {
       tasks.push(
         startPostgres(options, log).then(({ server, url }) => {
@@ -371,6 +403,26 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
           started.push(`postgres 127.0.0.1:${options.ports.postgres}`);
           stops.push(() => server.stop());
         }),
+      );
+    }
+    if (wanted.has('postgres') && options.extraServers?.length) {
+      const urls = new Map<string, string>();
+      tasks.push(
+        (async () => {
+          // One after the other: two initdb at once are slow on a small machine.
+          for (const extra of options.extraServers ?? []) {
+            const { server, url } = await startPostgres(options, log, {
+              folder: `postgres-${extra.name}`,
+              port: extra.port,
+              controlDatabase: false,
+            });
+            extras.set(extra.name, server);
+            urls.set(extra.name, url);
+            started.push(`postgres ${extra.name} 127.0.0.1:${extra.port}`);
+            stops.push(() => server.stop());
+          }
+          settings.POSTGRES_SERVERS = JSON.stringify([...urls].map(([name, url]) => ({ name, url })));
+        })(),
       );
     }
     if (
@@ -437,6 +489,12 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
     },
     async startPostgres() {
       await postgres?.start();
+    },
+    async stopServer(name) {
+      await extras.get(name)?.stop();
+    },
+    async startServer(name) {
+      await extras.get(name)?.start();
     },
     async stop() {
       await Promise.allSettled(stops.reverse().map((stop) => stop()));

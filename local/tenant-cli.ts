@@ -1,4 +1,4 @@
-// `npm run tenant -- create <id> [--name "Acme Energy"] [--pack clinic]…` · `npm run tenant -- schema <id> <file>`
+// `npm run tenant -- create <id> [--name "Acme Energy"] [--pack clinic]… [--server NAME]` · `npm run tenant -- schema <id> <file>`
 // · `npm run tenant -- migrate --all` · `npm run tenant -- list`
 // · `npm run tenant -- grant|revoke <id> <scope> <user>` · `npm run tenant -- grants <id> [user]`
 import { readFileSync } from 'node:fs';
@@ -19,9 +19,10 @@ import { loadLocalSettings, localAppSettings } from './settings.js';
 import { isListening, type RunningStack, runningLocalPostgresUrl, startLocalStack } from './stack.js';
 
 const usage = `usage:
-  npm run tenant -- create <tenant-id> [--name "Display name"] [--pack <pack>]…
+  npm run tenant -- create <tenant-id> [--name "Display name"] [--pack <pack>]… [--server <name>]
                                      create its database, migrate it, install its packs (${PACK_NAMES.join(', ')};
-                                     default oil-gas), register it
+                                     default oil-gas), register it; a new tenant goes to --server, else to
+                                     the server holding fewest tenants (POSTGRES_SERVERS), and stays there
   npm run tenant -- schema <tenant-id> <file.json>   put every collection of the file ({"collections": {name:
                                      {schema, scope?, conflict?}}}); prints refusals, exit 1 if any
   npm run tenant -- migrate --all                                migrate every registered tenant
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
       all: { type: 'boolean' },
       name: { type: 'string' },
       pack: { type: 'string', multiple: true },
+      server: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -86,9 +88,11 @@ async function main(): Promise<void> {
       if (!tenantId) throw new Error(`create needs a tenant id\n${usage}`);
       // Without --pack a tenant is an oil-gas one, as every tenant was before packs (v1).
       const packs = values.pack ?? ['oil-gas'];
-      const result = await provisionTenant(app, tenantId, values.name, packs);
+      const result = await provisionTenant(app, tenantId, values.name, packs, {
+        ...(values.server !== undefined ? { server: values.server } : {}),
+      });
       process.stdout.write(
-        `tenant ${result.tenant.id}: database ${result.tenant.databaseName} ${result.databaseCreated ? 'created' : 'already existed'}, ` +
+        `tenant ${result.tenant.id}: database ${result.tenant.databaseName} ${result.databaseCreated ? 'created' : 'already existed'} on server ${result.tenant.server}, ` +
           `${result.migrationsApplied.length} migration(s) applied, registered\n`,
       );
       for (const p of result.packs) process.stdout.write(`  pack ${p.pack}: ${p.collection} ${p.outcome}\n`);
@@ -153,7 +157,9 @@ async function main(): Promise<void> {
       }
     } else if (command === 'list') {
       for (const t of await app.tenants.list()) {
-        process.stdout.write(`${t.id}\t${t.status}\t${t.databaseName}\t${t.displayName ?? ''}\n`);
+        process.stdout.write(
+          `${t.id}\t${t.status}\t${t.server}\t${t.databaseName}\t${t.displayName ?? ''}\n`,
+        );
       }
     } else {
       throw new Error(`unknown command ${command}\n${usage}`);

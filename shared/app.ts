@@ -32,6 +32,7 @@ import { PostgresTenantRegistry } from './adapters/postgres/tenant-registry.js';
 import './adapters/postgres/types.js';
 import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js';
 import { type Config, loadConfig } from './config.js';
+import { DependencyUnavailableError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import type {
   ChunkProcessor,
@@ -108,9 +109,15 @@ export function createApp(config: Config): App {
   const connectTimeoutMillis = config.postgresConnectTimeoutMillis;
   const configFor = (database: string | undefined) =>
     connectionFor(config.postgres, database, credential, { connectTimeoutMillis });
-  // Migrations and DDL: direct to the server, never through PgBouncer (session advisory lock).
-  const adminConfigFor = (database: string | undefined) =>
-    connectionFor(config.postgres, database, credential, { connectTimeoutMillis, admin: true });
+  /** A server of the list by name; a name the registry holds but this config lacks is a 503 (ops must add it). */
+  const serverConfig = (name: string) => {
+    const server = config.postgresServers.find((s) => s.name === name);
+    if (!server) {
+      log.error({ server: name }, 'a tenant lives on a server missing from POSTGRES_SERVERS');
+      throw new DependencyUnavailableError(`postgres server ${name}`, 30);
+    }
+    return server.postgres;
+  };
 
   const controlPool = new pg.Pool({
     ...configFor(undefined),
@@ -119,13 +126,46 @@ export function createApp(config: Config): App {
     allowExitOnIdle: true,
   });
   controlPool.on('error', () => {});
-  const tenantPools = new PoolCache((database) => configFor(database), {
-    max: config.tenantPool.max,
-    idleMillis: config.tenantPool.idleMillis,
-    maxOpen: config.tenantPool.maxOpen,
-    connectionTimeoutMillis: connectTimeoutMillis,
-  });
-  const tenantPool = (tenant: Tenant) => tenantPools.get(tenant.databaseName);
+  const tenantPools = new PoolCache(
+    (location) =>
+      connectionFor(serverConfig(location.server), location.databaseName, credential, {
+        connectTimeoutMillis,
+      }),
+    {
+      max: config.tenantPool.max,
+      idleMillis: config.tenantPool.idleMillis,
+      maxOpen: config.tenantPool.maxOpen,
+      connectionTimeoutMillis: connectTimeoutMillis,
+    },
+  );
+  const tenantPool = (tenant: Tenant) => tenantPools.get(tenant);
+  // Each other server's admin database (`postgres`), for CREATE DATABASE there: made on first use, one
+  // connection, since provisioning is rare.
+  const otherAdminPools = new Map<string, pg.Pool>();
+  const adminPool = (name: string): pg.Pool => {
+    if (name === config.postgresServers[0]?.name) return controlPool;
+    let pool = otherAdminPools.get(name);
+    if (!pool) {
+      pool = new pg.Pool({
+        ...connectionFor(serverConfig(name), undefined, credential, { connectTimeoutMillis, admin: true }),
+        max: 1,
+        idleTimeoutMillis: 10_000,
+        allowExitOnIdle: true,
+      });
+      pool.on('error', () => {});
+      otherAdminPools.set(name, pool);
+    }
+    return pool;
+  };
+  const tenantAdmin = new PostgresTenantDatabaseAdmin(
+    config.postgresServers.map(({ name, postgres }) => ({
+      name,
+      pool: () => adminPool(name),
+      // Migrations and DDL: direct to the server, never through PgBouncer (session advisory lock).
+      connectionFor: (database: string) =>
+        connectionFor(postgres, database, credential, { connectTimeoutMillis, admin: true }),
+    })),
+  );
 
   let cosmos: Database | undefined;
   const cosmosDatabase = () => {
@@ -158,6 +198,11 @@ export function createApp(config: Config): App {
 
   const checks: DependencyCheck[] = [
     { name: 'postgres', check: async () => void (await controlPool.query('select 1')) },
+    // Every other tenant server, by name: a down one means its tenants get 503 (docs/deploy.md).
+    ...config.postgresServers.slice(1).map(({ name }) => ({
+      name: `postgres:${name}`,
+      check: async () => void (await adminPool(name).query('select 1')),
+    })),
     { name: 'cosmos', check: async () => void (await cosmosDatabase().read()) },
     {
       name: 'blob',
@@ -175,7 +220,7 @@ export function createApp(config: Config): App {
     log,
     verifier: createTokenVerifier(config.auth),
     tenants: new PostgresTenantRegistry(controlPool),
-    tenantAdmin: new PostgresTenantDatabaseAdmin(controlPool, (database) => adminConfigFor(database)),
+    tenantAdmin,
     referenceData: new PostgresReferenceDataStore(tenantPool),
     schemas,
     recordSchemas: createRecordSchemas(schemas),
@@ -199,7 +244,11 @@ export function createApp(config: Config): App {
     tenantPool,
     async close() {
       await Promise.allSettled([localQueue?.stop(), closeQueue(queue)]);
-      await Promise.allSettled([controlPool.end(), tenantPools.closeAll()]);
+      await Promise.allSettled([
+        controlPool.end(),
+        tenantPools.closeAll(),
+        ...[...otherAdminPools.values()].map((pool) => pool.end()),
+      ]);
     },
   };
 }

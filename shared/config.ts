@@ -28,6 +28,37 @@ const url = (protocols: string[]) =>
     `must be a URL (${protocols.join(' or ')})`,
   );
 
+/** A server's name: how tenants.server names it (lower-case letters, digits, hyphens; 1–40). */
+const serverName = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, 'must be 1–40 lower-case letters, digits or hyphens');
+
+/** POSTGRES_SERVERS: a JSON array of {name, url} (connection strings) or {name, host} (Entra ID login). */
+const serverList = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON: [{"name":"…","url":"postgres://…"}]' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(
+        z.union([
+          z.strictObject({ name: serverName, url: url(['postgres:', 'postgresql:']) }),
+          z.strictObject({ name: serverName, host: nonEmpty }),
+        ]),
+      )
+      .refine(
+        (servers) => new Set(servers.map((s) => s.name)).size === servers.length,
+        'server names must be unique',
+      ),
+  );
+
 /** The raw environment, with the names exactly as they are set. Unknown variables are ignored. */
 export const settingsSchema = z.object({
   // Set by the Functions platform in Azure; their presence is how we know we run there.
@@ -51,6 +82,14 @@ export const settingsSchema = z.object({
   TENANT_CONNECTIONS_MAX: positiveInt(8),
   // How long opening a connection may take (every pool, the migrator and the local queue) before 503.
   POSTGRES_CONNECT_TIMEOUT_MS: positiveInt(5000),
+  /** The control server's name in the server list (tenants.server); docs/deploy.md "Tenant servers". */
+  POSTGRES_SERVER_NAME: serverName.default('primary'),
+  /**
+   * More servers for tenant databases, as JSON: `[{"name":"second","url":"postgres://…/postgres"}]` with
+   * POSTGRES_URL, or `[{"name":"second","host":"…postgres.database.azure.com"}]` with POSTGRES_HOST (Entra
+   * login: the control server's user and ports). Absent: every tenant lives on the control server.
+   */
+  POSTGRES_SERVERS: optionalNonEmpty.pipe(serverList.optional()),
 
   // Cosmos DB: idempotency keys and device status.
   CosmosConnection: optionalNonEmpty,
@@ -205,6 +244,7 @@ function crossSettingProblems(
     'AUTH_JWKS_URL',
     'must use https in Azure',
   );
+  need(...serverListProblem(env));
   // The back-off schedule (shared/sync/backoff.ts) must be one: delays that grow, and not thousands of them.
   const consoleSettings = ['CONSOLE_CLIENT_ID', 'CONSOLE_AUTHORITY', 'CONSOLE_API_SCOPE'];
   const consoleSet = consoleSettings.filter(has);
@@ -228,6 +268,30 @@ function crossSettingProblems(
   return problems;
 }
 
+/**
+ * POSTGRES_SERVERS against the control server's settings: entries of the same kind (url with POSTGRES_URL,
+ * host with POSTGRES_HOST) and no name twice (the control server's included). Malformed JSON is the schema's.
+ */
+function serverListProblem(env: Record<string, string | undefined>): [boolean, string, string] {
+  const parsed = serverList.safeParse(env.POSTGRES_SERVERS?.trim() || '[]');
+  if (!parsed.success) return [true, 'POSTGRES_SERVERS', ''];
+  const control = env.POSTGRES_SERVER_NAME?.trim() || 'primary';
+  const byUrl = Boolean(env.POSTGRES_URL?.trim());
+  const wrongKind = parsed.data.find((s) => 'url' in s !== byUrl);
+  if (wrongKind) {
+    return [
+      false,
+      'POSTGRES_SERVERS',
+      `server "${wrongKind.name}": give ${byUrl ? 'url (POSTGRES_URL is set)' : 'host (POSTGRES_HOST is set, Entra ID login)'}`,
+    ];
+  }
+  return [
+    !parsed.data.some((s) => s.name === control),
+    'POSTGRES_SERVERS',
+    `"${control}" is the control server's name (POSTGRES_SERVER_NAME); give the other servers other names`,
+  ];
+}
+
 export type Settings = z.infer<typeof settingsSchema>;
 
 export type PostgresConfig =
@@ -242,6 +306,13 @@ export type PostgresConfig =
       database: string;
       user: string;
     };
+
+/** One Postgres server tenant databases may live on; the first of Config.postgresServers is the control's. */
+export interface PostgresServer {
+  name: string;
+  /** How to reach it; the database in it is where the admin connects to create tenant databases. */
+  postgres: PostgresConfig;
+}
 
 export type Connection =
   { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; endpoint: string };
@@ -259,6 +330,8 @@ export interface Config {
   inAzure: boolean;
   logLevel: Settings['LOG_LEVEL'];
   postgres: PostgresConfig;
+  /** Every server tenant databases may live on: the control server first (the default), then POSTGRES_SERVERS. */
+  postgresServers: PostgresServer[];
   /** maxOpen: open connections over all tenant pools of one instance before idle pools are closed. */
   tenantPool: { max: number; idleMillis: number; maxOpen: number };
   controlPool: { max: number };
@@ -317,19 +390,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { kind: 'connectionString', connectionString }
       : { kind: 'identity', endpoint: endpoint ?? '' };
   const driver = s.QUEUE_DRIVER ?? (inAzure ? 'servicebus' : 'local');
+  const entra = (host: string, database: string): PostgresConfig => ({
+    kind: 'entra',
+    host,
+    port: s.POSTGRES_PORT,
+    adminPort: s.POSTGRES_ADMIN_PORT,
+    database,
+    user: s.POSTGRES_USER ?? '',
+  });
+  const postgres: PostgresConfig = s.POSTGRES_URL
+    ? { kind: 'url', url: s.POSTGRES_URL }
+    : entra(s.POSTGRES_HOST ?? '', s.POSTGRES_DATABASE);
   return {
     inAzure,
     logLevel: s.LOG_LEVEL,
-    postgres: s.POSTGRES_URL
-      ? { kind: 'url', url: s.POSTGRES_URL }
-      : {
-          kind: 'entra',
-          host: s.POSTGRES_HOST ?? '',
-          port: s.POSTGRES_PORT,
-          adminPort: s.POSTGRES_ADMIN_PORT,
-          database: s.POSTGRES_DATABASE,
-          user: s.POSTGRES_USER ?? '',
-        },
+    postgres,
+    postgresServers: [
+      { name: s.POSTGRES_SERVER_NAME, postgres },
+      // Another server has no control database: its admin connects to `postgres`, there from the start.
+      ...(s.POSTGRES_SERVERS ?? []).map((server) => ({
+        name: server.name,
+        postgres:
+          'url' in server ? { kind: 'url' as const, url: server.url } : entra(server.host, 'postgres'),
+      })),
+    ],
     tenantPool: {
       max: s.TENANT_POOL_MAX,
       idleMillis: s.TENANT_POOL_IDLE_MS,

@@ -27,6 +27,8 @@ param photosContainerName string
 param applicationInsightsConnectionString string
 param postgresHost string
 param postgresDatabase string
+@description('Tenant servers beyond the control one: [{name, host}] (POSTGRES_SERVERS); empty: none.')
+param postgresServers array = []
 param cosmosEndpoint string
 param cosmosDatabase string
 param serviceBusFullyQualifiedNamespace string
@@ -193,6 +195,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'POSTGRES_USER'
           value: identityName
+        }
+        // More tenant servers, same login and ports: JSON [{name, host}] (docs/deploy.md "Tenant servers").
+        {
+          name: 'POSTGRES_SERVERS'
+          value: string(postgresServers)
         }
         // Cosmos DB.
         {

@@ -1,5 +1,5 @@
-// PostgreSQL Flexible Server: the control database (tenant registry) and one database per tenant, all on this
-// server. Password authentication is off; the app logs in with an Entra ID token for its managed identity.
+// PostgreSQL Flexible Server: the control database (tenant registry) and tenant databases, or (databaseName
+// empty) a further server holding tenant databases only (main.bicep postgresExtraServerCount). Password authentication is off; the app logs in with an Entra ID token for its managed identity.
 // Bicep cannot run SQL: the app identity's Postgres role is created once by the Entra admin (docs/deploy.md).
 
 param serverName string
@@ -24,7 +24,7 @@ param skuTier string = 'Burstable'
 @minValue(32)
 param storageSizeGB int = 32
 
-@description('The control database the app opens first (POSTGRES_DATABASE).')
+@description('The control database the app opens first (POSTGRES_DATABASE); empty on a tenant-only server.')
 param databaseName string
 
 @description('Object id of the Entra principal (preferably a group) that administers the server.')
@@ -128,7 +128,7 @@ resource entraAdmin 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@20
   ]
 }
 
-resource controlDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
+resource controlDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = if (!empty(databaseName)) {
   parent: server
   name: databaseName
   properties: {
@@ -193,4 +193,4 @@ resource pgBouncerPoolSizeSetting 'Microsoft.DBforPostgreSQL/flexibleServers/con
 output serverName string = server.name
 output serverId string = server.id
 output hostName string = server.properties.fullyQualifiedDomainName
-output databaseName string = controlDatabase.name
+output databaseName string = databaseName

@@ -79,13 +79,16 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(
       new RegExp(
-        `^tenant ${id}: database \\S+ created, [1-9]\\d* migration\\(s\\) applied, registered$`,
+        `^tenant ${id}: database \\S+ created on server primary, [1-9]\\d* migration\\(s\\) applied, registered$`,
         'm',
       ),
     );
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(
-      new RegExp(`^tenant ${id}: database \\S+ already existed, 0 migration\\(s\\) applied`, 'm'),
+      new RegExp(
+        `^tenant ${id}: database \\S+ already existed on server primary, 0 migration\\(s\\) applied`,
+        'm',
+      ),
     );
     const tenant = await getApp().tenants.find(id);
     expect(tenant).toMatchObject({ id, displayName: 'CLI Energy' });
@@ -139,13 +142,25 @@ describe('npm run tenant', { timeout: 120_000 }, () => {
     }
   });
 
-  it('list: prints each registered tenant with its status and database', async () => {
+  it('list: prints each registered tenant with its status, server and database', async () => {
     const id = `cli-${randomBytes(4).toString('hex')}`;
     expect((await tenantCli('create', id, '--name', 'Listed')).code).toBe(0);
     const listed = await tenantCli('list');
     expect(listed.code, listed.stderr).toBe(0);
     const tenant = await getApp().tenants.find(id);
-    expect(listed.stdout.split('\n')).toContain(`${id}\tACTIVE\t${tenant?.databaseName}\tListed`);
+    expect(listed.stdout.split('\n')).toContain(`${id}\tACTIVE\tprimary\t${tenant?.databaseName}\tListed`);
+  });
+
+  it('create --server: a server not in the list is refused (exit 1, the known servers named), nothing registered', async () => {
+    const id = `cli-${randomBytes(4).toString('hex')}`;
+    const refused = await tenantCli('create', id, '--server', 'nowhere');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/unknown server "nowhere"/);
+    expect(refused.stderr).toMatch(/primary/);
+    expect(await getApp().tenants.find(id)).toBeUndefined();
+    const placed = await tenantCli('create', id, '--server', 'primary');
+    expect(placed.code, placed.stderr).toBe(0);
+    expect(placed.stdout).toMatch(new RegExp(`^tenant ${id}: database \\S+ created on server primary,`, 'm'));
   });
 
   it('grant, grants, revoke: scope grants from the command line; a missing grant exits 1', async () => {

@@ -54,7 +54,7 @@ describe('tenant provisioning', () => {
     await provisionTenant(app, good);
     // A registered tenant whose database is missing: its migration fails, the others still run.
     const broken = newId();
-    await app.tenants.register({ id: broken, databaseName: tenantDatabaseName(broken) });
+    await app.tenants.register({ id: broken, databaseName: tenantDatabaseName(broken), server: 'primary' });
     const progress: { tenantId: string; error?: string; index: number; total: number }[] = [];
     try {
       // Over this test's two tenants only: other files provision and migrate theirs at the same time.
@@ -79,7 +79,7 @@ describe('tenant pools', () => {
   it('are made on first use, kept small, and closed once idle', async () => {
     const url = process.env.POSTGRES_URL ?? '';
     const cache = new PoolCache(
-      (database) => ({ connectionString: url.replace(/\/[^/]*$/, `/${database}`) }),
+      ({ databaseName }) => ({ connectionString: url.replace(/\/[^/]*$/, `/${databaseName}`) }),
       {
         max: 2,
         idleMillis: 60_000,
@@ -87,8 +87,8 @@ describe('tenant pools', () => {
     );
     try {
       expect(cache.size).toBe(0);
-      const pool = cache.get('fieldsync');
-      expect(cache.get('fieldsync')).toBe(pool);
+      const pool = cache.get({ server: 'primary', databaseName: 'fieldsync' });
+      expect(cache.get({ server: 'primary', databaseName: 'fieldsync' })).toBe(pool);
       await Promise.all([1, 2, 3, 4].map(() => pool.query('select pg_sleep(0.05)')));
       expect(pool.totalCount).toBeLessThanOrEqual(2);
       expect(cache.size).toBe(1);

@@ -53,7 +53,7 @@ function capturedLog() {
 beforeAll(async () => {
   const app = getApp();
   broken = `aaa-broken-${randomBytes(4).toString('hex')}`;
-  await app.tenants.register({ id: broken, databaseName: tenantDatabaseName(broken) });
+  await app.tenants.register({ id: broken, databaseName: tenantDatabaseName(broken), server: 'primary' });
   healthy = await freshTenant('zzz-sweep');
   // One photo whose upload URL was asked for and never used: the sweep's work in the healthy tenant.
   photoId = randomUUID();

@@ -65,6 +65,7 @@ export function onlyTenants(registry: TenantRegistry, ids: readonly string[]): T
     list: async () => (await registry.list()).filter((tenant) => wanted.has(tenant.id)),
     register: (tenant) => registry.register(tenant),
     markMigrated: (id) => registry.markMigrated(id),
+    countByServer: () => registry.countByServer(),
   };
 }
 

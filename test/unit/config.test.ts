@@ -126,6 +126,60 @@ describe('configuration', () => {
     ]);
   });
 
+  it('lists the tenant servers: the control server by default, more from POSTGRES_SERVERS (issue 17 item 6)', () => {
+    // Prepare: one server (the default), two by connection string, two by host (Entra ID login).
+    const second = 'postgres://postgres:pw@127.0.0.1:5434/postgres';
+    // Act / assess
+    expect(loadConfig(local).postgresServers).toEqual([
+      { name: 'primary', postgres: { kind: 'url', url: local.POSTGRES_URL } },
+    ]);
+    expect(
+      loadConfig({ ...local, POSTGRES_SERVERS: JSON.stringify([{ name: 'second', url: second }]) })
+        .postgresServers,
+    ).toEqual([
+      { name: 'primary', postgres: { kind: 'url', url: local.POSTGRES_URL } },
+      { name: 'second', postgres: { kind: 'url', url: second } },
+    ]);
+    const entra = loadConfig({
+      ...azure,
+      POSTGRES_SERVER_NAME: 'pg-1',
+      POSTGRES_SERVERS: JSON.stringify([{ name: 'pg-2', host: 'pg2.postgres.database.azure.com' }]),
+    }).postgresServers;
+    expect(entra.map((s) => s.name)).toEqual(['pg-1', 'pg-2']);
+    expect(entra[1]?.postgres).toMatchObject({
+      kind: 'entra',
+      host: 'pg2.postgres.database.azure.com',
+      user: 'id-fieldsync',
+      database: 'postgres',
+    });
+  });
+
+  it('refuses a bad server list: not JSON, a bad or repeated name, the wrong kind of entry', () => {
+    const servers = (list: unknown) => ({ ...local, POSTGRES_SERVERS: JSON.stringify(list) });
+    expect(problemsOf({ ...local, POSTGRES_SERVERS: '[{name:' })).toEqual(['POSTGRES_SERVERS']);
+    expect(problemsOf(servers([{ name: 'Second!', url: 'postgres://h/postgres' }]))).toEqual([
+      'POSTGRES_SERVERS.0.name',
+    ]);
+    expect(
+      problemsOf(
+        servers([
+          { name: 'b', url: 'postgres://h/postgres' },
+          { name: 'b', url: 'postgres://i/postgres' },
+        ]),
+      ),
+    ).toEqual(['POSTGRES_SERVERS']);
+    expect(problemsOf(servers([{ name: 'primary', url: 'postgres://h/postgres' }]))).toEqual([
+      'POSTGRES_SERVERS',
+    ]);
+    // A host entry needs Entra ID login (POSTGRES_HOST); a url entry the connection-string form.
+    expect(problemsOf(servers([{ name: 'b', host: 'h.postgres.database.azure.com' }]))).toEqual([
+      'POSTGRES_SERVERS',
+    ]);
+    expect(
+      problemsOf({ ...azure, POSTGRES_SERVERS: JSON.stringify([{ name: 'b', url: 'postgres://h/x' }]) }),
+    ).toEqual(['POSTGRES_SERVERS']);
+  });
+
   it('treats an empty value as absent', () => {
     expect(problemsOf({ ...local, AUTH_JWKS_URL: '' })).toEqual([]);
     expect(problemsOf({ ...local, StorageConnection: '  ' })).toEqual(['StorageConnection']);

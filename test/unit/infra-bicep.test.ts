@@ -76,7 +76,10 @@ function outputs(root: SyntaxNode): Set<string> {
   );
 }
 
-/** `module <symbol> '<path>' = { params: { k: v, … } }`: each local module with the keys it passes. */
+/**
+ * `module <symbol> '<path>' = { params: { k: v, … } }` (or `= [for …: { params: … }]`, a module loop): each
+ * local module with the keys it passes.
+ */
 function moduleUses(root: SyntaxNode): { symbol: string; path: string; passed: string[] }[] {
   return root.namedChildren
     .filter((node) => node.type === 'module_declaration')
@@ -84,7 +87,8 @@ function moduleUses(root: SyntaxNode): { symbol: string; path: string; passed: s
       const symbol = node.namedChildren.find((c) => c.type === 'identifier')?.text ?? '';
       const path = stringLiteral(node.namedChildren.find((c) => c.type === 'string')) ?? '';
       if (/^(br|ts)[:/]/.test(path)) return [];
-      const body = node.namedChildren.find((c) => c.type === 'object');
+      // A loop's body is the first object inside it (range() has none).
+      const body = node.namedChildren.find((c) => c.type === 'object') ?? node.descendantsOfType('object')[0];
       const paramsProperty = body?.namedChildren.find(
         (c) => c.type === 'object_property' && c.namedChildren[0]?.text === 'params',
       );
@@ -206,7 +210,8 @@ describe('infra: references between files', () => {
       const root = parse(path);
       const bySymbol = new Map(moduleUses(root).map((u) => [u.symbol, resolve(dirname(path), u.path)]));
       for (const node of root.descendantsOfType('member_expression')) {
-        const match = /^(\w+)\.outputs\.(\w+)$/.exec(node.text);
+        // `postgres.outputs.x`, or `postgresExtra[i].outputs.x` of a module loop.
+        const match = /^(\w+)(?:\[\w+\])?\.outputs\.(\w+)$/.exec(node.text);
         if (!match?.[1] || !match[2]) continue;
         const target = bySymbol.get(match[1]);
         if (!target) continue; // a resource's outputs, not a module's

@@ -152,6 +152,8 @@ function placeholder(name: string): string {
   const known: Record<string, string> = {
     POSTGRES_HOST: 'myserver.postgres.database.azure.com',
     POSTGRES_USER: 'id-fieldsync-abc123',
+    // What main.bicep passes with postgresExtraServerCount = 1.
+    POSTGRES_SERVERS: '[{"name":"pg2","host":"myserver-2.postgres.database.azure.com"}]',
     CosmosConnection__accountEndpoint: 'https://cosmos-abc123.documents.azure.com:443/',
     StorageConnection__blobServiceUri: 'https://stabc123.blob.core.windows.net/',
     ServiceBusConnection__fullyQualifiedNamespace: 'sb-abc123.servicebus.windows.net',
@@ -456,6 +458,39 @@ describe('infra drift: names shared by Bicep and the app', () => {
     expect(variable(main, 'postgresDatabaseName')).toBe(schemaDefault('POSTGRES_DATABASE'));
     expect(exprText(moduleParams(main, 'cosmos').databaseName)).toBe('cosmosDatabaseName');
     expect(exprText(moduleParams(main, 'postgres').databaseName)).toBe('postgresDatabaseName');
+  });
+
+  it('one Postgres server by default; postgresExtraServerCount adds tenant servers the app accepts by name', () => {
+    // Prepare: the parameter, its bound and the name template main.bicep gives the app and azd.
+    const text = readFileSync(join(infraDir, 'main.bicep'), 'utf8');
+    expect(paramDefaults(main).get('postgresExtraServerCount')).toBe(0);
+    const max = Number(/@maxValue\((\d+)\)\s*param postgresExtraServerCount int/.exec(text)?.[1]);
+    expect(max).toBeGreaterThan(0);
+    const templates = [
+      ...text.matchAll(
+        /for i in range\(0, postgresExtraServerCount\): \{\s*name: '([^']+)'\s*host: postgresExtra\[i\]\.outputs\.hostName/g,
+      ),
+    ].map((m) => m[1]);
+    // The app setting (functionApp module) and the azd output, the same names.
+    expect(templates).toHaveLength(2);
+    expect(new Set(templates).size).toBe(1);
+    // Act: every name the largest deployment gets, as the Function App would see them.
+    const names = Array.from({ length: max }, (_, i) =>
+      (templates[0] ?? '').replace('${i + 2}', String(i + 2)),
+    );
+    const env = {
+      ...azureEnvironment(),
+      POSTGRES_SERVERS: JSON.stringify(
+        names.map((name) => ({ name, host: `${name}.postgres.database.azure.com` })),
+      ),
+    };
+    // Assess: valid, distinct from the control server's default name, in order.
+    expect(loadConfig(env).postgresServers.map((s) => s.name)).toEqual(['primary', ...names]);
+    // The module runs once per extra server, without a control database.
+    expect(text).toMatch(
+      /module postgresExtra 'modules\/postgres\.bicep' = \[\s*for i in range\(0, postgresExtraServerCount\)/,
+    );
+    expect(text).toMatch(/databaseName: ''/);
   });
 
   it('the Cosmos DB containers are COSMOS_CONTAINERS (name, partition key, TTL)', () => {

@@ -149,10 +149,15 @@ describe('the control pool times out instead of hanging', () => {
     try {
       const started = Date.now();
       // ensureDatabase runs on the control pool.
-      const error: unknown = await app.tenantAdmin.ensureDatabase('tenant_x').catch((e: unknown) => e);
+      const error: unknown = await app.tenantAdmin
+        .ensureDatabase({ server: 'primary', databaseName: 'tenant_x' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DependencyUnavailableError);
       expect(Date.now() - started).toBeLessThan(4000);
-      expect(app.tenantPool({ databaseName: 'tenant_x' } as never).options.connectionTimeoutMillis).toBe(300);
+      expect(
+        app.tenantPool({ server: 'primary', databaseName: 'tenant_x' } as never).options
+          .connectionTimeoutMillis,
+      ).toBe(300);
     } finally {
       await app.close();
     }

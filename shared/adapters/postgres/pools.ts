@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { TenantLocation } from '../../ports.js';
 
 export interface PoolOptions {
   /** Connections per tenant database (TENANT_POOL_MAX). */
@@ -16,15 +17,16 @@ export interface PoolOptions {
 }
 
 /**
- * Pools by database, each made on first use and closed once idle: a serverless instance may serve many
- * tenants, so each gets a few connections only while it is busy.
+ * Pools by server and database, each made on first use and closed once idle: a serverless instance may serve
+ * many tenants, so each gets a few connections only while it is busy. Two servers may hold databases of the
+ * same name, so the key is both (`server/database`; names have no `/`).
  */
 export class PoolCache {
   private readonly pools = new Map<string, { pool: pg.Pool; lastUsed: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly configFor: (database: string) => pg.PoolConfig,
+    private readonly configFor: (location: TenantLocation) => pg.PoolConfig,
     private readonly options: PoolOptions,
   ) {
     this.sweeper = setInterval(() => void this.closeIdle(), Math.max(1000, options.idleMillis / 2));
@@ -34,16 +36,18 @@ export class PoolCache {
   /**
    * The pool of one database. Use it at once (`get(db).query(...)`, `withTransaction(get(db), ...)`), not
    * after an await: a pool left idle may be closed by a later get() for another database (maxOpen).
+   * configFor's errors (a server not configured) are thrown here, before any pool is made.
    */
-  get(database: string): pg.Pool {
-    this.shed(database);
-    const entry = this.pools.get(database);
+  get(location: TenantLocation): pg.Pool {
+    const key = `${location.server}/${location.databaseName}`;
+    this.shed(key);
+    const entry = this.pools.get(key);
     if (entry) {
       entry.lastUsed = Date.now();
       return entry.pool;
     }
     const pool = new pg.Pool({
-      ...this.configFor(database),
+      ...this.configFor(location),
       max: this.options.max,
       idleTimeoutMillis: this.options.idleMillis,
       connectionTimeoutMillis: this.options.connectionTimeoutMillis ?? 5000,
@@ -51,7 +55,7 @@ export class PoolCache {
     });
     // An idle client's socket can drop (server restart); the pool replaces it, the process must not crash.
     pool.on('error', () => {});
-    this.pools.set(database, { pool, lastUsed: Date.now() });
+    this.pools.set(key, { pool, lastUsed: Date.now() });
     return pool;
   }
 
@@ -69,12 +73,12 @@ export class PoolCache {
     let open = this.openConnections;
     if (open < maxOpen) return;
     const idle = [...this.pools.entries()]
-      .filter(([database, { pool }]) => database !== keep && pool.totalCount > 0 && isIdle(pool))
+      .filter(([key, { pool }]) => key !== keep && pool.totalCount > 0 && isIdle(pool))
       .sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
-    for (const [database, { pool }] of idle) {
+    for (const [key, { pool }] of idle) {
       if (open < maxOpen) break;
       open -= pool.totalCount;
-      this.pools.delete(database);
+      this.pools.delete(key);
       void pool.end().catch(() => {});
     }
   }
@@ -86,9 +90,9 @@ export class PoolCache {
 
   async closeIdle(now = Date.now()): Promise<void> {
     const closing: Promise<void>[] = [];
-    for (const [database, entry] of this.pools) {
+    for (const [key, entry] of this.pools) {
       if (isIdle(entry.pool) && now - entry.lastUsed >= this.options.idleMillis) {
-        this.pools.delete(database);
+        this.pools.delete(key);
         closing.push(entry.pool.end());
       }
     }

@@ -5,6 +5,7 @@ import { guardPostgres } from './connection.js';
 interface TenantRow {
   id: string;
   database_name: string;
+  server: string;
   display_name: string | null;
   status: Tenant['status'];
 }
@@ -12,6 +13,7 @@ interface TenantRow {
 const toTenant = (row: TenantRow): Tenant => ({
   id: row.id,
   databaseName: row.database_name,
+  server: row.server,
   displayName: row.display_name,
   status: row.status,
 });
@@ -34,7 +36,7 @@ export class PostgresTenantRegistry implements TenantRegistry {
     if (hit && hit.until > Date.now()) return hit.tenant;
     const { rows } = await guardPostgres(() =>
       this.pool.query<TenantRow>(
-        'select id, database_name, display_name, status from tenants where id = $1',
+        'select id, database_name, server, display_name, status from tenants where id = $1',
         [tenantId],
       ),
     );
@@ -48,18 +50,26 @@ export class PostgresTenantRegistry implements TenantRegistry {
 
   async list(): Promise<Tenant[]> {
     const { rows } = await guardPostgres(() =>
-      this.pool.query<TenantRow>('select id, database_name, display_name, status from tenants order by id'),
+      this.pool.query<TenantRow>(
+        'select id, database_name, server, display_name, status from tenants order by id',
+      ),
     );
     return rows.map(toTenant);
   }
 
-  async register(tenant: { id: string; databaseName: string; displayName?: string | null }): Promise<Tenant> {
+  async register(tenant: {
+    id: string;
+    databaseName: string;
+    server: string;
+    displayName?: string | null;
+  }): Promise<Tenant> {
+    // A tenant registered before keeps its server and database: only its display name may change.
     const { rows } = await guardPostgres(() =>
       this.pool.query<TenantRow>(
-        `insert into tenants (id, database_name, display_name) values ($1, $2, $3)
+        `insert into tenants (id, database_name, server, display_name) values ($1, $2, $3, $4)
          on conflict (id) do update set display_name = coalesce(excluded.display_name, tenants.display_name)
-         returning id, database_name, display_name, status`,
-        [tenant.id, tenant.databaseName, tenant.displayName ?? null],
+         returning id, database_name, server, display_name, status`,
+        [tenant.id, tenant.databaseName, tenant.server, tenant.displayName ?? null],
       ),
     );
     const registered = toTenant(rows[0] as TenantRow);
@@ -71,5 +81,14 @@ export class PostgresTenantRegistry implements TenantRegistry {
     await guardPostgres(() =>
       this.pool.query('update tenants set migrated_at = now() where id = $1', [tenantId]),
     );
+  }
+
+  async countByServer(): Promise<Map<string, number>> {
+    const { rows } = await guardPostgres(() =>
+      this.pool.query<{ server: string; n: number }>(
+        'select server, count(*)::int as n from tenants group by server',
+      ),
+    );
+    return new Map(rows.map((r) => [r.server, r.n]));
   }
 }
