@@ -122,6 +122,18 @@ export function createApp(config: Config): App {
     connectionTimeoutMillis: connectTimeoutMillis,
   });
   const tenantPool = (tenant: Tenant) => tenantPools.get(tenant.databaseName);
+  // The chunk engine's session-level photo locks need direct connections: through PgBouncer (transaction
+  // mode) a session lock would stay on whichever server connection took it. Same pool when there is none.
+  const sessionPools =
+    config.postgres.kind === 'url' || config.postgres.adminPort === config.postgres.port
+      ? undefined
+      : new PoolCache((database) => adminConfigFor(database), {
+          max: 2,
+          idleMillis: config.tenantPool.idleMillis,
+          maxOpen: config.tenantPool.maxOpen,
+          connectionTimeoutMillis: connectTimeoutMillis,
+        });
+  const sessionPool = (tenant: Tenant) => (sessionPools ?? tenantPools).get(tenant.databaseName);
 
   let cosmos: Database | undefined;
   const cosmosDatabase = () => {
@@ -177,7 +189,10 @@ export function createApp(config: Config): App {
     recordSchemas: createRecordSchemas(schemas),
     eventLog: new PostgresEventLog(tenantPool),
     // The photo check is part of the processor: no processing path (a retry, a halved chunk) can skip it.
-    processor: new ChunkEngine(new PostgresChunkStore(tenantPool), createPhotoPrecheck(photoStore)),
+    processor: new ChunkEngine(
+      new PostgresChunkStore(tenantPool, sessionPool),
+      createPhotoPrecheck(photoStore),
+    ),
     conflicts: new PostgresConflictStore(tenantPool),
     stats: new PostgresStatsStore(tenantPool),
     activity: new PostgresActivityStore(tenantPool),
@@ -194,7 +209,7 @@ export function createApp(config: Config): App {
     tenantPool,
     async close() {
       await Promise.allSettled([localQueue?.stop(), closeQueue(queue)]);
-      await Promise.allSettled([controlPool.end(), tenantPools.closeAll()]);
+      await Promise.allSettled([controlPool.end(), tenantPools.closeAll(), sessionPools?.closeAll()]);
     },
   };
 }

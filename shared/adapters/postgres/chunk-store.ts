@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { EventType, SyncEvent } from '../../contracts/events.js';
 import type { EventError } from '../../contracts/sync.js';
-import type { ChunkStore, ChunkTransaction, LockedBlob, Tenant } from '../../ports.js';
+import type { ChunkSession, ChunkStore, ChunkTransaction, LockedBlob, Tenant } from '../../ports.js';
 import type { MergeRecord, Stamp, Strategy } from '../../sync/merge.js';
 import {
   type AppendRow,
@@ -20,7 +20,8 @@ import {
   recordKey,
 } from '../../sync/plan-chunk.js';
 import { LOCK_SEEDS, lockKeys } from './advisory-locks.js';
-import { isPostgresUnavailable } from './connection.js';
+import { guardPostgres, isPostgresUnavailable } from './connection.js';
+import { lockSession, unlockSession } from './session-locks.js';
 import { BATCH_LOCK } from './event-log.js';
 import { withTransaction } from './transaction.js';
 import { PRODUCTION_COLUMNS } from './production-columns.js';
@@ -82,10 +83,41 @@ const isDataError = (error: unknown): boolean => {
  * (shared/usecases/apply-chunk.ts) and the domain's (shared/sync/plan-chunk.ts).
  */
 export class PostgresChunkStore implements ChunkStore {
-  constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
+  /**
+   * @param poolFor the tenant's pool (through PgBouncer where the deployment has one)
+   * @param sessionPoolFor the tenant's direct connections (the admin port), for session-level photo locks;
+   *   the same pool when the app connects directly (local stack, Burstable servers)
+   */
+  constructor(
+    private readonly poolFor: (tenant: Tenant) => pg.Pool,
+    private readonly sessionPoolFor: (tenant: Tenant) => pg.Pool = poolFor,
+  ) {}
 
   inTransaction<T>(tenant: Tenant, work: (tx: ChunkTransaction) => Promise<T>): Promise<T> {
     return withTransaction(this.poolFor(tenant), (client) => work(transaction(client)));
+  }
+
+  withPhotoLocks<T>(
+    tenant: Tenant,
+    photoIds: string[],
+    work: (session: ChunkSession) => Promise<T>,
+  ): Promise<T> {
+    const pool = this.sessionPoolFor(tenant);
+    const keys = [...new Set(photoIds.map((id) => id.toLowerCase()))];
+    return guardPostgres(async () => {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await lockSession(client, LOCK_SEEDS.photo, keys);
+        return await work(session(client));
+      } finally {
+        // Always released; a connection that cannot release them is dropped (which releases them).
+        await unlockSession(client, LOCK_SEEDS.photo, keys).catch((error: unknown) => {
+          broken = error instanceof Error ? error : new Error(String(error));
+        });
+        client.release(broken);
+      }
+    });
   }
 
   isPoison(error: unknown): boolean {
@@ -129,7 +161,6 @@ function transaction(client: pg.PoolClient): ChunkTransaction {
         ...(r.roles ? { roles: r.roles } : {}),
       }));
     },
-    lockPhotos: (photoIds) => lockPhotos(client, photoIds),
     async lockRecords(refs) {
       if (refs.updatedEquipmentIds.length) {
         await client.query('select 1 from equipment where id = any($1) order by id for update', [
@@ -142,6 +173,23 @@ function transaction(client: pg.PoolClient): ChunkTransaction {
     },
     loadInput: (events, refs) => loadInput(client, events, refs),
     writePlan: (events, plan) => writePlan(client, events, plan),
+  };
+}
+
+/** A connection holding a chunk's photo locks at session level: transactions and reads on it. */
+function session(client: pg.PoolClient): ChunkSession {
+  return {
+    async inTransaction(work) {
+      await client.query('begin');
+      try {
+        const result = await work(transaction(client));
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw error;
+      }
+    },
     async unattachedBlobs(locked: LockedBlob[]) {
       const { rows } = await client.query<{ blob_name: string }>(
         `with unattached as (
@@ -158,14 +206,6 @@ function transaction(client: pg.PoolClient): ChunkTransaction {
     },
   };
 }
-
-/** One chunk at a time per photo (ids compared in lower case). */
-const lockPhotos = (client: pg.PoolClient, photoIds: string[]): Promise<void> =>
-  lockKeys(
-    client,
-    LOCK_SEEDS.photo,
-    photoIds.map((id) => id.toLowerCase()),
-  );
 
 const splitKey = (key: string) => {
   const slash = key.indexOf('/');
