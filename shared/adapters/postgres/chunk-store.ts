@@ -4,7 +4,6 @@ import type { EventError } from '../../contracts/sync.js';
 import type { ChunkSession, ChunkStore, ChunkTransaction, LockedBlob, Tenant } from '../../ports.js';
 import type { MergeRecord, Stamp, Strategy } from '../../sync/merge.js';
 import {
-  type AppendRow,
   type ChunkInput,
   type ChunkPlan,
   type ChunkReferences,
@@ -595,97 +594,100 @@ async function writePlan(client: pg.PoolClient, events: PendingEvent[], plan: Ch
     );
   }
 
-  const outcomes = events.map((e) => {
-    const o = plan.outcomes.get(e.event.id) ?? { status: 'APPLIED' as const };
-    return { id: e.event.id, status: o.status, error: o.error ?? null, conflict: o.conflict ?? null };
-  });
+  // Typed arrays, not one JSON document: most outcomes are a bare APPLIED (null error and conflict).
+  const ids: string[] = [];
+  const statuses: string[] = [];
+  const errors: (string | null)[] = [];
+  const conflicts: (string | null)[] = [];
+  for (const e of events) {
+    const o = plan.outcomes.get(e.event.id);
+    ids.push(e.event.id);
+    statuses.push(o?.status ?? 'APPLIED');
+    errors.push(o?.error ? JSON.stringify(o.error) : null);
+    conflicts.push(o?.conflict ? JSON.stringify(o.conflict) : null);
+  }
   await client.query(
     `update sync_events s set status = v.status, error = v.error, conflict = v.conflict, applied_at = now(),
        attempts = s.attempts + 1
-     from jsonb_to_recordset($1::jsonb) as v(id uuid, status text, error jsonb, conflict jsonb)
+     from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[]) as v(id, status, error, conflict)
      where s.id = v.id`,
-    [JSON.stringify(outcomes)],
+    [ids, statuses, errors, conflicts],
   );
 }
 
-/** Inserts the appended rows, one statement per table; returns the event ids that were duplicates. */
-async function writeAppends(client: pg.PoolClient, appends: ChunkPlan['appends']): Promise<string[]> {
-  const duplicates: string[] = [];
-  const run = async (rows: AppendRow[], sql: string, params: (rows: AppendRow[]) => unknown[]) => {
-    if (!rows.length) return;
-    const { rows: inserted } = await client.query<{ event_id: string }>(sql, params(rows));
-    const done = new Set(inserted.map((r) => r.event_id));
-    for (const row of rows) if (!done.has(row.eventId)) duplicates.push(row.eventId);
-  };
-  const common = (rows: AppendRow[]) => [
-    rows.map((r) => r.eventId),
-    rows.map((r) => r.deviceId),
-    rows.map((r) => r.userId),
-    rows.map((r) => r.contentHash),
-    rows.map((r) => JSON.stringify(r.payload)),
-  ];
-  const from = `from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) as v(event_id, device_id, user_id, content_hash, p)`;
-
-  await run(
-    appends.WELL_READING_RECORDED,
-    `insert into well_readings (event_id, device_id, user_id, content_hash, well_id, reading_type, value, unit, recorded_at)
+/** Which table each appended event type goes to, and how a row is made from the event (`v`, its payload `p`). */
+const APPEND_INSERTS: Record<keyof ChunkPlan['appends'], string> = {
+  WELL_READING_RECORDED: `insert into well_readings (event_id, device_id, user_id, content_hash, well_id, reading_type,
+       value, unit, recorded_at)
      select event_id, device_id, user_id, content_hash, p->>'wellId', p->>'readingType', (p->>'value')::float8,
             p->>'unit', (p->>'recordedAt')::timestamptz
-     ${from} on conflict do nothing returning event_id`,
-    common,
-  );
-  await run(
-    appends.EQUIPMENT_INSPECTED,
-    `insert into inspections (event_id, device_id, user_id, content_hash, well_id, equipment_id, inspection_type,
-       status, equipment_status, leaks_detected, safety_hazards, visual_condition, corrective_actions,
-       next_inspection_date, notes, inspected_at)
+     from v where type = 'WELL_READING_RECORDED' on conflict do nothing returning event_id`,
+  EQUIPMENT_INSPECTED: `insert into inspections (event_id, device_id, user_id, content_hash, well_id, equipment_id,
+       inspection_type, status, equipment_status, leaks_detected, safety_hazards, visual_condition,
+       corrective_actions, next_inspection_date, notes, inspected_at)
      select event_id, device_id, user_id, content_hash, p->>'wellId', p->>'equipmentId', p->>'inspectionType',
             p->>'status', p->>'equipmentStatus', (p->>'leaksDetected')::boolean, p->'safetyHazards',
             p->>'visualCondition', p->>'correctiveActions', (p->>'nextInspectionDate')::date, p->>'notes',
             (p->>'inspectedAt')::timestamptz
-     ${from} on conflict do nothing returning event_id`,
-    common,
-  );
-  await run(
-    appends.MAINTENANCE_LOGGED,
-    `insert into maintenance_logs (event_id, device_id, user_id, content_hash, equipment_id, maintenance_type,
-       description, work_performed, parts_replaced, downtime_hours, cost, vendor_name, next_maintenance_date,
-       performed_at)
+     from v where type = 'EQUIPMENT_INSPECTED' on conflict do nothing returning event_id`,
+  MAINTENANCE_LOGGED: `insert into maintenance_logs (event_id, device_id, user_id, content_hash, equipment_id,
+       maintenance_type, description, work_performed, parts_replaced, downtime_hours, cost, vendor_name,
+       next_maintenance_date, performed_at)
      select event_id, device_id, user_id, content_hash, p->>'equipmentId', p->>'maintenanceType', p->>'description',
             p->>'workPerformed', p->'partsReplaced', (p->>'downtimeHours')::float8, (p->>'cost')::float8,
             p->>'vendorName', (p->>'nextMaintenanceDate')::date, (p->>'performedAt')::timestamptz
-     ${from} on conflict do nothing returning event_id`,
-    common,
-  );
-  await run(
-    appends.NOTES_ADDED,
-    `insert into notes (event_id, device_id, user_id, content_hash, target_type, target_id, text, occurred_at)
-     select v.event_id, v.device_id, v.user_id, v.content_hash, p->'target'->>'type', ${TARGET_ID}, p->>'text',
-            v.occurred_at
-     from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])
-       as v(event_id, device_id, user_id, content_hash, p, occurred_at)
-     on conflict do nothing returning event_id`,
-    (rows) => [...common(rows), rows.map((r) => r.occurredAt)],
-  );
-  // Photos: the plan links each photo once (the attach with the greatest stamp); a Map keeps it so.
-  const photos = [
-    ...new Map(appends.PHOTO_ATTACHED.map((r) => [String(r.payload.photoId).toLowerCase(), r])).values(),
-  ];
-  await run(
-    photos,
-    `insert into photos (id, blob_name, content_type, size_bytes, sha256, target_type, target_id, taken_at, status,
-                         device_id, user_id, event_id)
+     from v where type = 'MAINTENANCE_LOGGED' on conflict do nothing returning event_id`,
+  NOTES_ADDED: `insert into notes (event_id, device_id, user_id, content_hash, target_type, target_id, text,
+       occurred_at)
+     select event_id, device_id, user_id, content_hash, p->'target'->>'type', ${TARGET_ID}, p->>'text', occurred_at
+     from v where type = 'NOTES_ADDED' on conflict do nothing returning event_id`,
+  // The plan links each photo once (the attach with the greatest stamp): the caller passes one row per photo.
+  PHOTO_ATTACHED: `insert into photos (id, blob_name, content_type, size_bytes, sha256, target_type, target_id,
+       taken_at, status, device_id, user_id, event_id)
      select (p->>'photoId')::uuid, p->>'blobName', p->>'contentType', (p->>'sizeBytes')::bigint, p->>'sha256',
             p->'target'->>'type', ${TARGET_ID}, (p->>'takenAt')::timestamptz, 'ATTACHED', device_id, user_id,
             event_id
-     ${from}
+     from v where type = 'PHOTO_ATTACHED'
      on conflict (id) do update set status = 'ATTACHED', target_type = excluded.target_type,
        target_id = excluded.target_id, taken_at = excluded.taken_at, event_id = excluded.event_id,
        sha256 = excluded.sha256, blob_name = excluded.blob_name, content_type = excluded.content_type,
        size_bytes = excluded.size_bytes, device_id = excluded.device_id, user_id = excluded.user_id,
        updated_at = now()
      returning event_id`,
-    common,
+};
+
+/**
+ * Inserts the appended rows of every table in one statement (one round trip: a data-modifying CTE per table
+ * that has rows); returns the event ids that were duplicates (not inserted: `on conflict do nothing`).
+ */
+async function writeAppends(client: pg.PoolClient, appends: ChunkPlan['appends']): Promise<string[]> {
+  // Photos: the plan links each photo once (the attach with the greatest stamp); a Map keeps it so.
+  const photos = [
+    ...new Map(appends.PHOTO_ATTACHED.map((r) => [String(r.payload.photoId).toLowerCase(), r])).values(),
+  ];
+  const byType = { ...appends, PHOTO_ATTACHED: photos };
+  const types = (Object.keys(APPEND_INSERTS) as (keyof ChunkPlan['appends'])[]).filter(
+    (type) => byType[type].length,
   );
-  return duplicates;
+  if (!types.length) return [];
+  const rows = types.flatMap((type) => byType[type].map((row) => ({ type, row })));
+  const { rows: inserted } = await client.query<{ event_id: string }>(
+    `with v as (
+       select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[],
+                            $7::timestamptz[])
+         as v(event_id, device_id, user_id, content_hash, p, type, occurred_at)),
+     ${types.map((type, i) => `i${i} as (${APPEND_INSERTS[type]})`).join(',\n     ')}
+     ${types.map((_, i) => `select event_id from i${i}`).join(' union all ')}`,
+    [
+      rows.map((r) => r.row.eventId),
+      rows.map((r) => r.row.deviceId),
+      rows.map((r) => r.row.userId),
+      rows.map((r) => r.row.contentHash),
+      rows.map((r) => JSON.stringify(r.row.payload)),
+      rows.map((r) => r.type),
+      rows.map((r) => r.row.occurredAt),
+    ],
+  );
+  const done = new Set(inserted.map((r) => r.event_id));
+  return rows.filter((r) => !done.has(r.row.eventId)).map((r) => r.row.eventId);
 }
