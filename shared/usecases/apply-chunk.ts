@@ -123,7 +123,10 @@ export class ChunkEngine implements ChunkProcessor {
         this.apply(tx, batchId, eventIds, { events: attaches, outcomes: checked.outcomes }),
       );
       committed = true;
-      if (locked.length) await this.unlockUnattached(session, tenant, locked);
+      // Committed: the outcomes stand even if Blob Storage fails now (throwing would retry a chunk that has
+      // nothing PENDING left). A lease left on an unattached photo is released by its next attach attempt,
+      // which finds the lock, checks the bytes and links or unlocks it.
+      if (locked.length) await this.unlockUnattached(session, tenant, locked).catch(() => {});
       return summary;
     } catch (error) {
       if (!committed && locked.length) {
