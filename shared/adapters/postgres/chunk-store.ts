@@ -594,24 +594,16 @@ async function writePlan(client: pg.PoolClient, events: PendingEvent[], plan: Ch
     );
   }
 
-  // Typed arrays, not one JSON document: most outcomes are a bare APPLIED (null error and conflict).
-  const ids: string[] = [];
-  const statuses: string[] = [];
-  const errors: (string | null)[] = [];
-  const conflicts: (string | null)[] = [];
-  for (const e of events) {
-    const o = plan.outcomes.get(e.event.id);
-    ids.push(e.event.id);
-    statuses.push(o?.status ?? 'APPLIED');
-    errors.push(o?.error ? JSON.stringify(o.error) : null);
-    conflicts.push(o?.conflict ? JSON.stringify(o.conflict) : null);
-  }
+  const outcomes = events.map((e) => {
+    const o = plan.outcomes.get(e.event.id) ?? { status: 'APPLIED' as const };
+    return { id: e.event.id, status: o.status, error: o.error ?? null, conflict: o.conflict ?? null };
+  });
   await client.query(
     `update sync_events s set status = v.status, error = v.error, conflict = v.conflict, applied_at = now(),
        attempts = s.attempts + 1
-     from unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[]) as v(id, status, error, conflict)
+     from jsonb_to_recordset($1::jsonb) as v(id uuid, status text, error jsonb, conflict jsonb)
      where s.id = v.id`,
-    [ids, statuses, errors, conflicts],
+    [JSON.stringify(outcomes)],
   );
 }
 
