@@ -166,6 +166,25 @@ export function createApp(config: Config): App {
         connectionFor(postgres, database, credential, { connectTimeoutMillis, admin: true }),
     })),
   );
+  // The chunk engine's session-level photo locks need direct connections: through PgBouncer (transaction
+  // mode) a session lock would stay on whichever server connection took it. Same pool when there is none.
+  const sessionPools =
+    config.postgres.kind === 'url' || config.postgres.adminPort === config.postgres.port
+      ? undefined
+      : new PoolCache(
+          (location) =>
+            connectionFor(serverConfig(location.server), location.databaseName, credential, {
+              connectTimeoutMillis,
+              admin: true,
+            }),
+          {
+            max: 2,
+            idleMillis: config.tenantPool.idleMillis,
+            maxOpen: config.tenantPool.maxOpen,
+            connectionTimeoutMillis: connectTimeoutMillis,
+          },
+        );
+  const sessionPool = (tenant: Tenant) => (sessionPools ?? tenantPools).get(tenant);
 
   let cosmos: Database | undefined;
   const cosmosDatabase = () => {
@@ -227,7 +246,10 @@ export function createApp(config: Config): App {
     eventLog: new PostgresEventLog(tenantPool),
     outbox: new PostgresOutboxStore(tenantPool),
     // The photo check is part of the processor: no processing path (a retry, a halved chunk) can skip it.
-    processor: new ChunkEngine(new PostgresChunkStore(tenantPool), createPhotoPrecheck(photoStore)),
+    processor: new ChunkEngine(
+      new PostgresChunkStore(tenantPool, sessionPool),
+      createPhotoPrecheck(photoStore),
+    ),
     conflicts: new PostgresConflictStore(tenantPool),
     stats: new PostgresStatsStore(tenantPool),
     activity: new PostgresActivityStore(tenantPool),
@@ -247,6 +269,7 @@ export function createApp(config: Config): App {
       await Promise.allSettled([
         controlPool.end(),
         tenantPools.closeAll(),
+        sessionPools?.closeAll(),
         ...[...otherAdminPools.values()].map((pool) => pool.end()),
       ]);
     },

@@ -403,6 +403,7 @@ export interface PrecheckResult {
  * on. Part of every chunk processor (a constructor dependency): no processing path can skip it.
  */
 export interface EventPrecheck {
+  /** Called with the chunk's PHOTO_ATTACHED events, never while a Postgres transaction is open. */
   check(tenant: Tenant, events: PendingEvent[]): Promise<PrecheckResult>;
   /** Unlocks blobs whose attach did not happen. Throws DependencyUnavailableError('blob') on an outage. */
   unlock(tenant: Tenant, blobNames: string[]): Promise<void>;
@@ -426,6 +427,17 @@ export interface ChunkStore {
   /** Runs `work` in one transaction of the tenant database: commit when it resolves, rollback when it throws. */
   inTransaction<T>(tenant: Tenant, work: (tx: ChunkTransaction) => Promise<T>): Promise<T>;
   /**
+   * Runs `work` on one connection of the tenant database that holds the advisory locks of `photoIds` (compared
+   * in lower case, taken in sorted order) at session level, with no transaction open: across the precheck's
+   * Blob calls, the chunk's transaction on that connection and the unlocks after its commit. Released when
+   * `work` settles (a dropped connection releases them too). A direct connection, never through PgBouncer.
+   */
+  withPhotoLocks<T>(
+    tenant: Tenant,
+    photoIds: string[],
+    work: (session: ChunkSession) => Promise<T>,
+  ): Promise<T>;
+  /**
    * True when `error` (thrown by a transaction) was caused by the data of an event of the chunk (a value the
    * database refuses), so the same events fail the same way again: the engine isolates the event by halving.
    * False for infrastructure failures (retried).
@@ -439,8 +451,6 @@ export interface ChunkStore {
 export interface ChunkTransaction {
   /** The events of `eventIds` still PENDING, locked for update (a redelivered chunk finds none). */
   loadPending(eventIds: string[]): Promise<PendingEvent[]>;
-  /** Serialises chunks per photo (ids in lower case), from the blob check to the commit of the link. */
-  lockPhotos(photoIds: string[]): Promise<void>;
   /** Locks what the chunk rewrites, in sorted order: equipment rows, production and record keys. */
   lockRecords(refs: ChunkReferences): Promise<void>;
   /** Reads everything the plan needs (reference data, records, collections, grants, strategies, photo attaches). */
@@ -450,9 +460,15 @@ export interface ChunkTransaction {
    * Appends the database finds already present are DUPLICATE: their outcomes are set in `plan.outcomes`.
    */
   writePlan(events: PendingEvent[], plan: ChunkPlan): Promise<void>;
+}
+
+/** A connection holding a chunk's photo locks at session level (ChunkStore.withPhotoLocks). */
+export interface ChunkSession {
+  /** Runs `work` in one transaction on this connection: commit when it resolves, rollback when it throws. */
+  inTransaction<T>(work: (tx: ChunkTransaction) => Promise<T>): Promise<T>;
   /**
    * Of these locked blobs, the ones whose photo is not ATTACHED with that blob (swept ones are handed back to the
-   * sweep): the engine unlocks them.
+   * sweep), read with no transaction open: the engine unlocks them.
    */
   unattachedBlobs(locked: LockedBlob[]): Promise<string[]>;
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   ChunkProcessor,
+  ChunkSession,
   ChunkStore,
   ChunkSummary,
   ChunkTransaction,
@@ -14,18 +15,41 @@ import type {
   Tenant,
 } from '../ports.js';
 import { describeError } from '../redact.js';
-import { chunkReferences, planChunk } from '../sync/plan-chunk.js';
+import { type Outcome, type PendingEvent, chunkReferences, planChunk } from '../sync/plan-chunk.js';
 
 const unique = <T>(values: T[]) => [...new Set(values)];
 
 /**
- * Applies chunks of PENDING events exactly once, one transaction per chunk:
- * 1. wait for the push's commit (its message may come first), lock the chunk's PENDING event rows (a
- *    redelivered chunk finds none and applies nothing a second time);
- * 2. lock the photos it attaches, then run the precheck (checks outside the database: the photo's blob), so a
- *    photo's check and link agree; the precheck runs in every attempt, halved chunks included;
- * 3. lock what it rewrites — equipment rows, production and record keys, each in sorted order (no deadlock);
- * 4. load its inputs, plan (pure), write the plan, unlock the blobs of photos that did not end attached.
+ * Thrown inside a chunk transaction (so it rolls back) when the chunk attaches photos that no precheck of this
+ * attempt has seen: the engine then runs the precheck outside any transaction and tries again. `events` are the
+ * PHOTO_ATTACHED events to check (those seen before and these).
+ */
+class PhotoCheckNeeded extends Error {
+  constructor(readonly events: PendingEvent[]) {
+    super('the chunk attaches photos: precheck them first, outside the transaction');
+  }
+}
+
+/** What the precheck of this pass decided, for the PHOTO_ATTACHED events it saw. */
+interface Checked {
+  events: PendingEvent[];
+  outcomes: Map<string, Outcome>;
+}
+const NOTHING_CHECKED: Checked = { events: [], outcomes: new Map() };
+
+/**
+ * Applies chunks of PENDING events exactly once, one transaction per chunk, with no network call while a
+ * transaction is open (issue 17):
+ * 1. a chunk without photo attaches (most of them) is one transaction (its message left only after the push's
+ *    commit: the outbox): lock the chunk's PENDING event rows (a redelivered chunk finds none and applies nothing
+ *    a second time), lock what it rewrites (equipment rows, production and record keys, sorted: no deadlock),
+ *    load its inputs, plan (pure), write the plan;
+ * 2. a chunk that attaches photos rolls that back and goes again on one connection holding the photos'
+ *    advisory locks at session level (ChunkStore.withPhotoLocks), with no transaction open while it runs the
+ *    precheck (Blob Storage: the photo's blob), then the same transaction, then — after the commit, still under
+ *    the photo locks — unlocks the blobs of photos that did not end attached. So a photo's check, link and
+ *    unlock agree: a chunk attaching the same photo waits, and never sees a lock it relies on broken. The
+ *    precheck runs in every attempt that attaches photos, halved chunks included.
  * An event whose data the database refuses (ChunkStore.isPoison) is found by halving the chunk: the rest is
  * applied and that one alone REJECTED UNPROCESSABLE_DATA (not retryable: it fails the same way every time).
  * Any other failure is thrown (the message is retried); blobs locked by the rolled-back attempt are unlocked.
@@ -38,22 +62,11 @@ export class ChunkEngine implements ChunkProcessor {
   ) {}
 
   async process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary> {
-    const locked: LockedBlob[] = [];
     try {
-      return await this.store.inTransaction(tenant, (tx) => this.apply(tx, tenant, eventIds, locked));
+      // The photo locks of an attempt are released before a halved attempt takes them again.
+      return await this.attempt(tenant, eventIds);
     } catch (error) {
-      const poison = this.store.isPoison(error);
-      if (locked.length) {
-        // Rolled back: no photo of this attempt is attached, so none of its blobs may stay locked. When
-        // the chunk is redelivered anyway, an unlock that fails now is done by the next attempt (which
-        // finds the lock and releases it unless it attaches); a poison event is settled now, so not here.
-        const unlocking = this.store.inTransaction(tenant, async (tx) => {
-          await tx.lockPhotos(locked.map((l) => l.photoId));
-          await this.unlockUnattached(tx, tenant, locked);
-        });
-        await (poison ? unlocking : unlocking.catch(() => {}));
-      }
-      if (!poison) throw error;
+      if (!this.store.isPoison(error)) throw error;
       // One event's data broke a statement: find it by halving, apply the rest, refuse only that one.
       if (eventIds.length === 1) return this.refusePoison(tenant, eventIds[0] as string, error);
       const middle = Math.ceil(eventIds.length / 2);
@@ -65,24 +78,77 @@ export class ChunkEngine implements ChunkProcessor {
     }
   }
 
-  private async apply(
-    tx: ChunkTransaction,
+  /** One attempt: the plain transaction, or — the chunk attaches photos — the checked passes. */
+  private async attempt(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary> {
+    let needed: PendingEvent[];
+    try {
+      return await this.store.inTransaction(tenant, (tx) => this.apply(tx, eventIds, NOTHING_CHECKED));
+    } catch (error) {
+      if (!(error instanceof PhotoCheckNeeded)) throw error;
+      needed = error.events;
+    }
+    // Events are immutable, so the set of attaches only grows (a retry made one PENDING again) and this ends.
+    for (;;) {
+      const photoIds = chunkReferences(needed).photoIds;
+      try {
+        return await this.store.withPhotoLocks(tenant, photoIds, (session) =>
+          this.checkedPass(session, tenant, eventIds, needed),
+        );
+      } catch (error) {
+        if (!(error instanceof PhotoCheckNeeded)) throw error;
+        needed = error.events;
+      }
+    }
+  }
+
+  /**
+   * Under the photos' session locks, no transaction open: precheck the attaches, apply the chunk in one
+   * transaction, then unlock the blobs of photos that did not end attached (also after a rollback).
+   */
+  private async checkedPass(
+    session: ChunkSession,
     tenant: Tenant,
     eventIds: string[],
-    locked: LockedBlob[],
+    attaches: PendingEvent[],
   ): Promise<ChunkSummary> {
+    const locked: LockedBlob[] = [];
+    let committed = false;
+    try {
+      const checked = await this.precheck.check(tenant, attaches);
+      locked.push(...checked.locked);
+      const summary = await session.inTransaction((tx) =>
+        this.apply(tx, eventIds, { events: attaches, outcomes: checked.outcomes }),
+      );
+      committed = true;
+      // Committed: the outcomes stand even if Blob Storage fails now (throwing would retry a chunk that has
+      // nothing PENDING left). A lease left on an unattached photo is released by its next attach attempt,
+      // which finds the lock, checks the bytes and links or unlocks it.
+      if (locked.length) await this.unlockUnattached(session, tenant, locked).catch(() => {});
+      return summary;
+    } catch (error) {
+      if (!committed && locked.length) {
+        // Rolled back: no photo of this attempt is attached, so none of its blobs may stay locked. When
+        // the chunk is redelivered anyway, an unlock that fails now is done by the next attempt (which
+        // finds the lock and releases it unless it attaches); a poison event is settled now, so not here.
+        const unlocking = this.unlockUnattached(session, tenant, locked);
+        await (this.store.isPoison(error) ? unlocking : unlocking.catch(() => {}));
+      }
+      throw error;
+    }
+  }
+
+  private async apply(tx: ChunkTransaction, eventIds: string[], checked: Checked): Promise<ChunkSummary> {
     const events = await tx.loadPending(eventIds);
     if (events.length === 0) return { processed: 0, byStatus: {}, deviceIds: [] };
+    // An attach no precheck of this pass has seen: roll back, check outside the transaction, come back.
+    const seen = new Set(checked.events.map((e) => e.event.id));
+    const unseen = events.filter((e) => e.event.type === 'PHOTO_ATTACHED' && !seen.has(e.event.id));
+    if (unseen.length) throw new PhotoCheckNeeded([...checked.events, ...unseen]);
     const refs = chunkReferences(events);
-    // One chunk at a time per photo, from its check to its commit: its link and its lock agree.
-    await tx.lockPhotos(refs.photoIds);
-    const checked = await this.precheck.check(tenant, events);
-    locked.push(...checked.locked);
     await tx.lockRecords(refs);
     const input = await tx.loadInput(events, refs);
     const plan = planChunk({ ...input, prechecked: checked.outcomes, newId: this.newId });
     await tx.writePlan(events, plan);
-    if (locked.length) await this.unlockUnattached(tx, tenant, locked);
     const byStatus: Record<string, number> = {};
     for (const outcome of plan.outcomes.values())
       byStatus[outcome.status] = (byStatus[outcome.status] ?? 0) + 1;
@@ -90,11 +156,12 @@ export class ChunkEngine implements ChunkProcessor {
   }
 
   /**
-   * Unlocks the blobs of photos that did not end ATTACHED with that blob, under the photos' advisory locks
-   * (held by `tx`: an attach of the same photo in another chunk waits, so a lock it relies on is never broken).
+   * Unlocks the blobs of photos that did not end ATTACHED with that blob, under the photos' session locks
+   * (an attach of the same photo in another chunk waits, so a lock it relies on is never broken). Runs with
+   * no transaction open.
    */
-  private async unlockUnattached(tx: ChunkTransaction, tenant: Tenant, locked: LockedBlob[]): Promise<void> {
-    const blobs = await tx.unattachedBlobs(locked);
+  private async unlockUnattached(session: ChunkSession, tenant: Tenant, locked: LockedBlob[]): Promise<void> {
+    const blobs = await session.unattachedBlobs(locked);
     if (blobs.length) await this.precheck.unlock(tenant, blobs);
   }
 

@@ -290,4 +290,74 @@ describe('one photo, one link', () => {
     expect(await photoRow(photo.photoId)).toMatchObject({ target_type: 'EQUIPMENT', event_id: newer.id });
     expect(await leaseStatus(photo)).toBe('locked');
   });
+
+  it('no Blob call while a transaction of the tenant database is open; a photo not attached is unlocked after the commit', async () => {
+    const [kept, refused] = await Promise.all([newPhoto(), newPhoto()]);
+    const real = createPhotoPrecheck(store);
+    const openTransactions = async () =>
+      (
+        await getApp()
+          .tenantPool(t.tenant)
+          .query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+             where datname = $1 and xact_start is not null and pid <> pg_backend_pid()`,
+            [t.tenant.databaseName],
+          )
+      ).rows[0]?.n;
+    const seen: string[] = [];
+    const spied = postgresChunkEngine(getApp().tenantPool, {
+      check: async (tenant, events) => {
+        seen.push(`check: ${await openTransactions()} open`);
+        return real.check(tenant, events);
+      },
+      unlock: async (tenant, blobs) => {
+        seen.push(`unlock: ${await openTransactions()} open`);
+        return real.unlock(tenant, blobs);
+      },
+    });
+    const good = attach(kept);
+    const badTarget = attach(refused, { type: 'WELL', id: 'no-such-well' });
+    const { batchId, ids } = await acceptEvents(
+      t.tenant,
+      [good, badTarget, reading(t.wellId, 7, minutesAgo(1))],
+      DEVICE,
+    );
+    await spied.process(t.tenant, batchId, ids);
+    expect(seen).toEqual(['check: 0 open', 'unlock: 0 open']);
+    const outcome = await getApp().eventLog.batchOutcome(t.tenant, batchId);
+    expect(outcome && codeOf(outcome, good)).toBe('APPLIED');
+    expect(outcome && codeOf(outcome, badTarget)).toBe('WELL_NOT_FOUND');
+    expect(await leaseStatus(kept)).toBe('locked');
+    expect(await leaseStatus(refused)).toBe('unlocked');
+  });
+
+  it('two chunks attaching one photo at once (two processors): it is attached once, by the newer, and its blob stays locked — 8 times', async () => {
+    const other = postgresChunkEngine(getApp().tenantPool, createPhotoPrecheck(store));
+    for (let round = 0; round < 8; round += 1) {
+      const photo = await newPhoto();
+      const older = attach(photo, { type: 'WELL', id: t.wellId }, minutesAgo(6));
+      const newer = attach(photo, { type: 'EQUIPMENT', id: t.equipmentId }, minutesAgo(3));
+      const a = await acceptEvents(t.tenant, [older], DEVICE);
+      const b = await acceptEvents(t.tenant, [newer], DEVICE);
+      // Alternate which one starts first.
+      const runs = [
+        () => processor.process(t.tenant, a.batchId, a.ids),
+        () => other.process(t.tenant, b.batchId, b.ids),
+      ];
+      if (round % 2) runs.reverse();
+      await Promise.all(runs.map((run) => run()));
+      const [oa, ob] = await Promise.all([
+        getApp().eventLog.batchOutcome(t.tenant, a.batchId),
+        getApp().eventLog.batchOutcome(t.tenant, b.batchId),
+      ]);
+      expect(ob && codeOf(ob, newer)).toBe('APPLIED');
+      expect(oa && codeOf(oa, older)).toBe('PHOTO_ATTACHED_ELSEWHERE');
+      expect(await photoRow(photo.photoId)).toMatchObject({ status: 'ATTACHED', event_id: newer.id });
+      const links = await pool().query('select count(*)::int as n from photos where id = $1', [
+        photo.photoId,
+      ]);
+      expect(links.rows[0]).toEqual({ n: 1 });
+      expect(await leaseStatus(photo)).toBe('locked');
+    }
+  });
 });

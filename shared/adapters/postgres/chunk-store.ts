@@ -1,10 +1,9 @@
 import type pg from 'pg';
 import type { EventType, SyncEvent } from '../../contracts/events.js';
 import type { EventError } from '../../contracts/sync.js';
-import type { ChunkStore, ChunkTransaction, LockedBlob, Tenant } from '../../ports.js';
+import type { ChunkSession, ChunkStore, ChunkTransaction, LockedBlob, Tenant } from '../../ports.js';
 import type { MergeRecord, Stamp, Strategy } from '../../sync/merge.js';
 import {
-  type AppendRow,
   type ChunkInput,
   type ChunkPlan,
   type ChunkReferences,
@@ -20,7 +19,8 @@ import {
   recordKey,
 } from '../../sync/plan-chunk.js';
 import { LOCK_SEEDS, lockKeys } from './advisory-locks.js';
-import { isPostgresUnavailable } from './connection.js';
+import { guardPostgres, isPostgresUnavailable } from './connection.js';
+import { lockSession, unlockSession } from './session-locks.js';
 import { withTransaction } from './transaction.js';
 import { PRODUCTION_COLUMNS } from './production-columns.js';
 
@@ -81,10 +81,41 @@ const isDataError = (error: unknown): boolean => {
  * (shared/usecases/apply-chunk.ts) and the domain's (shared/sync/plan-chunk.ts).
  */
 export class PostgresChunkStore implements ChunkStore {
-  constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
+  /**
+   * @param poolFor the tenant's pool (through PgBouncer where the deployment has one)
+   * @param sessionPoolFor the tenant's direct connections (the admin port), for session-level photo locks;
+   *   the same pool when the app connects directly (local stack, Burstable servers)
+   */
+  constructor(
+    private readonly poolFor: (tenant: Tenant) => pg.Pool,
+    private readonly sessionPoolFor: (tenant: Tenant) => pg.Pool = poolFor,
+  ) {}
 
   inTransaction<T>(tenant: Tenant, work: (tx: ChunkTransaction) => Promise<T>): Promise<T> {
     return withTransaction(this.poolFor(tenant), (client) => work(transaction(client)));
+  }
+
+  withPhotoLocks<T>(
+    tenant: Tenant,
+    photoIds: string[],
+    work: (session: ChunkSession) => Promise<T>,
+  ): Promise<T> {
+    const pool = this.sessionPoolFor(tenant);
+    const keys = [...new Set(photoIds.map((id) => id.toLowerCase()))];
+    return guardPostgres(async () => {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await lockSession(client, LOCK_SEEDS.photo, keys);
+        return await work(session(client));
+      } finally {
+        // Always released; a connection that cannot release them is dropped (which releases them).
+        await unlockSession(client, LOCK_SEEDS.photo, keys).catch((error: unknown) => {
+          broken = error instanceof Error ? error : new Error(String(error));
+        });
+        client.release(broken);
+      }
+    });
   }
 
   isPoison(error: unknown): boolean {
@@ -124,7 +155,6 @@ function transaction(client: pg.PoolClient): ChunkTransaction {
         ...(r.roles ? { roles: r.roles } : {}),
       }));
     },
-    lockPhotos: (photoIds) => lockPhotos(client, photoIds),
     async lockRecords(refs) {
       if (refs.updatedEquipmentIds.length) {
         await client.query('select 1 from equipment where id = any($1) order by id for update', [
@@ -137,6 +167,23 @@ function transaction(client: pg.PoolClient): ChunkTransaction {
     },
     loadInput: (events, refs) => loadInput(client, events, refs),
     writePlan: (events, plan) => writePlan(client, events, plan),
+  };
+}
+
+/** A connection holding a chunk's photo locks at session level: transactions and reads on it. */
+function session(client: pg.PoolClient): ChunkSession {
+  return {
+    async inTransaction(work) {
+      await client.query('begin');
+      try {
+        const result = await work(transaction(client));
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw error;
+      }
+    },
     async unattachedBlobs(locked: LockedBlob[]) {
       const { rows } = await client.query<{ blob_name: string }>(
         `with unattached as (
@@ -153,14 +200,6 @@ function transaction(client: pg.PoolClient): ChunkTransaction {
     },
   };
 }
-
-/** One chunk at a time per photo (ids compared in lower case). */
-const lockPhotos = (client: pg.PoolClient, photoIds: string[]): Promise<void> =>
-  lockKeys(
-    client,
-    LOCK_SEEDS.photo,
-    photoIds.map((id) => id.toLowerCase()),
-  );
 
 const splitKey = (key: string) => {
   const slash = key.indexOf('/');
@@ -563,84 +602,79 @@ async function writePlan(client: pg.PoolClient, events: PendingEvent[], plan: Ch
   );
 }
 
-/** Inserts the appended rows, one statement per table; returns the event ids that were duplicates. */
-async function writeAppends(client: pg.PoolClient, appends: ChunkPlan['appends']): Promise<string[]> {
-  const duplicates: string[] = [];
-  const run = async (rows: AppendRow[], sql: string, params: (rows: AppendRow[]) => unknown[]) => {
-    if (!rows.length) return;
-    const { rows: inserted } = await client.query<{ event_id: string }>(sql, params(rows));
-    const done = new Set(inserted.map((r) => r.event_id));
-    for (const row of rows) if (!done.has(row.eventId)) duplicates.push(row.eventId);
-  };
-  const common = (rows: AppendRow[]) => [
-    rows.map((r) => r.eventId),
-    rows.map((r) => r.deviceId),
-    rows.map((r) => r.userId),
-    rows.map((r) => r.contentHash),
-    rows.map((r) => JSON.stringify(r.payload)),
-  ];
-  const from = `from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) as v(event_id, device_id, user_id, content_hash, p)`;
-
-  await run(
-    appends.WELL_READING_RECORDED,
-    `insert into well_readings (event_id, device_id, user_id, content_hash, well_id, reading_type, value, unit, recorded_at)
+/** Which table each appended event type goes to, and how a row is made from the event (`v`, its payload `p`). */
+const APPEND_INSERTS: Record<keyof ChunkPlan['appends'], string> = {
+  WELL_READING_RECORDED: `insert into well_readings (event_id, device_id, user_id, content_hash, well_id, reading_type,
+       value, unit, recorded_at)
      select event_id, device_id, user_id, content_hash, p->>'wellId', p->>'readingType', (p->>'value')::float8,
             p->>'unit', (p->>'recordedAt')::timestamptz
-     ${from} on conflict do nothing returning event_id`,
-    common,
-  );
-  await run(
-    appends.EQUIPMENT_INSPECTED,
-    `insert into inspections (event_id, device_id, user_id, content_hash, well_id, equipment_id, inspection_type,
-       status, equipment_status, leaks_detected, safety_hazards, visual_condition, corrective_actions,
-       next_inspection_date, notes, inspected_at)
+     from v where type = 'WELL_READING_RECORDED' on conflict do nothing returning event_id`,
+  EQUIPMENT_INSPECTED: `insert into inspections (event_id, device_id, user_id, content_hash, well_id, equipment_id,
+       inspection_type, status, equipment_status, leaks_detected, safety_hazards, visual_condition,
+       corrective_actions, next_inspection_date, notes, inspected_at)
      select event_id, device_id, user_id, content_hash, p->>'wellId', p->>'equipmentId', p->>'inspectionType',
             p->>'status', p->>'equipmentStatus', (p->>'leaksDetected')::boolean, p->'safetyHazards',
             p->>'visualCondition', p->>'correctiveActions', (p->>'nextInspectionDate')::date, p->>'notes',
             (p->>'inspectedAt')::timestamptz
-     ${from} on conflict do nothing returning event_id`,
-    common,
-  );
-  await run(
-    appends.MAINTENANCE_LOGGED,
-    `insert into maintenance_logs (event_id, device_id, user_id, content_hash, equipment_id, maintenance_type,
-       description, work_performed, parts_replaced, downtime_hours, cost, vendor_name, next_maintenance_date,
-       performed_at)
+     from v where type = 'EQUIPMENT_INSPECTED' on conflict do nothing returning event_id`,
+  MAINTENANCE_LOGGED: `insert into maintenance_logs (event_id, device_id, user_id, content_hash, equipment_id,
+       maintenance_type, description, work_performed, parts_replaced, downtime_hours, cost, vendor_name,
+       next_maintenance_date, performed_at)
      select event_id, device_id, user_id, content_hash, p->>'equipmentId', p->>'maintenanceType', p->>'description',
             p->>'workPerformed', p->'partsReplaced', (p->>'downtimeHours')::float8, (p->>'cost')::float8,
             p->>'vendorName', (p->>'nextMaintenanceDate')::date, (p->>'performedAt')::timestamptz
-     ${from} on conflict do nothing returning event_id`,
-    common,
-  );
-  await run(
-    appends.NOTES_ADDED,
-    `insert into notes (event_id, device_id, user_id, content_hash, target_type, target_id, text, occurred_at)
-     select v.event_id, v.device_id, v.user_id, v.content_hash, p->'target'->>'type', ${TARGET_ID}, p->>'text',
-            v.occurred_at
-     from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])
-       as v(event_id, device_id, user_id, content_hash, p, occurred_at)
-     on conflict do nothing returning event_id`,
-    (rows) => [...common(rows), rows.map((r) => r.occurredAt)],
-  );
-  // Photos: the plan links each photo once (the attach with the greatest stamp); a Map keeps it so.
-  const photos = [
-    ...new Map(appends.PHOTO_ATTACHED.map((r) => [String(r.payload.photoId).toLowerCase(), r])).values(),
-  ];
-  await run(
-    photos,
-    `insert into photos (id, blob_name, content_type, size_bytes, sha256, target_type, target_id, taken_at, status,
-                         device_id, user_id, event_id)
+     from v where type = 'MAINTENANCE_LOGGED' on conflict do nothing returning event_id`,
+  NOTES_ADDED: `insert into notes (event_id, device_id, user_id, content_hash, target_type, target_id, text,
+       occurred_at)
+     select event_id, device_id, user_id, content_hash, p->'target'->>'type', ${TARGET_ID}, p->>'text', occurred_at
+     from v where type = 'NOTES_ADDED' on conflict do nothing returning event_id`,
+  // The plan links each photo once (the attach with the greatest stamp): the caller passes one row per photo.
+  PHOTO_ATTACHED: `insert into photos (id, blob_name, content_type, size_bytes, sha256, target_type, target_id,
+       taken_at, status, device_id, user_id, event_id)
      select (p->>'photoId')::uuid, p->>'blobName', p->>'contentType', (p->>'sizeBytes')::bigint, p->>'sha256',
             p->'target'->>'type', ${TARGET_ID}, (p->>'takenAt')::timestamptz, 'ATTACHED', device_id, user_id,
             event_id
-     ${from}
+     from v where type = 'PHOTO_ATTACHED'
      on conflict (id) do update set status = 'ATTACHED', target_type = excluded.target_type,
        target_id = excluded.target_id, taken_at = excluded.taken_at, event_id = excluded.event_id,
        sha256 = excluded.sha256, blob_name = excluded.blob_name, content_type = excluded.content_type,
        size_bytes = excluded.size_bytes, device_id = excluded.device_id, user_id = excluded.user_id,
        updated_at = now()
      returning event_id`,
-    common,
+};
+
+/**
+ * Inserts the appended rows of every table in one statement (one round trip: a data-modifying CTE per table
+ * that has rows); returns the event ids that were duplicates (not inserted: `on conflict do nothing`).
+ */
+async function writeAppends(client: pg.PoolClient, appends: ChunkPlan['appends']): Promise<string[]> {
+  // Photos: the plan links each photo once (the attach with the greatest stamp); a Map keeps it so.
+  const photos = [
+    ...new Map(appends.PHOTO_ATTACHED.map((r) => [String(r.payload.photoId).toLowerCase(), r])).values(),
+  ];
+  const byType = { ...appends, PHOTO_ATTACHED: photos };
+  const types = (Object.keys(APPEND_INSERTS) as (keyof ChunkPlan['appends'])[]).filter(
+    (type) => byType[type].length,
   );
-  return duplicates;
+  if (!types.length) return [];
+  const rows = types.flatMap((type) => byType[type].map((row) => ({ type, row })));
+  const { rows: inserted } = await client.query<{ event_id: string }>(
+    `with v as (
+       select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[],
+                            $7::timestamptz[])
+         as v(event_id, device_id, user_id, content_hash, p, type, occurred_at)),
+     ${types.map((type, i) => `i${i} as (${APPEND_INSERTS[type]})`).join(',\n     ')}
+     ${types.map((_, i) => `select event_id from i${i}`).join(' union all ')}`,
+    [
+      rows.map((r) => r.row.eventId),
+      rows.map((r) => r.row.deviceId),
+      rows.map((r) => r.row.userId),
+      rows.map((r) => r.row.contentHash),
+      rows.map((r) => JSON.stringify(r.row.payload)),
+      rows.map((r) => r.type),
+      rows.map((r) => r.row.occurredAt),
+    ],
+  );
+  const done = new Set(inserted.map((r) => r.event_id));
+  return rows.filter((r) => !done.has(r.row.eventId)).map((r) => r.row.eventId);
 }
