@@ -43,7 +43,7 @@ module.exports = {
     },
     {
       name: 'usecases-use-ports-not-adapters',
-      comment: 'Use cases call ports (shared/ports.ts); adapters are plugged in by shared/app.ts.',
+      comment: 'Use cases call ports (shared/usecases/ports/); adapters are plugged in by shared/app.ts.',
       severity: 'error',
       from: { path: '^shared/usecases/' },
       to: {
@@ -62,11 +62,33 @@ module.exports = {
     {
       name: 'adapters-do-not-import-usecases',
       comment:
-        'An adapter implements a port (shared/ports.ts) and holds no rule: it never calls a use case. A use case ' +
-        'on an adapter (e.g. the chunk engine on the Postgres chunk store) is composed by shared/app.ts or a tool.',
+        'An adapter implements a port (shared/usecases/ports/) and holds no rule: it never calls a use case. A ' +
+        'use case on an adapter (e.g. the chunk engine on the Postgres chunk store) is composed by shared/app.ts ' +
+        'or a tool.',
       severity: 'error',
       from: { path: '^shared/adapters/' },
-      to: { path: ['^shared/usecases/', '^shared/app\\.ts$', '^shared/http/'] },
+      to: {
+        path: ['^shared/usecases/', '^shared/app\\.ts$', '^shared/http/'],
+        pathNot: '^shared/usecases/ports/',
+      },
+    },
+    {
+      name: 'ports-are-plain-types',
+      comment:
+        'Ports (shared/usecases/ports/, one file per area) are types only: they name contracts and domain types, ' +
+        'never a use case, an adapter or an SDK.',
+      severity: 'error',
+      from: { path: '^shared/usecases/ports/' },
+      to: {
+        pathNot: [
+          '^shared/usecases/ports/',
+          '^shared/contracts/',
+          '^shared/sync/',
+          '^shared/schema/',
+          '^shared/errors\\.ts$',
+          '^node_modules/zod/',
+        ],
+      },
     },
     {
       name: 'sdks-only-in-adapters',

@@ -13,7 +13,7 @@ import { signDevToken } from '../shared/auth/dev-token.js';
 import { closeApp, getApp } from '../shared/app.js';
 import { loadConfig } from '../shared/config.js';
 import { projectRoot } from '../shared/project-root.js';
-import type { Tenant } from '../shared/ports.js';
+import type { Tenant } from '../shared/usecases/ports/tenancy.js';
 import { photoDeps, timeIssuingUrls } from '../shared/usecases/photos.js';
 import { provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from '../local/bootstrap.js';

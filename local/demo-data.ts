@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../shared/auth/principal.js';
 import type { EquipmentInput, WellInput } from '../shared/contracts/reference-data.js';
 import type { PushAccepted } from '../shared/contracts/sync.js';
-import type { ReferenceDataStore, ScopeGrantStore, Tenant, UserRecord } from '../shared/ports.js';
+import type { ReferenceDataStore, UserRecord } from '../shared/usecases/ports/reference-data.js';
+import type { ScopeGrantStore } from '../shared/usecases/ports/scopes.js';
+import type { Tenant } from '../shared/usecases/ports/tenancy.js';
 import { type PushDeps, pushBatch } from '../shared/usecases/push.js';
 import { grantScope } from '../shared/usecases/scopes.js';
 

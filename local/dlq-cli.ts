@@ -6,7 +6,7 @@ import { connectionFor } from '../shared/adapters/postgres/connection.js';
 import { ServiceBusQueue } from '../shared/adapters/servicebus/service-bus-queue.js';
 import { type Config, loadConfig } from '../shared/config.js';
 import { DependencyUnavailableError } from '../shared/errors.js';
-import type { DeadLetteredMessage, DeadLetterQueue } from '../shared/ports.js';
+import type { DeadLetteredMessage, DeadLetterQueue } from '../shared/usecases/ports/queue.js';
 import { loadLocalSettings } from './settings.js';
 import { isListening, runningLocalPostgresUrl } from './stack.js';
 

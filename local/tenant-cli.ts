@@ -11,7 +11,7 @@ import { grantScope, listGrants, revokeScope } from '../shared/usecases/scopes.j
 import { collectionDefinitionSchema } from '../shared/contracts/schema.js';
 import { AppError, ConflictError, type FieldError, ValidationError } from '../shared/errors.js';
 import { PACK_NAMES } from '../shared/packs/packs.js';
-import type { Tenant } from '../shared/ports.js';
+import type { Tenant } from '../shared/usecases/ports/tenancy.js';
 import { putCollection } from '../shared/usecases/schema.js';
 import { migrateAllTenants, provisionTenant } from '../shared/usecases/tenants.js';
 import { migrateControlDatabase } from './bootstrap.js';

@@ -34,29 +34,26 @@ import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js';
 import { type Config, loadConfig } from './config.js';
 import { DependencyUnavailableError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import type { ChunkProcessor } from './usecases/ports/chunks.js';
+import type { ConflictStore } from './usecases/ports/conflicts.js';
+import type { DeadLetterQueue, EventQueue } from './usecases/ports/queue.js';
 import type {
-  ChunkProcessor,
-  ConflictStore,
-  DeadLetterQueue,
   DependencyCheck,
-  DeviceStatusStore,
-  OutboxStore,
-  EventLog,
-  EventQueue,
-  IdempotencyStore,
-  PhotoRecords,
-  PhotoStore,
-  PullStore,
-  RateLimitCounters,
-  ReferenceDataStore,
-  ScopeGrantStore,
-  SchemaStore,
-  SyncStatsStore,
-  ActivityStore,
   Tenant,
   TenantDatabaseAdmin,
   TenantRegistry,
-} from './ports.js';
+} from './usecases/ports/tenancy.js';
+import type { DeviceStatusStore } from './usecases/ports/devices.js';
+import type { OutboxStore, EventLog } from './usecases/ports/event-log.js';
+import type { IdempotencyStore } from './usecases/ports/idempotency.js';
+import type { PhotoRecords, PhotoStore } from './usecases/ports/photos.js';
+import type { PullStore } from './usecases/ports/pull.js';
+import type { RateLimitCounters } from './usecases/ports/rate-limits.js';
+import type { ReferenceDataStore } from './usecases/ports/reference-data.js';
+import type { ScopeGrantStore } from './usecases/ports/scopes.js';
+import type { SchemaStore } from './usecases/ports/schema.js';
+import type { SyncStatsStore } from './usecases/ports/stats.js';
+import type { ActivityStore } from './usecases/ports/activity.js';
 import { projectRoot } from './project-root.js';
 import { withTimeout } from './timeout.js';
 import { createPhotoPrecheck } from './usecases/photos.js';

@@ -13,7 +13,7 @@ import { bearerToken } from '../auth/verifier.js';
 import type { RouteContract } from '../contracts/route.js';
 import { AppError, ForbiddenError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Tenant } from '../ports.js';
+import type { Tenant } from '../usecases/ports/tenancy.js';
 import { describeError } from '../redact.js';
 import { readJsonBody, validate } from './body.js';
 import { CORS_EXPOSED_HEADERS } from './cors.js';

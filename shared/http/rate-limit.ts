@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { RouteContract } from '../contracts/route.js';
 import { RateLimitedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RateLimitCounters } from '../ports.js';
+import type { RateLimitCounters } from '../usecases/ports/rate-limits.js';
 import { describeError } from '../redact.js';
 import { withTimeout } from '../timeout.js';
 

@@ -1,6 +1,8 @@
 import type { ConflictDetail, DeviceActivity } from '../contracts/activity.js';
 import { NotFoundError } from '../errors.js';
-import type { ActivityStore, ConflictStore, Tenant } from '../ports.js';
+import type { ActivityStore } from './ports/activity.js';
+import type { ConflictStore } from './ports/conflicts.js';
+import type { Tenant } from './ports/tenancy.js';
 
 /** Photos shown with a conflict's record (the newest). */
 const CONFLICT_PHOTOS = 24;

@@ -12,8 +12,8 @@ import type {
   ChunkTransaction,
   EventPrecheck,
   LockedBlob,
-  Tenant,
-} from '../ports.js';
+} from './ports/chunks.js';
+import type { Tenant } from './ports/tenancy.js';
 import { describeError } from '../redact.js';
 import { type Outcome, type PendingEvent, chunkReferences, planChunk } from '../sync/plan-chunk.js';
 

@@ -3,7 +3,8 @@ import type { ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { type Conflict, MERGEABLE_FIELDS, type ResolveBody } from '../contracts/conflicts.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { ConflictStore, Tenant } from '../ports.js';
+import type { ConflictStore } from './ports/conflicts.js';
+import type { Tenant } from './ports/tenancy.js';
 
 /**
  * A manager handles a conflict of the inbox (status OPEN: held by MANUAL, or settled by a strategy and not reviewed;

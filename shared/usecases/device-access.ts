@@ -12,7 +12,8 @@
  */
 import { isManager, type Principal } from '../auth/principal.js';
 import { ForbiddenError } from '../errors.js';
-import type { DeviceRecord, DeviceStatusStore, Tenant } from '../ports.js';
+import type { DeviceRecord, DeviceStatusStore } from './ports/devices.js';
+import type { Tenant } from './ports/tenancy.js';
 
 export const DEVICE_NOT_OWNED = 'DEVICE_NOT_OWNED';
 

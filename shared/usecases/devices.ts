@@ -1,5 +1,7 @@
 import type { DeviceList, DeviceListItem } from '../contracts/manager.js';
-import type { DeviceCounts, DeviceRecord, DeviceStatusStore, SyncStatsStore, Tenant } from '../ports.js';
+import type { DeviceCounts, DeviceRecord, DeviceStatusStore } from './ports/devices.js';
+import type { SyncStatsStore } from './ports/stats.js';
+import type { Tenant } from './ports/tenancy.js';
 
 /** A device with no rows in the tenant database yet. */
 export const NO_COUNTS: DeviceCounts = {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../logger.js';
 import { recordTenantJobFailure } from '../observability.js';
-import type { Tenant, TenantRegistry } from '../ports.js';
+import type { Tenant, TenantRegistry } from './ports/tenancy.js';
 import { describeError } from '../redact.js';
 
 /** One tenant's outcome of a job: its value, or why it failed (a redacted message and error name/code). */

@@ -1,5 +1,5 @@
 import type { Health } from '../contracts/health.js';
-import type { DependencyCheck } from '../ports.js';
+import type { DependencyCheck } from './ports/tenancy.js';
 import { describeError } from '../redact.js';
 
 /** Runs every dependency check at once; the service is ok only when all answer. */

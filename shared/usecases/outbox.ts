@@ -8,14 +8,10 @@
  * push is a set of fields.
  */
 import type { Logger } from '../logger.js';
-import type {
-  DeviceStatusStore,
-  EventQueue,
-  OutboxEntry,
-  OutboxStore,
-  Tenant,
-  TenantRegistry,
-} from '../ports.js';
+import type { DeviceStatusStore } from './ports/devices.js';
+import type { EventQueue } from './ports/queue.js';
+import type { OutboxEntry, OutboxStore } from './ports/event-log.js';
+import type { Tenant, TenantRegistry } from './ports/tenancy.js';
 import { describeError } from '../redact.js';
 import { failedTenants, forEachTenant, type TenantJobResult } from './each-tenant.js';
 

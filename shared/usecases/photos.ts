@@ -15,15 +15,10 @@ import {
 } from '../contracts/photos.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type {
-  EventPrecheck,
-  LockedBlob,
-  PhotoRecords,
-  PhotoStore,
-  ReferenceDataStore,
-  Tenant,
-  TenantRegistry,
-} from '../ports.js';
+import type { EventPrecheck, LockedBlob } from './ports/chunks.js';
+import type { PhotoRecords, PhotoStore } from './ports/photos.js';
+import type { ReferenceDataStore } from './ports/reference-data.js';
+import type { Tenant, TenantRegistry } from './ports/tenancy.js';
 import type { Outcome, PendingEvent } from '../sync/plan-chunk.js';
 import { failedTenants, forEachTenant, type TenantJobResult } from './each-tenant.js';
 

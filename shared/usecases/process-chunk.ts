@@ -1,15 +1,10 @@
 import { syncChunkMessageSchema } from '../contracts/messages.js';
 import type { Logger } from '../logger.js';
-import type {
-  ChunkProcessor,
-  ChunkSummary,
-  DeviceStatusStore,
-  EventLog,
-  EventQueue,
-  OutgoingMessage,
-  SyncChunkMessage,
-  TenantRegistry,
-} from '../ports.js';
+import type { ChunkProcessor, ChunkSummary } from './ports/chunks.js';
+import type { DeviceStatusStore } from './ports/devices.js';
+import type { EventLog } from './ports/event-log.js';
+import type { EventQueue, OutgoingMessage, SyncChunkMessage } from './ports/queue.js';
+import type { TenantRegistry } from './ports/tenancy.js';
 import { recordOutcomes } from '../observability.js';
 import { describeError } from '../redact.js';
 import { chunkMessage } from './push.js';

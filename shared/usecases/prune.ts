@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
-import type { PullStore, TenantRegistry } from '../ports.js';
+import type { PullStore } from './ports/pull.js';
+import type { TenantRegistry } from './ports/tenancy.js';
 import { failedTenants, forEachTenant, type TenantJobResult } from './each-tenant.js';
 
 /**

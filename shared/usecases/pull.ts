@@ -1,14 +1,11 @@
 import { isManager, type Principal } from '../auth/principal.js';
 import type { PullResponse } from '../contracts/pull.js';
 import { DependencyUnavailableError, GoneError, ValidationError } from '../errors.js';
-import type {
-  DeviceStatusStore,
-  EventLog,
-  LogPosition,
-  PullStore,
-  ScopeGrantStore,
-  Tenant,
-} from '../ports.js';
+import type { DeviceStatusStore } from './ports/devices.js';
+import type { EventLog } from './ports/event-log.js';
+import type { LogPosition, PullStore } from './ports/pull.js';
+import type { ScopeGrantStore } from './ports/scopes.js';
+import type { Tenant } from './ports/tenancy.js';
 import { type Cursor, comparePositions, decodeCursor, encodeCursor } from '../sync/cursor.js';
 import {
   EMPTY_HASH,

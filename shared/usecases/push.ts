@@ -4,18 +4,11 @@ import type { Principal } from '../auth/principal.js';
 import { MAX_EVENTS_PER_BATCH, type PushBody, RECORD_EVENT_TYPES } from '../contracts/events.js';
 import type { PushAccepted } from '../contracts/sync.js';
 import { ConflictError, PayloadTooLargeError, UnprocessableError } from '../errors.js';
-import type {
-  AcceptedEvent,
-  DeviceStatusStore,
-  EventLog,
-  EventQueue,
-  IdempotencyStore,
-  OutboxMessage,
-  OutboxStore,
-  OutgoingMessage,
-  SyncChunkMessage,
-  Tenant,
-} from '../ports.js';
+import type { AcceptedEvent, EventLog, OutboxMessage, OutboxStore } from './ports/event-log.js';
+import type { DeviceStatusStore } from './ports/devices.js';
+import type { EventQueue, OutgoingMessage, SyncChunkMessage } from './ports/queue.js';
+import type { IdempotencyStore } from './ports/idempotency.js';
+import type { Tenant } from './ports/tenancy.js';
 import { recordOutcomes } from '../observability.js';
 import { canonicalJson } from '../sync/canonical.js';
 import { checkEvents, type EventRejection } from '../sync/validate-event.js';

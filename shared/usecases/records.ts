@@ -1,5 +1,7 @@
 import { isManager, type Principal } from '../auth/principal.js';
-import type { PullStore, RecordPosition, ScopeGrantStore, StoredRecord, Tenant } from '../ports.js';
+import type { PullStore, RecordPosition, StoredRecord } from './ports/pull.js';
+import type { ScopeGrantStore } from './ports/scopes.js';
+import type { Tenant } from './ports/tenancy.js';
 import { EMPTY_SET, heldSet } from '../sync/held-set.js';
 
 export interface RecordReadDeps {

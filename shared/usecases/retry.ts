@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isManager, type Principal } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
-import type { DeviceStatusStore, EventQueue, EventLog, OutboxStore, Tenant } from '../ports.js';
+import type { DeviceStatusStore } from './ports/devices.js';
+import type { EventQueue } from './ports/queue.js';
+import type { EventLog, OutboxStore } from './ports/event-log.js';
+import type { Tenant } from './ports/tenancy.js';
 import { checkDeviceAccess } from './device-access.js';
 import { relayOutbox } from './outbox.js';
 import { chunkMessages } from './push.js';

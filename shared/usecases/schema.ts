@@ -1,7 +1,8 @@
 import type { Collection, CollectionDefinition, TenantSchema } from '../contracts/schema.js';
 import { ConflictError, type FieldError, ValidationError } from '../errors.js';
 import { loadPack, PACK_NAMES, type PackName } from '../packs/packs.js';
-import type { SchemaStore, StoredCollection, StoredSchema, Tenant } from '../ports.js';
+import type { SchemaStore, StoredCollection, StoredSchema } from './ports/schema.js';
+import type { Tenant } from './ports/tenancy.js';
 import { incompatibilities } from '../schema/compat.js';
 import { checkDefinition } from '../schema/definition.js';
 import { type CollectionLookup, type RecordSchemas, ValidatorCache } from '../schema/validator.js';

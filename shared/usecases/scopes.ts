@@ -1,7 +1,9 @@
 import type { Principal } from '../auth/principal.js';
 import type { ScopeGrant } from '../contracts/scopes.js';
 import { NotFoundError } from '../errors.js';
-import type { SchemaStore, ScopeGrantStore, Tenant } from '../ports.js';
+import type { SchemaStore } from './ports/schema.js';
+import type { ScopeGrantStore } from './ports/scopes.js';
+import type { Tenant } from './ports/tenancy.js';
 
 /**
  * Scope grants (SPEC v1.1 "Scopes (selective sync)"). Managers and admins grant and revoke (the routes check

@@ -6,7 +6,8 @@ import {
   type SyncStatsQuery,
 } from '../contracts/manager.js';
 import { type FieldError, ValidationError } from '../errors.js';
-import type { SyncStatsData, SyncStatsFilter, SyncStatsStore, Tenant } from '../ports.js';
+import type { SyncStatsData, SyncStatsFilter, SyncStatsStore } from './ports/stats.js';
+import type { Tenant } from './ports/tenancy.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;

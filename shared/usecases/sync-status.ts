@@ -3,14 +3,11 @@ import type { BatchOutcome, DeviceStatus } from '../contracts/sync.js';
 import { NotFoundError } from '../errors.js';
 import { checkDeviceAccess } from './device-access.js';
 import { NO_COUNTS } from './devices.js';
-import type {
-  DeviceStatusStore,
-  EventLog,
-  PullStore,
-  RecordEventRow,
-  SyncStatsStore,
-  Tenant,
-} from '../ports.js';
+import type { DeviceStatusStore } from './ports/devices.js';
+import type { EventLog, RecordEventRow } from './ports/event-log.js';
+import type { PullStore } from './ports/pull.js';
+import type { SyncStatsStore } from './ports/stats.js';
+import type { Tenant } from './ports/tenancy.js';
 
 /**
  * A batch's outcome, for its own user or a manager. Someone else's batch is "not found", not "forbidden":

@@ -1,6 +1,7 @@
 import { tenantIdSchema } from '../auth/principal.js';
 import { DependencyUnavailableError, ValidationError } from '../errors.js';
-import type { SchemaStore, Tenant, TenantDatabaseAdmin, TenantLocation, TenantRegistry } from '../ports.js';
+import type { SchemaStore } from './ports/schema.js';
+import type { Tenant, TenantDatabaseAdmin, TenantLocation, TenantRegistry } from './ports/tenancy.js';
 import { installPacks, type PackInstall } from './schema.js';
 
 /** Database name of a tenant: one-to-one, as tenant ids have no underscores. */

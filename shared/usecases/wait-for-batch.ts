@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { BatchOutcome } from '../contracts/sync.js';
-import type { EventLog, Tenant } from '../ports.js';
+import type { EventLog } from './ports/event-log.js';
+import type { Tenant } from './ports/tenancy.js';
 import { getBatchOutcome } from './sync-status.js';
 
 /**

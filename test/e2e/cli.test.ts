@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LocalQueue } from '../../shared/adapters/local-queue/pg-boss-queue.js';
 import { closeApp, getApp } from '../../shared/app.js';
-import type { OutgoingMessage } from '../../shared/ports.js';
+import type { OutgoingMessage } from '../../shared/usecases/ports/queue.js';
 import { api, until } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { note } from '../support/events.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp } from '../../shared/app.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { api, pushSettled } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { holdProcessing } from '../support/hold.js';

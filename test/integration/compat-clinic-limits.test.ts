@@ -9,7 +9,7 @@ import { loadConfig } from '../../shared/config.js';
 import { RateLimitedError } from '../../shared/errors.js';
 import { enforceRateLimit, routeClassOf } from '../../shared/http/rate-limit.js';
 import { createLogger } from '../../shared/logger.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { api } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { call } from '../support/http.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
-import { SYNC_POINTS_KEPT, type Tenant } from '../../shared/ports.js';
+import { SYNC_POINTS_KEPT } from '../../shared/usecases/ports/pull.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { comparePositions } from '../../shared/sync/cursor.js';
 import { freshTenant } from '../support/tenants.js';
 

@@ -10,7 +10,7 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { PullResponse } from '../../shared/contracts/pull.js';
 import type { DeviceStatus } from '../../shared/contracts/sync.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
-import type { DeviceRecord, DeviceStatusStore } from '../../shared/ports.js';
+import type { DeviceRecord, DeviceStatusStore } from '../../shared/usecases/ports/devices.js';
 import { pullPage } from '../../shared/usecases/pull.js';
 import { tokenFor } from '../support/auth.js';
 import { note, reading } from '../support/events.js';

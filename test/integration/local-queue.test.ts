@@ -11,7 +11,7 @@ import {
 } from '../../shared/adapters/local-queue/pg-boss-queue.js';
 import type { QueueConfig } from '../../shared/config.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
-import type { OutgoingMessage } from '../../shared/ports.js';
+import type { OutgoingMessage } from '../../shared/usecases/ports/queue.js';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 

@@ -6,7 +6,7 @@ import { pullSync } from '../../functions/sync-pull.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { PullResponse } from '../../shared/contracts/pull.js';
 import type { DeviceStatus } from '../../shared/contracts/sync.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { pushSettled } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { call } from '../support/http.js';

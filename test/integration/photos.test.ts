@@ -11,7 +11,8 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { Photo, UploadUrlsResponse } from '../../shared/contracts/photos.js';
 import type { DeviceStatus } from '../../shared/contracts/sync.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
-import type { OutgoingMessage, Tenant } from '../../shared/ports.js';
+import type { OutgoingMessage } from '../../shared/usecases/ports/queue.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { processSyncChunk } from '../../shared/usecases/process-chunk.js';
 import {
   createPhotoPrecheck,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { PullResponse } from '../../shared/contracts/pull.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { pullPage } from '../../shared/usecases/pull.js';
 import { freshTenant } from '../support/tenants.js';
 import { waitFor } from '../support/wait.js';

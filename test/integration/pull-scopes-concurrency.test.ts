@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../shared/auth/principal.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { PullResponse, RecordEntity } from '../../shared/contracts/pull.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { pullPage } from '../../shared/usecases/pull.js';
 import { freshTenant } from '../support/tenants.js';
 import { pullHorizonPassed, waitFor } from '../support/wait.js';

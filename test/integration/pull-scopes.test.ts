@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullSync } from '../../functions/sync-pull.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { PullResponse, RecordEntity } from '../../shared/contracts/pull.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { tokenFor } from '../support/auth.js';
 import { call } from '../support/http.js';
 import { freshTenant } from '../support/tenants.js';

@@ -10,7 +10,7 @@ import { healthRoute, pushBatchRoute, syncStatusRoute } from '../../shared/contr
 import { RateLimitedError } from '../../shared/errors.js';
 import { enforceRateLimit, RATE_LIMIT_TIMEOUT_MS, routeClassOf } from '../../shared/http/rate-limit.js';
 import { createLogger } from '../../shared/logger.js';
-import type { RateLimitCounters } from '../../shared/ports.js';
+import type { RateLimitCounters } from '../../shared/usecases/ports/rate-limits.js';
 import { tokenFor } from '../support/auth.js';
 import { note } from '../support/events.js';
 import { call } from '../support/http.js';

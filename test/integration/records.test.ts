@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { Conflict } from '../../shared/contracts/conflicts.js';
 import type { BatchOutcome } from '../../shared/contracts/sync.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { api } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { pushAccepted, settled } from '../support/sync.js';

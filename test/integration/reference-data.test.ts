@@ -3,7 +3,7 @@ import { deleteEquipment } from '../../functions/equipment-delete.js';
 import { putEquipment } from '../../functions/equipment-put.js';
 import { putWell } from '../../functions/wells-put.js';
 import { closeApp } from '../../shared/app.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { tokenFor } from '../support/auth.js';
 import { equipmentInput, wellInput } from '../support/fixtures.js';
 import { call } from '../support/http.js';

@@ -4,7 +4,7 @@ import { putScopeMember } from '../../functions/scope-member-put.js';
 import { listScopeGrants } from '../../functions/scopes.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import type { ScopeGrant } from '../../shared/contracts/scopes.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { tokenFor } from '../support/auth.js';
 import { call } from '../support/http.js';
 import { freshTenant } from '../support/tenants.js';

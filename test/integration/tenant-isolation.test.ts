@@ -58,7 +58,7 @@ import { closeApp, getApp } from '../../shared/app.js';
 import type { UploadUrlsResponse } from '../../shared/contracts/photos.js';
 import { ALL_ROUTES } from '../../shared/contracts/routes.js';
 import { limitFor, rateLimitKey, type RouteClass } from '../../shared/http/rate-limit.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { tokenFor } from '../support/auth.js';
 import { equipmentInput, wellInput } from '../support/fixtures.js';
 import { maintenance, reading } from '../support/events.js';

@@ -13,7 +13,7 @@ import { closeApp, getApp } from '../../shared/app.js';
 import { loadConfig } from '../../shared/config.js';
 import type { PullResponse } from '../../shared/contracts/pull.js';
 import { DependencyUnavailableError, ValidationError } from '../../shared/errors.js';
-import type { TenantDatabaseAdmin, TenantRegistry } from '../../shared/ports.js';
+import type { TenantDatabaseAdmin, TenantRegistry } from '../../shared/usecases/ports/tenancy.js';
 import { placementOrder, provisionTenant } from '../../shared/usecases/tenants.js';
 import { tokenFor } from '../support/auth.js';
 import { daysAgo, production } from '../support/events.js';

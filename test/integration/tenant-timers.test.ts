@@ -13,7 +13,7 @@ import { sweepPhotos } from '../../functions/sweep-photos.js';
 import { closeApp, getApp } from '../../shared/app.js';
 import { createLogger } from '../../shared/logger.js';
 import { TENANT_JOB_FAILURES_METRIC } from '../../shared/observability.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { issueUploadUrls, photoDeps, sweepUnattachedPhotos } from '../../shared/usecases/photos.js';
 import { pruneChangeLogs } from '../../shared/usecases/prune.js';
 import { tenantDatabaseName } from '../../shared/usecases/tenants.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { getApp } from '../../shared/app.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { eventHash } from '../../shared/usecases/push.js';
 import { checkEvent } from '../../shared/sync/validate-event.js';
 import type { RawEvent } from './events.js';

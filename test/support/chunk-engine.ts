@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { PostgresChunkStore } from '../../shared/adapters/postgres/chunk-store.js';
-import type { EventPrecheck, Tenant } from '../../shared/ports.js';
+import type { EventPrecheck } from '../../shared/usecases/ports/chunks.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { ChunkEngine } from '../../shared/usecases/apply-chunk.js';
 
 /**

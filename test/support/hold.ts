@@ -1,5 +1,5 @@
 import { getApp } from '../../shared/app.js';
-import type { Tenant } from '../../shared/ports.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 
 export interface Hold {
   /** Resolves once a processor is waiting on the hold: the tenant's next chunk is blocked, not yet done. */

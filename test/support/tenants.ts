@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { getApp } from '../../shared/app.js';
-import type { Tenant, TenantRegistry } from '../../shared/ports.js';
+import type { Tenant, TenantRegistry } from '../../shared/usecases/ports/tenancy.js';
 import { provisionTenant } from '../../shared/usecases/tenants.js';
 
 /**

@@ -7,8 +7,8 @@ import type {
   ChunkTransaction,
   EventPrecheck,
   LockedBlob,
-  Tenant,
-} from '../../shared/ports.js';
+} from '../../shared/usecases/ports/chunks.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import type { ChunkPlan, PendingEvent } from '../../shared/sync/plan-chunk.js';
 import { ChunkEngine } from '../../shared/usecases/apply-chunk.js';
 

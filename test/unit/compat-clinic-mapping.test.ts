@@ -16,7 +16,7 @@ import {
 } from '../../shared/compat/clinic/mapping.js';
 import type { Conflict } from '../../shared/contracts/conflicts.js';
 import type { SyncStats } from '../../shared/contracts/manager.js';
-import type { RecordEventRow } from '../../shared/ports.js';
+import type { RecordEventRow } from '../../shared/usecases/ports/event-log.js';
 
 // The clinic dialect's pure mapping (shared/compat/clinic/mapping.ts): ids, names, events, stats, resolutions.
 

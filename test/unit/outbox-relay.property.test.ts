@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DependencyUnavailableError } from '../../shared/errors.js';
-import type { OutboxEntry, Tenant } from '../../shared/ports.js';
+import type { OutboxEntry } from '../../shared/usecases/ports/event-log.js';
+import type { Tenant } from '../../shared/usecases/ports/tenancy.js';
 import { chunkMessage } from '../../shared/usecases/push.js';
 import { relayOutbox } from '../../shared/usecases/outbox.js';
 

@@ -15,7 +15,7 @@ import {
   toServiceBusMessage,
 } from '../../shared/adapters/servicebus/service-bus-queue.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
-import type { OutgoingMessage } from '../../shared/ports.js';
+import type { OutgoingMessage } from '../../shared/usecases/ports/queue.js';
 
 const LIMIT = 256 * 1024;
 

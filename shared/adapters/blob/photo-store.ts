@@ -8,7 +8,7 @@ import {
   type UserDelegationKey,
 } from '@azure/storage-blob';
 import { DependencyUnavailableError } from '../../errors.js';
-import type { PhotoBlob, PhotoLock, PhotoStore, SignedBlobUrl } from '../../ports.js';
+import type { PhotoBlob, PhotoLock, PhotoStore, SignedBlobUrl } from '../../usecases/ports/photos.js';
 
 /** SAS URLs live at most this long (SPEC: ≤ 15 minutes). */
 export const MAX_SAS_SECONDS = 15 * 60;

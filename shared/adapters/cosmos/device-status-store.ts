@@ -1,5 +1,5 @@
 import type { Container, PatchOperation } from '@azure/cosmos';
-import type { DeviceRecord, DeviceStatusStore, RecordedPull } from '../../ports.js';
+import type { DeviceRecord, DeviceStatusStore, RecordedPull } from '../../usecases/ports/devices.js';
 import { guardCosmos } from './client.js';
 
 interface DeviceItem extends DeviceRecord {

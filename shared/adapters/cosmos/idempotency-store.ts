@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
-import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from '../../ports.js';
+import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from '../../usecases/ports/idempotency.js';
 import { guardCosmos } from './client.js';
 
 interface IdempotencyItem {

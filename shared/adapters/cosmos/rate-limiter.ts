@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Container, PatchOperation } from '@azure/cosmos';
-import type { RateLimitCounters } from '../../ports.js';
+import type { RateLimitCounters } from '../../usecases/ports/rate-limits.js';
 import { guardCosmos } from './client.js';
 
 interface CounterItem {

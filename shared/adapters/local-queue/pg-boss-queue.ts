@@ -48,7 +48,7 @@ import type {
   EventQueue,
   OutgoingMessage,
   SyncChunkMessage,
-} from '../../ports.js';
+} from '../../usecases/ports/queue.js';
 import { isPostgresUnavailable } from '../postgres/connection.js';
 import { uuidFromHash } from '../../sync/uuid.js';
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ActivityEvent, DeviceActivity, PhotoSummary } from '../../contracts/activity.js';
-import type { ActivityStore, Tenant } from '../../ports.js';
+import type { ActivityStore } from '../../usecases/ports/activity.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 
 interface EventRow {

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { EventType, SyncEvent } from '../../contracts/events.js';
 import type { EventError } from '../../contracts/sync.js';
-import type { ChunkSession, ChunkStore, ChunkTransaction, LockedBlob, Tenant } from '../../ports.js';
+import type { ChunkSession, ChunkStore, ChunkTransaction, LockedBlob } from '../../usecases/ports/chunks.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import type { MergeRecord, Stamp, Strategy } from '../../sync/merge.js';
 import {
   type ChunkInput,

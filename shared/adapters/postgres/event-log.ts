@@ -11,8 +11,8 @@ import type {
   RecordEventFilter,
   RecordEventRow,
   RetryFilter,
-  Tenant,
-} from '../../ports.js';
+} from '../../usecases/ports/event-log.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import type { EventRejection } from '../../sync/validate-event.js';
 import { guardPostgres } from './connection.js';
 import { insertOutbox } from './outbox.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { OutboxEntry, OutboxMessage, OutboxStore, Tenant } from '../../ports.js';
+import type { OutboxEntry, OutboxMessage, OutboxStore } from '../../usecases/ports/event-log.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 
 /**

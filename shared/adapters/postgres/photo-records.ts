@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { PhotoRecord, PhotoRecords, Tenant } from '../../ports.js';
+import type { PhotoRecord, PhotoRecords } from '../../usecases/ports/photos.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 import { iso, isoRequired } from './types.js';
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { TenantLocation } from '../../ports.js';
+import type { TenantLocation } from '../../usecases/ports/tenancy.js';
 
 export interface PoolOptions {
   /** Connections per tenant database (TENANT_POOL_MAX). */

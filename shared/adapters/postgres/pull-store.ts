@@ -9,8 +9,8 @@ import {
   type StoredRecord,
   SYNC_POINTS_KEPT,
   type SyncPointHolder,
-  type Tenant,
-} from '../../ports.js';
+} from '../../usecases/ports/pull.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { EMPTY_HASH, type HeldSet, holds } from '../../sync/held-set.js';
 import { comparePositions } from '../../sync/cursor.js';
 import { guardPostgres } from './connection.js';

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Equipment, EquipmentInput, Well, WellInput } from '../../contracts/reference-data.js';
 import { ConflictError, ValidationError } from '../../errors.js';
-import type { DeleteOutcome, ReferenceDataStore, Tenant, UserRecord } from '../../ports.js';
+import type { DeleteOutcome, ReferenceDataStore, UserRecord } from '../../usecases/ports/reference-data.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 import { isForeignKeyViolation, iso, isoRequired, isUniqueViolation } from './types.js';
 

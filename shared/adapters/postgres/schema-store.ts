@@ -6,8 +6,8 @@ import type {
   SchemaStore,
   StoredCollection,
   StoredSchema,
-  Tenant,
-} from '../../ports.js';
+} from '../../usecases/ports/schema.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 import { withTransaction } from './transaction.js';
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ScopeGrant } from '../../contracts/scopes.js';
-import type { ScopeGrantStore, Tenant } from '../../ports.js';
+import type { ScopeGrantStore } from '../../usecases/ports/scopes.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 import { isoRequired } from './types.js';
 

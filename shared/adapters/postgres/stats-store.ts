@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import type { DeviceCounts, SyncStatsData, SyncStatsFilter, SyncStatsStore, Tenant } from '../../ports.js';
+import type { DeviceCounts } from '../../usecases/ports/devices.js';
+import type { SyncStatsData, SyncStatsFilter, SyncStatsStore } from '../../usecases/ports/stats.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 
 interface DeviceCountsRow {

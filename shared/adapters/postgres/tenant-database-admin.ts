@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { DependencyUnavailableError, ValidationError } from '../../errors.js';
-import type { TenantDatabaseAdmin, TenantLocation } from '../../ports.js';
+import type { TenantDatabaseAdmin, TenantLocation } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 import { migrateDatabase } from './migrator.js';
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Tenant, TenantRegistry } from '../../ports.js';
+import type { Tenant, TenantRegistry } from '../../usecases/ports/tenancy.js';
 import { guardPostgres } from './connection.js';
 
 interface TenantRow {

@@ -18,7 +18,12 @@ import {
 } from '@azure/service-bus';
 import type { Connection, QueueConfig } from '../../config.js';
 import { DependencyUnavailableError } from '../../errors.js';
-import type { DeadLetteredMessage, DeadLetterQueue, EventQueue, OutgoingMessage } from '../../ports.js';
+import type {
+  DeadLetteredMessage,
+  DeadLetterQueue,
+  EventQueue,
+  OutgoingMessage,
+} from '../../usecases/ports/queue.js';
 import { isNetworkErrorCode } from '../network-errors.js';
 
 /** The part of a message batch this adapter uses (the SDK's ServiceBusMessageBatch has it). */

@@ -5,7 +5,8 @@
 import type { App } from '../../app.js';
 import type { Principal } from '../../auth/principal.js';
 import { NotFoundError } from '../../errors.js';
-import type { RecordEventRow, Tenant } from '../../ports.js';
+import type { RecordEventRow } from '../../usecases/ports/event-log.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import { findRecordEvent, latestPushOf } from '../../usecases/sync-status.js';
 import { awaitsDecision, eventIdOfItem, itemOfLastQueue } from './mapping.js';
 

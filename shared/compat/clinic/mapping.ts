@@ -8,7 +8,7 @@ import type { Conflict } from '../../contracts/conflicts.js';
 import type { Problem } from '../../contracts/common.js';
 import type { SyncStats } from '../../contracts/manager.js';
 import type { FieldError } from '../../errors.js';
-import type { RecordEventRow } from '../../ports.js';
+import type { RecordEventRow } from '../../usecases/ports/event-log.js';
 import { canonicalJson } from '../../sync/canonical.js';
 import type { EventRejection } from '../../sync/validate-event.js';
 import { uuidV5 as uuidV5In } from '../../sync/uuid.js';

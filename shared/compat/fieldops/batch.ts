@@ -10,7 +10,7 @@ import { MAX_EVENTS_PER_BATCH } from '../../contracts/events.js';
 import type { PhotoContentType } from '../../contracts/photos.js';
 import type { BatchOutcome } from '../../contracts/sync.js';
 import { PayloadTooLargeError } from '../../errors.js';
-import type { Tenant } from '../../ports.js';
+import type { Tenant } from '../../usecases/ports/tenancy.js';
 import type { App } from '../../app.js';
 import { photoDeps, storeInlinePhotos, uploadedPhoto } from '../../usecases/photos.js';
 import { pushBatch } from '../../usecases/push.js';
