@@ -242,17 +242,26 @@ export function findUnstorableText(
   path: (string | number)[] = [],
 ): (string | number)[] | undefined {
   const at = [...path];
-  return unstorableAt(value, at) ? at : undefined;
+  return pathWhere(value, at, isUnstorable) ? at : undefined;
 }
 
-/** True when `value` holds unstorable text; `path` then ends at it (else it is as it was given). */
-function unstorableAt(value: unknown, path: (string | number)[]): boolean {
-  if (typeof value === 'string') return isUnstorable(value);
+/**
+ * The first place in a parsed JSON value where `hit` says yes — for an object key (`hit(key, true)`) or a string
+ * value (`hit(text, false)`) — with `path` then ending at it (else `path` is as it was given). One path array is
+ * grown and shrunk during the walk: a push walks every value of 1000 events. Recursive: nesting must already
+ * be bounded (findTooDeep).
+ */
+export function pathWhere(
+  value: unknown,
+  path: (string | number)[],
+  hit: (text: string, isKey: boolean) => boolean,
+): boolean {
+  if (typeof value === 'string') return hit(value, false);
   if (value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
       path.push(i);
-      if (unstorableAt(value[i], path)) return true;
+      if (pathWhere(value[i], path, hit)) return true;
       path.pop();
     }
     return false;
@@ -260,7 +269,7 @@ function unstorableAt(value: unknown, path: (string | number)[]): boolean {
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     path.push(key);
-    if (isUnstorable(key) || unstorableAt(record[key], path)) return true;
+    if (hit(key, true) || pathWhere(record[key], path, hit)) return true;
     path.pop();
   }
   return false;

@@ -1,6 +1,7 @@
 import {
   findTooDeep,
   findUnstorableText,
+  pathWhere,
   jsonPath,
   MAX_JSON_DEPTH,
   tooDeepError,
@@ -192,25 +193,5 @@ export async function checkEvents(
 /** The path of the first own key `__proto__` in a parsed JSON value (nesting already bounded), or undefined. */
 function findProtoKey(value: unknown): (string | number)[] | undefined {
   const path: (string | number)[] = [];
-  return protoKeyAt(value, path) ? path : undefined;
-}
-
-/** True when `value` holds a key `__proto__`; `path` then ends at it (else it is as it was given). */
-function protoKeyAt(value: unknown, path: (string | number)[]): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      path.push(i);
-      if (protoKeyAt(value[i], path)) return true;
-      path.pop();
-    }
-    return false;
-  }
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    path.push(key);
-    if (key === '__proto__' || protoKeyAt(record[key], path)) return true;
-    path.pop();
-  }
-  return false;
+  return pathWhere(value, path, (text, isKey) => isKey && text === '__proto__') ? path : undefined;
 }
