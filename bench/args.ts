@@ -18,6 +18,11 @@ export interface BenchArgs {
   repeat: number;
   /** Unloaded single pushes timed one after another for the p50 (--unloaded, default 7). */
   unloaded: number;
+  /**
+   * --statements: load pg_stat_statements into the bench's Postgres and print the tenant database's
+   * statements of the loaded run by total time (per 1,000 events): where Postgres spends its time.
+   */
+  statements: boolean;
 }
 
 function positiveInt(name: string, text: string, max: number): number {
@@ -38,6 +43,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       workers: { type: 'string' },
       unloaded: { type: 'string', default: '7' },
       repeat: { type: 'string', default: '2' },
+      statements: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -56,5 +62,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     workers,
     unloaded: positiveInt('unloaded', values.unloaded, 100),
     repeat: positiveInt('repeat', values.repeat, 20),
+    statements: values.statements,
   };
 }

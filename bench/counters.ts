@@ -86,6 +86,11 @@ export function takeSnapshot(): CostSnapshot {
   return taken;
 }
 
+/** What was counted since the last reset, without resetting (a live view for the bench's waits). */
+export function peekSnapshot(): Readonly<CostSnapshot> {
+  return current;
+}
+
 /** Deliveries handed to a handler in this process and not settled yet (not reset by takeSnapshot). */
 let unsettled = 0;
 export function unsettledDeliveries(): number {

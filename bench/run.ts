@@ -27,6 +27,7 @@ import {
   formatCosts,
   installCounters,
   mergeSnapshots,
+  peekSnapshot,
   takeSnapshot,
   uncountedPool,
   unsettledDeliveries,
@@ -71,6 +72,26 @@ async function push(
   return { millis, accepted: answer.accepted, batchId: answer.batchId };
 }
 
+/** The tenant database's statements since the reset, by total execution time (pg_stat_statements). */
+async function topStatements(
+  observer: pg.Pool,
+): Promise<{ totalMs: number; calls: number; rows: number; query: string }[]> {
+  const { rows } = await observer.query<{ total_ms: number; calls: string; rows: string; query: string }>(
+    `select total_exec_time as total_ms, calls, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
+     from pg_stat_statements
+     where dbid = (select oid from pg_database where datname = current_database())
+       and query not like '%pg_stat_statements%'
+     order by total_exec_time desc
+     limit 14`,
+  );
+  return rows.map((r) => ({
+    totalMs: r.total_ms,
+    calls: Number(r.calls),
+    rows: Number(r.rows),
+    query: r.query,
+  }));
+}
+
 /** Labels for the cost lines: the tenant's database, and the control database (registry, local queue). */
 function databaseLabels(snapshot: CostSnapshot, tenant: Tenant): Record<string, string> {
   return Object.fromEntries(
@@ -91,6 +112,14 @@ async function main(): Promise<void> {
     dataDir,
     ports: { postgres: await freePort(), blob: await freePort(), cosmos: await freePort() },
     given: {},
+    ...(args.statements
+      ? {
+          postgresSettings: [
+            'shared_preload_libraries=pg_stat_statements',
+            'pg_stat_statements.track_utility=on',
+          ],
+        }
+      : {}),
   });
   const secret = 'bench-secret-bench-secret-bench-secret-0123';
   Object.assign(process.env, stack.settings, {
@@ -219,6 +248,10 @@ async function main(): Promise<void> {
     const pgCpu0 = postgresCpuSeconds(postmaster);
     const nodeCpu0 = process.cpuUsage();
     await settledDeliveries();
+    if (args.statements) {
+      await observer.query('create extension if not exists pg_stat_statements');
+      await observer.query('select pg_stat_statements_reset()');
+    }
     takeSnapshot();
     const started = performance.now();
     const latencies: number[] = [];
@@ -231,12 +264,13 @@ async function main(): Promise<void> {
       }),
     );
     const acceptedAt = performance.now();
-    await waitForNoPending(observer, 300_000);
+    await waitForDrained(observer, 300_000);
     const settledAt = performance.now();
     await settledDeliveries();
     const costs = takeSnapshot();
     const nodeCpu = process.cpuUsage(nodeCpu0);
     const pgCpu1 = postgresCpuSeconds(postmaster);
+    const statements = args.statements ? await topStatements(observer) : [];
     const pipelineRate = accepted / ((settledAt - started) / 1000);
 
     const pool = app.tenantPool(tenant);
@@ -261,16 +295,18 @@ async function main(): Promise<void> {
     );
     say(`ratio pipeline / raw: ${(pipelineRate / rawRate).toFixed(2)}`);
 
-    // Unloaded: one push at a time (nothing else running), accepted = the 202, applied = no event of the
-    // batch PENDING any more (polled every 2 ms, so applied is late by at most that).
+    // Unloaded: one push at a time (nothing else running), accepted = the 202, applied = its message
+    // completed (watched in-process every 2 ms, so applied is late by at most that) and none of its events PENDING.
     const acceptedMs: number[] = [];
     const appliedMs: number[] = [];
     for (let k = 0; k < args.unloaded; k += 1) {
       const body = JSON.stringify({ deviceId: `bench-unloaded-${k}`, events: shift(k % devices, perDevice) });
+      await settledDeliveries();
+      takeSnapshot();
       const t0 = performance.now();
       const answer = await push(host.url, tokens[k % devices] as string, body);
       acceptedMs.push(answer.millis);
-      await waitForNoPending(observer, 60_000, answer.batchId, 2);
+      await waitForDrained(observer, 60_000, answer.batchId);
       appliedMs.push(performance.now() - t0);
     }
     say(
@@ -281,6 +317,14 @@ async function main(): Promise<void> {
     say(
       `  cpu: this process (HTTP, processors, in-process Cosmos emulator, load generator) ${perThousand((nodeCpu.user + nodeCpu.system) / 1e6, accepted)} s, Postgres ${pgCpu0 === undefined || pgCpu1 === undefined ? '–' : perThousand(pgCpu1 - pgCpu0, accepted)} s`,
     );
+
+    if (statements.length) {
+      say(`tenant db statements of the loaded run by total time (ms per 1,000 events; pg_stat_statements):`);
+      for (const st of statements)
+        say(
+          `  ${perThousand(st.totalMs, accepted).padStart(7)} ms  ${String(st.calls).padStart(5)} calls  ${fmt(st.rows)} rows  ${st.query}`,
+        );
+    }
 
     if (domain === 'clinic') {
       await benchRecords(pool, host.url, manager);
@@ -618,6 +662,25 @@ async function pendingCount(pool: pg.Pool, batchId?: string): Promise<number> {
     [batchId ?? null],
   );
   return rows[0]?.n ?? 0;
+}
+
+/**
+ * The loaded run's wait: watches this process's queue counters (every message sent since the snapshot
+ * completed or abandoned, none in a handler) with no database load while the pipeline runs — a count over
+ * sync_events every 20 ms cost Postgres about a quarter of what the pipeline did — then confirms with one
+ * count that nothing is PENDING (a message left to the outbox sweep or scheduled for later keeps it waiting).
+ */
+async function waitForDrained(pool: pg.Pool, millis: number, batchId?: string): Promise<void> {
+  const deadline = Date.now() + millis;
+  for (;;) {
+    const { queue } = peekSnapshot();
+    const drained =
+      queue.completed + queue.abandoned >= queue.messagesSent + queue.scheduled &&
+      unsettledDeliveries() === 0;
+    if (drained && (await pendingCount(pool, batchId)) === 0) return;
+    if (Date.now() > deadline) throw new Error(`${await pendingCount(pool, batchId)} events still pending`);
+    await new Promise((r) => setTimeout(r, drained ? 100 : 2));
+  }
 }
 
 /** Waits until no event (of one batch, when given) is PENDING, polling every `everyMillis`. */

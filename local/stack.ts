@@ -56,6 +56,11 @@ export interface StackOptions {
    * to the app as POSTGRES_SERVERS. None unless said (`npm start` runs one server).
    */
   extraServers?: readonly { name: string; port: number }[];
+  /**
+   * More server settings for every embedded Postgres, as `name=value` (each passed as `-c name=value`), e.g.
+   * the bench's `shared_preload_libraries=pg_stat_statements` (`npm run bench -- --statements`).
+   */
+  postgresSettings?: readonly string[];
   log?: (message: string) => void;
 }
 
@@ -234,7 +239,13 @@ async function startPostgres(
     password,
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      ...(options.postgresSettings ?? []).flatMap((setting) => ['-c', setting]),
+    ],
     onLog: noop,
     onError: noop,
   });

@@ -14,7 +14,12 @@ describe('bench arguments', () => {
       workers: undefined,
       unloaded: 7,
       repeat: 2,
+      statements: false,
     });
+  });
+
+  it('asks for per-statement timings with --statements', () => {
+    expect(parseBenchArgs(['--statements'])).toMatchObject({ statements: true, workers: undefined });
   });
 
   it('reads a worker list for the scaling mode', () => {
