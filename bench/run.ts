@@ -218,6 +218,14 @@ async function main(): Promise<void> {
           }))
         : shiftEvents(999, 5, wellIds, 'pump-1');
     await push(host.url, manager, JSON.stringify({ deviceId: 'warm-up', events: warmUp }));
+    // Each device has synced before, as at the end of a shift: its first pull (limit 1) made it its user's.
+    for (let d = 0; d < devices; d += 1) {
+      const response = await fetch(`${host.url}/v1/sync/pull?deviceId=bench-device-${d}&limit=1`, {
+        headers: { authorization: `Bearer ${tokens[d]}` },
+      });
+      if (response.status !== 200) throw new Error(`first pull answered ${response.status}`);
+      await response.arrayBuffer();
+    }
 
     const shift = (d: number, count: number) =>
       domain === 'clinic' ? clinicShiftEvents(d, count) : shiftEvents(d, count, wellIds, 'pump-1');

@@ -111,7 +111,9 @@ export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<P
     );
   }
   // Before the idempotency claim: a refused device never holds a key.
-  await checkDeviceAccess(deps.devices, tenant, principal, body.deviceId, 'act');
+  const access = await checkDeviceAccess(deps.devices, tenant, principal, body.deviceId, 'act');
+  // The device already names this caller its owner: nothing waits on its status write (see acceptBatch).
+  const ownerRecorded = access.record?.userId === principal.userId;
   const key = command.idempotencyKey;
   // Hashing the whole body costs; only a request with an Idempotency-Key needs it.
   const requestHash = key ? sha256(canonicalJson(body)) : '';
@@ -130,7 +132,7 @@ export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<P
     }
   }
   try {
-    const response = await acceptBatch(deps, command);
+    const response = await acceptBatch(deps, command, ownerRecorded);
     recordOutcomes(tenant.id, { DUPLICATE: response.duplicates.length, REJECTED: response.rejected.length });
     if (key)
       await deps.idempotency.complete(tenant.id, principal.userId, key, requestHash, {
@@ -147,7 +149,11 @@ export async function pushBatch(deps: PushDeps, command: PushCommand): Promise<P
 const isRecordEvent = (raw: unknown): boolean =>
   (RECORD_EVENT_TYPES as readonly unknown[]).includes((raw as { type?: unknown } | null)?.type);
 
-async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushCommand): Promise<PushAccepted> {
+async function acceptBatch(
+  deps: PushDeps,
+  { tenant, principal, body }: PushCommand,
+  ownerRecorded: boolean,
+): Promise<PushAccepted> {
   const now = (deps.now ?? (() => new Date()))();
   const batchId = randomUUID();
   const receivedAt = now.toISOString();
@@ -194,7 +200,12 @@ async function acceptBatch(deps: PushDeps, { tenant, principal, body }: PushComm
     ],
   );
   // Committed: from here on the batch is accepted whatever the queue or Cosmos say (the sweep makes good).
-  await relayOutbox(deps, tenant, result.outbox, { deleteInBackground: true });
+  const relay = relayOutbox(deps, tenant, result.outbox, { deleteInBackground: true });
+  // A device's first push names its owner (DEVICE_NOT_OWNED for anyone else afterwards), so that relay is
+  // awaited: from the 202 on, another user is refused. Any later push answers at the commit and its messages
+  // and lastPushAt follow at once (relayOutbox never throws; the sweep makes good what a crash leaves):
+  // the answer does not wait for the queue and Cosmos (docs/architecture.md "Push pipeline").
+  if (!ownerRecorded) await relay;
   return {
     batchId,
     receivedAt,

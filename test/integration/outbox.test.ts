@@ -13,6 +13,7 @@ import { tokenFor } from '../support/auth.js';
 import { note, reading } from '../support/events.js';
 import { ownSyncProcessor } from '../support/processor.js';
 import { settled } from '../support/sync.js';
+import { waitFor } from '../support/wait.js';
 import { onlyTenants, type SeededTenant, seededTenant } from '../support/tenants.js';
 
 // The transactional outbox's crash points (issue 17, item 1; docs/architecture.md "Push pipeline"). This
@@ -270,5 +271,59 @@ describe('transactional outbox: crash points', () => {
     expect(result.delivered).toBeGreaterThanOrEqual(1);
     expect((await settled(token, pushed.response.batchId)).counts).toMatchObject({ applied: 1, pending: 0 });
     await expectAppliedOnce(events.map((e) => e.id));
+  });
+  it("a device's first push waits for its relay (its owner is recorded before the 202); a later push answers at the commit", async () => {
+    // Prepare: a queue whose send waits for a gate this test opens
+    const app = getApp();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let sends = 0;
+    const gated: EventQueue = {
+      send: async (messages) => {
+        sends += 1;
+        await gate;
+        await app.queue.send(messages);
+      },
+      schedule: (message, at) => app.queue.schedule(message, at),
+    };
+    const deviceId = 'outbox-answer-1';
+    const command = (events: ReturnType<typeof note>[]) => ({
+      tenant: t.tenant,
+      principal: principal(),
+      body: { deviceId, events },
+    });
+    // Act 1: the device's first push
+    let firstAnswered = false;
+    const first = pushBatch({ ...app, queue: gated }, command([note(t.wellId, 'first')])).then((r) => {
+      firstAnswered = true;
+      return r;
+    });
+    // (waitFor checks between timer turns: an answer not waiting for the relay would have settled by then)
+    await waitFor(() => sends === 1, { what: 'the first relay to reach the queue' });
+    await new Promise((resolve) => setImmediate(resolve));
+    // Assess 1: not answered while its relay waits
+    expect(firstAnswered).toBe(false);
+    open();
+    const firstPushed = await first;
+    if (firstPushed.kind !== 'accepted') throw new Error('expected a new batch');
+    expect((await app.devices.get(t.tenant.id, deviceId))?.userId).toBe('u-outbox');
+    // Act 2: a later push of the same device, the queue held shut again
+    let openAgain: () => void = () => undefined;
+    const gateAgain = new Promise<void>((resolve) => (openAgain = resolve));
+    const held: EventQueue = {
+      send: async (messages) => {
+        await gateAgain;
+        await app.queue.send(messages);
+      },
+      schedule: (message, at) => app.queue.schedule(message, at),
+    };
+    const later = await pushBatch({ ...app, queue: held }, command([note(t.wellId, 'later')]));
+    // Assess 2: answered with its message still waiting for the queue (the gate is shut); once the queue
+    // takes it, both batches apply
+    if (later.kind !== 'accepted') throw new Error('expected a new batch');
+    expect(await outboxOf(later.response.batchId)).toHaveLength(1);
+    openAgain();
+    expect((await settled(token, later.response.batchId)).counts).toMatchObject({ applied: 1, pending: 0 });
+    expect((await settled(token, firstPushed.response.batchId)).counts).toMatchObject({ applied: 1 });
   });
 });
