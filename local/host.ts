@@ -76,6 +76,7 @@ function buildFunctionTable(
   registrations: FunctionRegistration[],
   settings: Record<string, string | undefined>,
   log: HostLog,
+  timersRunByCaller: Readonly<Record<string, string>> = {},
 ): FunctionTable {
   const table: FunctionTable = { listed: [], http: [], serviceBus: [] };
   for (const { metadata, callback } of registrations) {
@@ -128,6 +129,15 @@ function buildFunctionTable(
       const many = String(trigger.cardinality ?? 'one').toLowerCase() === 'many';
       table.serviceBus.push({ name, queueName, many, metadata, callback });
       table.listed.push({ name, trigger: 'serviceBus', queueName });
+    } else if (type === 'timertrigger' && Object.hasOwn(timersRunByCaller, name)) {
+      // The runner that started this host runs the same work itself (local/start.ts): not a gap to warn of.
+      log({
+        level: 'info',
+        msg: 'timer run by the local runner',
+        function: name,
+        runs: timersRunByCaller[name],
+      });
+      table.listed.push({ name, trigger: 'timer' });
     } else {
       log({
         level: 'warn',
@@ -231,7 +241,7 @@ export async function startFunctionsHost(options: HostOptions): Promise<Function
               'used before installFunctionsCoreShim() ran and went into "test mode"',
       );
     }
-    const table = buildFunctionTable(loaded.functions, options.settings, log);
+    const table = buildFunctionTable(loaded.functions, options.settings, log, options.timersRunByCaller);
 
     await runAppHooks(currentHooks(entryUrl, 'appStart'), {
       ...appHookContext(),

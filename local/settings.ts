@@ -11,12 +11,47 @@ const localSchema = z.object({
   LOCAL_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(5433),
   LOCAL_BLOB_PORT: z.coerce.number().int().min(0).max(65535).default(10000),
   LOCAL_COSMOS_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  LOCAL_EXTRA_SERVERS: z.string().trim().optional(),
 });
+
+/** A server name as POSTGRES_SERVERS accepts it (shared/config.ts). */
+const SERVER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+/**
+ * LOCAL_EXTRA_SERVERS: more embedded Postgres servers for tenant databases (docs/deploy.md "Tenant
+ * servers"), comma-separated `name` or `name:port`; a server without a port takes the control server's port
+ * plus its position (1, 2, …). Returns the servers and the problems found (each a sentence; none when valid).
+ * A name equal to the control server's is refused later, by the app's own check of POSTGRES_SERVERS.
+ */
+export function parseExtraServers(
+  value: string | undefined,
+  postgresPort: number,
+): { servers: { name: string; port: number }[]; problems: string[] } {
+  const items = (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  const problems: string[] = [];
+  const servers = items.map((item, index) => {
+    const [name = '', port, ...rest] = item.split(':');
+    const number = port === undefined ? postgresPort + index + 1 : Number(port);
+    if (!SERVER_NAME.test(name) || rest.length > 0)
+      problems.push(`"${item}": a name is 1–40 lower-case letters, digits or hyphens, then optionally :port`);
+    else if (!Number.isInteger(number) || number < 1 || number > 65535)
+      problems.push(`"${item}": the port must be 1–65535`);
+    return { name, port: number };
+  });
+  const names = servers.map((s) => s.name);
+  if (new Set(names).size !== names.length) problems.push('server names must be unique');
+  return { servers, problems };
+}
 
 export interface LocalSettings {
   port: number;
   dataDir: string;
   ports: { postgres: number; blob: number; cosmos: number };
+  /** LOCAL_EXTRA_SERVERS: more embedded Postgres servers for tenants (none by default). */
+  extraServers: { name: string; port: number }[];
 }
 
 export function loadLocalSettings(env: Record<string, string | undefined> = process.env): LocalSettings {
@@ -26,7 +61,13 @@ export function loadLocalSettings(env: Record<string, string | undefined> = proc
     throw new Error(`Invalid local settings:\n${lines}`);
   }
   const s = parsed.data;
+  const extra = parseExtraServers(s.LOCAL_EXTRA_SERVERS, s.LOCAL_POSTGRES_PORT);
+  if (extra.problems.length) {
+    const lines = extra.problems.map((p) => `  - LOCAL_EXTRA_SERVERS: ${p}`).join('\n');
+    throw new Error(`Invalid local settings:\n${lines}`);
+  }
   return {
+    extraServers: extra.servers,
     port: s.PORT,
     dataDir: resolve(s.FIELDSYNC_DATA_DIR ?? join(projectRoot(), '.fieldsync')),
     ports: { postgres: s.LOCAL_POSTGRES_PORT, blob: s.LOCAL_BLOB_PORT, cosmos: s.LOCAL_COSMOS_PORT },

@@ -1,6 +1,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import type { Server } from 'node:https';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
@@ -275,10 +284,58 @@ async function startPostgres(
   return { server: postgres, url };
 }
 
-function startAzurite(options: StackOptions, log: (m: string) => void): Promise<ChildProcess> {
+/** The arguments of a running process, from /proc (Linux); undefined when it is gone or unreadable. */
+function commandLine(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An Azurite child left running by a killed run (re-parented to init) holds the blob port, and a new
+ * Azurite could not listen there while the old one answered in its place and outlived the next Ctrl-C. The
+ * stack records its Azurite's pid in `pidFile`; a process with that pid is stopped only when its command line
+ * is Azurite's blob service on this `location` (a pid reused by another program is left alone), and one
+ * whose parent is alive belongs to a running stack: refuse rather than share its data.
+ */
+async function stopOrphanAzurite(
+  pidFile: string,
+  main: string,
+  location: string,
+  log: (m: string) => void,
+): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const args = Number.isInteger(pid) && pid > 0 ? commandLine(pid) : undefined;
+  if (!args?.includes(main) || args[args.indexOf('--location') + 1] !== location) return;
+  if (parentPid(pid) !== 1) {
+    throw new Error(
+      `another fieldsync stack is using ${location} (Azurite pid ${pid}); stop it first, or set FIELDSYNC_DATA_DIR`,
+    );
+  }
+  log(`stopping an Azurite server left running by an earlier run (pid ${pid})`);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100; i += 1) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!commandLine(pid)) return;
+  }
+  throw new Error(`Azurite (pid ${pid}) from an earlier run did not stop`);
+}
+
+async function startAzurite(options: StackOptions, log: (m: string) => void): Promise<ChildProcess> {
   const location = join(options.dataDir, 'azurite');
   mkdirSync(location, { recursive: true });
   const main = require.resolve('azurite/dist/src/blob/main.js');
+  const pidFile = join(options.dataDir, 'azurite.pid');
+  await stopOrphanAzurite(pidFile, main, location, log);
+  // Whatever still answers on the port is not ours: waiting for the port would mistake it for our Azurite.
+  if (await isListening(options.ports.blob)) {
+    throw new Error(
+      `127.0.0.1:${options.ports.blob} is already in use; stop what listens there or set LOCAL_BLOB_PORT`,
+    );
+  }
   const child = spawn(
     process.execPath,
     [
@@ -295,6 +352,8 @@ function startAzurite(options: StackOptions, log: (m: string) => void): Promise<
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // Recorded at once, so that a run killed even before Azurite listens leaves a pid for the next start.
+  if (child.pid) writeFileSync(pidFile, String(child.pid));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -449,8 +508,12 @@ export async function startLocalStack(options: StackOptions): Promise<RunningSta
           stops.push(
             () =>
               new Promise<void>((resolve) => {
-                if (child.exitCode !== null) return resolve();
-                child.once('exit', () => resolve());
+                const stopped = () => {
+                  rmSync(join(options.dataDir, 'azurite.pid'), { force: true });
+                  resolve();
+                };
+                if (child.exitCode !== null) return stopped();
+                child.once('exit', stopped);
                 child.kill('SIGTERM');
               }),
           );

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     dataDir: local.dataDir,
     ports: local.ports,
+    extraServers: local.extraServers,
     given: process.env,
     log: say,
   });
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       settings: process.env,
       corsAllowedOrigins: config.cors.allowedOrigins,
       ...(app.localQueue ? { queue: app.localQueue } : {}),
+      timersRunByCaller: { sweepOutbox: 'every minute', pruneChangeLog: 'once at start' },
     });
     const onSignal = () => void stopAll(host).then(() => process.exit(0));
     process.once('SIGINT', onSignal);

@@ -43,11 +43,22 @@ async function connectPostgres(): Promise<RunningStack | undefined> {
     : undefined;
   if (running) {
     process.env.POSTGRES_URL = running;
+    // The servers LOCAL_EXTRA_SERVERS gave the running `npm start` (same password, `postgres` database).
+    if (local.extraServers.length && !process.env.POSTGRES_SERVERS) {
+      const servers = local.extraServers.map(({ name, port }) => {
+        const url = new URL(running);
+        url.port = String(port);
+        url.pathname = '/postgres';
+        return { name, url: url.toString() };
+      });
+      process.env.POSTGRES_SERVERS = JSON.stringify(servers);
+    }
     return undefined;
   }
   const stack = await startLocalStack({
     dataDir: local.dataDir,
     ports: local.ports,
+    extraServers: local.extraServers,
     given: process.env,
     services: ['postgres'],
   });

@@ -18,6 +18,11 @@ export interface HostOptions {
   corsAllowedOrigins?: readonly string[];
   /** Delivers messages to Service Bus triggers; without it those functions are listed but not run. */
   queue?: QueueSubscriber;
+  /**
+   * Timer functions the caller runs itself, by name, with how often (e.g. `sweepOutbox: 'every minute'`):
+   * listed with an info entry instead of the warning the host gives for a trigger it does not run.
+   */
+  timersRunByCaller?: Readonly<Record<string, string>>;
   /** One structured entry per invocation and lifecycle event; default writes JSON lines to stdout. */
   log?: (entry: Record<string, unknown>) => void;
 }

@@ -189,6 +189,58 @@ describe('npm start', () => {
     expect(leftovers(dataDir)).toEqual([]);
   }, 120_000);
 
+  it('after kill -9, the next start stops the orphaned Azurite and Postgres servers and runs fresh ones (LOCAL_EXTRA_SERVERS too)', async () => {
+    // Prepare: a run with a second Postgres server (LOCAL_EXTRA_SERVERS), killed as `kill -9` kills it.
+    const secondPort = await freePort();
+    const env = {
+      FIELDSYNC_DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      LOCAL_POSTGRES_PORT: String(await freePort()),
+      LOCAL_BLOB_PORT: String(await freePort()),
+      LOCAL_COSMOS_PORT: String(await freePort()),
+      LOCAL_EXTRA_SERVERS: `second:${secondPort}`,
+    };
+    const azurites = () =>
+      leftovers(`--blobPort ${env.LOCAL_BLOB_PORT}`).map((l) => Number(l.trim().split(/\s+/)[0]));
+    const killed = await start(env);
+    expect(killed.output()).toContain(`postgres second 127.0.0.1:${secondPort}`);
+    const [orphan] = azurites();
+    expect(orphan).toBeGreaterThan(0);
+    await new Promise((resolve) => {
+      killed.child.once('exit', resolve);
+      killed.child.kill('SIGKILL');
+    });
+    // The crash left its children running: the situation the next start must clean up.
+    expect(azurites()).toEqual([orphan]);
+    expect(leftovers(join(dataDir, 'postgres-second')).length).toBeGreaterThan(0);
+
+    // Act: start again on the same folder and ports.
+    const next = await start(env);
+
+    // Assess: the orphans were named and stopped, a new Azurite serves, the second server takes tenants.
+    expect(next.output()).toContain(
+      `stopping an Azurite server left running by an earlier run (pid ${orphan})`,
+    );
+    expect(next.output()).toContain('stopping a Postgres server left running by an earlier run');
+    const [fresh] = azurites();
+    expect(azurites()).toHaveLength(1);
+    expect(fresh).not.toBe(orphan);
+    expect(next.output()).toMatch(/"msg":"timer run by the local runner","function":"sweepOutbox"/);
+    expect(next.output()).not.toMatch(/trigger not supported by the local host","function":"sweepOutbox/);
+    const health = await fetch(`${next.url}/health`);
+    expect(health.status).toBe(200);
+    expect(JSON.stringify(await health.json())).toContain('postgres:second');
+    const created = execFileSync(
+      process.execPath,
+      [join(root, 'dist', 'local', 'tenant-cli.js'), 'create', 'on-second', '--server', 'second'],
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+    ).toString();
+    expect(created).toMatch(/tenant on-second: .* on server second/);
+    expect(await stopWithCtrlC(next.child)).toBe(0);
+    expect(leftovers(dataDir)).toEqual([]);
+    expect(azurites()).toEqual([]);
+  }, 150_000);
+
   it('stops with a message naming a bad setting', async () => {
     const child = spawn(process.execPath, [join(root, 'dist', 'local', 'start.js')], {
       env: {
