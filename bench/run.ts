@@ -72,6 +72,15 @@ async function push(
   return { millis, accepted: answer.accepted, batchId: answer.batchId };
 }
 
+/** A device's first sync (a pull of one item): from then on the device is its user's, as in the field. */
+async function firstPull(url: string, token: string, deviceId: string): Promise<void> {
+  const response = await fetch(`${url}/v1/sync/pull?deviceId=${deviceId}&limit=1`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (response.status !== 200) throw new Error(`first pull answered ${response.status}`);
+  await response.arrayBuffer();
+}
+
 /** The tenant database's statements since the reset, by total execution time (pg_stat_statements). */
 async function topStatements(
   observer: pg.Pool,
@@ -219,13 +228,7 @@ async function main(): Promise<void> {
         : shiftEvents(999, 5, wellIds, 'pump-1');
     await push(host.url, manager, JSON.stringify({ deviceId: 'warm-up', events: warmUp }));
     // Each device has synced before, as at the end of a shift: its first pull (limit 1) made it its user's.
-    for (let d = 0; d < devices; d += 1) {
-      const response = await fetch(`${host.url}/v1/sync/pull?deviceId=bench-device-${d}&limit=1`, {
-        headers: { authorization: `Bearer ${tokens[d]}` },
-      });
-      if (response.status !== 200) throw new Error(`first pull answered ${response.status}`);
-      await response.arrayBuffer();
-    }
+    for (let d = 0; d < devices; d += 1) await firstPull(host.url, tokens[d] as string, `bench-device-${d}`);
 
     const shift = (d: number, count: number) =>
       domain === 'clinic' ? clinicShiftEvents(d, count) : shiftEvents(d, count, wellIds, 'pump-1');
@@ -307,6 +310,9 @@ async function main(): Promise<void> {
     // completed (watched in-process every 2 ms, so applied is late by at most that) and none of its events PENDING.
     const acceptedMs: number[] = [];
     const appliedMs: number[] = [];
+    // These devices have synced before too (a first pull), as the loaded run's have.
+    for (let k = 0; k < args.unloaded; k += 1)
+      await firstPull(host.url, tokens[k % devices] as string, `bench-unloaded-${k}`);
     for (let k = 0; k < args.unloaded; k += 1) {
       const body = JSON.stringify({ deviceId: `bench-unloaded-${k}`, events: shift(k % devices, perDevice) });
       await settledDeliveries();
