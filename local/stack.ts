@@ -203,22 +203,40 @@ async function stopOrphanPostmaster(dir: string, log: (m: string) => void): Prom
   } catch {
     return; // not running; Postgres clears a stale pid file itself
   }
-  if (parentPid(pid) !== 1) {
-    throw new Error(
-      `another fieldsync stack is using ${dir} (Postgres pid ${pid}); stop it first, or set FIELDSYNC_DATA_DIR`,
-    );
-  }
-  log(`stopping a Postgres server left running by an earlier run (pid ${pid})`);
-  process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 100; i += 1) {
-    await new Promise((r) => setTimeout(r, 100));
+  await stopOrphan({ pid, name: 'Postgres', place: dir, signal: 'SIGINT', log }, () => {
     try {
       process.kill(pid, 0);
+      return true;
     } catch {
-      return;
+      return false;
     }
+  });
+}
+
+/**
+ * Stops a process of ours left running by a killed run, once it is known to be ours: re-parented to init
+ * (an orphan) it is stopped with `signal` and awaited up to 10 s; one whose parent is alive belongs to a
+ * running stack, which is refused rather than sharing its data.
+ */
+async function stopOrphan(
+  orphan: { pid: number; name: string; place: string; signal: NodeJS.Signals; log: (m: string) => void },
+  running: () => boolean,
+): Promise<void> {
+  const { pid, name, place, signal, log } = orphan;
+  if (parentPid(pid) !== 1) {
+    throw new Error(
+      `another fieldsync stack is using ${place} (${name} pid ${pid}); stop it first, or set FIELDSYNC_DATA_DIR`,
+    );
   }
-  throw new Error(`Postgres (pid ${pid}) from an earlier run did not stop`);
+  log(
+    `stopping ${name === 'Postgres' ? 'a Postgres' : 'an Azurite'} server left running by an earlier run (pid ${pid})`,
+  );
+  process.kill(pid, signal);
+  for (let i = 0; i < 100; i += 1) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!running()) return;
+  }
+  throw new Error(`${name} (pid ${pid}) from an earlier run did not stop`);
 }
 
 /**
@@ -310,18 +328,10 @@ async function stopOrphanAzurite(
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const args = Number.isInteger(pid) && pid > 0 ? commandLine(pid) : undefined;
   if (!args?.includes(main) || args[args.indexOf('--location') + 1] !== location) return;
-  if (parentPid(pid) !== 1) {
-    throw new Error(
-      `another fieldsync stack is using ${location} (Azurite pid ${pid}); stop it first, or set FIELDSYNC_DATA_DIR`,
-    );
-  }
-  log(`stopping an Azurite server left running by an earlier run (pid ${pid})`);
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100; i += 1) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (!commandLine(pid)) return;
-  }
-  throw new Error(`Azurite (pid ${pid}) from an earlier run did not stop`);
+  await stopOrphan(
+    { pid, name: 'Azurite', place: location, signal: 'SIGTERM', log },
+    () => commandLine(pid) !== undefined,
+  );
 }
 
 async function startAzurite(options: StackOptions, log: (m: string) => void): Promise<ChildProcess> {
