@@ -270,7 +270,6 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     } catch (error) {
       throw toQueueError(error);
     }
-    this.notify(this.queueName);
     await this.announce(this.queueName);
   }
 
@@ -429,10 +428,7 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     } catch (error) {
       throw toQueueError(error);
     }
-    if (moved > 0) {
-      this.notify(this.queueName);
-      await this.announce(this.queueName);
-    }
+    if (moved > 0) await this.announce(this.queueName);
     return moved;
   }
 
@@ -444,10 +440,12 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
   }
 
   /**
-   * NOTIFY every listening LocalQueue (other processes included) that `name` has committed messages. Best
-   * effort: the messages are committed already, so a failure is logged and polling delivers them.
+   * Wakes this process's consumers of `name` and NOTIFYs every listening LocalQueue (other processes
+   * included) that it has committed messages. Best effort: the messages are committed already, so a failure
+   * is logged and polling delivers them.
    */
   private async announce(name: string): Promise<void> {
+    this.notify(name);
     try {
       await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, name]);
     } catch (error) {
@@ -459,7 +457,6 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
   private announceWhenDue(name: string, at: Date): void {
     const delay = at.getTime() - Date.now();
     if (delay <= 0) {
-      this.notify(name);
       void this.announce(name);
       return;
     }
@@ -467,7 +464,6 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     const timer = setTimeout(() => {
       this.dueTimers.delete(timer);
       if (this.stopped) return;
-      this.notify(name);
       void this.announce(name);
     }, delay);
     // A pending announcement must not keep a process alive: polling delivers the message anyway.
