@@ -115,6 +115,9 @@ export function createApp(config: Config): App {
     }
     return server.postgres;
   };
+  /** Connection settings of `database` on server `name`; `admin`: direct, never through PgBouncer. */
+  const connectionOn = (name: string, database: string | undefined, admin = false) =>
+    connectionFor(serverConfig(name), database, credential, { connectTimeoutMillis, admin });
 
   const controlPool = new pg.Pool({
     ...configFor(undefined),
@@ -123,18 +126,12 @@ export function createApp(config: Config): App {
     allowExitOnIdle: true,
   });
   controlPool.on('error', () => {});
-  const tenantPools = new PoolCache(
-    (location) =>
-      connectionFor(serverConfig(location.server), location.databaseName, credential, {
-        connectTimeoutMillis,
-      }),
-    {
-      max: config.tenantPool.max,
-      idleMillis: config.tenantPool.idleMillis,
-      maxOpen: config.tenantPool.maxOpen,
-      connectionTimeoutMillis: connectTimeoutMillis,
-    },
-  );
+  const tenantPools = new PoolCache((location) => connectionOn(location.server, location.databaseName), {
+    max: config.tenantPool.max,
+    idleMillis: config.tenantPool.idleMillis,
+    maxOpen: config.tenantPool.maxOpen,
+    connectionTimeoutMillis: connectTimeoutMillis,
+  });
   const tenantPool = (tenant: Tenant) => tenantPools.get(tenant);
   // Each other server's admin database (`postgres`), for CREATE DATABASE there: made on first use, one
   // connection, since provisioning is rare.
@@ -144,7 +141,7 @@ export function createApp(config: Config): App {
     let pool = otherAdminPools.get(name);
     if (!pool) {
       pool = new pg.Pool({
-        ...connectionFor(serverConfig(name), undefined, credential, { connectTimeoutMillis, admin: true }),
+        ...connectionOn(name, undefined, true),
         max: 1,
         idleTimeoutMillis: 10_000,
         allowExitOnIdle: true,
@@ -155,12 +152,11 @@ export function createApp(config: Config): App {
     return pool;
   };
   const tenantAdmin = new PostgresTenantDatabaseAdmin(
-    config.postgresServers.map(({ name, postgres }) => ({
+    config.postgresServers.map(({ name }) => ({
       name,
       pool: () => adminPool(name),
       // Migrations and DDL: direct to the server, never through PgBouncer (session advisory lock).
-      connectionFor: (database: string) =>
-        connectionFor(postgres, database, credential, { connectTimeoutMillis, admin: true }),
+      connectionFor: (database: string) => connectionOn(name, database, true),
     })),
   );
   // The chunk engine's session-level photo locks need direct connections: through PgBouncer (transaction
@@ -168,19 +164,12 @@ export function createApp(config: Config): App {
   const sessionPools =
     config.postgres.kind === 'url' || config.postgres.adminPort === config.postgres.port
       ? undefined
-      : new PoolCache(
-          (location) =>
-            connectionFor(serverConfig(location.server), location.databaseName, credential, {
-              connectTimeoutMillis,
-              admin: true,
-            }),
-          {
-            max: 2,
-            idleMillis: config.tenantPool.idleMillis,
-            maxOpen: config.tenantPool.maxOpen,
-            connectionTimeoutMillis: connectTimeoutMillis,
-          },
-        );
+      : new PoolCache((location) => connectionOn(location.server, location.databaseName, true), {
+          max: 2,
+          idleMillis: config.tenantPool.idleMillis,
+          maxOpen: config.tenantPool.maxOpen,
+          connectionTimeoutMillis: connectTimeoutMillis,
+        });
   const sessionPool = (tenant: Tenant) => (sessionPools ?? tenantPools).get(tenant);
 
   let cosmos: Database | undefined;
