@@ -1,3 +1,5 @@
+import * as crypto from 'node:crypto';
+
 /** A piece of output text on the work stack, told apart from a string value still to be written. */
 class Text {
   constructor(readonly text: string) {}
@@ -95,3 +97,13 @@ export function canonicalJsonIterative(value: unknown): string {
   }
   return out.join('');
 }
+
+/**
+ * sha256 of `text` as 64 hex digits. One-shot crypto.hash (Node ≥ 20.12) where there is one: about 3× faster
+ * than createHash for the short texts hashed once per event (push and processor); createHash on an older
+ * Node 20 (package.json allows 20.11).
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+export const sha256Hex: (text: string) => string = oneShot
+  ? (text) => oneShot('sha256', text, 'hex')
+  : (text) => crypto.createHash('sha256').update(text).digest('hex');

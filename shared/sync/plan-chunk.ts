@@ -4,7 +4,6 @@
  * event's outcome. The use case (shared/usecases/apply-chunk.ts) locks and loads the inputs through the
  * ChunkStore port, calls this, and has the store write the plan, in one transaction.
  */
-import { createHash } from 'node:crypto';
 import {
   EQUIPMENT_UPDATE_FIELDS,
   type EventType,
@@ -14,7 +13,7 @@ import {
 } from '../contracts/events.js';
 import type { EventErrorCode } from '../contracts/event-errors.js';
 import type { ConflictReport, EventError } from '../contracts/sync.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
 import {
   applyWrite,
   type ApplyResult,
@@ -200,7 +199,7 @@ const rejected = (code: EventErrorCode, message: string, retryable = false): Out
 export const productionKey = (wellId: string, productionDate: string) => `${wellId}|${productionDate}`;
 
 const contentHash = (deviceId: string, type: string, payload: unknown) =>
-  createHash('sha256').update(canonicalJson({ deviceId, type, payload })).digest('hex');
+  sha256Hex(canonicalJson({ deviceId, type, payload }));
 
 /** Order of application inside a chunk: by stamp, so a chunk's own result does not depend on arrival order. */
 const byStamp = (a: PendingEvent, b: PendingEvent) =>
