@@ -211,6 +211,9 @@ const META = {
 const lower = (id: string) => id.toLowerCase();
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A push run's counts of events sent and settled out of `total`, shared by its steps (progress events). */
+type PushProgress = { sent: number; settled: number; total: number };
+
 /**
  * The fieldsync client (issue 15): a durable outbox, push with per-batch Idempotency-Keys, outcome
  * handling, photo uploads, pull into local tables, progress, status and an optional auto mode.
@@ -743,7 +746,7 @@ export class FieldsyncClient {
     batch: StoredBatch,
     byId: Map<string, OutboxEntry>,
     report: SyncReport,
-    progress: { sent: number; settled: number; total: number },
+    progress: PushProgress,
   ): Promise<void> {
     if (batch.batchId === undefined) {
       const events = batch.eventIds.flatMap((id) => {
@@ -824,7 +827,7 @@ export class FieldsyncClient {
     answer: HttpAnswer,
     byId: Map<string, OutboxEntry>,
     report: SyncReport,
-    progress: { sent: number; settled: number; total: number },
+    progress: PushProgress,
   ): Promise<void> {
     const problem = answer.body as Problem | undefined;
     const current = this.options.deviceInfo;
@@ -887,7 +890,7 @@ export class FieldsyncClient {
     batch: StoredBatch,
     byId: Map<string, OutboxEntry>,
     report: SyncReport,
-    progress: { sent: number; settled: number; total: number },
+    progress: PushProgress,
   ): Promise<void> {
     const deadline = this.now().getTime() + (this.options.processingTimeoutMs ?? 60_000);
     for (let attempt = 0; ; attempt += 1) {
@@ -922,7 +925,7 @@ export class FieldsyncClient {
     outcome: BatchOutcome,
     byId: Map<string, OutboxEntry>,
     report: SyncReport,
-    progress: { sent: number; settled: number; total: number },
+    progress: PushProgress,
   ): Promise<void> {
     const outcomes = new Map(outcome.events.filter((o) => o.eventId).map((o) => [lower(o.eventId ?? ''), o]));
     const removeIds: string[] = [];
