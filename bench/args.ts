@@ -23,6 +23,11 @@ export interface BenchArgs {
    * statements of the loaded run by total time (per 1,000 events): where Postgres spends its time.
    */
   statements: boolean;
+  /**
+   * --cpu-profile FILE: write a V8 CPU profile (.cpuprofile, open in Chrome DevTools) of this process during
+   * the loaded run only, from the first push to the last event settled. Undefined: no profile.
+   */
+  cpuProfile: string | undefined;
 }
 
 function positiveInt(name: string, text: string, max: number): number {
@@ -44,6 +49,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       unloaded: { type: 'string', default: '7' },
       repeat: { type: 'string', default: '2' },
       statements: { type: 'boolean', default: false },
+      'cpu-profile': { type: 'string' },
     },
     strict: true,
   });
@@ -63,5 +69,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     unloaded: positiveInt('unloaded', values.unloaded, 100),
     repeat: positiveInt('repeat', values.repeat, 20),
     statements: values.statements,
+    cpuProfile: values['cpu-profile'],
   };
 }

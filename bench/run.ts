@@ -21,7 +21,7 @@ import { startFunctionsHost } from '../local/host.js';
 import { freePort } from '../local/ports.js';
 import { startLocalStack } from '../local/stack.js';
 import { type BenchArgs, parseBenchArgs } from './args.js';
-import { postgresCpuSeconds, postmasterPid } from './cpu.js';
+import { postgresCpuSeconds, postmasterPid, startProfile } from './cpu.js';
 import {
   type CostSnapshot,
   formatCosts,
@@ -79,6 +79,23 @@ async function firstPull(url: string, token: string, deviceId: string): Promise<
   });
   if (response.status !== 200) throw new Error(`first pull answered ${response.status}`);
   await response.arrayBuffer();
+}
+
+/** Row updates per table of the tenant database since it was made, and how many were heap-only (HOT). */
+async function heapOnlyUpdates(
+  observer: pg.Pool,
+): Promise<{ table: string; updates: number; hot: number }[]> {
+  // Statistics reach the shared counters when a backend flushes them (at most about once a second).
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const { rows } = await observer.query<{ relname: string; n_tup_upd: string; n_tup_hot_upd: string }>(
+    `select relname, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where n_tup_upd > 0
+     order by n_tup_upd desc`,
+  );
+  return rows.map((r) => ({
+    table: r.relname,
+    updates: Number(r.n_tup_upd),
+    hot: Number(r.n_tup_hot_upd),
+  }));
 }
 
 /** The tenant database's statements since the reset, by total execution time (pg_stat_statements). */
@@ -264,6 +281,7 @@ async function main(): Promise<void> {
       await observer.query('select pg_stat_statements_reset()');
     }
     takeSnapshot();
+    const profiler = args.cpuProfile ? await startProfile() : undefined;
     const started = performance.now();
     const latencies: number[] = [];
     let accepted = 0;
@@ -277,11 +295,13 @@ async function main(): Promise<void> {
     const acceptedAt = performance.now();
     await waitForDrained(observer, 300_000);
     const settledAt = performance.now();
+    if (profiler && args.cpuProfile) await profiler.stop(args.cpuProfile);
     await settledDeliveries();
     const costs = takeSnapshot();
     const nodeCpu = process.cpuUsage(nodeCpu0);
     const pgCpu1 = postgresCpuSeconds(postmaster);
     const statements = args.statements ? await topStatements(observer) : [];
+    const updates = args.statements ? await heapOnlyUpdates(observer) : [];
     const pipelineRate = accepted / ((settledAt - started) / 1000);
 
     const pool = app.tenantPool(tenant);
@@ -338,6 +358,10 @@ async function main(): Promise<void> {
         say(
           `  ${perThousand(st.totalMs, accepted).padStart(7)} ms  ${String(st.calls).padStart(5)} calls  ${fmt(st.rows)} rows  ${st.query}`,
         );
+      // An update that is not heap-only writes an entry in every index of its table.
+      say(
+        `row updates of the tenant db so far, heap-only of all: ${updates.map((u) => `${u.table} ${fmt(u.hot)}/${fmt(u.updates)}`).join(', ')}`,
+      );
     }
 
     if (domain === 'clinic') {

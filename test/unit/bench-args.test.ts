@@ -15,6 +15,13 @@ describe('bench arguments', () => {
       unloaded: 7,
       repeat: 2,
       statements: false,
+      cpuProfile: undefined,
+    });
+  });
+
+  it('profiles the loaded run into the file --cpu-profile names', () => {
+    expect(parseBenchArgs(['--cpu-profile', '/tmp/loaded.cpuprofile'])).toMatchObject({
+      cpuProfile: '/tmp/loaded.cpuprofile',
     });
   });
 
