@@ -81,6 +81,17 @@ async function firstPull(url: string, token: string, deviceId: string): Promise<
   await response.arrayBuffer();
 }
 
+/** Statements of the tenant database that Postgres JIT-compiled since the reset, and the time it took. */
+async function jitCompilations(observer: pg.Pool): Promise<{ statements: number; millis: number }> {
+  const { rows } = await observer.query<{ statements: number; millis: number }>(
+    `select count(*) filter (where jit_functions > 0)::int as statements,
+            coalesce(sum(jit_generation_time + jit_inlining_time + jit_optimization_time + jit_emission_time), 0)
+              as millis
+     from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())`,
+  );
+  return rows[0] ?? { statements: 0, millis: 0 };
+}
+
 /** Row updates per table of the tenant database since it was made, and how many were heap-only (HOT). */
 async function heapOnlyUpdates(
   observer: pg.Pool,
@@ -302,6 +313,7 @@ async function main(): Promise<void> {
     const pgCpu1 = postgresCpuSeconds(postmaster);
     const statements = args.statements ? await topStatements(observer) : [];
     const updates = args.statements ? await heapOnlyUpdates(observer) : [];
+    const jit = args.statements ? await jitCompilations(observer) : undefined;
     const pipelineRate = accepted / ((settledAt - started) / 1000);
 
     const pool = app.tenantPool(tenant);
@@ -358,6 +370,7 @@ async function main(): Promise<void> {
         say(
           `  ${perThousand(st.totalMs, accepted).padStart(7)} ms  ${String(st.calls).padStart(5)} calls  ${fmt(st.rows)} rows  ${st.query}`,
         );
+      if (jit) say(`JIT compilations in the tenant db: ${fmt(jit.statements)} statements, ${fmt(jit.millis)} ms`);
       // An update that is not heap-only writes an entry in every index of its table.
       say(
         `row updates of the tenant db so far, heap-only of all: ${updates.map((u) => `${u.table} ${fmt(u.hot)}/${fmt(u.updates)}`).join(', ')}`,

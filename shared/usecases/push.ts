@@ -154,8 +154,8 @@ async function acceptBatch(
   // The tenant's collections are loaded only for a batch that has record events (v1 pushes pay nothing).
   const schemas = body.events.some(isRecordEvent) ? await deps.recordSchemas(tenant) : undefined;
   // checkEvents yields to the event loop every few ms: other requests are not held up by a big batch.
-  for (const check of await checkEvents(body.events, now, schemas)) {
-    if (check.ok) accepted.push({ event: check.event, hash: eventHash(check.event) });
+  for (const [index, check] of (await checkEvents(body.events, now, schemas)).entries()) {
+    if (check.ok) accepted.push({ event: check.event, hash: eventHash(check.event), index });
     else rejected.push(check.rejection);
   }
 

@@ -197,12 +197,17 @@ describe('a retryable refusal can be retried with the same event', () => {
 
   it('an id twice in one push: the first is the event, the second its duplicate (or EVENT_ID_REUSED)', async () => {
     const n = noteOn({ type: 'WELL', id: t.wellId }, `twice ${randomUUID()}`);
+    // An invalid event first: the reuse is reported at its place in the push, not among the valid ones.
+    const invalid = { ...noteOn({ type: 'WELL', id: t.wellId }), payload: {} };
     const accepted = await pushAccepted(operator, {
       deviceId: 'tablet-refs',
-      events: [n, n, { ...n, payload: { ...n.payload, text: 'other' } }],
+      events: [invalid, n, n, { ...n, payload: { ...n.payload, text: 'other' } }],
     });
     expect(accepted).toMatchObject({ accepted: 1, duplicates: [n.id] });
-    expect(accepted.rejected).toEqual([expect.objectContaining({ index: 2, code: 'EVENT_ID_REUSED' })]);
+    expect(accepted.rejected).toEqual([
+      expect.objectContaining({ index: 0, code: 'INVALID_PAYLOAD' }),
+      expect.objectContaining({ index: 3, code: 'EVENT_ID_REUSED' }),
+    ]);
     expect(codeOf(await settled(operator, accepted.batchId), n)).toBe('APPLIED');
   });
 });

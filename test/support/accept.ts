@@ -16,7 +16,7 @@ export async function acceptEvents(
   const valid = events.map((raw, i) => {
     const check = checkEvent(raw, i, new Date());
     if (!check.ok) throw new Error(JSON.stringify(check.rejection));
-    return { event: check.event, hash: eventHash(check.event) };
+    return { event: check.event, hash: eventHash(check.event), index: i };
   });
   const result = await getApp().eventLog.acceptBatch(
     tenant,

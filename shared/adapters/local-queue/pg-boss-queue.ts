@@ -582,7 +582,9 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     boss.on('error', (error) => this.log.warn({ err: errorText(error) }, 'pg-boss error'));
     try {
       await boss.start();
-      await this.ensureQueues(boss, this.queueName);
+      // Two processes creating their queues at once can deadlock inside pg-boss's DDL (seen when test files
+      // start side by side); Postgres then aborts one of them, which may simply try again.
+      await retryOnDeadlock(() => this.ensureQueues(boss, this.queueName));
     } catch (error) {
       // A failed start leaves this PgBoss instance unusable (it believes it is still starting).
       await boss.stop({ graceful: false, close: false }).catch(() => undefined);
@@ -619,6 +621,26 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     await boss.updateQueue(deadLetter, deadLetterOptions());
     await boss.updateQueue(queueName, mainOptions());
     this.ensuredQueues.add(queueName);
+  }
+}
+
+/** SQLSTATE deadlock_detected: Postgres aborted this statement to break a deadlock; running it again is safe. */
+const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * Runs `work`, again after a short random pause when Postgres aborted it as a deadlock victim (up to `attempts`
+ * runs in all); any other error, or the last deadlock, is thrown. `work` must be safe to repeat.
+ */
+export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      const deadlock = (error as { code?: unknown } | null)?.code === DEADLOCK_DETECTED;
+      if (!deadlock || attempt >= attempts) throw error;
+      // Random, so the two processes do not collide again in step.
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80 * attempt));
+    }
   }
 }
 

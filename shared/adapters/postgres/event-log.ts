@@ -114,20 +114,20 @@ export class PostgresEventLog implements EventLog {
             )
           : { rows: [] };
         const known = new Map(rows.map((r) => [r.id, r.payload_hash]));
-        events.forEach((e, index) => {
-          if (isAccepted(e)) return;
+        for (const e of events) {
+          if (isAccepted(e)) continue;
           // A later occurrence of an id accepted now compares with that first occurrence.
           const hash = acceptedIds.has(key(e)) ? firsts.get(key(e))?.hash : known.get(key(e));
           if (hash === e.hash) duplicates.push(e.event.id);
           else
             reused.push({
               eventId: e.event.id,
-              index,
+              index: e.index,
               code: 'EVENT_ID_REUSED',
               message: 'this event id was already used with a different body',
               retryable: false,
             });
-        });
+        }
       }
       const allRejected = [...rejected, ...reused];
       const accepted = events.filter(isAccepted).map((e) => e.event.id);

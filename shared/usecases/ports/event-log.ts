@@ -39,6 +39,8 @@ export interface OutboxStore {
 
 export interface AcceptedEvent {
   event: SyncEvent;
+  /** Its position in the push (`events[index]`): what a refusal found later (EVENT_ID_REUSED) reports. */
+  index: number;
   /** sha256 of the event's canonical body: the same id with another hash is EVENT_ID_REUSED. */
   hash: string;
 }
