@@ -167,9 +167,10 @@ async function main(): Promise<void> {
     SYNC_QUEUE_NAME: 'sync-events',
     LOG_LEVEL: 'warn',
     BENCH_TENANT: 'bench',
-    // One local process serves every push and runs every processor: give the tenant more than the
-    // serverless default of 4 connections (an Azure instance handles a slice of this load).
-    TENANT_POOL_MAX: process.env.TENANT_POOL_MAX ?? '12',
+    // The serverless default of 4 connections per tenant unless TENANT_POOL_MAX is given. Measured on 2 cores
+    // (docs/architecture.md "Performance"): more connections were slower (12: 5.5–6.1k events/s, 4: 7.2–7.5k),
+    // the extra backends only contending for the same cores.
+    TENANT_POOL_MAX: process.env.TENANT_POOL_MAX ?? '4',
   });
   const config = loadConfig(process.env);
   await migrateControlDatabase(config);
