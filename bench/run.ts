@@ -371,7 +371,8 @@ async function main(): Promise<void> {
         say(
           `  ${perThousand(st.totalMs, accepted).padStart(7)} ms  ${String(st.calls).padStart(5)} calls  ${fmt(st.rows)} rows  ${st.query}`,
         );
-      if (jit) say(`JIT compilations in the tenant db: ${fmt(jit.statements)} statements, ${fmt(jit.millis)} ms`);
+      if (jit)
+        say(`JIT compilations in the tenant db: ${fmt(jit.statements)} statements, ${fmt(jit.millis)} ms`);
       // An update that is not heap-only writes an entry in every index of its table.
       say(
         `row updates of the tenant db so far, heap-only of all: ${updates.map((u) => `${u.table} ${fmt(u.hot)}/${fmt(u.updates)}`).join(', ')}`,
