@@ -85,9 +85,14 @@ describe("a device's activity", () => {
       eventIds: [note.id],
     });
     expect(retried).toMatchObject({ status: 202, body: { retried: 1 } });
-    await waitFor(async () => (await activity('reads-tab')).failedEvents.length === 0, {
-      what: 'the retried note to leave the failed list',
-    });
+    // It leaves the list as soon as the retry makes it PENDING; wait until it is applied, too.
+    await waitFor(
+      async () => {
+        const seen = await activity('reads-tab');
+        return seen.failedEvents.length === 0 && seen.batches[1]?.counts.pending === 0;
+      },
+      { what: 'the retried note to be applied and leave the failed list' },
+    );
     expect((await activity('reads-tab')).batches[1]?.counts).toMatchObject({ applied: 2, rejected: 1 });
   });
 
