@@ -582,9 +582,7 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
     boss.on('error', (error) => this.log.warn({ err: errorText(error) }, 'pg-boss error'));
     try {
       await boss.start();
-      // Two processes creating their queues at once can deadlock inside pg-boss's DDL (seen when test files
-      // start side by side); Postgres then aborts one of them, which may simply try again.
-      await retryOnDeadlock(() => this.ensureQueues(boss, this.queueName));
+      await this.ensureQueues(boss, this.queueName);
     } catch (error) {
       // A failed start leaves this PgBoss instance unusable (it believes it is still starting).
       await boss.stop({ graceful: false, close: false }).catch(() => undefined);
@@ -615,11 +613,15 @@ export class LocalQueue implements EventQueue, DeadLetterQueue {
       expireInSeconds: lockSeconds,
       deadLetter,
     });
-    await boss.createQueue(deadLetter, deadLetterOptions());
-    await boss.createQueue(queueName, mainOptions());
-    // createQueue keeps an existing queue as it is: apply the current settings (to jobs sent from now on).
-    await boss.updateQueue(deadLetter, deadLetterOptions());
-    await boss.updateQueue(queueName, mainOptions());
+    // Two processes creating queues at once can deadlock inside pg-boss's DDL (seen when test files start
+    // side by side); Postgres then aborts one of them, which may simply try again: every step is idempotent.
+    await retryOnDeadlock(async () => {
+      await boss.createQueue(deadLetter, deadLetterOptions());
+      await boss.createQueue(queueName, mainOptions());
+      // createQueue keeps an existing queue as it is: apply the current settings (to jobs sent from now on).
+      await boss.updateQueue(deadLetter, deadLetterOptions());
+      await boss.updateQueue(queueName, mainOptions());
+    });
     this.ensuredQueues.add(queueName);
   }
 }
