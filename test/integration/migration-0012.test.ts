@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
-import { projectRoot } from '../../shared/project-root.js';
+import { tenantMigrationSection } from '../support/migrations.js';
 import { freshTenant } from '../support/tenants.js';
 
 // Migration 0012 renames the oil-gas builtin `equipment` to `well_equipment` in tenants created before it
@@ -10,13 +8,7 @@ import { freshTenant } from '../support/tenants.js';
 // the old state: the builtin row under its old name, with the schema change that installed it.
 afterAll(() => closeApp());
 
-const upSection = () => {
-  const text = readFileSync(
-    join(projectRoot(), 'shared/adapters/postgres/migrations/tenant/0012_well_equipment_builtin.sql'),
-    'utf8',
-  );
-  return text.slice(text.indexOf('-- Up Migration'), text.indexOf('-- Down Migration'));
-};
+const upSection = () => tenantMigrationSection('0012_well_equipment_builtin.sql', 'Up');
 
 it('renames an old oil-gas tenant’s builtin equipment, keeping its version and schema changes', async () => {
   // Prepare: an oil-gas tenant as it was before 0012 (its builtin named `equipment`).

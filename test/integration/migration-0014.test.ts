@@ -1,24 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
-import { projectRoot } from '../../shared/project-root.js';
+import { tenantMigrationSection } from '../support/migrations.js';
 import { freshTenant } from '../support/tenants.js';
 
 // Migration 0014 (conflict review states) backfills the conflicts recorded before it. Its Down section puts a
 // fresh tenant back in the old state, old-style rows are written, and its Up section is run on them.
 afterAll(() => closeApp());
 
-const section = (name: 'Up' | 'Down') => {
-  const text = readFileSync(
-    join(projectRoot(), 'shared/adapters/postgres/migrations/tenant/0014_conflict_review_states.sql'),
-    'utf8',
-  );
-  const up = text.indexOf('-- Up Migration');
-  const down = text.indexOf('-- Down Migration');
-  return name === 'Up' ? text.slice(up, down) : text.slice(down);
-};
+const section = (name: 'Up' | 'Down') => tenantMigrationSection('0014_conflict_review_states.sql', name);
 
 it('backfills: a strategy’s result counts as reviewed, a manager’s resolution as that manager’s review', async () => {
   // Prepare: the tenant as before 0014, with a held conflict, a strategy-settled one and a manager's resolution.

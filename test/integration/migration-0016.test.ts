@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
 import { batchOutcomeSchema } from '../../shared/contracts/sync.js';
-import { projectRoot } from '../../shared/project-root.js';
+import { tenantMigrationSection } from '../support/migrations.js';
 import { freshTenant } from '../support/tenants.js';
 
 // Migration 0016 renames the event error code PROCESSING_ERROR (an early name of the queue's give-up) to
@@ -12,13 +10,7 @@ import { freshTenant } from '../support/tenants.js';
 // written into a fresh tenant, the migration's Up section is run on it, and the batch outcome is read back.
 afterAll(() => closeApp());
 
-const up = () => {
-  const text = readFileSync(
-    join(projectRoot(), 'shared/adapters/postgres/migrations/tenant/0016_processing_failed_code.sql'),
-    'utf8',
-  );
-  return text.slice(text.indexOf('-- Up Migration'), text.indexOf('-- Down Migration'));
-};
+const up = () => tenantMigrationSection('0016_processing_failed_code.sql', 'Up');
 
 it('an event stored FAILED PROCESSING_ERROR reads back as PROCESSING_FAILED, still retryable', async () => {
   // Prepare: a batch with one old-style FAILED event and one REJECTED event the migration must not touch.
