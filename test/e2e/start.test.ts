@@ -43,15 +43,18 @@ const leftovers = (needle: string) =>
     .split('\n')
     .filter((line) => line.includes(needle) && !line.includes('ps -eo'));
 
+/** The settings of one `npm start` run: this file's data folder and free loopback ports for its servers. */
+const startEnv = async () => ({
+  FIELDSYNC_DATA_DIR: dataDir,
+  PORT: String(await freePort()),
+  LOCAL_POSTGRES_PORT: String(await freePort()),
+  LOCAL_BLOB_PORT: String(await freePort()),
+  LOCAL_COSMOS_PORT: String(await freePort()),
+});
+
 describe('npm start', () => {
   it('prints the base URL and a working token, stops cleanly on Ctrl-C, and keeps data across restarts', async () => {
-    const env = {
-      FIELDSYNC_DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      LOCAL_POSTGRES_PORT: String(await freePort()),
-      LOCAL_BLOB_PORT: String(await freePort()),
-      LOCAL_COSMOS_PORT: String(await freePort()),
-    };
+    const env = await startEnv();
     const first = await start(env);
     expect(first.url).toBe(`http://127.0.0.1:${env.PORT}/api`);
     // The README's sample output names the number of functions start serves now (it drifted once: 43 vs 49).
@@ -192,14 +195,7 @@ describe('npm start', () => {
   it('after kill -9, the next start stops the orphaned Azurite and Postgres servers and runs fresh ones (LOCAL_EXTRA_SERVERS too)', async () => {
     // Prepare: a run with a second Postgres server (LOCAL_EXTRA_SERVERS), killed as `kill -9` kills it.
     const secondPort = await freePort();
-    const env = {
-      FIELDSYNC_DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      LOCAL_POSTGRES_PORT: String(await freePort()),
-      LOCAL_BLOB_PORT: String(await freePort()),
-      LOCAL_COSMOS_PORT: String(await freePort()),
-      LOCAL_EXTRA_SERVERS: `second:${secondPort}`,
-    };
+    const env = { ...(await startEnv()), LOCAL_EXTRA_SERVERS: `second:${secondPort}` };
     const azurites = () =>
       leftovers(`--blobPort ${env.LOCAL_BLOB_PORT}`).map((l) => Number(l.trim().split(/\s+/)[0]));
     const killed = await start(env);
