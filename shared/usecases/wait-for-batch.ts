@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import type { BatchOutcome } from '../contracts/sync.js';
 import type { EventLog } from './ports/event-log.js';
 import type { Tenant } from './ports/tenancy.js';
-import { getBatchOutcome } from './sync-status.js';
+import { getBatchOutcome, withOriginalOutcomes } from './sync-status.js';
 
 /**
  * Polls a batch until it is COMPLETED or the time is up, and returns the last outcome read: COMPLETED, or as it
@@ -21,6 +21,33 @@ export async function waitForOutcome(
   for (;;) {
     const outcome = await getBatchOutcome(deps, tenant, principal, batchId);
     if (outcome.status === 'COMPLETED' || Date.now() + pause > deadline) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(250, pause * 2);
+  }
+}
+
+/**
+ * waitForOutcome for one device's push, where each DUPLICATE stands for its original's outcome
+ * (withOriginalOutcomes), and an original still PENDING is waited for within the same `millis`: a device that
+ * sends again an event whose first push is not processed yet (it gave up waiting, or crashed) gets the outcome
+ * as soon as the processor settles it, as the first push would have. What is still PENDING at the deadline is
+ * answered PENDING. Used by the compat dialects' synchronous routes.
+ */
+export async function waitForOriginalOutcomes(
+  deps: { eventLog: EventLog },
+  tenant: Tenant,
+  principal: Principal,
+  deviceId: string,
+  batchId: string,
+  millis: number,
+): Promise<BatchOutcome> {
+  const deadline = Date.now() + millis;
+  const outcome = await waitForOutcome(deps, tenant, principal, batchId, millis);
+  let pause = 25;
+  for (;;) {
+    const answered = await withOriginalOutcomes(deps, tenant, deviceId, outcome);
+    if (!answered.events.some((e) => e.status === 'PENDING') || Date.now() + pause > deadline)
+      return answered;
     await new Promise((resolve) => setTimeout(resolve, pause));
     pause = Math.min(250, pause * 2);
   }

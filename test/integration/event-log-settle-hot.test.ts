@@ -10,6 +10,11 @@ import { seededTenant } from '../support/tenants.js';
 // entry in the event log's five indexes (tenant migrations 0002 and 0017: no index names a settled column,
 // and fillfactor 50 leaves room on each page for every row's new version). At fillfactor 70 fewer than half
 // of these settles were heap-only. Judged from the server's own counters (pg_stat_user_tables).
+// Besides the 2000 settles, the second device's chunk relabels a few of the first device's settled rows as
+// CONFLICT (the superseded ones). Those rows' pages already hold two versions each: the relabel is heap-only
+// only when Postgres can prune the first chunk's dead versions, which any snapshot open in the database at
+// the time (an autoanalyze, another test's query) prevents. So the claim is on the settles: at least 2000 of
+// the updates are heap-only (at fillfactor 70 fewer than half were).
 afterAll(() => closeApp());
 
 it('settles two devices × 1000 mixed events (conflicts and duplicates among them) as heap-only updates', async () => {
@@ -50,7 +55,10 @@ it('settles two devices × 1000 mixed events (conflicts and duplicates among the
       stats = rows[0] ?? stats;
       return stats.updates >= 2000;
     });
-    expect(stats.hot).toBe(stats.updates);
+    const relabels = stats.updates - 2000;
+    expect(relabels).toBeGreaterThan(0);
+    expect(relabels).toBeLessThan(100);
+    expect(stats.hot).toBeGreaterThanOrEqual(2000);
   } finally {
     await client.end();
   }

@@ -12,8 +12,7 @@ import { ForbiddenError } from '../../../shared/errors.js';
 import { endpoint, httpOptions } from '../../../shared/http/endpoint.js';
 import { checkDeviceAccess } from '../../../shared/usecases/device-access.js';
 import { pushBatch } from '../../../shared/usecases/push.js';
-import { withOriginalOutcomes } from '../../../shared/usecases/sync-status.js';
-import { waitForOutcome } from '../../../shared/usecases/wait-for-batch.js';
+import { waitForOriginalOutcomes } from '../../../shared/usecases/wait-for-batch.js';
 
 /**
  * WellOS `POST /field-data/sync` (document 000, sections 4–5): translate the events, push them through the v1 push
@@ -61,11 +60,13 @@ export const wellosFieldDataSync = endpoint(
     const { batchId } = pushed.response;
     const wait = wellosWaitSeconds(request.headers.get('prefer'));
     // A re-sent event answers its original outcome: a conflict stays a conflict, a refusal an error.
-    const outcome = await withOriginalOutcomes(
+    const outcome = await waitForOriginalOutcomes(
       fieldsync,
       tenant,
+      principal,
       deviceId,
-      await waitForOutcome(fieldsync, tenant, principal, batchId, wait * 1000),
+      batchId,
+      wait * 1000,
     );
     return { status: 200, body: toSyncResponse(translations, outcome.events, notice) };
   },

@@ -11,8 +11,7 @@ import { positionAtTime, pullPage, type PullDeps } from '../../usecases/pull.js'
 import { encodeCursor } from '../../sync/cursor.js';
 import { heldSet, heldSetHash } from '../../sync/held-set.js';
 import { liveRecordsIn, readableScopes, readRecords, type RecordReadDeps } from '../../usecases/records.js';
-import { withOriginalOutcomes } from '../../usecases/sync-status.js';
-import { waitForOutcome } from '../../usecases/wait-for-batch.js';
+import { waitForOriginalOutcomes } from '../../usecases/wait-for-batch.js';
 import {
   COLLECTION_OF,
   docFields,
@@ -151,11 +150,13 @@ export async function runOperations(
     }
     // An operation sent again is a DUPLICATE of the event it made the first time: answer that event's outcome
     // (a re-sent operation that was refused stays refused).
-    const outcome: BatchOutcome = await withOriginalOutcomes(
+    const outcome: BatchOutcome = await waitForOriginalOutcomes(
       deps,
       tenant,
+      principal,
       deviceId,
-      await waitForOutcome(deps, tenant, principal, response.batchId, waitMillis),
+      response.batchId,
+      waitMillis,
     );
     for (const e of outcome.events) if (e.eventId) outcomes.set(e.eventId, e);
   }

@@ -14,8 +14,7 @@ import type { Tenant } from '../../usecases/ports/tenancy.js';
 import type { App } from '../../app.js';
 import { photoDeps, storeInlinePhotos, uploadedPhoto } from '../../usecases/photos.js';
 import { pushBatch } from '../../usecases/push.js';
-import { withOriginalOutcomes } from '../../usecases/sync-status.js';
-import { waitForOutcome } from '../../usecases/wait-for-batch.js';
+import { waitForOriginalOutcomes } from '../../usecases/wait-for-batch.js';
 import {
   decodePhoto,
   deviceIdFor,
@@ -182,11 +181,13 @@ export async function runFieldopsBatch(
     const batchId =
       pushed.kind === 'accepted' ? pushed.response.batchId : (pushed.body as { batchId: string }).batchId;
     // A re-sent event (or attach) answers its original outcome: a conflict again, a refusal again.
-    outcome = await withOriginalOutcomes(
+    outcome = await waitForOriginalOutcomes(
       app,
       tenant,
+      principal,
       deviceId,
-      await waitForOutcome(app, tenant, principal, batchId, command.waitMs ?? FIELDOPS_WAIT_MS),
+      batchId,
+      command.waitMs ?? FIELDOPS_WAIT_MS,
     );
   }
   return toBatchResponse(plan, outcomesById(outcome));

@@ -12,8 +12,8 @@ import { EMPTY_HASH } from '../../sync/held-set.js';
 import { positionAtTime, pullPage } from '../../usecases/pull.js';
 import { checkDeviceAccess } from '../../usecases/device-access.js';
 import { pushBatch } from '../../usecases/push.js';
-import { getDeviceStatus, withOriginalOutcomes } from '../../usecases/sync-status.js';
-import { waitForOutcome } from '../../usecases/wait-for-batch.js';
+import { getDeviceStatus } from '../../usecases/sync-status.js';
+import { waitForOriginalOutcomes } from '../../usecases/wait-for-batch.js';
 import { entryEventId, entryToEvent, lastSyncOf, pushResponse, toUser, toWell } from './map.js';
 import {
   lastSyncInstant,
@@ -170,12 +170,7 @@ export async function wellpulsePush(
   if (result.kind !== 'accepted') throw new Error('a push without Idempotency-Key was replayed');
   const { batchId } = result.response;
   // A re-pushed entry answers its original outcome (a refused one is refused again, not counted succeeded).
-  const outcome = await withOriginalOutcomes(
-    app,
-    tenant,
-    body.deviceId,
-    await waitForOutcome(app, tenant, principal, batchId, waitMillis),
-  );
+  const outcome = await waitForOriginalOutcomes(app, tenant, principal, body.deviceId, batchId, waitMillis);
   return pushResponse(body.entries, ids, outcome, new Date().toISOString());
 }
 
