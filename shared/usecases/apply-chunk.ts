@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   ChunkProcessor,
+  ChunkSelection,
   ChunkSession,
   ChunkStore,
   ChunkSummary,
@@ -61,16 +62,19 @@ export class ChunkEngine implements ChunkProcessor {
     private readonly newId: () => string = randomUUID,
   ) {}
 
-  async process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary> {
+  async process(tenant: Tenant, batchId: string, eventIds?: string[]): Promise<ChunkSummary> {
     try {
       // The photo locks of an attempt are released before a halved attempt takes them again.
-      return await this.attempt(tenant, eventIds);
+      return await this.attempt(tenant, { batchId, eventIds });
     } catch (error) {
       if (!this.store.isPoison(error)) throw error;
-      // One event's data broke a statement: find it by halving, apply the rest, refuse only that one.
-      if (eventIds.length === 1) return this.refusePoison(tenant, eventIds[0] as string, error);
-      const middle = Math.ceil(eventIds.length / 2);
-      const [left, right] = [eventIds.slice(0, middle), eventIds.slice(middle)];
+      // One event's data broke a statement: find it by halving, apply the rest, refuse only that one. A
+      // chunk that named its batch only is halved by the ids of its events still PENDING.
+      const ids = eventIds ?? (await this.store.pendingEventIds(tenant, batchId));
+      if (ids.length === 0) return { processed: 0, byStatus: {}, deviceIds: [] };
+      if (ids.length === 1) return this.refusePoison(tenant, ids[0] as string, error);
+      const middle = Math.ceil(ids.length / 2);
+      const [left, right] = [ids.slice(0, middle), ids.slice(middle)];
       return mergeSummaries(
         await this.process(tenant, batchId, left),
         await this.process(tenant, batchId, right),
@@ -79,10 +83,10 @@ export class ChunkEngine implements ChunkProcessor {
   }
 
   /** One attempt: the plain transaction, or — the chunk attaches photos — the checked passes. */
-  private async attempt(tenant: Tenant, eventIds: string[]): Promise<ChunkSummary> {
+  private async attempt(tenant: Tenant, chunk: ChunkSelection): Promise<ChunkSummary> {
     let needed: PendingEvent[];
     try {
-      return await this.store.inTransaction(tenant, (tx) => this.apply(tx, eventIds, NOTHING_CHECKED));
+      return await this.store.inTransaction(tenant, (tx) => this.apply(tx, chunk, NOTHING_CHECKED));
     } catch (error) {
       if (!(error instanceof PhotoCheckNeeded)) throw error;
       needed = error.events;
@@ -92,7 +96,7 @@ export class ChunkEngine implements ChunkProcessor {
       const photoIds = chunkReferences(needed).photoIds;
       try {
         return await this.store.withPhotoLocks(tenant, photoIds, (session) =>
-          this.checkedPass(session, tenant, eventIds, needed),
+          this.checkedPass(session, tenant, chunk, needed),
         );
       } catch (error) {
         if (!(error instanceof PhotoCheckNeeded)) throw error;
@@ -108,7 +112,7 @@ export class ChunkEngine implements ChunkProcessor {
   private async checkedPass(
     session: ChunkSession,
     tenant: Tenant,
-    eventIds: string[],
+    chunk: ChunkSelection,
     attaches: PendingEvent[],
   ): Promise<ChunkSummary> {
     const locked: LockedBlob[] = [];
@@ -117,7 +121,7 @@ export class ChunkEngine implements ChunkProcessor {
       const checked = await this.precheck.check(tenant, attaches);
       locked.push(...checked.locked);
       const summary = await session.inTransaction((tx) =>
-        this.apply(tx, eventIds, { events: attaches, outcomes: checked.outcomes }),
+        this.apply(tx, chunk, { events: attaches, outcomes: checked.outcomes }),
       );
       committed = true;
       // Committed: the outcomes stand even if Blob Storage fails now (throwing would retry a chunk that has
@@ -137,8 +141,8 @@ export class ChunkEngine implements ChunkProcessor {
     }
   }
 
-  private async apply(tx: ChunkTransaction, eventIds: string[], checked: Checked): Promise<ChunkSummary> {
-    const events = await tx.loadPending(eventIds);
+  private async apply(tx: ChunkTransaction, chunk: ChunkSelection, checked: Checked): Promise<ChunkSummary> {
+    const events = await tx.loadPending(chunk);
     if (events.length === 0) return { processed: 0, byStatus: {}, deviceIds: [] };
     // An attach no precheck of this pass has seen: roll back, check outside the transaction, come back.
     const seen = new Set(checked.events.map((e) => e.event.id));

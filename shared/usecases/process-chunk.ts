@@ -106,12 +106,16 @@ export async function processSyncChunk(
     }
     if (delay === undefined || delivery.deliveryCount >= delivery.maxDeliveryCount) {
       const failed = await deps.eventLog
-        .markFailed(tenant, message.eventIds, {
-          code: 'PROCESSING_FAILED',
-          message: `gave up after ${attempt} attempt(s), ${delivery.deliveryCount} delivery(ies): ${
-            describeError(error).code ?? 'error'
-          }`,
-        })
+        .markFailed(
+          tenant,
+          { batchId: message.batchId, eventIds: message.eventIds },
+          {
+            code: 'PROCESSING_FAILED',
+            message: `gave up after ${attempt} attempt(s), ${delivery.deliveryCount} delivery(ies): ${
+              describeError(error).code ?? 'error'
+            }`,
+          },
+        )
         .catch(() => undefined);
       if (failed !== undefined) {
         log.error({ err: describeError(error), failed }, 'sync chunk given up: its events are FAILED');

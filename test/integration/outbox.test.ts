@@ -142,7 +142,9 @@ describe('transactional outbox: crash points', () => {
     const again = resent.filter((m) => m.body.batchId === batchId);
     expect(again.map((m) => m.messageId)).toEqual(sent.map((m) => m.messageId));
     expect(await outboxOf(batchId)).toEqual([]);
-    const copy = await app.processor.process(t.tenant, batchId, again[0]?.body.eventIds ?? []);
+    // A push's message names its batch, not its events: the copy takes whatever of the batch is PENDING.
+    expect(again[0]?.body).toEqual({ tenantId: t.tenant.id, batchId, deviceId, reason: 'push' });
+    const copy = await app.processor.process(t.tenant, batchId, again[0]?.body.eventIds);
     expect(copy.processed).toBe(0);
     expect(first.counts).toMatchObject({ total: 2, applied: 2 });
     await expectAppliedOnce(events.map((e) => e.id));
@@ -192,7 +194,11 @@ describe('transactional outbox: crash points', () => {
       deviceId,
       'u-outbox',
     );
-    await app.eventLog.markFailed(t.tenant, ids, { code: 'PROCESSING_FAILED', message: 'test' });
+    await app.eventLog.markFailed(
+      t.tenant,
+      { batchId, eventIds: ids },
+      { code: 'PROCESSING_FAILED', message: 'test' },
+    );
     // Act
     const result = await retryFailedEvents({ ...app, queue: downQueue }, t.tenant, principal(), {
       eventIds: ids,

@@ -247,7 +247,7 @@ describe('retryable refusals of photos', () => {
     expect(result).toEqual({ retried: 1, eventIds: [event.id] });
     const message = sent[0]?.body as SyncChunkMessage;
     expect(message).toMatchObject({ batchId: first.batchId, eventIds: [event.id], reason: 'retry' });
-    const outcome = await processIds(message.batchId, message.eventIds);
+    const outcome = await processIds(message.batchId, message.eventIds ?? []);
     expect(outcomeOf(outcome, event)).toEqual({ eventId: event.id, status: 'APPLIED' });
     expect(await photoRow(photo.photoId)).toMatchObject({ status: 'ATTACHED' });
   });

@@ -57,6 +57,13 @@ class FakeStore implements ChunkStore {
     private readonly poisonText?: string,
   ) {}
   isPoison = (error: unknown) => (error as { code?: string }).code === '22P02';
+  async pendingEventIds(_t: Tenant, batchId: string) {
+    this.steps.push(`pendingEventIds ${batchId}`);
+    return this.events
+      .filter((e) => e.batchId === batchId && !this.written.includes(e.event.id) && !this.isRefused(e))
+      .map((e) => e.event.id);
+  }
+  private isRefused = (e: PendingEvent) => this.refused.some((r) => r.eventId === e.event.id);
   async refuse(_t: Tenant, eventId: string, error: EventError) {
     this.refused.push({ eventId, error });
     return ['dev-a'];
@@ -83,9 +90,13 @@ class FakeStore implements ChunkStore {
   async inTransaction<T>(_t: Tenant, work: (tx: ChunkTransaction) => Promise<T>): Promise<T> {
     const pending: string[] = [];
     const tx: ChunkTransaction = {
-      loadPending: async (ids) => {
-        this.steps.push(`loadPending ${ids.length}`);
-        return this.events.filter((e) => ids.includes(e.event.id) && !this.written.includes(e.event.id));
+      loadPending: async ({ batchId, eventIds }) => {
+        this.steps.push(eventIds ? `loadPending ${eventIds.length}` : `loadPending batch ${batchId}`);
+        return this.events.filter(
+          (e) =>
+            (eventIds ? eventIds.includes(e.event.id) : e.batchId === batchId) &&
+            !this.written.includes(e.event.id),
+        );
       },
       lockRecords: async () => void this.steps.push('lockRecords'),
       loadInput: async (events) => {
@@ -160,6 +171,19 @@ describe('ChunkEngine (use case) over the ChunkStore port', () => {
     expect(store.written.sort()).toEqual(['e0', 'e1', 'e3', 'e4']);
     expect(summary.byStatus).toEqual({ APPLIED: 4, REJECTED: 1 });
     expect(log).toEqual([]);
+  });
+
+  it('a chunk that names its batch only: takes the batch’s PENDING events, and halves by their ids on a poison event', async () => {
+    const events = ['a', 'bad', 'c'].map((text, i) => note(`e${i}`, text));
+    const store = new FakeStore(events, 'bad');
+    const summary = await new ChunkEngine(store, precheck([])).process(tenant, 'b-1');
+    expect(store.steps.slice(0, 3)).toEqual(['loadPending batch b-1', 'lockRecords', 'loadInput']);
+    expect(store.steps).toContain('pendingEventIds b-1');
+    expect(store.refused.map((r) => r.eventId)).toEqual(['e1']);
+    expect(store.written.sort()).toEqual(['e0', 'e2']);
+    expect(summary.byStatus).toEqual({ APPLIED: 2, REJECTED: 1 });
+    // Redelivered: nothing of the batch PENDING, nothing applied again.
+    expect((await new ChunkEngine(store, precheck([])).process(tenant, 'b-1')).processed).toBe(0);
   });
 
   it('any other failure is thrown (the message is retried), nothing refused', async () => {

@@ -123,6 +123,14 @@ export class PostgresChunkStore implements ChunkStore {
     return !isPostgresUnavailable(error) && isDataError(error);
   }
 
+  async pendingEventIds(tenant: Tenant, batchId: string): Promise<string[]> {
+    const { rows } = await this.poolFor(tenant).query<{ id: string }>(
+      "select id from sync_events where batch_id = $1 and status = 'PENDING' order by id",
+      [batchId],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async refuse(tenant: Tenant, eventId: string, error: EventError): Promise<string[]> {
     const { rows } = await this.poolFor(tenant).query<{ device_id: string }>(
       `update sync_events set status = 'REJECTED', applied_at = now(), attempts = attempts + 1, error = $2
@@ -136,11 +144,12 @@ export class PostgresChunkStore implements ChunkStore {
 /** One chunk transaction's steps on `client`. */
 function transaction(client: pg.PoolClient): ChunkTransaction {
   return {
-    async loadPending(eventIds) {
+    async loadPending({ batchId, eventIds }) {
       const { rows } = await client.query<PendingRow>(
         `select id, batch_id, device_id, user_id, roles, type, payload, location, occurred_at from sync_events
-         where id = any($1::uuid[]) and status = 'PENDING' order by id for update`,
-        [eventIds],
+         where ${eventIds ? 'id = any($1::uuid[])' : 'batch_id = $1::uuid'} and status = 'PENDING'
+         order by id for update`,
+        [eventIds ?? batchId],
       );
       return rows.map((r) => ({
         event: {

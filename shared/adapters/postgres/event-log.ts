@@ -12,6 +12,7 @@ import type {
   RecordEventRow,
   RetryFilter,
 } from '../../usecases/ports/event-log.js';
+import type { ChunkSelection } from '../../usecases/ports/chunks.js';
 import type { Tenant } from '../../usecases/ports/tenancy.js';
 import type { EventRejection } from '../../sync/validate-event.js';
 import { guardPostgres } from './connection.js';
@@ -255,14 +256,14 @@ export class PostgresEventLog implements EventLog {
 
   async markFailed(
     tenant: Tenant,
-    eventIds: string[],
+    { batchId, eventIds }: ChunkSelection,
     error: { code: string; message: string },
   ): Promise<number> {
     const { rowCount } = await guardPostgres(() =>
       this.poolFor(tenant).query(
         `update sync_events set status = 'FAILED', error = $2, applied_at = now()
-         where id = any($1::uuid[]) and status = 'PENDING'`,
-        [eventIds, JSON.stringify({ ...error, retryable: true })],
+         where ${eventIds ? 'id = any($1::uuid[])' : 'batch_id = $1::uuid'} and status = 'PENDING'`,
+        [eventIds ?? batchId, JSON.stringify({ ...error, retryable: true })],
       ),
     );
     return rowCount ?? 0;

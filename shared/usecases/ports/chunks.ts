@@ -43,13 +43,20 @@ export interface EventPrecheck {
   unlock(tenant: Tenant, blobNames: string[]): Promise<void>;
 }
 
+/** Which events a chunk is: `eventIds` of the batch, or (absent) all of the batch's PENDING events. */
+export interface ChunkSelection {
+  batchId: string;
+  eventIds?: string[] | undefined;
+}
+
 /** Applies a chunk of PENDING events to the tenant's data, exactly once, in one transaction. */
 export interface ChunkProcessor {
   /**
-   * Throws only for infrastructure failures (the message is then redelivered). Every attempt runs the
-   * processor's precheck on the events it settles.
+   * Applies the events of `eventIds` still PENDING, or — `eventIds` absent — every event of the batch still
+   * PENDING. Throws only for infrastructure failures (the message is then redelivered). Every attempt runs
+   * the processor's precheck on the events it settles.
    */
-  process(tenant: Tenant, batchId: string, eventIds: string[]): Promise<ChunkSummary>;
+  process(tenant: Tenant, batchId: string, eventIds?: string[]): Promise<ChunkSummary>;
 }
 
 /**
@@ -77,14 +84,19 @@ export interface ChunkStore {
    * False for infrastructure failures (retried).
    */
   isPoison(error: unknown): boolean;
+  /** The ids of the batch's events still PENDING (to halve a chunk that named its batch only). */
+  pendingEventIds(tenant: Tenant, batchId: string): Promise<string[]>;
   /** Settles one still-PENDING event as REJECTED with `error` (own transaction); returns its device id, if settled. */
   refuse(tenant: Tenant, eventId: string, error: EventError): Promise<string[]>;
 }
 
 /** The steps of one chunk's transaction (ChunkStore.inTransaction). */
 export interface ChunkTransaction {
-  /** The events of `eventIds` still PENDING, locked for update (a redelivered chunk finds none). */
-  loadPending(eventIds: string[]): Promise<PendingEvent[]>;
+  /**
+   * The chunk's events still PENDING — those of `eventIds`, or every one of the batch when it is absent —
+   * locked for update (a redelivered chunk finds none).
+   */
+  loadPending(chunk: ChunkSelection): Promise<PendingEvent[]>;
   /** Locks what the chunk rewrites, in sorted order: equipment rows, production and record keys. */
   lockRecords(refs: ChunkReferences): Promise<void>;
   /** Reads everything the plan needs (reference data, records, collections, grants, strategies, photo attaches). */

@@ -6,6 +6,7 @@
 import type { SyncEvent } from '../../contracts/events.js';
 import type { BatchOutcome, EventOutcome, EventError } from '../../contracts/sync.js';
 import type { EventRejection } from '../../sync/validate-event.js';
+import type { ChunkSelection } from './chunks.js';
 import type { Tenant } from './tenancy.js';
 import type { OutgoingMessage } from './queue.js';
 
@@ -103,8 +104,15 @@ export interface EventLog {
     filter: RetryFilter,
     outbox: (events: { id: string; batchId: string; deviceId: string }[]) => OutboxMessage[],
   ): Promise<{ eventIds: string[]; outbox: OutboxEntry[] }>;
-  /** Marks still-PENDING events FAILED (their message was dead-lettered); returns how many. */
-  markFailed(tenant: Tenant, eventIds: string[], error: { code: string; message: string }): Promise<number>;
+  /**
+   * Marks a chunk's still-PENDING events FAILED (the processor gave up on its message): those of `eventIds`,
+   * or every one of the batch when absent. Returns how many.
+   */
+  markFailed(
+    tenant: Tenant,
+    chunk: ChunkSelection,
+    error: { code: string; message: string },
+  ): Promise<number>;
   deviceCounts(tenant: Tenant, deviceId: string): Promise<{ pending: number; failed: number }>;
   /**
    * Record events (RECORD_*) of the log, oldest received first, each with whether its conflict is HELD or

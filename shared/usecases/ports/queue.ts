@@ -8,8 +8,11 @@ export interface SyncChunkMessage {
   tenantId: string;
   batchId: string;
   deviceId: string;
-  /** Ids of events already durably recorded as PENDING in the tenant's event log. */
-  eventIds: string[];
+  /**
+   * Ids of events of the batch already durably recorded as PENDING in the tenant's event log (a retry);
+   * absent: every event of the batch still PENDING (a push: at most 1000 events, one chunk).
+   */
+  eventIds?: string[] | undefined;
   /** Why it was sent: a push, a retry of FAILED events, or an ops replay. */
   reason: 'push' | 'retry' | 'replay';
   /** Which attempt this copy is (absent = 1); see shared/sync/backoff.ts. */
