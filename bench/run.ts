@@ -297,15 +297,17 @@ async function main(): Promise<void> {
     const started = performance.now();
     const latencies: number[] = [];
     let accepted = 0;
+    let pushedBatches = 0;
     await Promise.all(
       bodies.map(async (body, d) => {
         const answer = await push(host.url, tokens[d] as string, body);
         latencies.push(answer.millis);
         accepted += answer.accepted;
+        if (answer.accepted > 0) pushedBatches += 1;
       }),
     );
     const acceptedAt = performance.now();
-    await waitForDrained(observer, 300_000);
+    await waitForDrained(observer, 300_000, pushedBatches);
     const settledAt = performance.now();
     if (profiler && args.cpuProfile) await profiler.stop(args.cpuProfile);
     await settledDeliveries();
@@ -353,7 +355,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const answer = await push(host.url, tokens[k % devices] as string, body);
       acceptedMs.push(answer.millis);
-      await waitForDrained(observer, 60_000, answer.batchId);
+      await waitForDrained(observer, 60_000, answer.accepted > 0 ? 1 : 0, answer.batchId);
       appliedMs.push(performance.now() - t0);
     }
     say(
@@ -712,24 +714,37 @@ async function settledDeliveries(): Promise<void> {
 }
 
 async function pendingCount(pool: pg.Pool, batchId?: string): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(
-    "select count(*)::int as n from sync_events where status = 'PENDING' and ($1::uuid is null or batch_id = $1)",
-    [batchId ?? null],
-  );
+  // Two statements, so that one batch's count reads the batch index (a `$1 is null or …` filter cannot, and
+  // scanned the whole event log inside the unloaded push's applied time).
+  const { rows } = batchId
+    ? await pool.query<{ n: number }>(
+        "select count(*)::int as n from sync_events where batch_id = $1 and status = 'PENDING'",
+        [batchId],
+      )
+    : await pool.query<{ n: number }>("select count(*)::int as n from sync_events where status = 'PENDING'");
   return rows[0]?.n ?? 0;
 }
 
 /**
- * The loaded run's wait: watches this process's queue counters (every message sent since the snapshot
- * completed or abandoned, none in a handler) with no database load while the pipeline runs — a count over
- * sync_events every 20 ms cost Postgres about a quarter of what the pipeline did — then confirms with one
- * count that nothing is PENDING (a message left to the outbox sweep or scheduled for later keeps it waiting).
+ * The loaded run's wait: watches this process's queue counters (at least `messages` sent since the snapshot —
+ * one per accepted push, whose message names its batch — and every one completed or abandoned, none in a
+ * handler) with no database load while the pipeline runs — a count over sync_events every 20 ms cost
+ * Postgres about a quarter of what the pipeline did — then confirms with one count that nothing is PENDING (a
+ * message left to the outbox sweep or scheduled for later keeps it waiting, checked every 100 ms). Counting the
+ * messages matters: the 202 comes before the relay's send, and a wait that found "every message sent so far
+ * completed" then slept 100 ms added up to that much to the unloaded push's applied time (until 2026-12-01).
  */
-async function waitForDrained(pool: pg.Pool, millis: number, batchId?: string): Promise<void> {
+async function waitForDrained(
+  pool: pg.Pool,
+  millis: number,
+  messages: number,
+  batchId?: string,
+): Promise<void> {
   const deadline = Date.now() + millis;
   for (;;) {
     const { queue } = peekSnapshot();
     const drained =
+      queue.messagesSent >= messages &&
       queue.completed + queue.abandoned >= queue.messagesSent + queue.scheduled &&
       unsettledDeliveries() === 0;
     if (drained && (await pendingCount(pool, batchId)) === 0) return;
