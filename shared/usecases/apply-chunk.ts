@@ -68,13 +68,20 @@ export class ChunkEngine implements ChunkProcessor {
       return await this.attempt(tenant, { batchId, eventIds });
     } catch (error) {
       if (!this.store.isPoison(error)) throw error;
-      // One event's data broke a statement: find it by halving, apply the rest, refuse only that one. A
-      // chunk that named its batch only is halved by the ids of its events still PENDING.
-      const ids = eventIds ?? (await this.store.pendingEventIds(tenant, batchId));
-      if (ids.length === 0) return { processed: 0, byStatus: {}, deviceIds: [] };
-      if (ids.length === 1) return this.refusePoison(tenant, ids[0] as string, error);
-      const middle = Math.ceil(ids.length / 2);
-      const [left, right] = [ids.slice(0, middle), ids.slice(middle)];
+      if (!eventIds) {
+        // A chunk that named its batch only goes on by the ids of its events still PENDING, tried again as
+        // such: another processor may have settled some of them meanwhile (the poison one among them), so
+        // an id left alone here has not failed alone yet and must not be refused unseen.
+        const ids = await this.store.pendingEventIds(tenant, batchId);
+        return ids.length
+          ? this.process(tenant, batchId, ids)
+          : { processed: 0, byStatus: {}, deviceIds: [] };
+      }
+      // One event's data broke a statement: find it by halving, apply the rest, refuse only that one (an id
+      // is refused only after an attempt that held it alone failed).
+      if (eventIds.length === 1) return this.refusePoison(tenant, eventIds[0] as string, error);
+      const middle = Math.ceil(eventIds.length / 2);
+      const [left, right] = [eventIds.slice(0, middle), eventIds.slice(middle)];
       return mergeSummaries(
         await this.process(tenant, batchId, left),
         await this.process(tenant, batchId, right),

@@ -16,7 +16,10 @@ import type { Logger } from '../logger.js';
 import { checkDeviceAccess } from './device-access.js';
 import { relayOutbox } from './outbox.js';
 
-/** Events per queue message: a few hundred ids keep each message far below Service Bus's 256 KB. */
+/**
+ * Event ids per retry message (a push's message names its batch, at most MAX_EVENTS_PER_BATCH events, and no
+ * ids): 1000 ids are about 37 KB, far below Service Bus's 256 KB.
+ */
 export const CHUNK_SIZE = 1000;
 
 export interface PushDeps {
@@ -54,7 +57,8 @@ export const eventHash = (event: AcceptedEvent['event']) =>
   );
 
 /**
- * One chunk message: its MessageId is fixed by its content (tenant, batch, reason, ids) and `salt`, so the
+ * One chunk message: its MessageId is fixed by its content (tenant, batch, reason, ids — `*` for a push's
+ * message, which names its batch only) and `salt`, so the
  * queue's duplicate detection drops a re-send of the same chunk; the application properties name it for
  * operators (and carry `attempt` on a scheduled retry).
  */

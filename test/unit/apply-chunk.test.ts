@@ -57,7 +57,10 @@ class FakeStore implements ChunkStore {
     private readonly poisonText?: string,
   ) {}
   isPoison = (error: unknown) => (error as { code?: string }).code === '22P02';
+  /** Runs when pendingEventIds is called: another processor settling events meanwhile. */
+  beforePendingIds: () => void = () => {};
   async pendingEventIds(_t: Tenant, batchId: string) {
+    this.beforePendingIds();
     this.steps.push(`pendingEventIds ${batchId}`);
     return this.events
       .filter((e) => e.batchId === batchId && !this.written.includes(e.event.id) && !this.isRefused(e))
@@ -184,6 +187,20 @@ describe('ChunkEngine (use case) over the ChunkStore port', () => {
     expect(summary.byStatus).toEqual({ APPLIED: 2, REJECTED: 1 });
     // Redelivered: nothing of the batch PENDING, nothing applied again.
     expect((await new ChunkEngine(store, precheck([])).process(tenant, 'b-1')).processed).toBe(0);
+  });
+
+  it('a chunk that names its batch only never refuses an event that did not fail alone (another processor settled the poison one meanwhile)', async () => {
+    // Prepare: the batch's poison event and one valid event; between the failed attempt and the lookup of
+    // the ids left, another processor settles the poison one (as it would after isolating it).
+    const events = [note('e0', 'bad'), note('e1', 'fine')];
+    const store = new FakeStore(events, 'bad');
+    store.beforePendingIds = () => void store.written.push('e0');
+    // Act
+    const summary = await new ChunkEngine(store, precheck([])).process(tenant, 'b-1');
+    // Assess: the valid event is tried on its own and applied, not refused with the other's error.
+    expect(store.refused).toEqual([]);
+    expect(store.written).toContain('e1');
+    expect(summary.byStatus).toEqual({ APPLIED: 1 });
   });
 
   it('any other failure is thrown (the message is retried), nothing refused', async () => {
