@@ -5,25 +5,37 @@ import type { Tenant } from './ports/tenancy.js';
 import { getBatchOutcome, withOriginalOutcomes } from './sync-status.js';
 
 /**
+ * Reads `read()` until `done` holds for what it read or `millis` is up (pauses of 25 ms doubling to 250 ms), and
+ * returns the last value read. Reads at least once, even with no time left.
+ */
+async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, millis: number): Promise<T> {
+  const deadline = Date.now() + millis;
+  let pause = 25;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() + pause > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(250, pause * 2);
+  }
+}
+
+/**
  * Polls a batch until it is COMPLETED or the time is up, and returns the last outcome read: COMPLETED, or as it
  * stands at the deadline (events still PENDING in it). For answers that report what is done so far (the compat
  * dialects' synchronous routes) without reading the batch once more.
  */
-export async function waitForOutcome(
+export function waitForOutcome(
   deps: { eventLog: EventLog },
   tenant: Tenant,
   principal: Principal,
   batchId: string,
   millis: number,
 ): Promise<BatchOutcome> {
-  const deadline = Date.now() + millis;
-  let pause = 25;
-  for (;;) {
-    const outcome = await getBatchOutcome(deps, tenant, principal, batchId);
-    if (outcome.status === 'COMPLETED' || Date.now() + pause > deadline) return outcome;
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(250, pause * 2);
-  }
+  return pollUntil(
+    () => getBatchOutcome(deps, tenant, principal, batchId),
+    (outcome) => outcome.status === 'COMPLETED',
+    millis,
+  );
 }
 
 /**
@@ -43,14 +55,11 @@ export async function waitForOriginalOutcomes(
 ): Promise<BatchOutcome> {
   const deadline = Date.now() + millis;
   const outcome = await waitForOutcome(deps, tenant, principal, batchId, millis);
-  let pause = 25;
-  for (;;) {
-    const answered = await withOriginalOutcomes(deps, tenant, deviceId, outcome);
-    if (!answered.events.some((e) => e.status === 'PENDING') || Date.now() + pause > deadline)
-      return answered;
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(250, pause * 2);
-  }
+  return pollUntil(
+    () => withOriginalOutcomes(deps, tenant, deviceId, outcome),
+    (answered) => !answered.events.some((e) => e.status === 'PENDING'),
+    deadline - Date.now(),
+  );
 }
 
 /** Polls a batch until it is COMPLETED or the time is up; undefined when it did not finish in time. */

@@ -24,6 +24,7 @@ import { guardPostgres, isPostgresUnavailable } from './connection.js';
 import { lockSession, unlockSession } from './session-locks.js';
 import { withTransaction } from './transaction.js';
 import { PRODUCTION_COLUMNS } from './production-columns.js';
+import { chunkCondition } from './chunk-selection.js';
 
 interface PendingRow {
   id: string;
@@ -124,9 +125,10 @@ export class PostgresChunkStore implements ChunkStore {
   }
 
   async pendingEventIds(tenant: Tenant, batchId: string): Promise<string[]> {
+    const { where, param } = chunkCondition({ batchId });
     const { rows } = await this.poolFor(tenant).query<{ id: string }>(
-      "select id from sync_events where batch_id = $1 and status = 'PENDING' order by id",
-      [batchId],
+      `select id from sync_events where ${where} and status = 'PENDING' order by id`,
+      [param],
     );
     return rows.map((r) => r.id);
   }
@@ -144,12 +146,12 @@ export class PostgresChunkStore implements ChunkStore {
 /** One chunk transaction's steps on `client`. */
 function transaction(client: pg.PoolClient): ChunkTransaction {
   return {
-    async loadPending({ batchId, eventIds }) {
+    async loadPending(chunk) {
+      const { where, param } = chunkCondition(chunk);
       const { rows } = await client.query<PendingRow>(
         `select id, batch_id, device_id, user_id, roles, type, payload, location, occurred_at from sync_events
-         where ${eventIds ? 'id = any($1::uuid[])' : 'batch_id = $1::uuid'} and status = 'PENDING'
-         order by id for update`,
-        [eventIds ?? batchId],
+         where ${where} and status = 'PENDING' order by id for update`,
+        [param],
       );
       return rows.map((r) => ({
         event: {

@@ -15,6 +15,7 @@ import type {
 import type { ChunkSelection } from '../../usecases/ports/chunks.js';
 import type { Tenant } from '../../usecases/ports/tenancy.js';
 import type { EventRejection } from '../../sync/validate-event.js';
+import { chunkCondition } from './chunk-selection.js';
 import { guardPostgres } from './connection.js';
 import { insertOutbox } from './outbox.js';
 import { withTransaction } from './transaction.js';
@@ -256,14 +257,15 @@ export class PostgresEventLog implements EventLog {
 
   async markFailed(
     tenant: Tenant,
-    { batchId, eventIds }: ChunkSelection,
+    chunk: ChunkSelection,
     error: { code: string; message: string },
   ): Promise<number> {
+    const { where, param } = chunkCondition(chunk);
     const { rowCount } = await guardPostgres(() =>
       this.poolFor(tenant).query(
         `update sync_events set status = 'FAILED', error = $2, applied_at = now()
-         where ${eventIds ? 'id = any($1::uuid[])' : 'batch_id = $1::uuid'} and status = 'PENDING'`,
-        [eventIds ?? batchId, JSON.stringify({ ...error, retryable: true })],
+         where ${where} and status = 'PENDING'`,
+        [param, JSON.stringify({ ...error, retryable: true })],
       ),
     );
     return rowCount ?? 0;
