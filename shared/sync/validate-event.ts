@@ -168,19 +168,22 @@ export function checkEvent(raw: unknown, index: number, now: Date, schemas?: Rec
 export const CHECK_SLICE_MS = 8;
 
 /**
- * checkEvent over a push's events, in order (result i is event i). Checking 1000 events takes tens of
- * milliseconds of CPU: so it yields to the event loop (setImmediate) every CHECK_SLICE_MS, and a push
- * never holds up the other requests of its instance for longer than that.
+ * checkEvent over a push's events `from` (inclusive) to `to` (exclusive), in order: result i is event
+ * `from + i`, checked at that index (its paths say `events[from + i]`). Checking 1000 events takes several
+ * milliseconds of CPU: so it yields to the event loop (setImmediate) every `sliceMs`, and a push never holds
+ * up the other requests of its instance for longer than that.
  */
 export async function checkEvents(
   raws: readonly unknown[],
   now: Date,
   schemas?: RecordSchemas,
   sliceMs = CHECK_SLICE_MS,
+  from = 0,
+  to = raws.length,
 ): Promise<EventCheck[]> {
   const checks: EventCheck[] = [];
   let sliceStart = performance.now();
-  for (let index = 0; index < raws.length; index += 1) {
+  for (let index = from; index < to; index += 1) {
     checks.push(checkEvent(raws[index], index, now, schemas));
     if (performance.now() - sliceStart >= sliceMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));

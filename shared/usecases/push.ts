@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
-import { MAX_EVENTS_PER_BATCH, type PushBody, RECORD_EVENT_TYPES } from '../contracts/events.js';
+import {
+  MAX_EVENTS_PER_BATCH,
+  type PushBody,
+  RECORD_EVENT_TYPES,
+  type SyncEvent,
+} from '../contracts/events.js';
 import type { PushAccepted } from '../contracts/sync.js';
 import { ConflictError, PayloadTooLargeError, UnprocessableError } from '../errors.js';
-import type { AcceptedEvent, EventLog, OutboxMessage, OutboxStore } from './ports/event-log.js';
+import type { CheckedPart, EventLog, OutboxMessage, OutboxStore } from './ports/event-log.js';
 import type { DeviceStatusStore } from './ports/devices.js';
 import type { EventQueue, OutgoingMessage, SyncChunkMessage } from './ports/queue.js';
 import type { IdempotencyStore } from './ports/idempotency.js';
 import type { Tenant } from './ports/tenancy.js';
 import { recordOutcomes } from '../observability.js';
 import { canonicalJson, sha256Hex } from '../sync/canonical.js';
-import { checkEvents, type EventRejection } from '../sync/validate-event.js';
+import { CHECK_SLICE_MS, checkEvents } from '../sync/validate-event.js';
 import type { RecordSchemas } from '../schema/validator.js';
 import type { Logger } from '../logger.js';
 import { checkDeviceAccess } from './device-access.js';
@@ -21,6 +26,13 @@ import { relayOutbox } from './outbox.js';
  * ids): 1000 ids are about 37 KB, far below Service Bus's 256 KB.
  */
 export const CHUNK_SIZE = 1000;
+
+/**
+ * Events per part of a push on its way into the event log (EventLog.acceptBatch): Postgres writes a part
+ * while the next is checked and hashed, so a 1000-event push pays for checking about one part, not four
+ * (measured: docs/architecture.md "Issue 17, fourth pass"). Smaller parts add a statement each.
+ */
+export const ACCEPT_PART_SIZE = 250;
 
 export interface PushDeps {
   eventLog: EventLog;
@@ -45,8 +57,29 @@ export interface PushCommand {
 export type PushResult =
   { kind: 'accepted'; response: PushAccepted } | { kind: 'replayed'; status: number; body: unknown };
 
+/**
+ * Checks (sync/validate-event.ts checkEvent) and hashes a push's events, ACCEPT_PART_SIZE at a time, in push
+ * order. Lazy: a part is checked when the event log asks for it, while it writes the one before.
+ */
+export async function* checkedParts(
+  raws: readonly unknown[],
+  now: Date,
+  schemas?: RecordSchemas,
+): AsyncGenerator<CheckedPart> {
+  for (let from = 0; from < raws.length; from += ACCEPT_PART_SIZE) {
+    const to = Math.min(raws.length, from + ACCEPT_PART_SIZE);
+    const part: CheckedPart = { accepted: [], rejected: [] };
+    const checks = await checkEvents(raws, now, schemas, CHECK_SLICE_MS, from, to);
+    checks.forEach((check, i) => {
+      if (check.ok) part.accepted.push({ event: check.event, hash: eventHash(check.event), index: from + i });
+      else part.rejected.push(check.rejection);
+    });
+    yield part;
+  }
+}
+
 /** The hash of an event's body: what "the same event" means for duplicates and EVENT_ID_REUSED. */
-export const eventHash = (event: AcceptedEvent['event']) =>
+export const eventHash = (event: SyncEvent) =>
   sha256Hex(
     canonicalJson({
       type: event.type,
@@ -153,15 +186,9 @@ async function acceptBatch(
   const now = (deps.now ?? (() => new Date()))();
   const batchId = randomUUID();
   const receivedAt = now.toISOString();
-  const rejected: EventRejection[] = [];
-  const accepted: AcceptedEvent[] = [];
-  // The tenant's collections are loaded only for a batch that has record events (v1 pushes pay nothing).
+  // The tenant's collections are loaded only for a batch that has record events (v1 pushes pay nothing),
+  // and before the event log's transaction: taking a part may only be CPU work.
   const schemas = body.events.some(isRecordEvent) ? await deps.recordSchemas(tenant) : undefined;
-  // checkEvents yields to the event loop every few ms: other requests are not held up by a big batch.
-  for (const [index, check] of (await checkEvents(body.events, now, schemas)).entries()) {
-    if (check.ok) accepted.push({ event: check.event, hash: eventHash(check.event), index });
-    else rejected.push(check.rejection);
-  }
 
   const result = await deps.eventLog.acceptBatch(
     tenant,
@@ -174,8 +201,8 @@ async function acceptBatch(
       receivedAt,
       total: body.events.length,
     },
-    accepted,
-    rejected,
+    // Checked part by part as the event log writes them; checking yields to the event loop every few ms.
+    checkedParts(body.events, now, schemas),
     // Pure: this runs inside the transaction, so it only describes what the relay delivers after the commit.
     // The chunk names its batch, not its ids: the batch (≤ MAX_EVENTS_PER_BATCH = CHUNK_SIZE events) is one
     // chunk, and the processor takes whatever of it is still PENDING. 1000 ids made a 37 KB message that the

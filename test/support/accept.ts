@@ -21,8 +21,7 @@ export async function acceptEvents(
   const result = await getApp().eventLog.acceptBatch(
     tenant,
     { id: batchId, deviceId, userId, receivedAt: new Date().toISOString(), total: events.length },
-    valid,
-    [],
+    [{ accepted: valid, rejected: [] }],
     () => [],
   );
   return { batchId, ids: result.accepted };

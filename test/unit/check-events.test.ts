@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { checkEvent, checkEvents } from '../../shared/sync/validate-event.js';
+import { ACCEPT_PART_SIZE, checkedParts, eventHash } from '../../shared/usecases/push.js';
 
 const now = new Date('2026-05-01T12:00:00Z');
 
@@ -38,5 +39,37 @@ describe('checkEvents', () => {
     // Assess
     expect(checks).toHaveLength(20);
     expect(sawIt).toBe(true);
+  });
+
+  it("checks a range at the events' own indexes (their paths say events[i] of the whole push)", async () => {
+    // Prepare
+    const raws = Array.from({ length: 30 }, (_, i) => eventAt(i));
+    // Act
+    const checks = await checkEvents(raws, now, undefined, 0, 10, 20);
+    // Assess
+    expect(checks).toEqual(raws.slice(10, 20).map((raw, i) => checkEvent(raw, 10 + i, now)));
+    const refused = checks.find((c) => !c.ok);
+    expect(refused && !refused.ok && refused.rejection.index).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('checkedParts', () => {
+  it('gives the push back in parts of ACCEPT_PART_SIZE: each event once, at its index, hashed', async () => {
+    // Prepare
+    const raws = Array.from({ length: 2 * ACCEPT_PART_SIZE + 7 }, (_, i) => eventAt(i));
+    // Act
+    const parts = [];
+    for await (const part of checkedParts(raws, now)) parts.push(part);
+    // Assess
+    expect(parts.map((p) => p.accepted.length + p.rejected.length)).toEqual([
+      ACCEPT_PART_SIZE,
+      ACCEPT_PART_SIZE,
+      7,
+    ]);
+    const expected = raws.map((raw, i) => checkEvent(raw, i, now));
+    expect(parts.flatMap((p) => p.accepted)).toEqual(
+      expected.flatMap((c, index) => (c.ok ? [{ event: c.event, hash: eventHash(c.event), index }] : [])),
+    );
+    expect(parts.flatMap((p) => p.rejected)).toEqual(expected.flatMap((c) => (c.ok ? [] : [c.rejection])));
   });
 });

@@ -4,6 +4,7 @@ import type {
   AcceptedEvent,
   AcceptResult,
   BatchHeader,
+  CheckedPart,
   EventLog,
   OutboxEntry,
   OutboxMessage,
@@ -38,6 +39,44 @@ interface BatchRow {
   duplicates: string[];
 }
 
+/**
+ * Inserts events PENDING (those whose id is new) in one statement; returns the ids inserted. One JSON
+ * document per statement: Postgres parses it in C, faster than array literals built in JS.
+ */
+async function insertEvents(
+  client: pg.PoolClient,
+  batch: BatchHeader,
+  events: AcceptedEvent[],
+): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>(
+    `insert into sync_events (id, batch_id, device_id, user_id, type, payload, location, payload_hash,
+                              occurred_at, received_at, roles)
+     select e.id, $1, $2, $3, e.type, e.payload, e.location, e.hash, e.occurred_at, $4, $6::text[]
+     from jsonb_to_recordset($5::jsonb)
+       as e(id uuid, type text, payload jsonb, location jsonb, hash text, occurred_at timestamptz)
+     on conflict (id) do nothing
+     returning id`,
+    [
+      batch.id,
+      batch.deviceId,
+      batch.userId,
+      batch.receivedAt,
+      JSON.stringify(
+        events.map((e) => ({
+          id: e.event.id,
+          type: e.event.type,
+          payload: e.event.payload,
+          location: e.event.location ?? null,
+          hash: e.hash,
+          occurred_at: e.event.occurredAt,
+        })),
+      ),
+      batch.roles ? [...batch.roles] : null,
+    ],
+  );
+  return rows.map((r) => r.id);
+}
+
 /** The event log in the tenant database. Every statement handles the whole batch: no round trip per event. */
 export class PostgresEventLog implements EventLog {
   constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
@@ -45,43 +84,38 @@ export class PostgresEventLog implements EventLog {
   acceptBatch(
     tenant: Tenant,
     batch: BatchHeader,
-    events: AcceptedEvent[],
-    rejected: EventRejection[],
+    parts: Iterable<CheckedPart> | AsyncIterable<CheckedPart>,
     outbox: (acceptedIds: string[]) => OutboxMessage[],
   ): Promise<AcceptResult> {
     return withTransaction(this.poolFor(tenant), async (client) => {
       // An id twice in one batch: the first occurrence is the event, a later one its duplicate or a reuse.
       const key = (e: AcceptedEvent) => e.event.id.toLowerCase();
       const firsts = new Map<string, AcceptedEvent>();
-      for (const e of events) if (!firsts.has(key(e))) firsts.set(key(e), e);
-      // One JSON document for the whole batch: Postgres parses it in C, faster than array literals built in JS.
-      const inserted = await client.query<{ id: string }>(
-        `insert into sync_events (id, batch_id, device_id, user_id, type, payload, location, payload_hash,
-                                  occurred_at, received_at, roles)
-         select e.id, $1, $2, $3, e.type, e.payload, e.location, e.hash, e.occurred_at, $4, $6::text[]
-         from jsonb_to_recordset($5::jsonb)
-           as e(id uuid, type text, payload jsonb, location jsonb, hash text, occurred_at timestamptz)
-         on conflict (id) do nothing
-         returning id`,
-        [
-          batch.id,
-          batch.deviceId,
-          batch.userId,
-          batch.receivedAt,
-          JSON.stringify(
-            [...firsts.values()].map((e) => ({
-              id: e.event.id,
-              type: e.event.type,
-              payload: e.event.payload,
-              location: e.event.location ?? null,
-              hash: e.hash,
-              occurred_at: e.event.occurredAt,
-            })),
-          ),
-          batch.roles ? [...batch.roles] : null,
-        ],
-      );
-      const acceptedIds = new Set(inserted.rows.map((r) => r.id));
+      const events: AcceptedEvent[] = [];
+      const rejected: EventRejection[] = [];
+      const acceptedIds = new Set<string>();
+      // The part being written. Its statement runs while the loop takes (checks) the next part: the
+      // connection serves one statement at a time, so the next waits for it (a catch is attached at once, so
+      // a failure met while the next part is checked is not an unhandled rejection; awaiting still throws).
+      let writing: Promise<void> = Promise.resolve();
+      for await (const part of parts) {
+        rejected.push(...part.rejected);
+        const fresh: AcceptedEvent[] = [];
+        for (const e of part.accepted) {
+          events.push(e);
+          if (!firsts.has(key(e))) {
+            firsts.set(key(e), e);
+            fresh.push(e);
+          }
+        }
+        await writing;
+        if (fresh.length === 0) continue;
+        writing = insertEvents(client, batch, fresh).then((ids) => {
+          for (const id of ids) acceptedIds.add(id);
+        });
+        writing.catch(() => {});
+      }
+      await writing;
       const notInserted = [...firsts.values()].filter((e) => !acceptedIds.has(key(e)));
       if (notInserted.length > 0) {
         // The same event pushed again (same id, body and device) after a retryable refusal (PHOTO_NOT_UPLOADED,

@@ -46,6 +46,16 @@ export interface AcceptedEvent {
   hash: string;
 }
 
+/**
+ * A stretch of a push's events, checked (sync/validate-event.ts checkEvent), in push order: those accepted,
+ * each with its hash, and those refused. A push comes to the event log as a sequence of these, so that
+ * checking the next one overlaps Postgres writing this one (usecases/push.ts ACCEPT_PART_SIZE).
+ */
+export interface CheckedPart {
+  accepted: AcceptedEvent[];
+  rejected: EventRejection[];
+}
+
 export interface BatchHeader {
   id: string;
   deviceId: string;
@@ -80,13 +90,16 @@ export interface RetryFilter {
 export interface EventLog {
   /**
    * Records the batch, its new events as PENDING, and the outbox rows `outbox` builds from the ids recorded
-   * now (a pure function: it runs inside the transaction, so no network call) in one transaction.
+   * now (a pure function: it runs inside the transaction, so no network call) in one transaction. The
+   * events come in `parts`, in push order: each part is written (one statement) as soon as it is taken, and
+   * the next is taken while that statement runs; taking a part must therefore be CPU work only (checking),
+   * never a network call. An id is the event of its first accepted occurrence; a later one is a duplicate
+   * of it, or EVENT_ID_REUSED when its body differs.
    */
   acceptBatch(
     tenant: Tenant,
     batch: BatchHeader,
-    events: AcceptedEvent[],
-    rejected: EventRejection[],
+    parts: Iterable<CheckedPart> | AsyncIterable<CheckedPart>,
     outbox: (acceptedIds: string[]) => OutboxMessage[],
   ): Promise<AcceptResult>;
   batchOutcome(tenant: Tenant, batchId: string): Promise<(BatchOutcome & { userId: string }) | undefined>;
