@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { health } from '../../functions/health.js';
 import { getSyncStatus } from '../../functions/sync-status.js';
+import { pushSyncBatch } from '../../functions/sync-push.js';
 import { type App, closeApp, createApp, getApp } from '../../shared/app.js';
 import type { Principal } from '../../shared/auth/principal.js';
 import { loadConfig } from '../../shared/config.js';
@@ -82,6 +83,50 @@ describe('rate limits over HTTP', () => {
     expect(rows[0]?.n).toBe(2);
     // Pushes and other routes are separate budgets.
     expect((await status(token)).status).toBe(404);
+  });
+
+  it('a 429 outranks a bad body: the body is received while the limit is asked, judged only after it', async () => {
+    // Prepare: the user's two pushes of this minute are spent.
+    const token = await tokenFor(t.tenant.id, ['OPERATOR'], `u-${randomUUID()}`);
+    const body = { deviceId: 'rl-tab-2', events: [note(t.wellId, 'spends the budget')] };
+    expect([(await push(token, body)).status, (await push(token, body)).status]).toEqual([202, 202]);
+    // Act: a body that does not parse, one that is not JSON at all, and one far past the size limit.
+    const url = 'http://localhost/api/v1/sync/batches';
+    const answers = await Promise.all([
+      call(pushSyncBatch, {
+        method: 'POST',
+        url,
+        token,
+        body: '{"deviceId": ',
+        headers: { 'content-type': 'application/json' },
+      }),
+      call(pushSyncBatch, {
+        method: 'POST',
+        url,
+        token,
+        body: 'a=1',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      call(pushSyncBatch, {
+        method: 'POST',
+        url,
+        token,
+        body: Buffer.alloc(5 * 1024 * 1024, 32),
+        headers: { 'content-type': 'application/json' },
+      }),
+    ]);
+    // Assess
+    expect(answers.map((a) => a.status)).toEqual([429, 429, 429]);
+    // The same bad bodies under the budget are judged as bodies (another user, another budget).
+    const fresh = await tokenFor(t.tenant.id, ['OPERATOR'], `u-${randomUUID()}`);
+    const judged = await call(pushSyncBatch, {
+      method: 'POST',
+      url,
+      token: fresh,
+      body: '{"deviceId": ',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(judged.status).toBe(400);
   });
 
   it('never limits public routes', async () => {

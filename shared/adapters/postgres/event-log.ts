@@ -77,7 +77,10 @@ async function insertEvents(
   return rows.map((r) => r.id);
 }
 
-/** The event log in the tenant database. Every statement handles the whole batch: no round trip per event. */
+/**
+ * The event log in the tenant database. Every statement handles a whole batch, or a part of one at push
+ * (usecases/push.ts ACCEPT_PART_SIZE events): no round trip per event.
+ */
 export class PostgresEventLog implements EventLog {
   constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
 
