@@ -69,24 +69,6 @@ export async function readJsonBody(
   maxBytes = MAX_BODY_BYTES,
   options: ReadJsonOptions = {},
 ): Promise<unknown> {
-  return parseJsonBody(await receiveJsonBody(request, maxBytes), maxBytes, options);
-}
-
-/** A JSON body as received (readJsonBody's first half): its bytes and Content-Encoding, not yet parsed. */
-export interface ReceivedBody {
-  bytes: Buffer;
-  encoding: 'identity' | 'gzip';
-}
-
-/**
- * readJsonBody's I/O half: the header checks (415, 413 on the declared length) and the bytes as they come
- * (413 past `maxBytes`). No CPU-heavy work: an endpoint receives the bytes while it asks the rate limit,
- * and parses them (parseJsonBody) only for a request the limit lets through.
- */
-export async function receiveJsonBody(
-  request: HttpRequest,
-  maxBytes = MAX_BODY_BYTES,
-): Promise<ReceivedBody> {
   const contentType = request.headers.get('content-type');
   if (contentType === null || !isJsonContentType(contentType)) {
     throw new UnsupportedMediaTypeError('the body must be JSON (Content-Type: application/json)');
@@ -105,22 +87,9 @@ export async function receiveJsonBody(
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new PayloadTooLargeError(`the body is larger than ${maxBytes} bytes`);
   }
-  const bytes = Buffer.from(await request.arrayBuffer());
+  let bytes = Buffer.from(await request.arrayBuffer());
   if (bytes.length > maxBytes) throw new PayloadTooLargeError(`the body is larger than ${maxBytes} bytes`);
-  return { bytes, encoding };
-}
-
-/**
- * readJsonBody's CPU half: decompresses (413 past `maxBytes`, 400 for broken gzip), decodes (400 unless
- * UTF-8), parses (400) and bounds the nesting (400 past MAX_JSON_DEPTH).
- */
-export function parseJsonBody(
-  received: ReceivedBody,
-  maxBytes = MAX_BODY_BYTES,
-  options: ReadJsonOptions = {},
-): unknown {
-  let { bytes } = received;
-  if (received.encoding === 'gzip') {
+  if (encoding === 'gzip') {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
     } catch (error) {

@@ -15,7 +15,7 @@ import { AppError, ForbiddenError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Tenant } from '../usecases/ports/tenancy.js';
 import { describeError } from '../redact.js';
-import { parseJsonBody, receiveJsonBody, validate } from './body.js';
+import { readJsonBody, validate } from './body.js';
 import { CORS_EXPOSED_HEADERS } from './cors.js';
 import { problemResponse, toProblem } from './problem.js';
 import type { Problem } from '../contracts/common.js';
@@ -104,10 +104,6 @@ export function endpoint<C extends RouteContract>(
     try {
       const auth = contract.access === 'public' ? undefined : await authenticate(app, contract, request);
       who = auth?.principal;
-      // The body's bytes arrive while the rate limit is asked (a round trip); they are parsed only once the
-      // limit lets the request through, and a 429 (or a bad path or query) still outranks a bad body.
-      const receiving = contract.body ? receiveJsonBody(request, contract.maxBodyBytes) : undefined;
-      receiving?.catch(() => {});
       if (auth) await enforceRateLimit(app, auth.principal, contract, log);
       const params = contract.params ? validate(contract.params, request.params, 'path') : undefined;
       const query = contract.query
@@ -115,18 +111,17 @@ export function endpoint<C extends RouteContract>(
         : undefined;
       // A route that checks its items itself (push) gets each item's nesting and text judged per item.
       const itemsCheckedByHandler = contract.checksItemsItself === true;
-      const body =
-        contract.body && receiving
-          ? validate(
-              contract.body,
-              parseJsonBody(await receiving, contract.maxBodyBytes, { itemsCheckedByHandler }),
-              'body',
-              '',
-              {
-                checkText: !itemsCheckedByHandler,
-              },
-            )
-          : undefined;
+      const body = contract.body
+        ? validate(
+            contract.body,
+            await readJsonBody(request, contract.maxBodyBytes, { itemsCheckedByHandler }),
+            'body',
+            '',
+            {
+              checkText: !itemsCheckedByHandler,
+            },
+          )
+        : undefined;
       const result = await handler({
         body,
         query,

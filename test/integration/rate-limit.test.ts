@@ -85,7 +85,7 @@ describe('rate limits over HTTP', () => {
     expect((await status(token)).status).toBe(404);
   });
 
-  it('a 429 outranks a bad body: the body is received while the limit is asked, judged only after it', async () => {
+  it('a 429 outranks a bad body: the body is judged only once the limit lets the request through', async () => {
     // Prepare: the user's two pushes of this minute are spent.
     const token = await tokenFor(t.tenant.id, ['OPERATOR'], `u-${randomUUID()}`);
     const body = { deviceId: 'rl-tab-2', events: [note(t.wellId, 'spends the budget')] };

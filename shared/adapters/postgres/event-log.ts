@@ -39,6 +39,16 @@ interface BatchRow {
   duplicates: string[];
 }
 
+/** The iterator of a sync or async iterable, as an async one. */
+function asyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): AsyncIterator<T> {
+  if (Symbol.asyncIterator in items) return items[Symbol.asyncIterator]();
+  const sync = items[Symbol.iterator]();
+  return {
+    next: () => Promise.resolve(sync.next()),
+    return: (value?: unknown) => Promise.resolve(sync.return?.(value) ?? { done: true, value: undefined }),
+  };
+}
+
 /**
  * Inserts events PENDING (those whose id is new) in one statement; returns the ids inserted. One JSON
  * document per statement: Postgres parses it in C, faster than array literals built in JS.
@@ -84,10 +94,29 @@ async function insertEvents(
 export class PostgresEventLog implements EventLog {
   constructor(private readonly poolFor: (tenant: Tenant) => pg.Pool) {}
 
-  acceptBatch(
+  async acceptBatch(
     tenant: Tenant,
     batch: BatchHeader,
     parts: Iterable<CheckedPart> | AsyncIterable<CheckedPart>,
+    outbox: (acceptedIds: string[]) => OutboxMessage[],
+  ): Promise<AcceptResult> {
+    const source = asyncIterator(parts);
+    // The first part is taken (checked) before a connection is: a push holds one only while Postgres has
+    // something to write.
+    const firstPart = await source.next();
+    try {
+      return await this.acceptParts(tenant, batch, firstPart, source, outbox);
+    } finally {
+      // Closes the parts' generator whatever happened (a no-op once it is done).
+      await source.return?.().catch(() => undefined);
+    }
+  }
+
+  private acceptParts(
+    tenant: Tenant,
+    batch: BatchHeader,
+    firstPart: IteratorResult<CheckedPart>,
+    source: AsyncIterator<CheckedPart>,
     outbox: (acceptedIds: string[]) => OutboxMessage[],
   ): Promise<AcceptResult> {
     return withTransaction(this.poolFor(tenant), async (client) => {
@@ -97,28 +126,38 @@ export class PostgresEventLog implements EventLog {
       const events: AcceptedEvent[] = [];
       const rejected: EventRejection[] = [];
       const acceptedIds = new Set<string>();
-      // The part being written. Its statement runs while the loop takes (checks) the next part: the
-      // connection serves one statement at a time, so the next waits for it (a catch is attached at once, so
-      // a failure met while the next part is checked is not an unhandled rejection; awaiting still throws).
+      // The part being written. Its statement runs while the loop takes (checks) the next part; the
+      // connection gets one statement at a time, so the next waits for it. A catch is attached at once (a
+      // failure met while the next part is checked is not an unhandled rejection; awaiting still throws),
+      // and whatever fails, the statement in flight is waited for before the rollback is sent.
       let writing: Promise<void> = Promise.resolve();
-      for await (const part of parts) {
-        rejected.push(...part.rejected);
-        const fresh: AcceptedEvent[] = [];
-        for (const e of part.accepted) {
-          events.push(e);
-          if (!firsts.has(key(e))) {
-            firsts.set(key(e), e);
-            fresh.push(e);
+      let next = firstPart;
+      try {
+        while (!next.done) {
+          const part = next.value;
+          rejected.push(...part.rejected);
+          const fresh: AcceptedEvent[] = [];
+          for (const e of part.accepted) {
+            events.push(e);
+            if (!firsts.has(key(e))) {
+              firsts.set(key(e), e);
+              fresh.push(e);
+            }
           }
+          await writing;
+          if (fresh.length > 0) {
+            writing = insertEvents(client, batch, fresh).then((ids) => {
+              for (const id of ids) acceptedIds.add(id);
+            });
+            writing.catch(() => {});
+          }
+          next = await source.next();
         }
         await writing;
-        if (fresh.length === 0) continue;
-        writing = insertEvents(client, batch, fresh).then((ids) => {
-          for (const id of ids) acceptedIds.add(id);
-        });
-        writing.catch(() => {});
+      } catch (error) {
+        await writing.catch(() => {});
+        throw error;
       }
-      await writing;
       const notInserted = [...firsts.values()].filter((e) => !acceptedIds.has(key(e)));
       if (notInserted.length > 0) {
         // The same event pushed again (same id, body and device) after a retryable refusal (PHOTO_NOT_UPLOADED,
