@@ -41,7 +41,40 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 };
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
-const say = (line: string) => process.stdout.write(`${line}\n`);
+/** Set once stdout's reader has gone (`npm run bench | head`): the run goes on quietly and stops what it started. */
+let readerGone = false;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  readerGone = true;
+});
+const say = (line: string) => {
+  if (!readerGone) process.stdout.write(`${line}\n`);
+};
+/**
+ * Stops the private stack and removes its folder: set once the stack runs, called on the way out whatever
+ * the way (done, failed, Ctrl-C, SIGTERM), so no Postgres or Azurite outlives the bench.
+ */
+let stopStack: (() => Promise<void>) | undefined;
+let stopping: Promise<void> | undefined;
+/** One stop, whoever asks first; later callers wait for the same one. */
+const stopStackOnce = (): Promise<void> => (stopping ??= stopStack?.() ?? Promise.resolve());
+/** While the stack is starting, a signal is kept here and acted on as soon as it is up (and can be stopped). */
+let startingStack = false;
+let exitWhenStarted: number | undefined;
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    if (startingStack) {
+      exitWhenStarted = code;
+      return;
+    }
+    void stopStackOnce()
+      .catch(() => undefined)
+      .finally(() => process.exit(code));
+  });
+}
 /** CPU-seconds per 1,000 events, two decimals. */
 const perThousand = (seconds: number, events: number) => ((seconds * 1000) / Math.max(1, events)).toFixed(2);
 
@@ -145,6 +178,7 @@ async function main(): Promise<void> {
   installCounters();
   const { domain, devices, events: perDevice } = args;
   const dataDir = mkdtempSync(join(tmpdir(), 'fieldsync-bench-'));
+  startingStack = true;
   const stack = await startLocalStack({
     dataDir,
     ports: { postgres: await freePort(), blob: await freePort(), cosmos: await freePort() },
@@ -158,6 +192,15 @@ async function main(): Promise<void> {
         }
       : {}),
   });
+  stopStack = async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  startingStack = false;
+  if (exitWhenStarted !== undefined) {
+    await stopStackOnce();
+    process.exit(exitWhenStarted);
+  }
   const secret = 'bench-secret-bench-secret-bench-secret-0123';
   Object.assign(process.env, stack.settings, {
     AUTH_DEV_SECRET: secret,
@@ -418,8 +461,7 @@ async function main(): Promise<void> {
     await host.stop();
     await observer.end();
     await closeApp();
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stopStackOnce();
   }
 }
 
@@ -764,9 +806,10 @@ async function waitForNoPending(pool: pg.Pool, millis: number, batchId?: string,
   }
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   process.stderr.write(
     `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
+  await stopStackOnce().catch(() => undefined);
   process.exit(1);
 });

@@ -44,6 +44,8 @@ async function main(): Promise<void> {
     if (message.type === 'go') go();
     if (message.type === 'stop') stopRequested();
   });
+  // The bench is gone (killed, or it stopped its stack): nothing is left to work for.
+  process.once('disconnect', () => process.exit(0));
   const syncQueue = process.env.SYNC_QUEUE_NAME ?? 'sync-events';
   let cpuAtGo: NodeJS.CpuUsage | undefined;
   const gated: QueueSubscriber = {
