@@ -378,7 +378,9 @@ async function main(): Promise<void> {
     say(
       `end to end: ${fmt(accepted)} events applied in ${fmt(settledAt - started)} ms = ${fmt(pipelineRate)} events/s`,
     );
-    say(`outcomes: ${counts.rows.map((r) => `${r.status} ${r.n}`).join(', ')}`);
+    say(
+      `outcomes of every event so far (the loaded run and the ${warmUp.length}-event warm-up): ${counts.rows.map((r) => `${r.status} ${r.n}`).join(', ')}`,
+    );
     say(
       `raw Postgres baseline (INSERT … SELECT FROM unnest … ON CONFLICT, same rows): ${fmt(rawRate)} rows/s`,
     );
