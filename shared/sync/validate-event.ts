@@ -168,18 +168,20 @@ export function checkEvent(raw: unknown, index: number, now: Date, schemas?: Rec
 export const CHECK_SLICE_MS = 8;
 
 /**
- * checkEvent over a push's events `from` (inclusive) to `to` (exclusive), in order: result i is event
- * `from + i`, checked at that index (its paths say `events[from + i]`). Checking 1000 events takes several
- * milliseconds of CPU: so it yields to the event loop (setImmediate) every `sliceMs`, and a push never holds
- * up the other requests of its instance for longer than that.
+ * checkEvent over a push's events `from` (inclusive, default 0) to `to` (exclusive, default all), in order:
+ * result i is event `from + i`, checked at that index (its paths say `events[from + i]`). Checking 1000 events
+ * takes several milliseconds of CPU: so it yields to the event loop (setImmediate) every `sliceMs` (default
+ * CHECK_SLICE_MS), and a push never holds up the other requests of its instance for longer than that.
  */
 export async function checkEvents(
   raws: readonly unknown[],
   now: Date,
   schemas?: RecordSchemas,
-  sliceMs = CHECK_SLICE_MS,
-  from = 0,
-  to = raws.length,
+  {
+    sliceMs = CHECK_SLICE_MS,
+    from = 0,
+    to = raws.length,
+  }: { sliceMs?: number; from?: number; to?: number } = {},
 ): Promise<EventCheck[]> {
   const checks: EventCheck[] = [];
   let sliceStart = performance.now();

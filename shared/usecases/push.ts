@@ -15,7 +15,7 @@ import type { IdempotencyStore } from './ports/idempotency.js';
 import type { Tenant } from './ports/tenancy.js';
 import { recordOutcomes } from '../observability.js';
 import { canonicalJson, sha256Hex } from '../sync/canonical.js';
-import { CHECK_SLICE_MS, checkEvents } from '../sync/validate-event.js';
+import { checkEvents } from '../sync/validate-event.js';
 import type { RecordSchemas } from '../schema/validator.js';
 import type { Logger } from '../logger.js';
 import { checkDeviceAccess } from './device-access.js';
@@ -69,7 +69,7 @@ export async function* checkedParts(
   for (let from = 0; from < raws.length; from += ACCEPT_PART_SIZE) {
     const to = Math.min(raws.length, from + ACCEPT_PART_SIZE);
     const part: CheckedPart = { accepted: [], rejected: [] };
-    const checks = await checkEvents(raws, now, schemas, CHECK_SLICE_MS, from, to);
+    const checks = await checkEvents(raws, now, schemas, { from, to });
     checks.forEach((check, i) => {
       if (check.ok) part.accepted.push({ event: check.event, hash: eventHash(check.event), index: from + i });
       else part.rejected.push(check.rejection);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, getApp } from '../../shared/app.js';
-import type { AcceptedEvent, CheckedPart } from '../../shared/usecases/ports/event-log.js';
-import { ACCEPT_PART_SIZE, eventHash } from '../../shared/usecases/push.js';
-import { checkEvent } from '../../shared/sync/validate-event.js';
+import type { CheckedPart } from '../../shared/usecases/ports/event-log.js';
+import { ACCEPT_PART_SIZE } from '../../shared/usecases/push.js';
+import { acceptedEvent } from '../support/accept.js';
 import { tokenFor } from '../support/auth.js';
 import { note, type RawEvent } from '../support/events.js';
 import { ownSyncProcessor } from '../support/processor.js';
@@ -26,13 +26,6 @@ afterAll(() => closeApp());
 
 const rows = async <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
   (await getApp().tenantPool(t.tenant).query<R>(sql, params)).rows;
-
-/** Checked and hashed as a push does, or a test failure naming the refusal. */
-const accepted = (raw: RawEvent, index: number): AcceptedEvent => {
-  const check = checkEvent(raw, index, new Date());
-  if (!check.ok) throw new Error(JSON.stringify(check.rejection));
-  return { event: check.event, hash: eventHash(check.event), index };
-};
 
 describe('a push written part by part', () => {
   it('duplicates, reuses and refusals in later parts are told at their index, as in a one-part push', async () => {
@@ -68,8 +61,8 @@ describe('a push written part by part', () => {
     // Prepare: part one is valid; part two holds an id Postgres refuses (not a uuid), and while its
     // statement fails the next part is still being taken (a slow generator): the failure must surface as
     // the push's error, not as an unhandled rejection.
-    const good = Array.from({ length: 3 }, (_, i) => accepted(note(t.wellId, `rolled back ${i}`), i));
-    const bad = { ...accepted(note(t.wellId, 'bad id'), 3) };
+    const good = Array.from({ length: 3 }, (_, i) => acceptedEvent(note(t.wellId, `rolled back ${i}`), i));
+    const bad = { ...acceptedEvent(note(t.wellId, 'bad id'), 3) };
     bad.event = { ...bad.event, id: 'not-a-uuid' };
     let taken = 0;
     async function* parts(): AsyncGenerator<CheckedPart> {
@@ -77,7 +70,7 @@ describe('a push written part by part', () => {
       yield { accepted: [bad], rejected: [] };
       taken += 1;
       await new Promise((resolve) => setTimeout(resolve, 200));
-      yield { accepted: [accepted(note(t.wellId, 'third part'), 4)], rejected: [] };
+      yield { accepted: [acceptedEvent(note(t.wellId, 'third part'), 4)], rejected: [] };
     }
     const batchId = randomUUID();
     // Act
@@ -105,7 +98,7 @@ describe('a push written part by part', () => {
 
   it('a generator that fails after a part was written rolls that part back too', async () => {
     // Prepare
-    const good = [accepted(note(t.wellId, 'written, then the checking failed'), 0)];
+    const good = [acceptedEvent(note(t.wellId, 'written, then the checking failed'), 0)];
     async function* parts(): AsyncGenerator<CheckedPart> {
       yield { accepted: good, rejected: [] };
       throw new Error('checking failed');

@@ -19,7 +19,7 @@ describe('checkEvents', () => {
     // Prepare
     const raws = Array.from({ length: 60 }, (_, i) => eventAt(i));
     // Act
-    const checks = await checkEvents(raws, now, undefined, 0);
+    const checks = await checkEvents(raws, now, undefined, { sliceMs: 0 });
     // Assess
     expect(checks).toEqual(raws.map((raw, i) => checkEvent(raw, i, now)));
     expect(checks.filter((c) => !c.ok).length).toBeGreaterThan(0);
@@ -31,7 +31,10 @@ describe('checkEvents', () => {
     const raws = Array.from({ length: 20 }, (_, i) => eventAt(i));
     let ranDuring = false;
     // Act
-    const checking = checkEvents(raws, now, undefined, 0).then((checks) => ({ checks, ranDuring }));
+    const checking = checkEvents(raws, now, undefined, { sliceMs: 0 }).then((checks) => ({
+      checks,
+      ranDuring,
+    }));
     setImmediate(() => {
       ranDuring = true;
     });
@@ -45,7 +48,7 @@ describe('checkEvents', () => {
     // Prepare
     const raws = Array.from({ length: 30 }, (_, i) => eventAt(i));
     // Act
-    const checks = await checkEvents(raws, now, undefined, 0, 10, 20);
+    const checks = await checkEvents(raws, now, undefined, { sliceMs: 0, from: 10, to: 20 });
     // Assess
     expect(checks).toEqual(raws.slice(10, 20).map((raw, i) => checkEvent(raw, 10 + i, now)));
     const refused = checks.find((c) => !c.ok);

@@ -99,7 +99,7 @@ export interface EventLog {
   acceptBatch(
     tenant: Tenant,
     batch: BatchHeader,
-    parts: Iterable<CheckedPart> | AsyncIterable<CheckedPart>,
+    parts: AsyncIterable<CheckedPart>,
     outbox: (acceptedIds: string[]) => OutboxMessage[],
   ): Promise<AcceptResult>;
   batchOutcome(tenant: Tenant, batchId: string): Promise<(BatchOutcome & { userId: string }) | undefined>;
