@@ -163,6 +163,12 @@ interface BrowserGlobals {
   };
   location: { hash: string };
   sessionStorage: { getItem(key: string): string | null };
+  /** Resource Timing: each request's start on the page's clock (ms). */
+  performance: {
+    clearResourceTimings(): void;
+    setResourceTimingBufferSize(size: number): void;
+    getEntriesByType(type: 'resource'): { name: string; startTime: number }[];
+  };
 }
 
 /** Waits until every <img> inside `selector` has decoded (naturalWidth > 0). */
@@ -292,7 +298,7 @@ describe('the managers’ console in Chromium', () => {
     page.on('requestfinished', onDone);
     page.on('requestfailed', onDone);
     await page.evaluate(() => {
-      const perf = (globalThis as unknown as { performance: Performance }).performance;
+      const perf = (globalThis as unknown as BrowserGlobals).performance;
       perf.clearResourceTimings();
       perf.setResourceTimingBufferSize(1000);
     });
@@ -320,7 +326,7 @@ describe('the managers’ console in Chromium', () => {
       // The same 21 reads as the page timed them (ms on the page's clock, in start order).
       const starts = (
         await page.evaluate(() =>
-          (globalThis as unknown as { performance: Performance }).performance
+          (globalThis as unknown as BrowserGlobals).performance
             .getEntriesByType('resource')
             .map((e) => ({ url: e.name, at: e.startTime })),
         )
