@@ -8,7 +8,7 @@ import { processSyncChunk } from '../../shared/usecases/process-chunk.js';
 import { chunkMessages } from '../../shared/usecases/push.js';
 import { acceptEvents } from '../support/accept.js';
 import { mixedEvent, production, type RawEvent } from '../support/events.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { type SeededTenant, seededTenant, tenantRows } from '../support/tenants.js';
 
 let t: SeededTenant;
 
@@ -19,8 +19,7 @@ afterAll(() => closeApp());
 
 const accept = (events: RawEvent[], deviceId: string) => acceptEvents(t.tenant, events, deviceId, 'u-once');
 
-const rows = async (sql: string, params: unknown[] = []) =>
-  (await getApp().tenantPool(t.tenant).query(sql, params)).rows;
+const rows = (sql: string, params?: unknown[]) => tenantRows(t.tenant, sql, params);
 
 /**
  * The events (mixedEvent: equal numbers of production, reading, maintenance, inspection and note) were

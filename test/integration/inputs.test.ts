@@ -8,7 +8,7 @@ import { pushSyncBatch } from '../../functions/sync-push.js';
 import { retrySync } from '../../functions/sync-retry.js';
 import { getStats } from '../../functions/sync-stats.js';
 import { putWell } from '../../functions/wells-put.js';
-import { closeApp, getApp } from '../../shared/app.js';
+import { closeApp } from '../../shared/app.js';
 import { MAX_JSON_DEPTH } from '../../shared/contracts/common.js';
 import type { BatchOutcome, PushAccepted } from '../../shared/contracts/sync.js';
 import { tokenFor } from '../support/auth.js';
@@ -17,7 +17,7 @@ import { equipmentInput, wellInput } from '../support/fixtures.js';
 import { call } from '../support/http.js';
 import { ownSyncProcessor } from '../support/processor.js';
 import { push, pushAccepted, settled } from '../support/sync.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { type SeededTenant, seededTenant, tenantRows } from '../support/tenants.js';
 
 // Input a client can send that validation let through to PostgreSQL or mangled on the way (issue 10,
 // items 1, 5, 10 and 15): dates PostgreSQL cannot store, bodies that are not UTF-8, deeply nested JSON,
@@ -36,8 +36,7 @@ beforeAll(async () => {
 });
 afterAll(() => closeApp());
 
-const sql = async <T>(text: string, params: unknown[] = []) =>
-  (await getApp().tenantPool(t.tenant).query(text, params)).rows as T[];
+const sql = async <T>(text: string, params?: unknown[]) => (await tenantRows(t.tenant, text, params)) as T[];
 
 const withPayload = (event: RawEvent, changes: Record<string, unknown>): RawEvent => ({
   ...event,

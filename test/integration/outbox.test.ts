@@ -14,7 +14,7 @@ import { note, reading } from '../support/events.js';
 import { ownSyncProcessor } from '../support/processor.js';
 import { settled } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
-import { onlyTenants, type SeededTenant, seededTenant } from '../support/tenants.js';
+import { onlyTenants, type SeededTenant, seededTenant, tenantRows } from '../support/tenants.js';
 
 // The transactional outbox's crash points (issue 17, item 1; docs/architecture.md "Push pipeline"). This
 // file's own queue and processor: its batches settle whatever else the run is processing.
@@ -30,8 +30,8 @@ beforeAll(async () => {
 });
 afterAll(() => closeApp());
 
-const rows = async <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-  (await getApp().tenantPool(t.tenant).query<R>(sql, params)).rows;
+const rows = <R extends Record<string, unknown>>(sql: string, params?: unknown[]) =>
+  tenantRows<R>(t.tenant, sql, params);
 
 /** The outbox rows of a batch (chunk messages) or a device (its push), with their kind. */
 const outboxOf = (batchOrDevice: string) =>

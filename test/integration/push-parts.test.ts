@@ -8,7 +8,7 @@ import { tokenFor } from '../support/auth.js';
 import { note, type RawEvent } from '../support/events.js';
 import { ownSyncProcessor } from '../support/processor.js';
 import { pushAccepted } from '../support/sync.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { type SeededTenant, seededTenant, tenantRows } from '../support/tenants.js';
 
 // A push reaches the event log in parts of ACCEPT_PART_SIZE events, each written while the next is checked
 // (issue 17, docs/architecture.md "Issue 17, fourth pass"): what spans parts must read as one batch, and
@@ -24,8 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => closeApp());
 
-const rows = async <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-  (await getApp().tenantPool(t.tenant).query<R>(sql, params)).rows;
+const rows = <R extends Record<string, unknown>>(sql: string, params?: unknown[]) =>
+  tenantRows<R>(t.tenant, sql, params);
 
 describe('a push written part by part', () => {
   it('duplicates, reuses and refusals in later parts are told at their index, as in a one-part push', async () => {

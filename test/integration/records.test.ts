@@ -8,7 +8,7 @@ import { api } from '../support/api.js';
 import { tokenFor } from '../support/auth.js';
 import { pushAccepted, settled } from '../support/sync.js';
 import { issueUploadUrls } from '../../shared/usecases/photos.js';
-import { freshTenant } from '../support/tenants.js';
+import { freshTenant, tenantRows } from '../support/tenants.js';
 
 // SPEC v1.1 "Record events" through the real stack: push route, queue, the chunk engine on Postgres, the
 // conflict routes. Collections are put through PUT /v1/schema/collections/{name} into this test's own
@@ -58,8 +58,7 @@ beforeAll(async () => {
 });
 afterAll(() => closeApp());
 
-const sql = async (text: string, params: unknown[] = []) =>
-  (await getApp().tenantPool(tenant).query(text, params)).rows;
+const sql = (text: string, params?: unknown[]) => tenantRows(tenant, text, params);
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
 const push = async (token: string, deviceId: string, events: unknown[]): Promise<BatchOutcome> =>
   settled(token, (await pushAccepted(token, { deviceId, events })).batchId);

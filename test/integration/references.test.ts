@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retrySync } from '../../functions/sync-retry.js';
-import { closeApp, getApp } from '../../shared/app.js';
+import { closeApp } from '../../shared/app.js';
 import type { BatchOutcome, EventOutcome } from '../../shared/contracts/sync.js';
 import { tokenFor } from '../support/auth.js';
 import { inspection, maintenance, production, type RawEvent, reading } from '../support/events.js';
 import { call } from '../support/http.js';
 import { ownSyncProcessor } from '../support/processor.js';
 import { pushAccepted, settled } from '../support/sync.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { type SeededTenant, seededTenant, tenantRows } from '../support/tenants.js';
 
 // This file's own sync queue and processor: its batches settle whatever else the run is processing.
 ownSyncProcessor('references');
@@ -30,8 +30,7 @@ const noteOn = (
   occurredAt = minutesAgo(5),
 ): RawEvent => ({ id: randomUUID(), type: 'NOTES_ADDED', occurredAt, payload: { target, text } });
 
-const rows = async (sql: string, params: unknown[] = []) =>
-  (await getApp().tenantPool(t.tenant).query(sql, params)).rows;
+const rows = (sql: string, params?: unknown[]) => tenantRows(t.tenant, sql, params);
 
 /** Pushes from one device and waits until the batch is settled. */
 async function pushSettled(events: RawEvent[], deviceId = 'tablet-refs'): Promise<BatchOutcome> {

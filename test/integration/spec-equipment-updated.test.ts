@@ -5,7 +5,7 @@ import type { BatchOutcome } from '../../shared/contracts/sync.js';
 import { tokenFor } from '../support/auth.js';
 import { equipmentUpdate, type RawEvent } from '../support/events.js';
 import { pushAccepted, settled } from '../support/sync.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { type SeededTenant, seededTenant, tenantRows } from '../support/tenants.js';
 
 // SPEC "Events": EQUIPMENT_UPDATED {equipmentId, baseVersion, changes} is a versioned update, merged field
 // by field, through the push route and the host's processor (the default strategy, LWW). Two-device
@@ -24,8 +24,7 @@ beforeAll(async () => {
 afterAll(() => closeApp());
 
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
-const sql = async (text: string, params: unknown[] = []) =>
-  (await getApp().tenantPool(t.tenant).query(text, params)).rows;
+const sql = (text: string, params?: unknown[]) => tenantRows(t.tenant, text, params);
 
 /** A pump of this test's own, at version 1, as a manager's PUT leaves it. */
 async function newPump(): Promise<string> {

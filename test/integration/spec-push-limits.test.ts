@@ -14,7 +14,7 @@ import {
   reading,
 } from '../support/events.js';
 import { pushAccepted, settled } from '../support/sync.js';
-import { type SeededTenant, seededTenant } from '../support/tenants.js';
+import { type SeededTenant, seededTenant, tenantRows } from '../support/tenants.js';
 
 // SPEC "Events": the per-type payload rules (ranges, a production date not in the future), the 5-minute
 // clock-skew edge, and a PLUGGED well — through the push route and the host's processor.
@@ -34,8 +34,7 @@ beforeAll(async () => {
 });
 afterAll(() => closeApp());
 
-const sql = async (text: string, params: unknown[] = []) =>
-  (await getApp().tenantPool(t.tenant).query(text, params)).rows;
+const sql = (text: string, params?: unknown[]) => tenantRows(t.tenant, text, params);
 const withPayload = (event: RawEvent, fields: Record<string, unknown>): RawEvent => ({
   ...event,
   payload: { ...event.payload, ...fields },

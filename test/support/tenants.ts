@@ -14,6 +14,18 @@ export async function freshTenant(prefix = 't', packs: readonly string[] = []): 
   return tenant;
 }
 
+/**
+ * The rows of one parameterised statement on a tenant's database, through the app's pool: what a test reads
+ * back to assess what a push or a processor wrote.
+ */
+export async function tenantRows<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  tenant: Tenant,
+  text: string,
+  params: unknown[] = [],
+): Promise<R[]> {
+  return (await getApp().tenantPool(tenant).query<R>(text, params)).rows;
+}
+
 export interface SeededTenant {
   tenant: Tenant;
   wellId: string;
